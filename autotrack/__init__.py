@@ -1,0 +1,121 @@
+"""AutoTrack: internal ticketing and SLA management. `create_app` builds the Flask app."""
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from config import BASE_DIR, config_from_env
+
+__version__ = "0.1.0"
+
+
+def create_app(config=None):
+    """Build the app. `config` is a config class, a dict of overrides, or None for the environment's."""
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    config_class = config_from_env()
+    overrides = {}
+    if isinstance(config, type):
+        config_class = config
+    elif isinstance(config, dict):
+        overrides = config
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    config_class.validate(app.config)
+
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_admin(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def register_logging(app):
+    level = getattr(logging, str(app.config["AUTOTRACK_LOG_LEVEL"]).upper(), logging.INFO)
+    logging.getLogger("autotrack").setLevel(level)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app):
+    from autotrack import models  # noqa: F401  (every model known to SQLAlchemy and Alembic)
+    from autotrack.extensions import bootstrap, csrf, db, login_manager, mail, migrate
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        from autotrack.models import User
+
+        try:
+            return db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from sqlalchemy import event
+
+        with app.app_context():
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_connection, _record):
+                # Enforce foreign keys and let readers work while a writer holds the lock.
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA busy_timeout=5000")
+                cursor.close()
+
+
+def register_blueprints(app):
+    from autotrack.agent import bp as agent_bp
+    from autotrack.api import bp as api_bp
+    from autotrack.auth import bp as auth_bp
+    from autotrack.manager import bp as manager_bp
+    from autotrack.portal import bp as portal_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(portal_bp, url_prefix="/portal")
+    app.register_blueprint(agent_bp, url_prefix="/agent")
+    app.register_blueprint(manager_bp, url_prefix="/manager")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def register_admin(app):
+    from autotrack.admin import init_admin
+
+    init_admin(app)
+
+
+def register_error_handlers(app):
+    from autotrack.web import register_error_handlers as register
+
+    register(app)
+
+
+def register_template_helpers(app):
+    from autotrack.web import register_template_helpers as register
+
+    register(app)
+
+
+def register_cli(app):
+    from autotrack.cli import register_cli as register
+
+    register(app)

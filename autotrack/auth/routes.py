@@ -1,0 +1,49 @@
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from autotrack.auth import bp
+from autotrack.auth.forms import LoginForm, LogoutForm
+from autotrack.extensions import db
+from autotrack.services import accounts
+from autotrack.web import home_url, is_safe_next
+
+BAD_CREDENTIALS = (
+    "Invalid email or password. After {n} failed attempts an account is locked for {m} minutes."
+)
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        db.session.commit()  # failure counters and lockouts are kept either way
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            target = form.next.data
+            return redirect(target if is_safe_next(target) else home_url(user))
+        form.password.errors.append(BAD_CREDENTIALS.format(
+            n=current_app.config["AUTOTRACK_LOGIN_MAX_FAILURES"],
+            m=current_app.config["AUTOTRACK_LOGIN_LOCK_MINUTES"],
+        ))
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if LogoutForm().validate_on_submit():
+        logout_user()
+        flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,30 @@
+from flask import render_template, request
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from autotrack.extensions import db
+from autotrack.manager import bp
+from autotrack.models import ACTIVE_STATES, Department, Ticket
+from autotrack.services.pagination import keyset_page
+from autotrack.services.tenancy import visible_tickets
+
+
+@bp.route("/")
+def home():
+    """Escalated or breached tickets first, then open work per department."""
+    escalated = visible_tickets(current_user).where(
+        Ticket.state.in_(ACTIVE_STATES),
+        or_(Ticket.escalation_level > 0, Ticket.first_response_breached_at.is_not(None),
+            Ticket.resolution_breached_at.is_not(None)),
+    )
+    items, next_cursor = keyset_page(escalated, Ticket.id, request.args.get("cursor"))
+    visible = visible_tickets(current_user).where(Ticket.state.in_(ACTIVE_STATES)).subquery()
+    counts = db.session.execute(
+        select(Department.name, func.count(visible.c.id))
+        .select_from(Department)
+        .outerjoin(visible, visible.c.department_id == Department.id)
+        .where(Department.org_id == current_user.org_id)
+        .group_by(Department.id, Department.name)
+        .order_by(Department.name)
+    ).all()
+    return render_template("manager/home.html", tickets=items, next_cursor=next_cursor, counts=counts)

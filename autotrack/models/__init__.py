@@ -1,0 +1,22 @@
+"""All models, importable from one place (Alembic and the services read them from here)."""
+from autotrack.models.audit import AuditEvent, AuditTrailIsAppendOnly
+from autotrack.models.notify import Notification, OutboxEmail, OutboxStatus
+from autotrack.models.org import (
+    BusinessCalendar, Category, Department, DepartmentMember, DirectoryEntry, EscalationRule,
+    Holiday, Organization, Priority, Status, WorkingHours,
+)
+from autotrack.models.ticket import Attachment, Comment, Task, Ticket
+from autotrack.models.types import UTCDateTime, utcnow
+from autotrack.models.user import Role, RolePermission, User
+from autotrack.models.vocab import (
+    ACTIVE_STATES, BUILTIN_ROLES, EscalationTarget, Lifecycle, MemberRole, Perm, Portal, SlaCalendar,
+)
+
+__all__ = [
+    "ACTIVE_STATES", "Attachment", "AuditEvent", "AuditTrailIsAppendOnly", "BUILTIN_ROLES",
+    "BusinessCalendar", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry",
+    "EscalationRule", "EscalationTarget", "Holiday", "Lifecycle", "MemberRole", "Notification",
+    "Organization", "OutboxEmail", "OutboxStatus", "Perm", "Portal", "Priority", "Role",
+    "RolePermission", "SlaCalendar", "Status", "Task", "Ticket", "UTCDateTime", "User",
+    "WorkingHours", "utcnow",
+]

@@ -1,0 +1,222 @@
+"""An organization and its configuration: departments, calendar, priorities, statuses,
+categories, escalation rules and the staff directory."""
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from autotrack.extensions import db
+from autotrack.models.types import UTCDateTime, utcnow
+from autotrack.models.vocab import Lifecycle, MemberRole, SlaCalendar
+
+
+class Organization(db.Model):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    # Ticket numbers read PREFIX-NUMBER, e.g. ACME-1042.
+    ticket_prefix: Mapped[str] = mapped_column(String(12))
+    # The last ticket number issued; bumped with a row-locking UPDATE so numbers never repeat.
+    ticket_seq: Mapped[int] = mapped_column(Integer, default=1000)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # IANA name
+    # Percent of an SLA clock's window after which the assignee is warned once.
+    sla_warning_percent: Mapped[int] = mapped_column(Integer, default=75)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self):
+        return f"<Organization {self.slug}>"
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # Where tickets go when their category names no department.
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list["DepartmentMember"]] = relationship(
+        back_populates="department", cascade="all, delete-orphan"
+    )
+
+    def __str__(self):
+        return self.name
+
+
+class DepartmentMember(db.Model):
+    """A user's place in a department: as manager, or as agent (optionally its lead)."""
+
+    __tablename__ = "department_members"
+    __table_args__ = (UniqueConstraint("department_id", "user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default=MemberRole.AGENT)
+    # A lead is the "senior" escalation level between agent and manager.
+    is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    department: Mapped[Department] = relationship(back_populates="members")
+    user: Mapped["User"] = relationship(back_populates="memberships")  # noqa: F821
+
+
+class BusinessCalendar(db.Model):
+    """Working hours and holidays in the organization's timezone (one per organization)."""
+
+    __tablename__ = "business_calendars"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="Business hours")
+
+    hours: Mapped[list["WorkingHours"]] = relationship(
+        back_populates="calendar", cascade="all, delete-orphan",
+        order_by="(WorkingHours.weekday, WorkingHours.start_minute)",
+    )
+    holidays: Mapped[list["Holiday"]] = relationship(
+        back_populates="calendar", cascade="all, delete-orphan", order_by="Holiday.date"
+    )
+
+
+class WorkingHours(db.Model):
+    """One working period of a weekday; a day may have several (e.g. a lunch break)."""
+
+    __tablename__ = "working_hours"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("business_calendars.id"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday … 6 = Sunday
+    start_minute: Mapped[int] = mapped_column(Integer)  # minutes after local midnight
+    end_minute: Mapped[int] = mapped_column(Integer)  # exclusive; 1440 = midnight
+
+    calendar: Mapped[BusinessCalendar] = relationship(back_populates="hours")
+
+
+class Holiday(db.Model):
+    __tablename__ = "holidays"
+    __table_args__ = (UniqueConstraint("calendar_id", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("business_calendars.id"))
+    date: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(120))
+
+    calendar: Mapped[BusinessCalendar] = relationship(back_populates="holidays")
+
+
+class Priority(db.Model):
+    __tablename__ = "priorities"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    weight: Mapped[int] = mapped_column(Integer)  # higher is more urgent; queues sort by it
+    first_response_minutes: Mapped[int] = mapped_column(Integer)
+    resolution_minutes: Mapped[int] = mapped_column(Integer)
+    calendar: Mapped[str] = mapped_column(String(16), default=SlaCalendar.BUSINESS_HOURS)
+    # The priority a ticket gets when neither its category nor the requester chose one.
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __str__(self):
+        return self.name
+
+
+class Status(db.Model):
+    __tablename__ = "statuses"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    color: Mapped[str] = mapped_column(String(7), default="#6c757d")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    category: Mapped[str] = mapped_column(String(16), default=Lifecycle.OPEN)
+    # The status a transition into this lifecycle category lands on.
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __str__(self):
+        return self.name
+
+
+class Category(db.Model):
+    """A node of the ticket category tree (at most 3 levels deep)."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("org_id", "path"),)
+
+    MAX_DEPTH = 3
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # Full "A/B/C" path, the natural key for CSV import and display.
+    path: Mapped[str] = mapped_column(String(250))
+    depth: Mapped[int] = mapped_column(Integer, default=1)  # 1..3
+    default_priority_id: Mapped[int | None] = mapped_column(ForeignKey("priorities.id"))
+    default_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    parent: Mapped["Category | None"] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["Category"]] = relationship(back_populates="parent", order_by="Category.name")
+    default_priority: Mapped[Priority | None] = relationship()
+    default_department: Mapped[Department | None] = relationship()
+
+    @property
+    def display_path(self):
+        return self.path.replace("/", " › ")
+
+    def lineage(self):
+        """This node and its ancestors, most specific first."""
+        node = self
+        while node is not None:
+            yield node
+            node = node.parent
+
+    def __str__(self):
+        return self.display_path
+
+
+class EscalationRule(db.Model):
+    __tablename__ = "escalation_rules"
+    __table_args__ = (UniqueConstraint("org_id", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)  # 1..3
+    delay_minutes: Mapped[int] = mapped_column(Integer)  # after the breach
+    notify: Mapped[str] = mapped_column(String(16))  # EscalationTarget
+    reassign: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DirectoryEntry(db.Model):
+    """A staff member as the organization's HR list knows them; self-registration checks it."""
+
+    __tablename__ = "directory_entries"
+    __table_args__ = (
+        UniqueConstraint("org_id", "employee_id"),
+        Index("ix_directory_entries_org_email", "org_id", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    employee_id: Mapped[str] = mapped_column(String(40))
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str] = mapped_column(String(254))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    role_id: Mapped[int | None] = mapped_column(ForeignKey("roles.id"))  # None: employee
+
+    department: Mapped[Department | None] = relationship()
+    role: Mapped["Role | None"] = relationship()  # noqa: F821

@@ -1,0 +1,147 @@
+"""Tickets and what hangs off them: comments, tasks, attachments."""
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from autotrack.extensions import db
+from autotrack.models.org import Category, Department, Organization, Priority, Status
+from autotrack.models.types import UTCDateTime, utcnow
+from autotrack.models.user import User
+from autotrack.models.vocab import Lifecycle
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("org_id", "number"),
+        # Department queues: open work of a department, most urgent deadline first.
+        Index("ix_tickets_queue", "org_id", "department_id", "state", "resolution_due_at"),
+        Index("ix_tickets_assignee", "org_id", "assignee_id", "state", "resolution_due_at"),
+        Index("ix_tickets_requester", "org_id", "requester_id", "id"),
+        Index("ix_tickets_org_state", "org_id", "state", "id"),
+        # SLA sweep: running clocks ordered by deadline, across all organizations.
+        Index("ix_tickets_sweep_first_response", "state", "first_response_due_at"),
+        Index("ix_tickets_sweep_resolution", "state", "resolution_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    number: Mapped[int] = mapped_column(Integer)  # per organization; shown as PREFIX-number
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    priority_id: Mapped[int] = mapped_column(ForeignKey("priorities.id"))
+    status_id: Mapped[int] = mapped_column(ForeignKey("statuses.id"))
+    # Copy of status.category, kept in step by the ticket service, so queues and the SLA
+    # sweep filter on an indexed column of this table instead of joining statuses.
+    state: Mapped[str] = mapped_column(String(16), default=Lifecycle.NEW)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(16), default="web")  # web / api / email
+
+    # SLA bookkeeping (UTC). due: the deadline; *_at: when the clock stopped (met);
+    # *_breached_at: when the sweep recorded the breach; *_warned_at: the one warning.
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while the ticket is pending (clock paused); cleared on resume.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Highest escalation level fired so far (0 = none).
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+    requester: Mapped[User] = relationship(foreign_keys=[requester_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    department: Mapped[Department] = relationship()
+    category: Mapped[Category | None] = relationship()
+    priority: Mapped[Priority] = relationship()
+    status: Mapped[Status] = relationship()
+    comments: Mapped[list["Comment"]] = relationship(
+        back_populates="ticket", order_by="Comment.id", cascade="all, delete-orphan"
+    )
+    tasks: Mapped[list["Task"]] = relationship(
+        back_populates="ticket", order_by="Task.id", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="ticket", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def reference(self):
+        """The human-friendly number, e.g. ACME-1042."""
+        return f"{self.organization.ticket_prefix}-{self.number}"
+
+    @property
+    def is_paused(self):
+        return self.state == Lifecycle.PENDING
+
+    def __str__(self):
+        return f"{self.reference} {self.title}"
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_ticket", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    # Internal notes are for staff only; requesters never see them.
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="comments")
+    author: Mapped[User | None] = relationship()
+
+
+class Task(db.Model):
+    """A to-do inside a ticket (e.g. "order replacement laptop"), with its own assignee."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_assignee_open", "assignee_id", "done_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="tasks")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+
+class Attachment(db.Model):
+    """A file's metadata; the bytes live under AUTOTRACK_UPLOAD_DIR at stored_path."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))  # as the user named it, for display
+    stored_path: Mapped[str] = mapped_column(String(255))  # relative to the upload dir
+    content_type: Mapped[str] = mapped_column(String(127))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")

@@ -1,0 +1,108 @@
+"""Users and the roles (named permission sets) they hold."""
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from autotrack.extensions import db
+from autotrack.models.org import DepartmentMember, Organization
+from autotrack.models.types import UTCDateTime, utcnow
+from autotrack.models.vocab import MemberRole, Portal
+
+
+class Role(db.Model):
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    # org_admin / manager / agent / employee for the built-in roles; None for custom roles.
+    builtin: Mapped[str | None] = mapped_column(String(16))
+    portal: Mapped[str] = mapped_column(String(16), default=Portal.EMPLOYEE)
+    description: Mapped[str] = mapped_column(String(250), default="")
+
+    permission_rows: Mapped[list["RolePermission"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return frozenset(row.permission for row in self.permission_rows)
+
+    def set_permissions(self, names):
+        wanted = set(names)
+        self.permission_rows = [r for r in self.permission_rows if r.permission in wanted]
+        have = self.permissions
+        self.permission_rows.extend(RolePermission(permission=p) for p in sorted(wanted - have))
+
+    def __str__(self):
+        return self.name
+
+
+class RolePermission(db.Model):
+    __tablename__ = "role_permissions"
+
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id"), primary_key=True)
+    permission: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # Stored lower-case; unique across the deployment so a login needs no organization.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # None until invited user sets one
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id"), index=True)
+    # The department an employee belongs to (from the directory); staff work via memberships.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    employee_id: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
+    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+    role: Mapped[Role] = relationship(lazy="joined")
+    department = relationship("Department")
+    memberships: Mapped[list[DepartmentMember]] = relationship(back_populates="user")
+
+    @property
+    def is_active(self):
+        """Flask-Login refuses inactive users, so deactivation ends access at the next request."""
+        return bool(self.active)
+
+    @property
+    def permissions(self):
+        return self.role.permissions
+
+    @property
+    def portal(self):
+        return self.role.portal
+
+    def has_permission(self, name):
+        return name in self.role.permissions
+
+    def department_ids(self, role=None, lead_only=False):
+        """Departments this user works in, optionally only as manager/agent or as lead."""
+        return {
+            m.department_id for m in self.memberships
+            if (role is None or m.role == role) and (not lead_only or m.is_lead)
+        }
+
+    @property
+    def staff_department_ids(self):
+        """Departments whose tickets this user may see as agent or manager."""
+        return self.department_ids()
+
+    @property
+    def is_lead(self):
+        return any(m.is_lead and m.role == MemberRole.AGENT for m in self.memberships)
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"

@@ -1,0 +1,76 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from autotrack.extensions import db
+from autotrack.models import Category, Ticket
+from autotrack.portal import bp
+from autotrack.services import tickets
+from autotrack.services.errors import DomainError
+from autotrack.services.pagination import keyset_page
+from autotrack.services.tenancy import get_scoped_optional, scoped, ticket_for
+from autotrack.web import ticket_pages
+from autotrack.web.ticket_forms import CommentForm, NewTicketForm, TransitionForm
+
+
+def _own_ticket(reference):
+    """Only tickets the user raised are reachable here; anything else is a 404."""
+    ticket = ticket_for(current_user, reference)
+    if ticket.requester_id != current_user.id:
+        from autotrack.services.errors import NotFound
+
+        raise NotFound()
+    return ticket
+
+
+@bp.route("/")
+def home():
+    query = scoped(Ticket, current_user.org_id).where(Ticket.requester_id == current_user.id)
+    items, next_cursor = keyset_page(query, Ticket.id, request.args.get("cursor"))
+    return render_template("portal/home.html", tickets=items, next_cursor=next_cursor)
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+def new_ticket():
+    form = NewTicketForm()
+    form.category_id.choices = ticket_pages.category_choices(current_user.org_id)
+    if form.validate_on_submit():
+        try:
+            category = get_scoped_optional(Category, form.category_id.data, current_user.org_id)
+            ticket = tickets.create_ticket(current_user, title=form.title.data,
+                                           description=form.description.data, category=category)
+        except DomainError as error:
+            db.session.rollback()
+            for name, message in error.fields.items():
+                if name in form:
+                    form[name].errors.append(message)
+            if not error.fields:
+                flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash(f"Ticket {ticket.reference} raised. We will get back to you.", "success")
+            return redirect(url_for("portal.ticket", reference=ticket.reference))
+    status = 422 if form.errors else 200
+    return render_template("portal/new_ticket.html", form=form), status
+
+
+@bp.route("/tickets/<reference>")
+def ticket(reference):
+    ticket = _own_ticket(reference)
+    return render_template(
+        "portal/ticket.html", ticket=ticket,
+        comments=ticket_pages.visible_comments(ticket, current_user),
+        comment_form=CommentForm(), transition_form=TransitionForm(),
+        actions=tickets.allowed_actions(current_user, ticket),
+    )
+
+
+@bp.route("/tickets/<reference>/comments", methods=["POST"])
+def comment(reference):
+    form = CommentForm()
+    form.internal.data = False  # requesters only write public replies
+    return ticket_pages.handle_comment(_own_ticket(reference), form, "portal.ticket")
+
+
+@bp.route("/tickets/<reference>/transitions", methods=["POST"])
+def transition(reference):
+    return ticket_pages.handle_transition(_own_ticket(reference), TransitionForm(), "portal.ticket")

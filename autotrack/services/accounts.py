@@ -1,0 +1,73 @@
+"""Passwords and sign-in, with lockout after repeated failures."""
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from autotrack.extensions import db
+from autotrack.models import User, utcnow
+from autotrack.services.errors import ValidationError
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 200
+# Checked against when the email is unknown, so a miss costs as much time as a hit.
+_DUMMY_HASH = None
+
+
+def hash_password(password):
+    return generate_password_hash(password, method=current_app.config["AUTOTRACK_PASSWORD_HASH_METHOD"])
+
+
+def check_password_strength(password):
+    if not password or len(password) < PASSWORD_MIN:
+        raise ValidationError(
+            f"The password must have at least {PASSWORD_MIN} characters.",
+            {"password": f"At least {PASSWORD_MIN} characters."},
+        )
+    if len(password) > PASSWORD_MAX:
+        raise ValidationError("The password is too long.", {"password": f"At most {PASSWORD_MAX} characters."})
+
+
+def set_password(user, password):
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+
+
+def normalize_email(email):
+    return (email or "").strip().lower()
+
+
+def user_by_email(email):
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+
+
+def authenticate(email, password, now=None):
+    """The user for these credentials, or None (never saying which part was wrong).
+
+    Failures are counted per account; after AUTOTRACK_LOGIN_MAX_FAILURES in a row the account
+    refuses every password for AUTOTRACK_LOGIN_LOCK_MINUTES. Flushes the counters; the caller commits.
+    """
+    global _DUMMY_HASH
+    now = now or utcnow()
+    user = user_by_email(email)
+    if user is None or not user.password_hash:
+        _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password")
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if user.locked_until is not None and user.locked_until > now:
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        user.failed_login_count = (user.failed_login_count or 0) + 1
+        if user.failed_login_count >= current_app.config["AUTOTRACK_LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=current_app.config["AUTOTRACK_LOGIN_LOCK_MINUTES"])
+            user.failed_login_count = 0
+        db.session.flush()
+        return None
+    if not user.is_active or not user.organization.is_active:
+        return None
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.last_login_at = now
+    db.session.flush()
+    return user

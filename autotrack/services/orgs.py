@@ -1,0 +1,166 @@
+"""Creating organizations (with usable defaults) and their users."""
+import re
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+
+from autotrack.extensions import db
+from autotrack.models import (
+    BUILTIN_ROLES, BusinessCalendar, Department, DepartmentMember, EscalationRule, EscalationTarget,
+    Lifecycle, MemberRole, Organization, Priority, Role, SlaCalendar, Status, User, WorkingHours,
+)
+from autotrack.services.accounts import normalize_email, set_password, user_by_email
+from autotrack.services.errors import ValidationError
+
+# name, weight, first response minutes, resolution minutes, calendar (DESIGN.md defaults)
+DEFAULT_PRIORITIES = [
+    ("P1", 4, 15, 120, SlaCalendar.ALWAYS),
+    ("P2", 3, 60, 360, SlaCalendar.BUSINESS_HOURS),
+    ("P3", 2, 240, 1440, SlaCalendar.BUSINESS_HOURS),
+    ("P4", 1, 480, 4320, SlaCalendar.BUSINESS_HOURS),
+]
+DEFAULT_PRIORITY = "P3"
+# name, colour, lifecycle category
+DEFAULT_STATUSES = [
+    ("New", "#0d6efd", Lifecycle.NEW),
+    ("Open", "#198754", Lifecycle.OPEN),
+    ("Pending", "#fd7e14", Lifecycle.PENDING),
+    ("Resolved", "#6f42c1", Lifecycle.RESOLVED),
+    ("Closed", "#6c757d", Lifecycle.CLOSED),
+]
+# level, minutes after breach, who is notified, reassign
+DEFAULT_ESCALATIONS = [
+    (1, 0, EscalationTarget.LEAD, False),
+    (2, 60, EscalationTarget.MANAGER, False),
+    (3, 240, EscalationTarget.ORG_ADMIN, False),
+]
+DEFAULT_HOURS = (time(9, 0), time(17, 0))
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
+
+
+def validate_timezone(name):
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"Unknown timezone {name!r}.", {"timezone": "Use an IANA name such as Europe/Berlin."}) from None
+    return name
+
+
+def create_org(name, slug, *, admin_email, admin_password, timezone="UTC", admin_name=None):
+    """A new organization, usable at once: roles, priorities, statuses, calendar, escalations,
+    a `Support` department and its first org admin."""
+    slug = (slug or "").strip().lower()
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("The organization needs a name.", {"name": "Required."})
+    if not SLUG_RE.match(slug):
+        raise ValidationError(
+            "The slug must be 3–40 lower-case letters, digits or dashes.", {"slug": "Invalid slug."}
+        )
+    if db.session.scalar(select(Organization.id).where(Organization.slug == slug)):
+        raise ValidationError(f"An organization with slug {slug!r} exists already.", {"slug": "Taken."})
+    validate_timezone(timezone)
+
+    org = Organization(name=name, slug=slug, ticket_prefix=re.sub(r"[^A-Z0-9]", "", slug.upper())[:12],
+                       timezone=timezone)
+    db.session.add(org)
+    db.session.flush()
+    for key, (role_name, portal, permissions) in BUILTIN_ROLES.items():
+        role = Role(org_id=org.id, name=role_name, builtin=key, portal=portal)
+        role.set_permissions(permissions)
+        db.session.add(role)
+    for prio_name, weight, first, resolution, calendar in DEFAULT_PRIORITIES:
+        db.session.add(Priority(org_id=org.id, name=prio_name, weight=weight, first_response_minutes=first,
+                                resolution_minutes=resolution, calendar=calendar,
+                                is_default=prio_name == DEFAULT_PRIORITY))
+    for position, (status_name, color, category) in enumerate(DEFAULT_STATUSES):
+        db.session.add(Status(org_id=org.id, name=status_name, color=color, position=position,
+                              category=category, is_default=True))
+    calendar = BusinessCalendar(org_id=org.id)
+    start, end = DEFAULT_HOURS
+    calendar.hours = [
+        WorkingHours(weekday=day, start_minute=start.hour * 60 + start.minute, end_minute=end.hour * 60 + end.minute)
+        for day in range(5)
+    ]
+    db.session.add(calendar)
+    for level, delay, target, reassign in DEFAULT_ESCALATIONS:
+        db.session.add(EscalationRule(org_id=org.id, level=level, delay_minutes=delay, notify=target,
+                                      reassign=reassign))
+    db.session.add(Department(org_id=org.id, name="Support", is_default=True))
+    db.session.flush()
+    create_user(org, admin_email, role_key="org_admin", password=admin_password,
+                name=admin_name or "Organization admin")
+    return org
+
+
+def create_department(org, name):
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError("A department needs a name of at most 120 characters.", {"name": "Invalid name."})
+    if db.session.scalar(select(Department.id).where(Department.org_id == org.id, Department.name == name)):
+        raise ValidationError(f"Department {name!r} exists already.", {"name": "Taken."})
+    department = Department(org_id=org.id, name=name)
+    db.session.add(department)
+    db.session.flush()
+    return department
+
+
+def role_by_key(org, key):
+    """A role by built-in key (`agent`) or by name (`Senior agent`), case-insensitive."""
+    roles = db.session.scalars(select(Role).where(Role.org_id == org.id)).all()
+    wanted = (key or "").strip().lower()
+    for role in roles:
+        if (role.builtin or "") == wanted or role.name.lower() == wanted:
+            return role
+    raise ValidationError(f"Unknown role {key!r}.", {"role": "Unknown role."})
+
+
+def department_by_name(org, name):
+    dept = db.session.scalar(
+        select(Department).where(Department.org_id == org.id, Department.name == (name or "").strip())
+    )
+    if dept is None:
+        raise ValidationError(f"Unknown department {name!r}.", {"department": "Unknown department."})
+    return dept
+
+
+def create_user(org, email, *, role_key="employee", password=None, name=None, department=None, lead=False):
+    """A user of `org`; staff roles join `department` as agent (or lead) or manager."""
+    email = normalize_email(email)
+    if "@" not in email or len(email) > 254:
+        raise ValidationError("Enter a valid email address.", {"email": "Invalid email address."})
+    if user_by_email(email) is not None:
+        raise ValidationError(f"A user with email {email} exists already.", {"email": "Taken."})
+    role = role_by_key(org, role_key)
+    if isinstance(department, str):
+        department = department_by_name(org, department)
+    user = User(org_id=org.id, email=email, name=(name or email.split("@")[0]).strip()[:120], role=role)
+    if password is not None:
+        set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    if department is not None:
+        if role.portal == "manager":
+            add_member(department, user, MemberRole.MANAGER)
+        elif role.portal in ("agent", "admin"):
+            add_member(department, user, MemberRole.AGENT, lead=lead)
+        else:
+            user.department_id = department.id
+    return user
+
+
+def add_member(department, user, role, lead=False):
+    """Put `user` into `department` as manager or agent; idempotent."""
+    if department.org_id != user.org_id:
+        raise ValidationError("That department belongs to another organization.")
+    member = db.session.scalar(
+        select(DepartmentMember).where(DepartmentMember.department_id == department.id,
+                                       DepartmentMember.user_id == user.id, DepartmentMember.role == role)
+    )
+    if member is None:
+        member = DepartmentMember(org_id=user.org_id, department=department, user=user, role=role)
+        db.session.add(member)
+    member.is_lead = bool(lead) and role == MemberRole.AGENT
+    db.session.flush()
+    return member

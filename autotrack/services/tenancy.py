@@ -1,0 +1,71 @@
+"""The one way to read organization data: every query is scoped to an organization.
+
+Another organization's object is indistinguishable from a missing one (NotFound -> 404).
+"""
+import re
+
+from sqlalchemy import or_, select
+
+from autotrack.extensions import db
+from autotrack.models import Organization, Perm, Ticket
+from autotrack.services.errors import NotFound
+
+
+def scoped(model, org_id):
+    """SELECT of `model` limited to one organization."""
+    return select(model).where(model.org_id == org_id)
+
+
+def get_scoped(model, ident, org_id):
+    """The object with this id in this organization, or NotFound."""
+    try:
+        ident = int(ident)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    obj = db.session.scalar(scoped(model, org_id).where(model.id == ident))
+    if obj is None:
+        raise NotFound()
+    return obj
+
+
+def get_scoped_optional(model, ident, org_id):
+    """Like get_scoped, but an empty value means None (for optional form and API fields)."""
+    if ident in (None, ""):
+        return None
+    return get_scoped(model, ident, org_id)
+
+
+def org_by_slug(slug):
+    org = db.session.scalar(select(Organization).where(Organization.slug == (slug or "").lower()))
+    if org is None:
+        raise NotFound(f"No organization {slug!r}.")
+    return org
+
+
+def visible_tickets(user):
+    """SELECT of the tickets `user` may see: their own, their departments', or the whole org."""
+    query = scoped(Ticket, user.org_id)
+    if user.has_permission(Perm.TICKET_VIEW_ALL):
+        return query
+    conditions = [Ticket.requester_id == user.id, Ticket.assignee_id == user.id]
+    departments = user.staff_department_ids
+    if departments and user.has_permission(Perm.TICKET_VIEW_DEPARTMENT):
+        conditions.append(Ticket.department_id.in_(departments))
+    return query.where(or_(*conditions))
+
+
+_REFERENCE = re.compile(r"^(?:(?P<prefix>[A-Za-z0-9]+)-)?(?P<number>\d{1,12})$")
+
+
+def ticket_for(user, reference):
+    """The ticket `user` may see by its reference (`ACME-1042` or `1042`), or NotFound."""
+    match = _REFERENCE.match(str(reference).strip())
+    if not match:
+        raise NotFound()
+    prefix = match["prefix"]
+    if prefix and prefix.upper() != user.organization.ticket_prefix.upper():
+        raise NotFound()
+    ticket = db.session.scalar(visible_tickets(user).where(Ticket.number == int(match["number"])))
+    if ticket is None:
+        raise NotFound()
+    return ticket

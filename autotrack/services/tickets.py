@@ -1,0 +1,359 @@
+"""The ticket service: every change to a ticket goes through here, with its audit event.
+
+Services flush, never commit; the caller (request, job, CLI) commits once.
+"""
+from sqlalchemy import select, update
+
+from autotrack.extensions import db
+from autotrack.models import (
+    Comment, Department, DepartmentMember, Lifecycle, MemberRole, Organization, Priority, Status,
+    Task, Ticket, User, utcnow,
+)
+from autotrack.services import audit, policy
+from autotrack.services.errors import InvalidTransition, ValidationError
+from autotrack.services.notifications import notify
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 20_000
+COMMENT_MAX = 20_000
+
+# action -> (lifecycle categories it may start from, category it leads to; None keeps the state)
+TRANSITIONS = {
+    "assign": ({Lifecycle.NEW, Lifecycle.OPEN, Lifecycle.PENDING}, None),
+    "wait": ({Lifecycle.OPEN}, Lifecycle.PENDING),
+    "resume": ({Lifecycle.PENDING}, Lifecycle.OPEN),
+    "resolve": ({Lifecycle.NEW, Lifecycle.OPEN}, Lifecycle.RESOLVED),
+    "close": ({Lifecycle.RESOLVED}, Lifecycle.CLOSED),
+    "reopen": ({Lifecycle.RESOLVED}, Lifecycle.OPEN),
+}
+
+_ACTION_WORDS = {
+    "assign": "assigned", "wait": "set to pending", "resume": "resumed", "resolve": "resolved",
+    "close": "closed", "reopen": "reopened",
+}
+
+
+def allowed_actions(user, ticket):
+    """The transitions `user` may take on `ticket` now, for buttons and API hints."""
+    return [
+        action for action, (sources, _) in TRANSITIONS.items()
+        if ticket.state in sources and policy.can(user, f"ticket.transition.{action}", ticket)
+    ]
+
+
+# --- creating ---------------------------------------------------------------------------------
+
+def _clean_text(value, field, max_len, required=True):
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError(f"{field.capitalize()} is required.", {field: "This field is required."})
+    if len(value) > max_len:
+        raise ValidationError(
+            f"{field.capitalize()} is too long.", {field: f"At most {max_len} characters."}
+        )
+    return value
+
+
+def _default_of(model, org_id):
+    return db.session.scalar(
+        select(model).where(model.org_id == org_id, model.is_default.is_(True)).order_by(model.id).limit(1)
+    )
+
+
+def default_status(org_id, category):
+    """The status a ticket lands on when it enters a lifecycle category."""
+    status = db.session.scalar(
+        select(Status)
+        .where(Status.org_id == org_id, Status.category == category)
+        .order_by(Status.is_default.desc(), Status.position, Status.id)
+        .limit(1)
+    )
+    if status is None:
+        raise ValidationError(f"The organization has no status for the {category!r} category.")
+    return status
+
+
+def _next_number(org_id):
+    # The UPDATE takes the organization row's lock until commit, so concurrent creators queue
+    # here and each reads its own number; the unique (org_id, number) key backs this up.
+    db.session.execute(
+        update(Organization).where(Organization.id == org_id)
+        .values(ticket_seq=Organization.ticket_seq + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.scalar(select(Organization.ticket_seq).where(Organization.id == org_id))
+
+
+def create_ticket(actor, *, title, description="", category=None, priority=None, department=None,
+                  requester=None, source="web", now=None):
+    """Open a new ticket; category defaults route it and set its priority (most specific wins).
+
+    Only staff may pick a priority, a department or raise a ticket for someone else.
+    """
+    policy.require(actor, "ticket.create", message="You may not raise tickets.")
+    now = now or utcnow()
+    org_id = actor.org_id
+    title = _clean_text(title, "title", TITLE_MAX)
+    description = _clean_text(description, "description", DESCRIPTION_MAX, required=False)
+    staff = policy.can(actor, "ticket.create_on_behalf")
+
+    for obj, field in ((category, "category"), (priority, "priority"), (department, "department"),
+                       (requester, "requester")):
+        if obj is not None and obj.org_id != org_id:
+            raise ValidationError(f"Unknown {field}.", {field: f"Unknown {field}."})
+    if priority is not None and not staff:
+        raise ValidationError("Only support staff may set the priority.", {"priority": "Not allowed."})
+    if department is not None and not staff:
+        raise ValidationError("Only support staff may choose the department.", {"department": "Not allowed."})
+    if requester is not None and requester.id != actor.id and not staff:
+        raise ValidationError("You may only raise tickets for yourself.", {"requester": "Not allowed."})
+    if category is not None and not category.is_active:
+        raise ValidationError("That category is no longer in use.", {"category": "Choose another category."})
+
+    lineage = list(category.lineage()) if category is not None else []
+    if priority is None:
+        priority = next((c.default_priority for c in lineage if c.default_priority_id), None)
+    if department is None:
+        department = next((c.default_department for c in lineage if c.default_department_id), None)
+    priority = priority or _default_of(Priority, org_id)
+    department = department or _default_of(Department, org_id)
+    if priority is None or department is None:
+        raise ValidationError("The organization has no default priority or department configured.")
+
+    status = default_status(org_id, Lifecycle.NEW)
+    ticket = Ticket(
+        org_id=org_id, number=_next_number(org_id), title=title, description=description,
+        requester=requester or actor, department=department, category=category, priority=priority,
+        status=status, state=status.category, source=source, created_at=now, updated_at=now,
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    audit.record(org_id, "create", actor=actor, ticket=ticket, to_value=status.name,
+                 detail=f"priority {priority.name}, department {department.name}", now=now)
+    notify(_department_staff_ids(department.id), org_id=org_id, kind="new_ticket", ticket=ticket,
+           message=f"New ticket {ticket.reference}: {title}", skip_user_id=actor.id, now=now)
+    return ticket
+
+
+def _department_staff_ids(department_id, role=MemberRole.AGENT):
+    return db.session.scalars(
+        select(DepartmentMember.user_id)
+        .join(User, User.id == DepartmentMember.user_id)
+        .where(DepartmentMember.department_id == department_id, DepartmentMember.role == role,
+               User.active.is_(True))
+    ).all()
+
+
+# --- lifecycle --------------------------------------------------------------------------------
+
+def can_be_assigned(ticket, user):
+    """Agents and managers of the ticket's department, or anyone who sees all tickets."""
+    return (
+        user.org_id == ticket.org_id
+        and user.is_active
+        and policy.works_on(user, ticket)
+        and policy.can(user, "ticket.transition.resolve", ticket)
+    )
+
+
+def transition(actor, ticket, action, *, assignee=None, status=None, now=None):
+    """Move `ticket` along its lifecycle; refuses (changing nothing) what is not allowed.
+
+    `status` optionally picks a specific status of the target lifecycle category.
+    """
+    if action not in TRANSITIONS:
+        raise ValidationError(f"Unknown action {action!r}.", {"action": "Unknown action."})
+    policy.require(actor, f"ticket.transition.{action}", ticket,
+                   message=f"You may not {action} this ticket.")
+    sources, target = TRANSITIONS[action]
+    if ticket.state not in sources:
+        raise InvalidTransition(
+            f"Cannot {action} ticket {ticket.reference}: it is {ticket.status.name} ({ticket.state})."
+        )
+    now = now or utcnow()
+
+    if action == "assign":
+        if assignee is None:
+            raise ValidationError("Choose who to assign the ticket to.", {"assignee": "Required."})
+        if not can_be_assigned(ticket, assignee):
+            raise ValidationError(
+                f"{assignee.name} cannot work on tickets of {ticket.department.name}.",
+                {"assignee": "Not an agent of this ticket's department."},
+            )
+        _set_assignee(actor, ticket, assignee, now)
+        if ticket.state == Lifecycle.NEW:
+            target = Lifecycle.OPEN
+        else:
+            ticket.updated_at = now
+            db.session.flush()
+            return ticket
+
+    new_status = _target_status(ticket.org_id, target, status)
+    old_status = ticket.status
+    ticket.status = new_status
+    ticket.state = new_status.category
+    ticket.updated_at = now
+    if action == "wait":
+        ticket.paused_at = now
+    elif action == "resume":
+        ticket.paused_at = None
+    elif action == "resolve":
+        ticket.resolved_at = now
+    elif action == "close":
+        ticket.closed_at = now
+    elif action == "reopen":
+        ticket.resolved_at = None
+    audit.record(ticket.org_id, "transition", actor=actor, ticket=ticket,
+                 from_value=old_status.name, to_value=new_status.name, detail=action, now=now)
+    notify([ticket.requester_id, ticket.assignee_id], org_id=ticket.org_id, kind="status",
+           ticket=ticket, skip_user_id=actor.id, now=now,
+           message=f"{ticket.reference} was {_ACTION_WORDS[action]} by {actor.name}")
+    db.session.flush()
+    return ticket
+
+
+def _target_status(org_id, category, status):
+    if status is None:
+        return default_status(org_id, category)
+    if status.org_id != org_id or status.category != category:
+        raise ValidationError(
+            f"Status {status.name!r} is not a {category} status.", {"status": "Wrong status for this action."}
+        )
+    return status
+
+
+def _set_assignee(actor, ticket, assignee, now):
+    previous = ticket.assignee
+    ticket.assignee = assignee
+    audit.record(ticket.org_id, "assign", actor=actor, ticket=ticket,
+                 from_value=previous.name if previous else None, to_value=assignee.name, now=now)
+    notify([assignee.id], org_id=ticket.org_id, kind="assigned", ticket=ticket, skip_user_id=actor.id,
+           message=f"{ticket.reference} was assigned to you: {ticket.title}", now=now)
+
+
+def assign(actor, ticket, assignee, now=None):
+    """Assign (or reassign) a ticket; a new ticket becomes open."""
+    return transition(actor, ticket, "assign", assignee=assignee, now=now)
+
+
+def set_status(actor, ticket, status, now=None):
+    """Switch to another status of the same lifecycle category (e.g. 'Waiting on vendor')."""
+    policy.require(actor, "ticket.transition.resolve", ticket, message="You may not change the status.")
+    if status.org_id != ticket.org_id or status.category != ticket.state:
+        raise InvalidTransition(
+            f"{status.name!r} is a {status.category} status; use a transition to leave {ticket.state}."
+        )
+    if status.id == ticket.status_id:
+        return ticket
+    now = now or utcnow()
+    old = ticket.status
+    ticket.status = status
+    ticket.updated_at = now
+    audit.record(ticket.org_id, "status", actor=actor, ticket=ticket, from_value=old.name,
+                 to_value=status.name, now=now)
+    db.session.flush()
+    return ticket
+
+
+# --- other changes ----------------------------------------------------------------------------
+
+def add_comment(actor, ticket, body, *, internal=False, now=None):
+    """Add a public reply or an internal note; the first public staff reply is the first response."""
+    policy.require(actor, "ticket.comment", ticket, message="You may not comment on this ticket.")
+    if internal:
+        policy.require(actor, "ticket.comment_internal", ticket, message="You may not add internal notes.")
+    body = _clean_text(body, "body", COMMENT_MAX)
+    now = now or utcnow()
+    comment = Comment(org_id=ticket.org_id, ticket=ticket, author_id=actor.id, body=body,
+                      internal=bool(internal), created_at=now)
+    db.session.add(comment)
+    ticket.updated_at = now
+    by_staff = actor.id != ticket.requester_id and policy.works_on(actor, ticket)
+    if by_staff and not internal and ticket.first_response_at is None:
+        ticket.first_response_at = now
+    db.session.flush()
+    audit.record(ticket.org_id, "comment", actor=actor, ticket=ticket,
+                 detail="internal note" if internal else "public reply", now=now)
+    if internal:
+        recipients = [ticket.assignee_id]
+    else:
+        recipients = [ticket.requester_id, ticket.assignee_id]
+    notify(recipients, org_id=ticket.org_id, kind="comment", ticket=ticket, skip_user_id=actor.id,
+           message=f"{actor.name} commented on {ticket.reference}", now=now)
+    return comment
+
+
+def change_priority(actor, ticket, priority, now=None):
+    """Change the priority (SLA due times follow in the SLA service)."""
+    policy.require(actor, "ticket.change_priority", ticket, message="You may not change the priority.")
+    if priority.org_id != ticket.org_id:
+        raise ValidationError("Unknown priority.", {"priority": "Unknown priority."})
+    if ticket.state == Lifecycle.CLOSED:
+        raise InvalidTransition(f"{ticket.reference} is closed; its priority can no longer change.")
+    if priority.id == ticket.priority_id:
+        return ticket
+    now = now or utcnow()
+    old = ticket.priority
+    ticket.priority = priority
+    ticket.updated_at = now
+    audit.record(ticket.org_id, "priority", actor=actor, ticket=ticket, from_value=old.name,
+                 to_value=priority.name, now=now)
+    db.session.flush()
+    return ticket
+
+
+def change_department(actor, ticket, department, now=None):
+    """Route the ticket to another department; an assignee who cannot work there is removed."""
+    policy.require(actor, "ticket.change_department", ticket, message="You may not move this ticket.")
+    if department.org_id != ticket.org_id:
+        raise ValidationError("Unknown department.", {"department": "Unknown department."})
+    if ticket.state == Lifecycle.CLOSED:
+        raise InvalidTransition(f"{ticket.reference} is closed.")
+    if department.id == ticket.department_id:
+        return ticket
+    now = now or utcnow()
+    old = ticket.department
+    ticket.department = department
+    ticket.updated_at = now
+    audit.record(ticket.org_id, "department", actor=actor, ticket=ticket, from_value=old.name,
+                 to_value=department.name, now=now)
+    if ticket.assignee is not None and not can_be_assigned(ticket, ticket.assignee):
+        audit.record(ticket.org_id, "assign", actor=actor, ticket=ticket,
+                     from_value=ticket.assignee.name, to_value=None, detail="left the department", now=now)
+        ticket.assignee = None
+    notify(_department_staff_ids(department.id), org_id=ticket.org_id, kind="new_ticket", ticket=ticket,
+           message=f"{ticket.reference} moved to {department.name}", skip_user_id=actor.id, now=now)
+    db.session.flush()
+    return ticket
+
+
+def add_task(actor, ticket, title, *, assignee=None, due_at=None, now=None):
+    """Add a to-do to the ticket."""
+    policy.require(actor, "ticket.manage_tasks", ticket, message="You may not add tasks.")
+    title = _clean_text(title, "title", TITLE_MAX)
+    if assignee is not None and not can_be_assigned(ticket, assignee):
+        raise ValidationError(f"{assignee.name} cannot work on this ticket.", {"assignee": "Not allowed."})
+    now = now or utcnow()
+    task = Task(org_id=ticket.org_id, ticket=ticket, title=title, assignee=assignee, due_at=due_at,
+                created_by_id=actor.id, created_at=now)
+    db.session.add(task)
+    db.session.flush()
+    audit.record(ticket.org_id, "task_add", actor=actor, ticket=ticket, to_value=title, now=now)
+    if assignee is not None:
+        notify([assignee.id], org_id=ticket.org_id, kind="task", ticket=ticket, skip_user_id=actor.id,
+               message=f"Task on {ticket.reference}: {title}", now=now)
+    return task
+
+
+def complete_task(actor, task, done=True, now=None):
+    """Mark a task done (or not done again)."""
+    policy.require(actor, "ticket.manage_tasks", task.ticket, message="You may not change tasks.")
+    now = now or utcnow()
+    if bool(task.done_at) == done:
+        return task
+    task.done_at = now if done else None
+    audit.record(task.org_id, "task_done" if done else "task_undone", actor=actor, ticket=task.ticket,
+                 to_value=task.title, now=now)
+    db.session.flush()
+    return task
+

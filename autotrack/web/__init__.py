@@ -1,0 +1,108 @@
+"""What every web face shares: the portal guard, home pages, error pages, template helpers."""
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import abort, jsonify, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from autotrack.extensions import db
+from autotrack.models import Portal
+from autotrack.services import policy
+from autotrack.services.errors import DomainError
+
+PORTAL_HOME = {
+    Portal.ADMIN: "admin.index",
+    Portal.MANAGER: "manager.home",
+    Portal.AGENT: "agent.home",
+    Portal.EMPLOYEE: "portal.home",
+}
+
+# Which capability opens which portal; checked in each blueprint's before_request.
+PORTAL_ACCESS = {
+    "portal": "portal.employee",
+    "agent": "portal.agent",
+    "manager": "portal.manager",
+    "admin": "portal.admin",
+}
+
+
+def home_url(user):
+    """Each role lands on its own home."""
+    return url_for(PORTAL_HOME.get(user.portal, "portal.home"))
+
+
+def is_safe_next(target):
+    """Only local paths are followed after login (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def guard_portal(portal):
+    """A before_request hook: sign-in required, then the portal's capability, else 403."""
+    def check():
+        if not current_user.is_authenticated:
+            from autotrack.extensions import login_manager
+
+            return login_manager.unauthorized()
+        if not policy.can(current_user, PORTAL_ACCESS[portal]):
+            abort(403)
+    return check
+
+
+def wants_json():
+    return request.path.startswith("/api/")
+
+
+def register_error_handlers(app):
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        db.session.rollback()
+        if wants_json():
+            return jsonify(error.to_dict()), error.status
+        return render_template("errors/error.html", status=error.status, message=error.message), error.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        if wants_json():
+            return jsonify({"error": {"code": "csrf", "message": error.description}}), 400
+        return render_template(
+            "errors/error.html", status=400,
+            message="Your form expired or was sent from another page. Go back, reload and try again.",
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if wants_json():
+            code = (error.name or "error").lower().replace(" ", "_")
+            return jsonify({"error": {"code": code, "message": error.description}}), error.code
+        return render_template("errors/error.html", status=error.code, message=error.description), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return jsonify({"error": {"code": "server_error", "message": "Something went wrong."}}), 500
+        return render_template("errors/error.html", status=500,
+                               message="Something went wrong on our side. It has been logged."), 500
+
+
+def local_time(value, tz_name=None, fmt="%Y-%m-%d %H:%M"):
+    """A UTC datetime shown in the organization's timezone."""
+    if value is None:
+        return ""
+    if tz_name is None and current_user and current_user.is_authenticated:
+        tz_name = current_user.organization.timezone
+    return value.astimezone(ZoneInfo(tz_name or "UTC")).strftime(fmt)
+
+
+def register_template_helpers(app):
+    app.add_template_filter(local_time, "local_time")
+
+    @app.context_processor
+    def inject_helpers():
+        return {"can": policy.can, "home_url": home_url}

@@ -1,0 +1,32 @@
+"""Forms for working on a ticket, shared by the employee and agent pages."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from autotrack.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
+
+
+class NewTicketForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
+    category_id = SelectField("Category", coerce=str, validators=[Optional()])
+    description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)],
+                                render_kw={"rows": 6})
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Reply", validators=[DataRequired(), Length(max=COMMENT_MAX)], render_kw={"rows": 4})
+    internal = BooleanField("Internal note (staff only)")
+
+
+class TransitionForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired()])
+    assignee_id = SelectField("Assignee", coerce=str, validators=[Optional()], validate_choice=False)
+    status_id = HiddenField()
+
+
+class PriorityForm(FlaskForm):
+    priority_id = SelectField("Priority", coerce=str, validators=[DataRequired()], validate_choice=False)
+
+
+class TaskForm(FlaskForm):
+    title = StringField("New task", validators=[DataRequired(), Length(max=TITLE_MAX)])

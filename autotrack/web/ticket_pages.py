@@ -1,0 +1,108 @@
+"""Request handling shared by every portal's ticket page: thin calls into the ticket service."""
+from flask import flash, redirect, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from autotrack.extensions import db
+from autotrack.models import Category, Comment, Priority, Status, User
+from autotrack.services import policy, tickets
+from autotrack.services.errors import DomainError
+from autotrack.services.tenancy import get_scoped, get_scoped_optional, scoped
+
+
+def category_choices(org_id):
+    rows = db.session.scalars(
+        scoped(Category, org_id).where(Category.is_active.is_(True)).order_by(Category.path)
+    ).all()
+    return [("", "— Not sure —")] + [(str(c.id), c.display_path) for c in rows]
+
+
+def priority_choices(org_id):
+    rows = db.session.scalars(scoped(Priority, org_id).order_by(Priority.weight.desc())).all()
+    return [(str(p.id), p.name) for p in rows]
+
+
+def assignee_choices(ticket):
+    """Active users of the organization who may work on this ticket."""
+    users = db.session.scalars(
+        scoped(User, ticket.org_id).where(User.active.is_(True)).order_by(User.name)
+    ).all()
+    return [(str(u.id), u.name) for u in users if tickets.can_be_assigned(ticket, u)]
+
+
+def statuses_by_category(org_id):
+    rows = db.session.scalars(scoped(Status, org_id).order_by(Status.position, Status.id)).all()
+    grouped = {}
+    for status in rows:
+        grouped.setdefault(status.category, []).append(status)
+    return grouped
+
+
+def _done(ticket, endpoint, message=None):
+    if message:
+        flash(message, "success")
+    return redirect(url_for(endpoint, reference=ticket.reference))
+
+
+def _refused(ticket, endpoint, error):
+    db.session.rollback()
+    flash(error.message, "danger")
+    return redirect(url_for(endpoint, reference=ticket.reference))
+
+
+def handle_comment(ticket, form, endpoint):
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(f"Reply not sent: {error}", "danger")
+        return redirect(url_for(endpoint, reference=ticket.reference))
+    try:
+        tickets.add_comment(current_user, ticket, form.body.data, internal=bool(form.internal.data))
+    except DomainError as error:
+        return _refused(ticket, endpoint, error)
+    db.session.commit()
+    return _done(ticket, endpoint, "Note added." if form.internal.data else "Reply sent.")
+
+
+def handle_transition(ticket, form, endpoint):
+    if not form.validate_on_submit():
+        flash("That action could not be read; please try again.", "danger")
+        return redirect(url_for(endpoint, reference=ticket.reference))
+    try:
+        assignee = get_scoped_optional(User, form.assignee_id.data, ticket.org_id)
+        status = get_scoped_optional(Status, form.status_id.data, ticket.org_id)
+        tickets.transition(current_user, ticket, form.action.data, assignee=assignee, status=status)
+    except DomainError as error:
+        return _refused(ticket, endpoint, error)
+    db.session.commit()
+    return _done(ticket, endpoint, f"{ticket.reference} is now {ticket.status.name}.")
+
+
+def handle_priority(ticket, form, endpoint):
+    try:
+        if not form.validate_on_submit():
+            raise DomainError("Choose a priority.")
+        tickets.change_priority(current_user, ticket, get_scoped(Priority, form.priority_id.data, ticket.org_id))
+    except DomainError as error:
+        return _refused(ticket, endpoint, error)
+    db.session.commit()
+    return _done(ticket, endpoint, f"Priority is now {ticket.priority.name}.")
+
+
+def handle_new_task(ticket, form, endpoint):
+    try:
+        if not form.validate_on_submit():
+            raise DomainError("A task needs a title of at most 200 characters.")
+        tickets.add_task(current_user, ticket, form.title.data)
+    except DomainError as error:
+        return _refused(ticket, endpoint, error)
+    db.session.commit()
+    return _done(ticket, endpoint, "Task added.")
+
+
+def visible_comments(ticket, user):
+    """Requesters see public replies only; staff also see internal notes."""
+    query = select(Comment).where(Comment.ticket_id == ticket.id).order_by(Comment.id)
+    if not policy.can(user, "ticket.see_internal", ticket):
+        query = query.where(Comment.internal.is_(False))
+    return db.session.scalars(query).all()

@@ -1,0 +1,130 @@
+"""Configuration classes, read from the environment (and a `.env` file beside this one).
+
+The defaults are the embedded ones: SQLite in `instance/`, no Redis, mail kept in the outbox
+and printed to the log. Tests pass overrides through `create_app(config)`.
+"""
+import os
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"
+
+# Real environment variables win over `.env`; os.environ itself is never modified.
+_ENV = {**dotenv_values(BASE_DIR / ".env"), **os.environ}
+
+
+def env_str(name, default=None):
+    value = _ENV.get(name)
+    return default if value in (None, "") else value
+
+
+def env_int(name, default):
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def env_bool(name, default=False):
+    value = env_str(name)
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise RuntimeError(f"{name} must be true or false, got {value!r}")
+
+
+def sqlalchemy_engine_options(url):
+    """Pool settings that keep long-lived MariaDB connections healthy; SQLite needs none."""
+    if url.startswith("mysql"):
+        return {"pool_pre_ping": True, "pool_recycle": 280}
+    return {}
+
+
+class Config:
+    SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'autotrack.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS = sqlalchemy_engine_options(SQLALCHEMY_DATABASE_URI)
+    REDIS_URL = env_str("REDIS_URL")  # None: jobs run in-process (embedded mode)
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session; a long form must not expire
+    MAX_CONTENT_LENGTH = env_int("AUTOTRACK_MAX_UPLOAD_MB", 25) * 1024 * 1024
+
+    MAIL_SERVER = env_str("MAIL_SERVER")  # None: outbox rows are printed to the log, not sent
+    MAIL_PORT = env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = env_str("MAIL_USERNAME")
+    MAIL_PASSWORD = env_str("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "AutoTrack <autotrack@localhost>")
+
+    BOOTSTRAP_SERVE_LOCAL = True  # Bootstrap comes from our own static files, never a CDN
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+
+    AUTOTRACK_BASE_URL = env_str("AUTOTRACK_BASE_URL", "http://127.0.0.1:5000")
+    AUTOTRACK_UPLOAD_DIR = env_str("AUTOTRACK_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    AUTOTRACK_LOGIN_MAX_FAILURES = env_int("AUTOTRACK_LOGIN_MAX_FAILURES", 5)
+    AUTOTRACK_LOGIN_LOCK_MINUTES = env_int("AUTOTRACK_LOGIN_LOCK_MINUTES", 15)
+    # werkzeug's default (scrypt) in production; tests use a cheap method to stay fast.
+    AUTOTRACK_PASSWORD_HASH_METHOD = env_str("AUTOTRACK_PASSWORD_HASH_METHOD", "scrypt")
+    AUTOTRACK_LOG_LEVEL = env_str("AUTOTRACK_LOG_LEVEL", "INFO")
+
+    @classmethod
+    def validate(cls, app_config):
+        """Refuse settings that are unsafe for this environment; the base config accepts all."""
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    @classmethod
+    def validate(cls, app_config):
+        key = app_config.get("SECRET_KEY")
+        if not key or key == DEFAULT_SECRET_KEY or len(key) < 16:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a long random value in production "
+                "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+
+
+class TestConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL", "sqlite:///" + str(INSTANCE_DIR / "test.db"))
+    SQLALCHEMY_ENGINE_OPTIONS = sqlalchemy_engine_options(SQLALCHEMY_DATABASE_URI)
+    REDIS_URL = env_str("REDIS_URL")
+    MAIL_SERVER = None
+    AUTOTRACK_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    AUTOTRACK_UPLOAD_DIR = str(INSTANCE_DIR / "test-uploads")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "test": TestConfig,
+}
+
+
+def config_from_env():
+    name = env_str("AUTOTRACK_CONFIG", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"AUTOTRACK_CONFIG must be one of {sorted(CONFIGS)}, got {name!r}")
+    return CONFIGS[name]
