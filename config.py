@@ -45,7 +45,9 @@ def env_bool(name, default=False):
 def sqlalchemy_engine_options(url):
     """Pool settings that keep long-lived MariaDB connections healthy; SQLite needs none."""
     if url.startswith("mysql"):
-        return {"pool_pre_ping": True, "pool_recycle": 280}
+        # READ COMMITTED: each statement sees what others committed (no stale snapshot in a
+        # long transaction); the SLA sweep and outbox take explicit row locks where it matters.
+        return {"pool_pre_ping": True, "pool_recycle": 280, "isolation_level": "READ COMMITTED"}
     return {}
 
 

@@ -9,18 +9,18 @@ from autotrack.services.errors import Forbidden
 REQUESTER_ACTIONS = frozenset({"close", "reopen"})
 
 
-def works_on(user, ticket):
-    """Whether `user` is staff for this ticket: all tickets, its department's, or assigned to it."""
-    if user.org_id != ticket.org_id:
-        return False
+def serves_department(user, department_id):
+    """Whether `user` works this department's tickets (or every department's)."""
     if user.has_permission(Perm.TICKET_VIEW_ALL):
         return True
-    if ticket.assignee_id == user.id:
-        return True
-    return (
-        user.has_permission(Perm.TICKET_VIEW_DEPARTMENT)
-        and ticket.department_id in user.staff_department_ids
-    )
+    return user.has_permission(Perm.TICKET_VIEW_DEPARTMENT) and department_id in user.staff_department_ids
+
+
+def works_on(user, ticket):
+    """Whether `user` is staff for this ticket: by department, or because it is assigned to them."""
+    if user.org_id != ticket.org_id:
+        return False
+    return ticket.assignee_id == user.id or serves_department(user, ticket.department_id)
 
 
 def can(user, action, ticket=None):

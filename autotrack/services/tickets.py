@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from autotrack.extensions import db
 from autotrack.models import (
-    Comment, Department, DepartmentMember, Lifecycle, MemberRole, Organization, Priority, Status,
+    Comment, Department, DepartmentMember, Lifecycle, MemberRole, Organization, Perm, Priority, Status,
     Task, Ticket, User, utcnow,
 )
 from autotrack.services import audit, policy
@@ -147,12 +147,12 @@ def _department_staff_ids(department_id, role=MemberRole.AGENT):
 # --- lifecycle --------------------------------------------------------------------------------
 
 def can_be_assigned(ticket, user):
-    """Agents and managers of the ticket's department, or anyone who sees all tickets."""
+    """Active agents and managers of the ticket's department, or staff who serve every department."""
     return (
         user.org_id == ticket.org_id
         and user.is_active
-        and policy.works_on(user, ticket)
-        and policy.can(user, "ticket.transition.resolve", ticket)
+        and policy.serves_department(user, ticket.department_id)
+        and user.has_permission(Perm.TICKET_TRANSITION)
     )
 
 

@@ -1,0 +1,155 @@
+"""Fixtures: one app and schema per run (built by the real migrations), a clean database per
+test, a client, and a sign-in helper per role.
+
+SQLite by default; TEST_DATABASE_URL=mysql+pymysql://… runs the same suite on MariaDB.
+With AUTOTRACK_REQUIRE_SERVICES=1 (CI) the run stops at once if MariaDB or Redis is down.
+"""
+import os
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from autotrack import create_app
+from autotrack.extensions import db as _db
+from config import TestConfig
+from tests import factories
+
+
+def _check_services(app):
+    """In CI a missing service is a failure, never a skip."""
+    if os.environ.get("AUTOTRACK_REQUIRE_SERVICES") != "1":
+        return
+    problems = []
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("mysql"):
+        problems.append("TEST_DATABASE_URL must point at MariaDB")
+    if not app.config.get("REDIS_URL"):
+        problems.append("REDIS_URL must be set")
+    else:
+        import redis
+
+        try:
+            redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=3).ping()
+        except redis.RedisError as error:
+            problems.append(f"Redis unreachable: {error}")
+    if problems:
+        pytest.exit("required services missing: " + "; ".join(problems), returncode=3)
+
+
+def _rebuild_schema(app):
+    """Drop everything and build the schema with the migrations, as production does."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        if url.startswith("sqlite:///"):
+            _db.engine.dispose()
+            path = url.removeprefix("sqlite:///")
+            if os.path.exists(path):
+                os.remove(path)
+        else:
+            with _db.engine.begin() as conn:
+                conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+                for (table,) in conn.execute(text("SHOW TABLES")).all():
+                    conn.execute(text(f"DROP TABLE `{table}`"))
+                conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+        upgrade()
+
+
+class IsolatedClient(FlaskClient):
+    """Runs every request in its own app context, as a server does.
+
+    Otherwise a request reuses the test's app context: `g` (and the signed-in user cached
+    there) and the database session would leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app():
+    app = create_app(TestConfig)
+    app.test_client_class = IsolatedClient
+    _check_services(app)
+    _rebuild_schema(app)
+    return app
+
+
+def _wipe(app):
+    """Empty every table, children first; committed data (seen by other processes) goes too."""
+    with app.app_context():
+        _db.session.remove()
+        tables = list(reversed(_db.metadata.sorted_tables))
+        with _db.engine.begin() as conn:
+            mysql = conn.dialect.name in ("mysql", "mariadb")
+            if mysql:
+                conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+            for table in tables:
+                conn.execute(table.delete())
+            if mysql:
+                conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+
+
+@pytest.fixture
+def db(app):
+    """The database, empty at the start of the test, inside an app context."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+    _wipe(app)
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(client, path="/login"):
+    """The CSRF token for this client's session, read from a page as a browser would."""
+    response = client.get(path)
+    match = CSRF_META.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {path} ({response.status_code})"
+    return match.group(1)
+
+
+def post_form(client, path, data=None, token_from="/login", **kwargs):
+    """POST a form with a valid CSRF token, like a browser submitting a page."""
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client, token_from))
+    return client.post(path, data=data, **kwargs)
+
+
+def login(client, user, password=factories.PASSWORD):
+    response = post_form(client, "/login", {"email": user.email, "password": password})
+    assert response.status_code == 302, f"login of {user.email} failed ({response.status_code})"
+    return response
+
+
+@pytest.fixture
+def org(db):
+    return factories.make_org("acme")
+
+
+@pytest.fixture
+def other_org(db):
+    return factories.make_org("globex")
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign the test client in as `user` (any role)."""
+    def _login(user):
+        login(client, user)
+        return client
+    return _login

@@ -1,0 +1,139 @@
+"""The ticket workflow through the web pages: forms, messages, what each side sees."""
+from sqlalchemy import func, select
+
+from autotrack.extensions import db as _db
+from autotrack.models import AuditEvent, Ticket
+from tests import factories
+from tests.conftest import login, post_form
+
+
+def test_employee_raises_a_ticket_through_the_form(client, org):
+    category = factories.make_category(org, "IT/Hardware/Laptop", default_priority="P2")
+    employee = factories.make_user(org)
+    login(client, employee)
+    response = post_form(client, "/portal/tickets/new", {
+        "title": "Laptop will not boot", "description": "Black screen.", "category_id": str(category.id),
+    }, token_from="/portal/tickets/new")
+    assert response.status_code == 302
+    ticket = _db.session.scalar(select(Ticket))
+    assert response.headers["Location"] == f"/portal/tickets/{ticket.reference}"
+    assert (ticket.title, ticket.priority.name, ticket.requester_id) == ("Laptop will not boot", "P2", employee.id)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Laptop will not boot" in page and "raised" in page
+
+
+def test_blank_title_re_renders_the_form_with_its_message_and_saves_nothing(client, org):
+    login(client, factories.make_user(org))
+    response = post_form(client, "/portal/tickets/new", {"title": "  ", "description": "kept text"},
+                         token_from="/portal/tickets/new")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "This field is required." in page and "kept text" in page
+    assert _db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+def test_foreign_category_id_in_the_form_is_refused(client, org, other_org):
+    foreign = factories.make_category(other_org, "Secret")
+    login(client, factories.make_user(org))
+    response = post_form(client, "/portal/tickets/new", {"title": "x", "category_id": str(foreign.id)},
+                         token_from="/portal/tickets/new")
+    assert response.status_code == 422
+    assert _db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+def test_employee_never_sees_internal_notes(client, org):
+    employee, agent = factories.make_user(org), factories.make_user(org, "agent")
+    ticket = factories.make_ticket_in("open", employee, agent)
+    from autotrack.services import tickets
+
+    tickets.add_comment(agent, ticket, "Public answer")
+    tickets.add_comment(agent, ticket, "Secret staff note", internal=True)
+    _db.session.commit()
+    login(client, employee)
+    page = client.get(f"/portal/tickets/{ticket.reference}").get_data(as_text=True)
+    assert "Public answer" in page and "Secret staff note" not in page
+
+
+def test_employee_reply_cannot_be_smuggled_in_as_internal(client, org):
+    employee = factories.make_user(org)
+    ticket = factories.make_ticket(employee)
+    login(client, employee)
+    post_form(client, f"/portal/tickets/{ticket.reference}/comments", {"body": "hi", "internal": "y"},
+              token_from="/portal/")
+    _db.session.expire_all()
+    assert [c.internal for c in _db.session.get(Ticket, ticket.id).comments] == [False]
+
+
+def test_agent_works_a_ticket_from_new_to_resolved(client, org):
+    employee, agent = factories.make_user(org), factories.make_user(org, "agent")
+    ticket = factories.make_ticket(employee)
+    login(client, agent)
+    path = f"/agent/tickets/{ticket.reference}"
+    assert "Assign" in client.get(path).get_data(as_text=True)
+    post_form(client, f"{path}/transitions", {"action": "assign", "assignee_id": str(agent.id)}, token_from=path)
+    post_form(client, f"{path}/comments", {"body": "Fixed the cable."}, token_from=path)
+    response = post_form(client, f"{path}/transitions", {"action": "resolve"}, token_from=path)
+    assert response.status_code == 302
+    page = client.get(path).get_data(as_text=True)
+    assert "is now Resolved" in page
+    _db.session.expire_all()
+    ticket = _db.session.get(Ticket, ticket.id)
+    assert (ticket.state, ticket.assignee_id) == ("resolved", agent.id)
+    assert ticket.first_response_at is not None
+
+
+def test_invalid_transition_in_the_browser_shows_why_and_changes_nothing(client, org):
+    employee, agent = factories.make_user(org), factories.make_user(org, "agent")
+    ticket = factories.make_ticket(employee)
+    events = _db.session.scalar(select(func.count()).select_from(AuditEvent))
+    login(client, agent)
+    path = f"/agent/tickets/{ticket.reference}"
+    response = post_form(client, f"{path}/transitions", {"action": "close"}, token_from=path)
+    assert response.status_code == 302
+    page = client.get(path).get_data(as_text=True)
+    assert f"Cannot close ticket {ticket.reference}: it is New (new)." in page
+    _db.session.expire_all()
+    assert _db.session.get(Ticket, ticket.id).state == "new"
+    assert _db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
+
+
+def test_requester_confirms_resolution_from_the_portal(client, org):
+    employee, agent = factories.make_user(org), factories.make_user(org, "agent")
+    ticket = factories.make_ticket_in("resolved", employee, agent)
+    login(client, employee)
+    path = f"/portal/tickets/{ticket.reference}"
+    assert "Confirm it is solved" in client.get(path).get_data(as_text=True)
+    post_form(client, f"{path}/transitions", {"action": "close"}, token_from=path)
+    _db.session.expire_all()
+    assert _db.session.get(Ticket, ticket.id).state == "closed"
+
+
+def test_employee_cannot_resolve_through_a_forged_form(client, org):
+    employee, agent = factories.make_user(org), factories.make_user(org, "agent")
+    ticket = factories.make_ticket_in("open", employee, agent)
+    login(client, employee)
+    path = f"/portal/tickets/{ticket.reference}"
+    post_form(client, f"{path}/transitions", {"action": "resolve"}, token_from=path)
+    assert "You may not resolve this ticket." in client.get(path).get_data(as_text=True)
+    _db.session.expire_all()
+    assert _db.session.get(Ticket, ticket.id).state == "open"
+
+
+def test_queue_pages_with_keyset_cursor(client, org):
+    employee, agent = factories.make_user(org), factories.make_user(org, "agent")
+    created = [factories.make_ticket(employee, title=f"Ticket {i}") for i in range(55)]
+    login(client, agent)
+    first = client.get("/agent/").get_data(as_text=True)
+    assert created[-1].reference in first and created[0].reference not in first
+    cursor = min(t.id for t in created[5:])
+    second = client.get(f"/agent/?cursor={cursor}").get_data(as_text=True)
+    assert created[0].reference in second and created[-1].reference not in second
+
+
+def test_manager_sees_open_counts_per_department(client, org):
+    manager = factories.make_user(org, "manager")
+    for _ in range(3):
+        factories.make_ticket(factories.make_user(org))
+    login(client, manager)
+    page = client.get("/manager/").get_data(as_text=True)
+    assert "<td>Support</td><td>3</td>" in page
