@@ -17,20 +17,29 @@ from config import TestConfig
 from tests import factories
 
 
-def _check_services(app):
-    """In CI a missing service is a failure, never a skip."""
+def pytest_sessionstart(session):
+    """In CI (AUTOTRACK_REQUIRE_SERVICES=1) a missing MariaDB or Redis fails the run at once."""
     if os.environ.get("AUTOTRACK_REQUIRE_SERVICES") != "1":
         return
     problems = []
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("mysql"):
+    url = TestConfig.SQLALCHEMY_DATABASE_URI
+    if not url.startswith("mysql"):
         problems.append("TEST_DATABASE_URL must point at MariaDB")
-    if not app.config.get("REDIS_URL"):
+    else:
+        from sqlalchemy import create_engine
+
+        try:
+            with create_engine(url).connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as error:  # noqa: BLE001 - any failure to connect is the message
+            problems.append(f"MariaDB unreachable: {error.__class__.__name__}: {error}")
+    if not TestConfig.REDIS_URL:
         problems.append("REDIS_URL must be set")
     else:
         import redis
 
         try:
-            redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=3).ping()
+            redis.Redis.from_url(TestConfig.REDIS_URL, socket_connect_timeout=3).ping()
         except redis.RedisError as error:
             problems.append(f"Redis unreachable: {error}")
     if problems:
@@ -73,7 +82,6 @@ class IsolatedClient(FlaskClient):
 def app():
     app = create_app(TestConfig)
     app.test_client_class = IsolatedClient
-    _check_services(app)
     _rebuild_schema(app)
     return app
 
