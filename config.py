@@ -56,6 +56,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'autotrack.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = sqlalchemy_engine_options(SQLALCHEMY_DATABASE_URI)
     REDIS_URL = env_str("REDIS_URL")  # None: jobs run in-process (embedded mode)
+    # Without Redis, the web process runs the periodic jobs itself in a background thread.
+    AUTOTRACK_EMBEDDED_JOBS = env_bool("AUTOTRACK_EMBEDDED_JOBS", REDIS_URL is None)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -73,6 +75,7 @@ class Config:
     MAIL_USERNAME = env_str("MAIL_USERNAME")
     MAIL_PASSWORD = env_str("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "AutoTrack <autotrack@localhost>")
+    MAIL_SUPPRESS_SEND = False  # never drop mail silently (Flask-Mail's default when TESTING)
 
     BOOTSTRAP_SERVE_LOCAL = True  # Bootstrap comes from our own static files, never a CDN
     BOOTSTRAP_BOOTSWATCH_THEME = None
@@ -113,6 +116,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL", "sqlite:///" + str(INSTANCE_DIR / "test.db"))
     SQLALCHEMY_ENGINE_OPTIONS = sqlalchemy_engine_options(SQLALCHEMY_DATABASE_URI)
     REDIS_URL = env_str("REDIS_URL")
+    AUTOTRACK_EMBEDDED_JOBS = False  # tests run jobs explicitly
     MAIL_SERVER = None
     AUTOTRACK_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     AUTOTRACK_UPLOAD_DIR = str(INSTANCE_DIR / "test-uploads")

@@ -33,6 +33,7 @@ def create_app(config=None):
     register_error_handlers(app)
     register_template_helpers(app)
     register_cli(app)
+    register_jobs(app)
     return app
 
 
@@ -113,6 +114,15 @@ def register_template_helpers(app):
     from autotrack.web import register_template_helpers as register
 
     register(app)
+
+
+def register_jobs(app):
+    """Without Redis, the first request starts the in-process scheduler thread (not the factory:
+    CLI commands and tests build apps that must not run jobs)."""
+    if app.config["AUTOTRACK_EMBEDDED_JOBS"]:
+        from autotrack.jobs.embedded import start_embedded_scheduler
+
+        app.before_request(lambda: start_embedded_scheduler(app) and None)
 
 
 def register_cli(app):

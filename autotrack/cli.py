@@ -1,9 +1,11 @@
-"""`flask autotrack …` commands for operators. Each command commits once, or not at all."""
+"""Operator commands: `flask autotrack …`, `flask sla …`, `flask outbox …`, `flask jobs …`."""
+from datetime import datetime
+
 import click
 from flask.cli import AppGroup
 
 from autotrack.extensions import db
-from autotrack.services import demo, orgs
+from autotrack.services import demo, orgs, outbox, sla
 from autotrack.services.errors import DomainError
 from autotrack.services.tenancy import org_by_slug
 
@@ -69,5 +71,84 @@ def seed_demo(if_empty):
         click.echo(f"  {role:<10} {email}")
 
 
+sla_cli = AppGroup("sla", help="SLA evaluation.")
+
+
+@sla_cli.command("sweep")
+@click.option("--now", "now_iso", help="Evaluate as of this ISO 8601 time (default: now), e.g. 2026-11-23T17:00:00Z.")
+def sla_sweep(now_iso):
+    """Run one SLA sweep and print what it did."""
+    now = None
+    if now_iso:
+        try:
+            now = datetime.fromisoformat(now_iso.replace("Z", "+00:00"))
+        except ValueError:
+            raise click.BadParameter("use ISO 8601, e.g. 2026-11-23T17:00:00Z", param_hint="--now") from None
+        if now.tzinfo is None:
+            raise click.BadParameter("give a timezone, e.g. a trailing Z for UTC", param_hint="--now")
+    result = sla.sweep(now)
+    click.echo(f"Warned: {result.warned}")
+    click.echo(f"Breached: {result.breached}")
+    for level in sorted(result.escalated) or []:
+        click.echo(f"Escalated to level {level}: {result.escalated[level]}")
+    if not result.escalated:
+        click.echo("Escalated: 0")
+    click.echo(f"Emails queued: {result.emails_queued}")
+
+
+outbox_cli = AppGroup("outbox", help="The email outbox.")
+
+
+@outbox_cli.command("flush")
+def outbox_flush():
+    """Deliver every email that is due now."""
+    result = outbox.deliver_all_due()
+    click.echo(f"Outbox: {result.summary()}.")
+
+
+jobs_cli = AppGroup("jobs", help="Background workers (needs REDIS_URL).")
+
+
+def _redis():
+    from flask import current_app
+    from redis import Redis
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set; without Redis the web process runs the jobs itself.")
+    return Redis.from_url(url)
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def jobs_worker(burst):
+    """Run an RQ worker for the job queue."""
+    from flask import current_app
+
+    from autotrack.jobs.schedule import QUEUE_NAME
+    from autotrack.jobs.worker import AppWorker
+
+    worker = AppWorker([QUEUE_NAME], connection=_redis(), app=current_app._get_current_object())
+    worker.work(burst=burst, with_scheduler=False)
+
+
+@jobs_cli.command("scheduler")
+@click.option("--burst", is_flag=True, help="Move due jobs to the queue once, then stop.")
+@click.option("--interval", default=5, show_default=True, help="Seconds between scheduler passes.")
+def jobs_scheduler(burst, interval):
+    """Run rq-scheduler with the periodic jobs, reconciled with the declared schedule first."""
+    from rq_scheduler import Scheduler
+
+    from autotrack.jobs.schedule import QUEUE_NAME, reconcile
+
+    scheduler = Scheduler(queue_name=QUEUE_NAME, connection=_redis(), interval=interval)
+    added, removed = reconcile(scheduler)
+    click.echo(f"Schedule reconciled: added {added or 'none'}, removed {removed or 'none'}.")
+    scheduler.run(burst=burst)
+
+
 def register_cli(app):
     app.cli.add_command(autotrack_cli)
+    app.cli.add_command(sla_cli)
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(jobs_cli)

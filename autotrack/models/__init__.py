@@ -5,6 +5,7 @@ from autotrack.models.org import (
     BusinessCalendar, Category, Department, DepartmentMember, DirectoryEntry, EscalationRule,
     Holiday, Organization, Priority, Status, WorkingHours,
 )
+from autotrack.models.sla import SlaEvent
 from autotrack.models.ticket import Attachment, Comment, Task, Ticket
 from autotrack.models.types import UTCDateTime, utcnow
 from autotrack.models.user import Role, RolePermission, User
@@ -17,6 +18,6 @@ __all__ = [
     "BusinessCalendar", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry",
     "EscalationRule", "EscalationTarget", "Holiday", "Lifecycle", "MemberRole", "Notification",
     "Organization", "OutboxEmail", "OutboxStatus", "Perm", "Portal", "Priority", "Role",
-    "RolePermission", "SlaCalendar", "Status", "Task", "Ticket", "UTCDateTime", "User",
+    "RolePermission", "SlaCalendar", "SlaEvent", "Status", "Task", "Ticket", "UTCDateTime", "User",
     "WorkingHours", "utcnow",
 ]

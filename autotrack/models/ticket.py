@@ -20,9 +20,8 @@ class Ticket(db.Model):
         Index("ix_tickets_assignee", "org_id", "assignee_id", "state", "resolution_due_at"),
         Index("ix_tickets_requester", "org_id", "requester_id", "id"),
         Index("ix_tickets_org_state", "org_id", "state", "id"),
-        # SLA sweep: running clocks ordered by deadline, across all organizations.
-        Index("ix_tickets_sweep_first_response", "state", "first_response_due_at"),
-        Index("ix_tickets_sweep_resolution", "state", "resolution_due_at"),
+        # The SLA sweep reads only this index: tickets whose next SLA moment has come.
+        Index("ix_tickets_sla_next_check", "sla_next_check_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,13 +40,16 @@ class Ticket(db.Model):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     source: Mapped[str] = mapped_column(String(16), default="web")  # web / api / email
 
-    # SLA bookkeeping (UTC). due: the deadline; *_at: when the clock stopped (met);
-    # *_breached_at: when the sweep recorded the breach; *_warned_at: the one warning.
+    # SLA bookkeeping (UTC), kept by services/sla.py. due: the deadline; warn: the warning
+    # point (e.g. 75% of the window); first_response_at / resolved_at: when the clock stopped;
+    # *_warned_at / *_breached_at: when the sweep recorded the warning / the breach.
     first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -56,6 +58,9 @@ class Ticket(db.Model):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Highest escalation level fired so far (0 = none).
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # The next moment the sweep must look at this ticket (a warning, a deadline or an
+    # escalation level); None while no clock runs. Derived from the columns above.
+    sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -9,7 +9,7 @@ from autotrack.models import (
     Comment, Department, DepartmentMember, Lifecycle, MemberRole, Organization, Perm, Priority, Status,
     Task, Ticket, User, utcnow,
 )
-from autotrack.services import audit, policy
+from autotrack.services import audit, policy, sla
 from autotrack.services.errors import InvalidTransition, ValidationError
 from autotrack.services.notifications import notify
 
@@ -127,6 +127,7 @@ def create_ticket(actor, *, title, description="", category=None, priority=None,
         status=status, state=status.category, source=source, created_at=now, updated_at=now,
     )
     db.session.add(ticket)
+    sla.start_clocks(ticket, now)
     db.session.flush()
     audit.record(org_id, "create", actor=actor, ticket=ticket, to_value=status.name,
                  detail=f"priority {priority.name}, department {department.name}", now=now)
@@ -196,13 +197,17 @@ def transition(actor, ticket, action, *, assignee=None, status=None, now=None):
     if action == "wait":
         ticket.paused_at = now
     elif action == "resume":
-        ticket.paused_at = None
+        paused_since, ticket.paused_at = ticket.paused_at, None
+        sla.resume_clocks(ticket, paused_since, now)
     elif action == "resolve":
         ticket.resolved_at = now
     elif action == "close":
         ticket.closed_at = now
     elif action == "reopen":
-        ticket.resolved_at = None
+        # The resolution clock restarts from where it stood when the ticket was resolved.
+        resolved_since, ticket.resolved_at = ticket.resolved_at, None
+        sla.resume_clocks(ticket, resolved_since, now)
+    sla.refresh_next_check(ticket)
     audit.record(ticket.org_id, "transition", actor=actor, ticket=ticket,
                  from_value=old_status.name, to_value=new_status.name, detail=action, now=now)
     notify([ticket.requester_id, ticket.assignee_id], org_id=ticket.org_id, kind="status",
@@ -271,6 +276,7 @@ def add_comment(actor, ticket, body, *, internal=False, now=None):
     by_staff = actor.id != ticket.requester_id and policy.works_on(actor, ticket)
     if by_staff and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
+        sla.refresh_next_check(ticket)
     db.session.flush()
     audit.record(ticket.org_id, "comment", actor=actor, ticket=ticket,
                  detail="internal note" if internal else "public reply", now=now)
@@ -284,7 +290,7 @@ def add_comment(actor, ticket, body, *, internal=False, now=None):
 
 
 def change_priority(actor, ticket, priority, now=None):
-    """Change the priority (SLA due times follow in the SLA service)."""
+    """Change the priority; the running SLA clocks keep the working time already spent."""
     policy.require(actor, "ticket.change_priority", ticket, message="You may not change the priority.")
     if priority.org_id != ticket.org_id:
         raise ValidationError("Unknown priority.", {"priority": "Unknown priority."})
@@ -296,6 +302,7 @@ def change_priority(actor, ticket, priority, now=None):
     old = ticket.priority
     ticket.priority = priority
     ticket.updated_at = now
+    sla.change_priority(ticket, old, now)
     audit.record(ticket.org_id, "priority", actor=actor, ticket=ticket, from_value=old.name,
                  to_value=priority.name, now=now)
     db.session.flush()

@@ -1,0 +1,25 @@
+"""Job functions. Each runs inside an app context provided by its runner (the RQ worker class
+or the embedded scheduler), takes only ids or plain values, and calls one service."""
+import logging
+from datetime import datetime
+
+from autotrack.services import outbox, sla
+
+log = logging.getLogger(__name__)
+
+
+def sla_sweep(now_iso=None):
+    """Evaluate every SLA moment that has come (warnings, breaches, escalation levels)."""
+    now = datetime.fromisoformat(now_iso) if now_iso else None
+    result = sla.sweep(now)
+    if result.tickets_examined:
+        log.info("SLA sweep: %s", result.summary())
+    return result.summary()
+
+
+def deliver_outbox():
+    """Send the emails that are due."""
+    result = outbox.deliver_all_due()
+    if result.sent or result.retrying or result.failed:
+        log.info("Outbox: %s", result.summary())
+    return result.summary()

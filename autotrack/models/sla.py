@@ -1,0 +1,32 @@
+"""SLA events: the record that a warning, breach or escalation level happened, once."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from autotrack.extensions import db
+from autotrack.models.types import UTCDateTime, utcnow
+
+
+class SlaEvent(db.Model):
+    """One SLA moment of one ticket. The unique (ticket, key) makes every moment fire once,
+    however many sweeps run at the same time or again after a crash."""
+
+    __tablename__ = "sla_events"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "key"),
+        Index("ix_sla_events_sweep", "sweep_id"),
+        Index("ix_sla_events_org_time", "org_id", "fired_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    # warning:first_response, breach:resolution, escalation:2, …
+    key: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))  # warning / breach / escalation
+    clock: Mapped[str] = mapped_column(String(16))  # first_response / resolution
+    level: Mapped[int] = mapped_column(Integer, default=0)  # escalation level; 0 otherwise
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the deadline this moment belongs to
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the sweep's `now`
+    sweep_id: Mapped[str] = mapped_column(String(32))  # which sweep run wrote it

@@ -1,0 +1,182 @@
+"""The email outbox: every email is a row first; delivery is a separate job.
+
+Rows are written in the transaction that causes them (`queue_email`), with a unique dedupe key,
+so an email is queued once however often its cause is evaluated. `deliver_due` leases due rows
+(SKIP LOCKED on MariaDB, plus a lease time so a crashed deliverer's rows come back), sends them
+with Flask-Mail and records the outcome of each message as soon as it is known. SMTP trouble
+means a retry with backoff, never a lost message.
+"""
+import hashlib
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_mail import Connection, Message
+from sqlalchemy import or_, select, update
+
+from autotrack.extensions import db
+from autotrack.models import OutboxEmail, OutboxStatus, utcnow
+from autotrack.services.errors import NotFound, ValidationError
+from autotrack.services.sqlutil import dialect_name, insert_ignoring_duplicates
+
+log = logging.getLogger(__name__)
+
+# Wait before each retry; after the last one fails the row is marked failed.
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+MAX_ATTEMPTS = len(BACKOFF) + 1
+LEASE = timedelta(minutes=5)
+SMTP_TIMEOUT_SECONDS = 30
+# Refusals of one message (bad recipient, rejected content); other SMTP errors mean the server.
+MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused)
+
+
+def queue_email(*, recipient, subject, body_text, dedupe_key, body_html=None, org_id=None, now=None):
+    """Add an email to the outbox in the current transaction; False if its key was queued before."""
+    now = now or utcnow()
+    outcome = db.session.execute(insert_ignoring_duplicates(OutboxEmail).values(
+        org_id=org_id, recipient=recipient, subject=subject[:255], body_text=body_text, body_html=body_html,
+        dedupe_key=dedupe_key, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
+    ))
+    return outcome.rowcount == 1
+
+
+@dataclass
+class DeliveryResult:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def summary(self):
+        return f"sent {self.sent}, will retry {self.retrying}, failed for good {self.failed}"
+
+
+def message_id(dedupe_key):
+    """A Message-ID derived from the dedupe key, so a receiving server can spot a repeat."""
+    digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:40]
+    return f"<{digest}@autotrack>"
+
+
+def _claim(now, limit):
+    """Lease up to `limit` due rows to this deliverer; returns (ids, lease)."""
+    lease = now + LEASE
+    query = (
+        select(OutboxEmail.id)
+        .where(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now,
+               or_(OutboxEmail.leased_until.is_(None), OutboxEmail.leased_until < now))
+        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+        .limit(limit)
+    )
+    if dialect_name() != "sqlite":
+        query = query.with_for_update(skip_locked=True)
+    ids = db.session.scalars(query).all()
+    if ids:
+        db.session.execute(update(OutboxEmail).where(OutboxEmail.id.in_(ids)).values(leased_until=lease)
+                           .execution_options(synchronize_session=False))
+    db.session.commit()
+    return ids, lease
+
+
+def _finish(email_id, lease, **values):
+    """Record an outcome, only if our lease still holds (else another deliverer owns the row)."""
+    outcome = db.session.execute(
+        update(OutboxEmail).where(OutboxEmail.id == email_id, OutboxEmail.leased_until == lease)
+        .values(leased_until=None, **values).execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return outcome.rowcount == 1
+
+
+class _SmtpConnection(Connection):
+    """Flask-Mail's connection with a socket timeout, so a hung SMTP server cannot stall the job."""
+
+    def configure_host(self):
+        cls = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = cls(self.mail.server, self.mail.port, timeout=SMTP_TIMEOUT_SECONDS)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+def _build_message(row):
+    message = Message(subject=row.subject, recipients=[row.recipient], body=row.body_text, html=row.body_html,
+                      sender=current_app.config["MAIL_DEFAULT_SENDER"])
+    message.msgId = message_id(row.dedupe_key)
+    return message
+
+
+def deliver_due(now=None, limit=100):
+    """Send the due emails (one batch). Commits each outcome as soon as it is known."""
+    now = now or utcnow()
+    result = DeliveryResult()
+    ids, lease = _claim(now, limit)
+    if not ids:
+        return result
+    rows = db.session.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(ids)).order_by(OutboxEmail.id)).all()
+    if not current_app.config.get("MAIL_SERVER"):
+        for row in rows:  # embedded mode: the log is the mail server
+            log.info("EMAIL to %s | %s\n%s", row.recipient, row.subject, row.body_text)
+            if _finish(row.id, lease, status=OutboxStatus.SENT, sent_at=utcnow(), attempts=row.attempts + 1,
+                       last_error=None):
+                result.sent += 1
+        return result
+    unsent = list(rows)
+    try:
+        with _SmtpConnection(current_app.extensions["mail"]) as connection:
+            while unsent:
+                row = unsent[0]
+                try:
+                    connection.send(_build_message(row))
+                except MESSAGE_ERRORS as error:
+                    _record_failure(row, lease, error, now, result)  # this message only; go on
+                else:
+                    if _finish(row.id, lease, status=OutboxStatus.SENT, sent_at=utcnow(),
+                               attempts=row.attempts + 1, last_error=None):
+                        result.sent += 1
+                unsent.pop(0)
+    except (smtplib.SMTPException, OSError) as error:
+        # The server is down or dropped us: every email not yet sent waits for its next try.
+        log.warning("SMTP delivery failed: %s", error)
+        for row in unsent:
+            _record_failure(row, lease, error, now, result)
+    return result
+
+
+def _record_failure(row, lease, error, now, result):
+    attempts = row.attempts + 1
+    text = f"{error.__class__.__name__}: {error}"[:2000]
+    if attempts >= MAX_ATTEMPTS:
+        if _finish(row.id, lease, status=OutboxStatus.FAILED, attempts=attempts, last_error=text):
+            result.failed += 1
+            log.error("Giving up on email %s to %s after %s attempts: %s", row.id, row.recipient, attempts, text)
+    elif _finish(row.id, lease, attempts=attempts, last_error=text, next_attempt_at=now + BACKOFF[attempts - 1]):
+        result.retrying += 1
+
+
+def deliver_all_due(now=None, limit=100):
+    """Deliver batches until nothing due is left (or every remaining row is waiting to retry)."""
+    total = DeliveryResult()
+    while True:
+        batch = deliver_due(now, limit)
+        total.sent, total.retrying, total.failed = (total.sent + batch.sent, total.retrying + batch.retrying,
+                                                    total.failed + batch.failed)
+        if batch.sent + batch.retrying + batch.failed < limit:
+            return total
+
+
+def retry(org_id, email_id, now=None):
+    """Put a failed email back in the queue (the console's "retry"); flushes, the caller commits."""
+    row = db.session.scalar(select(OutboxEmail).where(OutboxEmail.id == email_id, OutboxEmail.org_id == org_id))
+    if row is None:
+        raise NotFound()
+    if row.status != OutboxStatus.FAILED:
+        raise ValidationError("Only failed emails can be retried.")
+    row.status = OutboxStatus.PENDING
+    row.attempts = 0
+    row.next_attempt_at = now or utcnow()
+    row.leased_until = None
+    db.session.flush()
+    return row

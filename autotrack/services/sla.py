@@ -1,0 +1,474 @@
+"""SLA clocks and the sweep.
+
+Each ticket has two clocks, first response and resolution. Their deadlines and warning points
+are computed here (on the priority's calendar) and stored on the ticket, together with
+`sla_next_check_at`, the next moment anything can happen to it. `sweep(now)` reads only the
+tickets whose moment has come (one indexed range), records warnings, breaches and escalation
+levels as `SlaEvent` rows (unique per ticket and moment), and writes the notifications and
+outbox emails they cause in the same transaction.
+"""
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app, render_template
+from sqlalchemy import bindparam, select, update
+
+from autotrack.extensions import db
+from autotrack.models import (
+    AuditEvent, Department, DepartmentMember, EscalationRule, Lifecycle, MemberRole, Notification,
+    Organization, OutboxEmail, Perm, Priority, Role, RolePermission, SlaCalendar, SlaEvent, Ticket, User,
+    utcnow,
+)
+from autotrack.services.calendar import ALWAYS, business_calendar
+from autotrack.services.sqlutil import dialect_name, insert_ignoring_duplicates
+from autotrack.services.timefmt import duration_words
+
+log = logging.getLogger(__name__)
+
+CLOCKS = ("first_response", "resolution")
+TICKING_STATES = (Lifecycle.NEW, Lifecycle.OPEN)  # pending is paused; resolved and closed are stopped
+CLOCK_LABELS = {"first_response": "first response", "resolution": "resolution"}
+_STOPPED_AT = {"first_response": "first_response_at", "resolution": "resolved_at"}
+
+
+def calendar_for(priority):
+    if priority.calendar == SlaCalendar.ALWAYS:
+        return ALWAYS
+    return business_calendar(priority.org_id)
+
+
+def _target(priority, clock):
+    return priority.first_response_minutes if clock == "first_response" else priority.resolution_minutes
+
+
+def _get(ticket, clock, what):
+    return getattr(ticket, f"{clock}_{what}")
+
+
+def _set(ticket, clock, what, value):
+    setattr(ticket, f"{clock}_{what}", value)
+
+
+def _is_stopped(ticket, clock):
+    return getattr(ticket, _STOPPED_AT[clock]) is not None
+
+
+def _warning_percent(ticket):
+    return db.session.scalar(select(Organization.sla_warning_percent).where(Organization.id == ticket.org_id))
+
+
+# --- keeping the clocks (called by the ticket service) -----------------------------------------
+
+def start_clocks(ticket, now):
+    """Set both deadlines and warning points of a new ticket."""
+    calendar = calendar_for(ticket.priority)
+    percent = _warning_percent(ticket)
+    for clock in CLOCKS:
+        minutes = _target(ticket.priority, clock)
+        _set(ticket, clock, "due_at", calendar.add(now, minutes))
+        _set(ticket, clock, "warn_at", calendar.add(now, minutes * percent / 100))
+    refresh_next_check(ticket)
+
+
+def change_priority(ticket, old_priority, now):
+    """Recompute the running clocks for the new priority, keeping the working time already spent."""
+    reference = ticket.paused_at or now  # while paused, time stands still at the pause
+    old_calendar, new_calendar = calendar_for(old_priority), calendar_for(ticket.priority)
+    percent = _warning_percent(ticket)
+    for clock in CLOCKS:
+        due = _get(ticket, clock, "due_at")
+        if _is_stopped(ticket, clock) or due is None:
+            continue
+        left = old_calendar.between(reference, due).total_seconds() / 60
+        spent = _target(old_priority, clock) - left
+        target = _target(ticket.priority, clock)
+        _set(ticket, clock, "due_at", new_calendar.add(reference, max(target - spent, 0)))
+        _set(ticket, clock, "warn_at", new_calendar.add(reference, max(target * percent / 100 - spent, 0)))
+    refresh_next_check(ticket)
+
+
+def resume_clocks(ticket, since, now):
+    """The clocks stood still from `since` to `now` (pending, or resolved then reopened):
+    move every unmet deadline out by the working time that passed. The caller then
+    refreshes the next check, once the ticket's new state is set."""
+    calendar = calendar_for(ticket.priority)
+    stood = calendar.between(since, now).total_seconds() / 60
+    for clock in CLOCKS:
+        if _is_stopped(ticket, clock) or _get(ticket, clock, "due_at") is None:
+            continue
+        for what in ("due_at", "warn_at"):
+            moment = _get(ticket, clock, what)
+            if moment is not None:
+                _set(ticket, clock, what, calendar.add(moment, stood))
+
+
+def refresh_next_check(ticket):
+    """Store when the sweep next needs to look at this ticket (None: nothing can happen)."""
+    rules = _escalation_delays([ticket.org_id]).get(ticket.org_id, [])
+    ticket.sla_next_check_at = next_check_at(_ClockView.of(ticket), rules)
+
+
+@dataclass
+class _ClockView:
+    """The SLA columns of one ticket, as the sweep reads them (ORM object or plain row)."""
+
+    state: str
+    escalation_level: int
+    first_response_due_at: object = None
+    first_response_warn_at: object = None
+    first_response_warned_at: object = None
+    first_response_breached_at: object = None
+    first_response_at: object = None
+    resolution_due_at: object = None
+    resolution_warn_at: object = None
+    resolution_warned_at: object = None
+    resolution_breached_at: object = None
+    resolved_at: object = None
+
+    @classmethod
+    def of(cls, source):
+        return cls(**{name: getattr(source, name) for name in cls.__dataclass_fields__})
+
+
+def _breach_start(view):
+    """When the running clocks' earliest recorded breach began (escalations count from it)."""
+    dues = [
+        _get(view, clock, "due_at") for clock in CLOCKS
+        if not _is_stopped(view, clock) and _get(view, clock, "breached_at") is not None
+    ]
+    return min(dues) if dues else None
+
+
+def next_check_at(view, delays):
+    """The earliest pending warning, deadline or escalation level while a clock ticks."""
+    if view.state not in TICKING_STATES:
+        return None
+    moments = []
+    for clock in CLOCKS:
+        due = _get(view, clock, "due_at")
+        if _is_stopped(view, clock) or due is None:
+            continue
+        warn = _get(view, clock, "warn_at")
+        if warn is not None and _get(view, clock, "warned_at") is None:
+            moments.append(warn)
+        if _get(view, clock, "breached_at") is None:
+            moments.append(due)
+    start = _breach_start(view)
+    if start is not None:
+        upcoming = [delay for level, delay in delays if level > view.escalation_level]
+        if upcoming:
+            moments.append(start + timedelta(minutes=upcoming[0]))
+    return min(moments) if moments else None
+
+
+def _escalation_delays(org_ids):
+    """org_id -> [(level, delay minutes)] of the active rules, in level order."""
+    rows = db.session.execute(
+        select(EscalationRule.org_id, EscalationRule.level, EscalationRule.delay_minutes)
+        .where(EscalationRule.org_id.in_(org_ids), EscalationRule.is_active.is_(True))
+        .order_by(EscalationRule.org_id, EscalationRule.level)
+    ).all()
+    delays = defaultdict(list)
+    for org_id, level, delay in rows:
+        delays[org_id].append((level, delay))
+    return delays
+
+
+# --- the sweep ---------------------------------------------------------------------------------
+
+@dataclass
+class SweepResult:
+    warned: int = 0
+    breached: int = 0
+    escalated: dict = field(default_factory=lambda: defaultdict(int))  # level -> tickets
+    emails_queued: int = 0
+    notifications: int = 0
+    tickets_examined: int = 0
+
+    def summary(self):
+        levels = ", ".join(f"level {lvl}: {n}" for lvl, n in sorted(self.escalated.items())) or "none"
+        return (f"examined {self.tickets_examined}, warned {self.warned}, breached {self.breached}, "
+                f"escalated ({levels}), emails queued {self.emails_queued}, "
+                f"notifications {self.notifications}")
+
+
+_SWEEP_COLUMNS = (
+    Ticket.id, Ticket.org_id, Ticket.number, Ticket.title, Ticket.state, Ticket.department_id,
+    Ticket.assignee_id, Ticket.priority_id, Ticket.escalation_level,
+    Ticket.first_response_due_at, Ticket.first_response_warn_at, Ticket.first_response_warned_at,
+    Ticket.first_response_breached_at, Ticket.first_response_at,
+    Ticket.resolution_due_at, Ticket.resolution_warn_at, Ticket.resolution_warned_at,
+    Ticket.resolution_breached_at, Ticket.resolved_at,
+)
+
+
+def sweep(now=None, batch_size=2000):
+    """Evaluate every SLA moment that has come by `now`; each fires exactly once.
+
+    Idempotent (a second run at the same `now` finds nothing to do) and safe to run in
+    parallel: on MariaDB each batch locks its tickets with SKIP LOCKED, and the unique keys of
+    sla_events and outbox_emails refuse any second copy. Commits once per batch, so a crash
+    loses at most one uncommitted batch, which the next sweep redoes.
+    """
+    now = now or utcnow()
+    result = SweepResult()
+    sweep_id = uuid.uuid4().hex
+    while True:
+        processed = _sweep_batch(now, sweep_id, batch_size, result)
+        db.session.commit()
+        if processed < batch_size:
+            break
+    return result
+
+
+def _sweep_batch(now, sweep_id, batch_size, result):
+    query = (
+        select(*_SWEEP_COLUMNS)
+        .where(Ticket.sla_next_check_at <= now)
+        .order_by(Ticket.sla_next_check_at)
+        .limit(batch_size)
+    )
+    if dialect_name() != "sqlite":
+        query = query.with_for_update(skip_locked=True, of=Ticket)
+    rows = db.session.execute(query).all()
+    if not rows:
+        return 0
+    result.tickets_examined += len(rows)
+    context = _SweepContext.load(rows)
+    events, changes = [], []
+    for row in rows:
+        ticket_events, change = _evaluate(row, now, context)
+        events.extend(ticket_events)
+        changes.append(change)
+
+    if events:
+        db.session.execute(insert_ignoring_duplicates(SlaEvent), [
+            {**event.row, "fired_at": now, "sweep_id": sweep_id} for event in events
+        ])
+        ours = set(db.session.execute(
+            select(SlaEvent.ticket_id, SlaEvent.key).where(SlaEvent.sweep_id == sweep_id,
+                                                           SlaEvent.ticket_id.in_([r.id for r in rows]))
+        ).all())
+        events = [event for event in events if (event.row["ticket_id"], event.row["key"]) in ours]
+    _write_ticket_changes(changes)
+    _fan_out(events, now, context, result)
+    return len(rows)
+
+
+@dataclass
+class _Event:
+    row: dict  # the SlaEvent columns
+    ticket: object  # the sweep row
+    recipients: list  # user ids to tell
+    reassign_to: int | None = None
+
+
+def _evaluate(row, now, context):
+    """The events due for one ticket and the column changes they imply."""
+    view = _ClockView.of(row)
+    events = []
+    change = {"b_id": row.id, "assignee_id": row.assignee_id}
+    if view.state in TICKING_STATES:
+        for clock in CLOCKS:
+            due = _get(view, clock, "due_at")
+            if _is_stopped(view, clock) or due is None:
+                continue
+            warn = _get(view, clock, "warn_at")
+            breaching = _get(view, clock, "breached_at") is None and due <= now
+            if warn is not None and warn <= now and _get(view, clock, "warned_at") is None:
+                _set(view, clock, "warned_at", now)
+                if not breaching:  # a late sweep does not warn about what already breached
+                    events.append(_Event(
+                        {"org_id": row.org_id, "ticket_id": row.id, "key": f"warning:{clock}", "kind": "warning",
+                         "clock": clock, "level": 0, "due_at": due},
+                        row, [row.assignee_id] if row.assignee_id else context.leads(row.department_id)))
+            if breaching:
+                _set(view, clock, "breached_at", now)
+                events.append(_Event(
+                    {"org_id": row.org_id, "ticket_id": row.id, "key": f"breach:{clock}", "kind": "breach",
+                     "clock": clock, "level": 0, "due_at": due},
+                    row, [row.assignee_id]))
+        start = _breach_start(view)
+        if start is not None:
+            for level, delay, target, reassign in context.rules.get(row.org_id, []):
+                if level <= view.escalation_level or start + timedelta(minutes=delay) > now:
+                    continue
+                recipients = context.targets(target, row)
+                view.escalation_level = level
+                clock = next(c for c in CLOCKS if not _is_stopped(view, c)
+                             and _get(view, c, "breached_at") is not None and _get(view, c, "due_at") == start)
+                event = _Event(
+                    {"org_id": row.org_id, "ticket_id": row.id, "key": f"escalation:{level}", "kind": "escalation",
+                     "clock": clock, "level": level, "due_at": start},
+                    row, recipients, reassign_to=recipients[0] if reassign and recipients else None)
+                if event.reassign_to:
+                    change["assignee_id"] = event.reassign_to
+                events.append(event)
+    delays = [(level, delay) for level, delay, _, _ in context.rules.get(row.org_id, [])]
+    change.update(
+        first_response_warned_at=view.first_response_warned_at,
+        first_response_breached_at=view.first_response_breached_at,
+        resolution_warned_at=view.resolution_warned_at,
+        resolution_breached_at=view.resolution_breached_at,
+        escalation_level=view.escalation_level,
+        sla_next_check_at=next_check_at(view, delays),
+    )
+    return events, change
+
+
+def _write_ticket_changes(changes):
+    columns = [c for c in changes[0] if c != "b_id"]
+    statement = (
+        update(Ticket.__table__)
+        .where(Ticket.__table__.c.id == bindparam("b_id"))
+        .values({name: bindparam(name) for name in columns})
+    )
+    db.session.execute(statement, changes, execution_options={"synchronize_session": False})
+
+
+class _SweepContext:
+    """Everything a batch needs about organizations, people and rules, loaded set-wise."""
+
+    @classmethod
+    def load(cls, rows):
+        self = cls()
+        org_ids = {r.org_id for r in rows}
+        department_ids = {r.department_id for r in rows}
+        self.rules = defaultdict(list)
+        for rule in db.session.execute(
+            select(EscalationRule.org_id, EscalationRule.level, EscalationRule.delay_minutes,
+                   EscalationRule.notify, EscalationRule.reassign)
+            .where(EscalationRule.org_id.in_(org_ids), EscalationRule.is_active.is_(True))
+            .order_by(EscalationRule.level)
+        ):
+            self.rules[rule.org_id].append((rule.level, rule.delay_minutes, rule.notify, rule.reassign))
+        self.members = defaultdict(lambda: {"lead": [], "manager": []})
+        for department_id, user_id, role, is_lead in db.session.execute(
+            select(DepartmentMember.department_id, DepartmentMember.user_id, DepartmentMember.role,
+                   DepartmentMember.is_lead)
+            .join(User, User.id == DepartmentMember.user_id)
+            .where(DepartmentMember.department_id.in_(department_ids), User.active.is_(True))
+            .order_by(DepartmentMember.user_id)
+        ):
+            if role == MemberRole.MANAGER:
+                self.members[department_id]["manager"].append(user_id)
+            elif is_lead:
+                self.members[department_id]["lead"].append(user_id)
+        self.admins = defaultdict(list)
+        for org_id, user_id in db.session.execute(
+            select(User.org_id, User.id)
+            .join(Role, Role.id == User.role_id)
+            .join(RolePermission, RolePermission.role_id == Role.id)
+            .where(User.org_id.in_(org_ids), User.active.is_(True),
+                   RolePermission.permission == Perm.SETTINGS_MANAGE)
+            .order_by(User.id)
+        ):
+            self.admins[org_id].append(user_id)
+        self.orgs = {o.id: o for o in db.session.execute(
+            select(Organization.id, Organization.ticket_prefix, Organization.timezone)
+            .where(Organization.id.in_(org_ids)))}
+        self.departments = dict(db.session.execute(
+            select(Department.id, Department.name).where(Department.id.in_(department_ids))).all())
+        self.priorities = dict(db.session.execute(
+            select(Priority.id, Priority.name).where(Priority.id.in_({r.priority_id for r in rows}))).all())
+        return self
+
+    def leads(self, department_id):
+        return list(self.members[department_id]["lead"])
+
+    def targets(self, target, row):
+        """Who an escalation level notifies; an empty level falls through to the next one up."""
+        order = ["lead", "manager", "org_admin"]
+        for name in order[order.index(target):]:
+            users = self.admins[row.org_id] if name == "org_admin" else self.members[row.department_id][name]
+            if users:
+                return list(users)
+        return []
+
+    def reference(self, row):
+        return f"{self.orgs[row.org_id].ticket_prefix}-{row.number}"
+
+
+def _fan_out(events, now, context, result):
+    """Audit events, in-app notifications and outbox emails for the events this sweep fired."""
+    if not events:
+        return
+    user_ids = {uid for e in events for uid in e.recipients if uid} | {e.reassign_to for e in events if e.reassign_to}
+    users = {u.id: u for u in db.session.execute(
+        select(User.id, User.email, User.name).where(User.id.in_(user_ids)))} if user_ids else {}
+    audits, notifications, emails = [], [], []
+    base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
+    for event in events:
+        row, kind, clock, level = event.ticket, event.row["kind"], event.row["clock"], event.row["level"]
+        reference = context.reference(row)
+        due = event.row["due_at"]
+        if kind == "warning":
+            result.warned += 1
+            message = f"{reference}: {CLOCK_LABELS[clock]} due in {duration_words(due - now)}"
+            detail = f"{CLOCK_LABELS[clock]} warning; due {due.isoformat()}"
+        elif kind == "breach":
+            result.breached += 1
+            message = f"{reference}: {CLOCK_LABELS[clock]} SLA breached"
+            detail = f"{CLOCK_LABELS[clock]} breached; was due {due.isoformat()}"
+        else:
+            result.escalated[level] += 1
+            message = f"{reference} escalated to you (level {level}): overdue by {duration_words(now - due)}"
+            detail = f"level {level}; {CLOCK_LABELS[clock]} overdue by {duration_words(now - due)}"
+        audits.append({"org_id": row.org_id, "ticket_id": row.id, "actor_id": None, "action": f"sla_{kind}",
+                       "from_value": None if kind != "escalation" else str(level - 1),
+                       "to_value": None if kind != "escalation" else str(level),
+                       "detail": detail, "created_at": now})
+        if event.reassign_to and event.reassign_to != row.assignee_id:
+            audits.append({"org_id": row.org_id, "ticket_id": row.id, "actor_id": None, "action": "assign",
+                           "from_value": None, "to_value": users[event.reassign_to].name,
+                           "detail": f"escalation level {level}", "created_at": now})
+        for user_id in dict.fromkeys(u for u in event.recipients if u):
+            notifications.append({"org_id": row.org_id, "user_id": user_id, "ticket_id": row.id,
+                                  "kind": "escalation" if kind == "escalation" else f"sla_{kind}",
+                                  "message": message[:500], "created_at": now, "read_at": None})
+            if kind == "breach":
+                continue  # the breach itself is in-app; the escalation levels send the emails
+            user = users[user_id]
+            emails.append(_email_row(kind, event, row, user, reference, now, due, context, base_url))
+    db.session.execute(AuditEvent.__table__.insert(), audits)
+    if notifications:
+        db.session.execute(Notification.__table__.insert(), notifications)
+        result.notifications += len(notifications)
+    if emails:
+        outcome = db.session.execute(insert_ignoring_duplicates(OutboxEmail), emails)
+        result.emails_queued += len(emails) if outcome.rowcount is None or outcome.rowcount < 0 else outcome.rowcount
+
+
+def _email_row(kind, event, row, user, reference, now, due, context, base_url):
+    org = context.orgs[row.org_id]
+    level = event.row["level"]
+    values = {
+        "kind": kind, "level": level, "reference": reference, "title": row.title, "user_name": user.name,
+        "clock": CLOCK_LABELS[event.row["clock"]], "priority": context.priorities.get(row.priority_id, ""),
+        "department": context.departments.get(row.department_id, ""), "due_local": _local(due, org.timezone),
+        "overdue": duration_words(now - due), "left": duration_words(due - now),
+        "link": f"{base_url}/agent/tickets/{reference}", "reassigned": event.reassign_to == user.id,
+    }
+    if kind == "warning":
+        subject = f"[{reference}] {values['clock'].capitalize()} due in {values['left']}: {row.title}"
+        dedupe = f"warning:{row.id}:{event.row['clock']}:{user.id}"
+    else:
+        subject = f"[{reference}] Escalated to you (level {level}), overdue by {values['overdue']}: {row.title}"
+        dedupe = f"escalation:{row.id}:{level}:{user.id}"
+    return {
+        "org_id": row.org_id, "recipient": user.email, "subject": subject[:255],
+        "body_text": render_template("email/sla.txt", **values),
+        "body_html": render_template("email/sla.html", **values),
+        # Deliverable at once, even when the sweep evaluates a simulated future `now`.
+        "dedupe_key": dedupe, "status": "pending", "attempts": 0, "next_attempt_at": min(now, utcnow()),
+        "created_at": min(now, utcnow()),
+    }
+
+
+def _local(moment, tz_name):
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(tz_name)).strftime("%a %d %b %Y %H:%M %Z")
