@@ -118,7 +118,54 @@ def test_logout_is_post_only_and_needs_csrf(client, org):
     assert client.get("/portal/").status_code == 302
 
 
-def test_login_form_re_renders_with_field_message_on_bad_email(client, org):
-    response = post_form(client, "/login", {"email": "not-an-email", "password": "x"})
+def test_login_form_re_renders_with_field_message_on_missing_email(client, org):
+    response = post_form(client, "/login", {"email": "", "password": "x"})
     assert response.status_code == 200
-    assert "Invalid email address." in response.get_data(as_text=True)
+    assert "This field is required." in response.get_data(as_text=True)
+
+
+def test_intranet_addresses_can_sign_in(client, org):
+    user = factories.make_user(org, email="it@corp.local")
+    assert login(client, user).headers["Location"] == "/portal/"
+
+
+def test_parallel_wrong_passwords_still_lock_the_account(app, client, org):
+    """Failures are counted in SQL, so simultaneous guesses cannot overwrite each other's count."""
+    import threading
+
+    from autotrack.services import accounts
+
+    user = factories.make_user(org)
+    email = user.email  # read here: the test's session must not be touched from the threads
+    barrier = threading.Barrier(8)
+
+    def guess():
+        with app.app_context():
+            barrier.wait()
+            accounts.authenticate(email, "wrong-password")
+            _db.session.commit()
+            _db.session.remove()
+
+    threads = [threading.Thread(target=guess) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    _db.session.expire_all()
+    assert user.locked_until is not None and user.locked_until > utcnow()
+
+
+def test_line_break_in_next_is_not_followed(client, org):
+    user = factories.make_user(org)
+    response = post_form(client, "/login", {"email": user.email, "password": factories.PASSWORD,
+                                            "next": "/portal/\r\nSet-Cookie: x=1"})
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/"
+
+
+def test_deactivating_the_organization_signs_its_users_out(client, org):
+    user = factories.make_user(org)
+    login(client, user)
+    org.is_active = False
+    _db.session.commit()
+    assert client.get("/portal/").status_code == 302
+    assert post_form(client, "/login", {"email": user.email, "password": factories.PASSWORD}).status_code == 401

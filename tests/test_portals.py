@@ -1,4 +1,5 @@
 """The ticket workflow through the web pages: forms, messages, what each side sees."""
+import pytest
 from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
@@ -137,3 +138,70 @@ def test_manager_sees_open_counts_per_department(client, org):
     login(client, manager)
     page = client.get("/manager/").get_data(as_text=True)
     assert "<td>Support</td><td>3</td>" in page
+
+
+def test_huge_or_garbage_ids_are_not_found_never_a_server_error(client, org):
+    employee, agent = factories.make_user(org), factories.make_user(org, "agent")
+    ticket = factories.make_ticket_in("open", employee, agent)
+    login(client, agent)
+    path = f"/agent/tickets/{ticket.reference}"
+    huge = "99999999999999999999"
+    assert client.get(f"/agent/?cursor={huge}").status_code == 200
+    assert client.get(f"/agent/tickets/ACME-{huge}").status_code == 404
+    for url, data in [(f"{path}/priority", {"priority_id": huge}), (f"{path}/transitions",
+                      {"action": "assign", "assignee_id": huge}), (f"{path}/transitions",
+                      {"action": "wait", "status_id": "abc"})]:
+        response = post_form(client, url, data, token_from=path)
+        assert response.status_code in (302, 404), url
+    _db.session.expire_all()
+    assert _db.session.get(Ticket, ticket.id).state == "open"
+
+
+def test_two_agents_changing_one_ticket_at_once_do_not_lose_a_change(app, org):
+    """The second writer, working from a stale read, gets a conflict instead of overwriting."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from autotrack.models import User
+    from autotrack.services import tickets as ticket_service
+
+    employee, agent = factories.make_user(org), factories.make_user(org, "agent")
+    ticket_id, agent_id = factories.make_ticket_in("open", employee, agent).id, agent.id
+    with app.app_context():  # request B reads the ticket ...
+        stale, b_agent = _db.session.get(Ticket, ticket_id), _db.session.get(User, agent_id)
+        assert stale.state == "open" and stale.status.name == "Open"
+        with app.app_context():  # ... request A resolves it meanwhile ...
+            ticket_service.transition(_db.session.get(User, agent_id), _db.session.get(Ticket, ticket_id), "resolve")
+            _db.session.commit()
+        with pytest.raises(StaleDataError):  # ... and B's "wait", based on its stale read, is refused
+            ticket_service.transition(b_agent, stale, "wait")
+            _db.session.commit()
+        _db.session.rollback()
+    _db.session.expire_all()
+    ticket = _db.session.get(Ticket, ticket_id)
+    assert ticket.state == "resolved" and ticket.paused_at is None
+
+
+def test_long_emoji_text_is_stored_whole(client, org):
+    employee = factories.make_user(org)
+    login(client, employee)
+    text = "🔥" * 19000
+    response = post_form(client, "/portal/tickets/new", {"title": "Fire", "description": text},
+                         token_from="/portal/tickets/new")
+    assert response.status_code == 302
+    assert _db.session.scalar(select(Ticket.description)) == text
+
+
+def test_read_only_staff_cannot_reply_or_stop_the_clock(client, org):
+    from autotrack.models import Role
+
+    auditor = Role(org_id=org.id, name="Auditor", portal="manager")
+    auditor.set_permissions({"report.view", "ticket.view_all"})
+    _db.session.add(auditor)
+    _db.session.commit()
+    ticket = factories.make_ticket(factories.make_user(org))
+    login(client, factories.make_user(org, "Auditor"))
+    path = f"/agent/tickets/{ticket.reference}"
+    post_form(client, f"{path}/comments", {"body": "I am just looking"}, token_from=path)
+    _db.session.expire_all()
+    ticket = _db.session.get(Ticket, ticket.id)
+    assert ticket.comments == [] and ticket.first_response_at is None

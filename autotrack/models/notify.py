@@ -6,7 +6,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autotrack.extensions import db
-from autotrack.models.types import UTCDateTime, utcnow
+from autotrack.models.types import LongText, UTCDateTime, utcnow
 from autotrack.models.user import User
 
 
@@ -42,8 +42,8 @@ class OutboxEmail(db.Model):
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(255))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str | None] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(LongText)
+    body_html: Mapped[str | None] = mapped_column(LongText)
     # e.g. escalation:<ticket>:<level>:<user>; the unique key is what makes "once" hold.
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)

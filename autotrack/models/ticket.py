@@ -1,12 +1,12 @@
 """Tickets and what hangs off them: comments, tasks, attachments."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autotrack.extensions import db
 from autotrack.models.org import Category, Department, Organization, Priority, Status
-from autotrack.models.types import UTCDateTime, utcnow
+from autotrack.models.types import LongText, UTCDateTime, utcnow
 from autotrack.models.user import User
 from autotrack.models.vocab import Lifecycle
 
@@ -28,7 +28,7 @@ class Ticket(db.Model):
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     number: Mapped[int] = mapped_column(Integer)  # per organization; shown as PREFIX-number
     title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(LongText, default="")
     requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
@@ -64,6 +64,11 @@ class Ticket(db.Model):
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic lock: an update based on a stale read fails (StaleDataError -> 409) instead of
+    # silently overwriting a concurrent change; the SLA sweep bumps it too.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     organization: Mapped[Organization] = relationship()
     requester: Mapped[User] = relationship(foreign_keys=[requester_id])
@@ -103,7 +108,7 @@ class Comment(db.Model):
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(LongText)
     # Internal notes are for staff only; requesters never see them.
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,7 +1,7 @@
 """Column types shared by every model."""
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator
 
@@ -37,3 +37,7 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+# Long user text: MariaDB's TEXT holds 64 KiB, too little for 20,000 characters of emoji.
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")

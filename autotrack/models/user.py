@@ -74,8 +74,9 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self):
-        """Flask-Login refuses inactive users, so deactivation ends access at the next request."""
-        return bool(self.active)
+        """A deactivated user, or any user of a deactivated organization, is signed out
+        (the user loader and the policy both check this on every request)."""
+        return bool(self.active) and bool(self.organization.is_active)
 
     @property
     def permissions(self):

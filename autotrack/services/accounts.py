@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from autotrack.extensions import db
@@ -39,7 +39,8 @@ def normalize_email(email):
 
 
 def user_by_email(email):
-    return db.session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+    # Emails are stored lower-case, so the unique index answers this.
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
 def authenticate(email, password, now=None):
@@ -51,18 +52,13 @@ def authenticate(email, password, now=None):
     global _DUMMY_HASH
     now = now or utcnow()
     user = user_by_email(email)
-    if user is None or not user.password_hash:
+    if user is None or not user.password_hash or (user.locked_until is not None and user.locked_until > now):
+        # Same work as a real check, so response time tells nothing about the account.
         _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password")
         check_password_hash(_DUMMY_HASH, password or "")
         return None
-    if user.locked_until is not None and user.locked_until > now:
-        return None
     if not check_password_hash(user.password_hash, password or ""):
-        user.failed_login_count = (user.failed_login_count or 0) + 1
-        if user.failed_login_count >= current_app.config["AUTOTRACK_LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["AUTOTRACK_LOGIN_LOCK_MINUTES"])
-            user.failed_login_count = 0
-        db.session.flush()
+        _count_failure(user.id, now)
         return None
     if not user.is_active or not user.organization.is_active:
         return None
@@ -71,3 +67,16 @@ def authenticate(email, password, now=None):
     user.last_login_at = now
     db.session.flush()
     return user
+
+
+def _count_failure(user_id, now):
+    """Count a failed sign-in in SQL (parallel guesses cannot overwrite each other's count)
+    and lock the account once the limit is reached."""
+    limit = current_app.config["AUTOTRACK_LOGIN_MAX_FAILURES"]
+    lock_until = now + timedelta(minutes=current_app.config["AUTOTRACK_LOGIN_LOCK_MINUTES"])
+    db.session.execute(update(User).where(User.id == user_id)
+                       .values(failed_login_count=User.failed_login_count + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(User).where(User.id == user_id, User.failed_login_count >= limit)
+                       .values(failed_login_count=0, locked_until=lock_until)
+                       .execution_options(synchronize_session=False))

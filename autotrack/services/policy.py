@@ -39,7 +39,8 @@ def can(user, action, ticket=None):
         case "ticket.view":
             return is_requester or works_on(user, ticket)
         case "ticket.comment":
-            return (is_requester or works_on(user, ticket)) and ticket.state != Lifecycle.CLOSED
+            staff = works_on(user, ticket) and user.has_permission(Perm.TICKET_TRANSITION)
+            return (is_requester or staff) and ticket.state != Lifecycle.CLOSED
         case "ticket.comment_internal":
             return works_on(user, ticket) and user.has_permission(Perm.TICKET_COMMENT_INTERNAL)
         case "ticket.see_internal":

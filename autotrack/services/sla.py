@@ -324,7 +324,7 @@ def _write_ticket_changes(changes):
     statement = (
         update(Ticket.__table__)
         .where(Ticket.__table__.c.id == bindparam("b_id"))
-        .values({name: bindparam(name) for name in columns})
+        .values({**{name: bindparam(name) for name in columns}, "version": Ticket.__table__.c.version + 1})
     )
     db.session.execute(statement, changes, execution_options={"synchronize_session": False})
 

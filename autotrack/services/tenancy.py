@@ -11,6 +11,18 @@ from autotrack.models import Organization, Perm, Ticket
 from autotrack.services.errors import NotFound
 
 
+MAX_ID = 2**31 - 1  # INT columns; larger numbers cannot name a row (and overflow SQLite)
+
+
+def parse_id(value):
+    """A row id from untrusted input, or None when it cannot be one."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
 def scoped(model, org_id):
     """SELECT of `model` limited to one organization."""
     return select(model).where(model.org_id == org_id)
@@ -18,10 +30,9 @@ def scoped(model, org_id):
 
 def get_scoped(model, ident, org_id):
     """The object with this id in this organization, or NotFound."""
-    try:
-        ident = int(ident)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    ident = parse_id(ident)
+    if ident is None:
+        raise NotFound()
     obj = db.session.scalar(scoped(model, org_id).where(model.id == ident))
     if obj is None:
         raise NotFound()
@@ -54,7 +65,7 @@ def visible_tickets(user):
     return query.where(or_(*conditions))
 
 
-_REFERENCE = re.compile(r"^(?:(?P<prefix>[A-Za-z0-9]+)-)?(?P<number>\d{1,12})$")
+_REFERENCE = re.compile(r"^(?:(?P<prefix>[A-Za-z0-9]+)-)?(?P<number>\d{1,9})$")
 
 
 def ticket_for(user, reference):

@@ -112,9 +112,11 @@ def create_ticket(actor, *, title, description="", category=None, priority=None,
 
     lineage = list(category.lineage()) if category is not None else []
     if priority is None:
-        priority = next((c.default_priority for c in lineage if c.default_priority_id), None)
+        priority = next((c.default_priority for c in lineage
+                         if c.default_priority is not None and c.default_priority.org_id == org_id), None)
     if department is None:
-        department = next((c.default_department for c in lineage if c.default_department_id), None)
+        department = next((c.default_department for c in lineage
+                           if c.default_department is not None and c.default_department.org_id == org_id), None)
     priority = priority or _default_of(Priority, org_id)
     department = department or _default_of(Department, org_id)
     if priority is None or department is None:
@@ -181,15 +183,16 @@ def transition(actor, ticket, action, *, assignee=None, status=None, now=None):
                 f"{assignee.name} cannot work on tickets of {ticket.department.name}.",
                 {"assignee": "Not an agent of this ticket's department."},
             )
+        target = Lifecycle.OPEN if ticket.state == Lifecycle.NEW else None  # reassigning keeps the state
+    new_status = _target_status(ticket.org_id, target, status) if target else None
+
+    # Everything is validated; from here on the change happens as a whole.
+    if action == "assign":
         _set_assignee(actor, ticket, assignee, now)
-        if ticket.state == Lifecycle.NEW:
-            target = Lifecycle.OPEN
-        else:
+        if new_status is None:
             ticket.updated_at = now
             db.session.flush()
             return ticket
-
-    new_status = _target_status(ticket.org_id, target, status)
     old_status = ticket.status
     ticket.status = new_status
     ticket.state = new_status.category
@@ -273,7 +276,7 @@ def add_comment(actor, ticket, body, *, internal=False, now=None):
                       internal=bool(internal), created_at=now)
     db.session.add(comment)
     ticket.updated_at = now
-    by_staff = actor.id != ticket.requester_id and policy.works_on(actor, ticket)
+    by_staff = actor.id != ticket.requester_id and policy.can(actor, "ticket.transition.resolve", ticket)
     if by_staff and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
         sla.refresh_next_check(ticket)

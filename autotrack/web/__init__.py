@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from autotrack.extensions import db
@@ -37,6 +38,8 @@ def is_safe_next(target):
     """Only local paths are followed after login (no open redirects)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return False
+    if any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return False  # a line break would break the Location header
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
 
@@ -64,6 +67,14 @@ def register_error_handlers(app):
         if wants_json():
             return jsonify(error.to_dict()), error.status
         return render_template("errors/error.html", status=error.status, message=error.message), error.status
+
+    @app.errorhandler(StaleDataError)
+    def concurrent_change(error):
+        db.session.rollback()
+        message = "Someone else changed this ticket at the same moment. Reload the page and try again."
+        if wants_json():
+            return jsonify({"error": {"code": "conflict", "message": message}}), 409
+        return render_template("errors/error.html", status=409, message=message), 409
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -1,24 +1,33 @@
-"""sla engine: warning points, next check, sla events
+"""sla engine: warning points, next check, sla events, ticket version, long texts
 
 The sweep reads one index (sla_next_check_at) instead of scanning every running clock;
 sla_events holds each warning, breach and escalation level once (unique ticket + key).
+tickets.version is the optimistic lock against lost concurrent updates. On MariaDB, long
+user texts become MEDIUMTEXT (TEXT holds 64 KiB: too little for 20,000 emoji).
 
 Revision ID: 0002_sla_engine
 Revises: 0001_initial
-Create Date: 2026-11-23 09:39:03.089874
+Create Date: 2026-11-23 09:46:50.069018
 
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 import autotrack.models.types
-
 
 # revision identifiers, used by Alembic.
 revision = '0002_sla_engine'
 down_revision = '0001_initial'
 branch_labels = None
 depends_on = None
+
+LONG_TEXTS = [('comments', 'body', False), ('outbox_emails', 'body_text', False),
+              ('outbox_emails', 'body_html', True), ('tickets', 'description', False)]
+
+
+def _is_mysql():
+    return op.get_bind().dialect.name in ('mysql', 'mariadb')
 
 
 def upgrade():
@@ -47,17 +56,28 @@ def upgrade():
         batch_op.add_column(sa.Column('first_response_warn_at', autotrack.models.types.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('resolution_warn_at', autotrack.models.types.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('sla_next_check_at', autotrack.models.types.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('version', sa.Integer(), server_default='1', nullable=False))
         batch_op.drop_index(batch_op.f('ix_tickets_sweep_first_response'))
         batch_op.drop_index(batch_op.f('ix_tickets_sweep_resolution'))
         batch_op.create_index('ix_tickets_sla_next_check', ['sla_next_check_at'], unique=False)
 
+    if _is_mysql():  # SQLite's TEXT has no such limit
+        for table, column, nullable in LONG_TEXTS:
+            op.alter_column(table, column, existing_type=mysql.TEXT(), type_=mysql.MEDIUMTEXT(),
+                            existing_nullable=nullable)
 
 
 def downgrade():
+    if _is_mysql():
+        for table, column, nullable in LONG_TEXTS:
+            op.alter_column(table, column, existing_type=mysql.MEDIUMTEXT(), type_=mysql.TEXT(),
+                            existing_nullable=nullable)
+
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_sla_next_check')
         batch_op.create_index(batch_op.f('ix_tickets_sweep_resolution'), ['state', 'resolution_due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_sweep_first_response'), ['state', 'first_response_due_at'], unique=False)
+        batch_op.drop_column('version')
         batch_op.drop_column('sla_next_check_at')
         batch_op.drop_column('resolution_warn_at')
         batch_op.drop_column('first_response_warn_at')

@@ -304,3 +304,22 @@ def test_tasks_can_be_added_and_completed_by_staff_only(org, people):
     tickets.complete_task(people["agent"], task)
     assert task.done_at is not None
     assert [row[0] for row in audit_trail(ticket)[-2:]] == ["task_add", "task_done"]
+
+
+def test_category_defaults_of_another_organization_are_ignored(org, other_org, people):
+    foreign_department = factories.default_department(other_org)
+    category = factories.make_category(org, "Odd", default_department=foreign_department,
+                                       default_priority=factories.priority(other_org, "P1"))
+    ticket = factories.make_ticket(people["employee"], category=category)
+    assert ticket.department.org_id == org.id and ticket.priority.org_id == org.id
+
+
+def test_refused_assignment_changes_nothing_even_if_the_caller_commits(org, people):
+    ticket = factories.make_ticket(people["employee"])
+    closed = factories.status(org, "Closed")
+    trail = audit_trail(ticket)
+    with pytest.raises(ValidationError):
+        tickets.transition(people["agent"], ticket, "assign", assignee=people["agent"], status=closed)
+    _db.session.commit()  # a careless caller
+    _db.session.expire_all()
+    assert ticket.assignee_id is None and audit_trail(ticket) == trail
