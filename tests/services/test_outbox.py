@@ -1,0 +1,173 @@
+"""Email delivery through a real local SMTP server (aiosmtpd): once per dedupe key, retried
+with backoff while the server is down, never lost."""
+import email
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from autotrack.extensions import db as _db
+from autotrack.models import OutboxEmail, utcnow
+from autotrack.services import outbox
+
+
+class Inbox:
+    """aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_port(app, monkeypatch):
+    """Point the app's mail settings at a local port; the test decides whether a server listens."""
+    port = free_port()
+    state = app.extensions["mail"]
+    for key, value in (("MAIL_SERVER", "127.0.0.1"), ("MAIL_PORT", port)):
+        monkeypatch.setitem(app.config, key, value)
+    monkeypatch.setattr(state, "server", "127.0.0.1")
+    monkeypatch.setattr(state, "port", port)
+    return port
+
+
+@pytest.fixture
+def smtp_server(smtp_port):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
+def queue(n=1, prefix="test"):
+    for i in range(n):
+        outbox.queue_email(recipient=f"user{i}@acme.example", subject=f"Hello {i}", body_text=f"Body {i}",
+                           body_html=f"<p>Body {i}</p>", dedupe_key=f"{prefix}:{i}")
+    _db.session.commit()
+
+
+def rows():
+    _db.session.expire_all()
+    return _db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
+
+
+def test_queueing_the_same_key_twice_keeps_one_email(db):
+    assert outbox.queue_email(recipient="a@x.example", subject="s", body_text="b", dedupe_key="k") is True
+    assert outbox.queue_email(recipient="a@x.example", subject="s", body_text="b", dedupe_key="k") is False
+    _db.session.commit()
+    assert len(rows()) == 1
+
+
+def test_due_emails_are_delivered_once_with_a_stable_message_id(db, smtp_server):
+    queue(3)
+    result = outbox.deliver_all_due()
+    assert (result.sent, result.retrying, result.failed) == (3, 0, 0)
+    assert sorted(rcpt[0] for rcpt, _ in smtp_server.messages) == [f"user{i}@acme.example" for i in range(3)]
+    _, message = smtp_server.messages[0]
+    assert message["Message-ID"] == outbox.message_id("test:0")
+    assert message.is_multipart()  # plain text and HTML
+    assert all(r.status == "sent" and r.sent_at is not None and r.attempts == 1 for r in rows())
+    assert outbox.deliver_all_due().sent == 0
+    assert len(smtp_server.messages) == 3
+
+
+def test_smtp_down_then_up_delivers_everything_exactly_once(app, db, smtp_port):
+    queue(4)
+    now = utcnow()
+    result = outbox.deliver_due(now)
+    assert (result.sent, result.retrying) == (0, 4)
+    assert all(r.status == "pending" and r.attempts == 1 and "Connection" in r.last_error for r in rows())
+    assert all(r.next_attempt_at >= now + timedelta(minutes=1) - timedelta(seconds=1) for r in rows())
+    assert outbox.deliver_due(now + timedelta(seconds=30)).retrying == 0  # not due again yet
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        result = outbox.deliver_all_due(now + timedelta(minutes=2))
+        again = outbox.deliver_all_due(now + timedelta(minutes=3))
+    finally:
+        controller.stop()
+    assert (result.sent, again.sent) == (4, 0)
+    ids = [message["Message-ID"] for _, message in inbox.messages]
+    assert sorted(ids) == sorted(outbox.message_id(f"test:{i}") for i in range(4))
+    assert all(r.status == "sent" and r.attempts == 2 and r.last_error is None for r in rows())
+
+
+def test_backoff_then_failed_for_good_then_retry_from_the_console(db, smtp_port):
+    queue(1)
+    now = utcnow()
+    waits = []
+    for _ in range(outbox.MAX_ATTEMPTS):
+        outbox.deliver_due(now)
+        row = rows()[0]
+        waits.append(row.next_attempt_at - now)
+        now = row.next_attempt_at
+    row = rows()[0]
+    assert row.status == "failed" and row.attempts == outbox.MAX_ATTEMPTS
+    assert [round(w.total_seconds() / 60) for w in waits[:4]] == [1, 5, 30, 120]
+    assert outbox.deliver_due(now + timedelta(days=1)).retrying == 0  # failed rows wait for a person
+
+    outbox.retry(row.org_id, row.id)
+    _db.session.commit()
+    row = rows()[0]
+    assert row.status == "pending" and row.attempts == 0
+
+
+def test_a_leased_email_is_not_sent_by_a_second_deliverer(db, smtp_server):
+    queue(2)
+    now = utcnow()
+    ids, lease = outbox._claim(now, 10)  # deliverer A leases the rows and then stalls
+    assert len(ids) == 2
+    assert outbox.deliver_due(now).sent == 0  # deliverer B finds nothing to do
+    later = now + outbox.LEASE + timedelta(seconds=1)  # A's lease ran out: its rows come back
+    assert outbox.deliver_due(later).sent == 2
+    assert len(smtp_server.messages) == 2
+
+
+def test_without_a_mail_server_the_log_is_the_mail_server(db, caplog):
+    queue(1)
+    with caplog.at_level("INFO", logger="autotrack.services.outbox"):
+        assert outbox.deliver_all_due().sent == 1
+    assert "EMAIL to user0@acme.example | Hello 0" in caplog.text
+    assert rows()[0].status == "sent"
+
+
+def test_a_refused_recipient_does_not_block_the_others(db, smtp_port):
+    class Picky(Inbox):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address.startswith("user0@"):
+                return "550 no such user"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    inbox = Picky()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        queue(3)
+        result = outbox.deliver_all_due()
+    finally:
+        controller.stop()
+    assert (result.sent, result.retrying) == (2, 1)
+    refused = next(r for r in rows() if r.recipient == "user0@acme.example")
+    assert refused.status == "pending" and "550" in refused.last_error
+
+
+def test_flush_command_delivers_and_reports(runner, smtp_server):
+    queue(2)
+    result = runner.invoke(args=["outbox", "flush"])
+    assert result.exit_code == 0 and "sent 2" in result.output
+    assert len(smtp_server.messages) == 2
