@@ -77,9 +77,12 @@ def register_extensions(app):
         with app.app_context():
             @event.listens_for(db.engine, "connect")
             def _sqlite_pragmas(dbapi_connection, _record):
-                # Enforce foreign keys and let readers work while a writer holds the lock.
+                # Enforce foreign keys; WAL lets pages be read while the scheduler thread writes,
+                # and with WAL, synchronous=NORMAL is still crash-safe; wait for a busy writer.
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.execute("PRAGMA busy_timeout=5000")
                 cursor.close()
 

@@ -55,8 +55,9 @@ def _rebuild_schema(app):
         if url.startswith("sqlite:///"):
             _db.engine.dispose()
             path = url.removeprefix("sqlite:///")
-            if os.path.exists(path):
-                os.remove(path)
+            for suffix in ("", "-wal", "-shm", "-journal"):  # a stale WAL would corrupt the new file
+                if os.path.exists(path + suffix):
+                    os.remove(path + suffix)
         else:
             with _db.engine.begin() as conn:
                 conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))

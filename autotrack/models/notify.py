@@ -42,8 +42,12 @@ class OutboxEmail(db.Model):
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(255))
-    body_text: Mapped[str] = mapped_column(LongText)
+    # Either the bodies are given, or `template` (templates/email/<name>.txt|.html) and its JSON
+    # `context` are, and the deliverer renders them (keeping the sweep fast) and stores the result.
+    body_text: Mapped[str | None] = mapped_column(LongText)
     body_html: Mapped[str | None] = mapped_column(LongText)
+    template: Mapped[str | None] = mapped_column(String(64))
+    context: Mapped[str | None] = mapped_column(LongText)
     # e.g. escalation:<ticket>:<level>:<user>; the unique key is what makes "once" hold.
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)

@@ -7,12 +7,13 @@ with Flask-Mail and records the outcome of each message as soon as it is known. 
 means a retry with backoff, never a lost message.
 """
 import hashlib
+import json
 import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, render_template
 from flask_mail import Connection, Message
 from sqlalchemy import or_, select, update
 
@@ -32,14 +33,30 @@ SMTP_TIMEOUT_SECONDS = 30
 MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused)
 
 
-def queue_email(*, recipient, subject, body_text, dedupe_key, body_html=None, org_id=None, now=None):
-    """Add an email to the outbox in the current transaction; False if its key was queued before."""
+def queue_email(*, recipient, subject, dedupe_key, body_text=None, body_html=None, template=None, context=None,
+                org_id=None, now=None):
+    """Add an email to the outbox in the current transaction; False if its key was queued before.
+
+    Give the bodies, or a template name under templates/email/ and its context (rendered at delivery).
+    """
+    if body_text is None and template is None:
+        raise ValueError("an email needs a body or a template")
     now = now or utcnow()
     outcome = db.session.execute(insert_ignoring_duplicates(OutboxEmail).values(
         org_id=org_id, recipient=recipient, subject=subject[:255], body_text=body_text, body_html=body_html,
+        template=template, context=None if context is None else json.dumps(context),
         dedupe_key=dedupe_key, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
     ))
     return outcome.rowcount == 1
+
+
+def render_bodies(row):
+    """The (text, html) of an outbox row: stored, or rendered from its template and context."""
+    if row.body_text is not None or not row.template:
+        return row.body_text or "", row.body_html
+    context = json.loads(row.context or "{}")
+    return (render_template(f"email/{row.template}.txt", **context),
+            render_template(f"email/{row.template}.html", **context))
 
 
 @dataclass
@@ -101,11 +118,17 @@ class _SmtpConnection(Connection):
         return host
 
 
-def _build_message(row):
-    message = Message(subject=row.subject, recipients=[row.recipient], body=row.body_text, html=row.body_html,
+def _build_message(row, text, html):
+    message = Message(subject=row.subject, recipients=[row.recipient], body=text, html=html,
                       sender=current_app.config["MAIL_DEFAULT_SENDER"])
     message.msgId = message_id(row.dedupe_key)
     return message
+
+
+def _sent(row, lease, text, html):
+    """Record a delivery, keeping exactly the bodies that went out."""
+    return _finish(row.id, lease, status=OutboxStatus.SENT, sent_at=utcnow(), attempts=row.attempts + 1,
+                   last_error=None, body_text=text, body_html=html)
 
 
 def deliver_due(now=None, limit=100):
@@ -118,9 +141,9 @@ def deliver_due(now=None, limit=100):
     rows = db.session.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(ids)).order_by(OutboxEmail.id)).all()
     if not current_app.config.get("MAIL_SERVER"):
         for row in rows:  # embedded mode: the log is the mail server
-            log.info("EMAIL to %s | %s\n%s", row.recipient, row.subject, row.body_text)
-            if _finish(row.id, lease, status=OutboxStatus.SENT, sent_at=utcnow(), attempts=row.attempts + 1,
-                       last_error=None):
+            text, html = render_bodies(row)
+            log.info("EMAIL to %s | %s\n%s", row.recipient, row.subject, text)
+            if _sent(row, lease, text, html):
                 result.sent += 1
         return result
     unsent = list(rows)
@@ -128,13 +151,13 @@ def deliver_due(now=None, limit=100):
         with _SmtpConnection(current_app.extensions["mail"]) as connection:
             while unsent:
                 row = unsent[0]
+                text, html = render_bodies(row)
                 try:
-                    connection.send(_build_message(row))
+                    connection.send(_build_message(row, text, html))
                 except MESSAGE_ERRORS as error:
                     _record_failure(row, lease, error, now, result)  # this message only; go on
                 else:
-                    if _finish(row.id, lease, status=OutboxStatus.SENT, sent_at=utcnow(),
-                               attempts=row.attempts + 1, last_error=None):
+                    if _sent(row, lease, text, html):
                         result.sent += 1
                 unsent.pop(0)
     except (smtplib.SMTPException, OSError) as error:

@@ -7,14 +7,17 @@ tickets whose moment has come (one indexed range), records warnings, breaches an
 levels as `SlaEvent` rows (unique per ticket and moment), and writes the notifications and
 outbox emails they cause in the same transaction.
 """
+import json
 import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template
-from sqlalchemy import bindparam, select, update
+from flask import current_app
+from sqlalchemy import select, update
 
 from autotrack.extensions import db
 from autotrack.models import (
@@ -23,7 +26,7 @@ from autotrack.models import (
     utcnow,
 )
 from autotrack.services.calendar import ALWAYS, business_calendar
-from autotrack.services.sqlutil import dialect_name, insert_ignoring_duplicates
+from autotrack.services.sqlutil import bulk_insert, dialect_name
 from autotrack.services.timefmt import duration_words
 
 log = logging.getLogger(__name__)
@@ -205,7 +208,7 @@ _SWEEP_COLUMNS = (
 )
 
 
-def sweep(now=None, batch_size=2000):
+def sweep(now=None, batch_size=5000):
     """Evaluate every SLA moment that has come by `now`; each fires exactly once.
 
     Idempotent (a second run at the same `now` finds nothing to do) and safe to run in
@@ -245,9 +248,8 @@ def _sweep_batch(now, sweep_id, batch_size, result):
         changes.append(change)
 
     if events:
-        db.session.execute(insert_ignoring_duplicates(SlaEvent), [
-            {**event.row, "fired_at": now, "sweep_id": sweep_id} for event in events
-        ])
+        bulk_insert(SlaEvent, [{**event.row, "fired_at": now, "sweep_id": sweep_id} for event in events],
+                    ignore_duplicates=True)
         ours = set(db.session.execute(
             select(SlaEvent.ticket_id, SlaEvent.key).where(SlaEvent.sweep_id == sweep_id,
                                                            SlaEvent.ticket_id.in_([r.id for r in rows]))
@@ -320,13 +322,18 @@ def _evaluate(row, now, context):
 
 
 def _write_ticket_changes(changes):
-    columns = [c for c in changes[0] if c != "b_id"]
-    statement = (
-        update(Ticket.__table__)
-        .where(Ticket.__table__.c.id == bindparam("b_id"))
-        .values({**{name: bindparam(name) for name in columns}, "version": Ticket.__table__.c.version + 1})
-    )
-    db.session.execute(statement, changes, execution_options={"synchronize_session": False})
+    """One UPDATE … WHERE id IN (…) per distinct set of new values (tickets that breached
+    together usually share them), instead of one statement per ticket."""
+    table = Ticket.__table__
+    groups = defaultdict(list)
+    for change in changes:
+        values = tuple(sorted((k, v) for k, v in change.items() if k != "b_id"))
+        groups[values].append(change["b_id"])
+    for values, ids in groups.items():
+        db.session.execute(
+            update(table).where(table.c.id.in_(ids)).values(**dict(values), version=table.c.version + 1),
+            execution_options={"synchronize_session": False},
+        )
 
 
 class _SweepContext:
@@ -408,19 +415,18 @@ def _fan_out(events, now, context, result):
         if kind == "warning":
             result.warned += 1
             message = f"{reference}: {CLOCK_LABELS[clock]} due in {duration_words(due - now)}"
-            detail = f"{CLOCK_LABELS[clock]} warning; due {due.isoformat()}"
         elif kind == "breach":
             result.breached += 1
             message = f"{reference}: {CLOCK_LABELS[clock]} SLA breached"
-            detail = f"{CLOCK_LABELS[clock]} breached; was due {due.isoformat()}"
         else:
+            # Warnings and breaches are recorded in sla_events; an escalation changes the ticket,
+            # so it is also an audit event.
             result.escalated[level] += 1
-            message = f"{reference} escalated to you (level {level}): overdue by {duration_words(now - due)}"
-            detail = f"level {level}; {CLOCK_LABELS[clock]} overdue by {duration_words(now - due)}"
-        audits.append({"org_id": row.org_id, "ticket_id": row.id, "actor_id": None, "action": f"sla_{kind}",
-                       "from_value": None if kind != "escalation" else str(level - 1),
-                       "to_value": None if kind != "escalation" else str(level),
-                       "detail": detail, "created_at": now})
+            overdue = duration_words(now - due)
+            message = f"{reference} escalated to you (level {level}): overdue by {overdue}"
+            audits.append({"org_id": row.org_id, "ticket_id": row.id, "actor_id": None, "action": "escalation",
+                           "from_value": str(level - 1), "to_value": str(level),
+                           "detail": f"{CLOCK_LABELS[clock]} overdue by {overdue}", "created_at": now})
         if event.reassign_to and event.reassign_to != row.assignee_id:
             audits.append({"org_id": row.org_id, "ticket_id": row.id, "actor_id": None, "action": "assign",
                            "from_value": None, "to_value": users[event.reassign_to].name,
@@ -433,42 +439,38 @@ def _fan_out(events, now, context, result):
                 continue  # the breach itself is in-app; the escalation levels send the emails
             user = users[user_id]
             emails.append(_email_row(kind, event, row, user, reference, now, due, context, base_url))
-    db.session.execute(AuditEvent.__table__.insert(), audits)
-    if notifications:
-        db.session.execute(Notification.__table__.insert(), notifications)
-        result.notifications += len(notifications)
-    if emails:
-        outcome = db.session.execute(insert_ignoring_duplicates(OutboxEmail), emails)
-        result.emails_queued += len(emails) if outcome.rowcount is None or outcome.rowcount < 0 else outcome.rowcount
+    bulk_insert(AuditEvent, audits)
+    result.notifications += bulk_insert(Notification, notifications)
+    queued = bulk_insert(OutboxEmail, emails, ignore_duplicates=True)
+    result.emails_queued += len(emails) if queued < 0 else queued
 
 
 def _email_row(kind, event, row, user, reference, now, due, context, base_url):
     org = context.orgs[row.org_id]
     level = event.row["level"]
+    when = duration_words(due - now)  # time left, or time overdue
     values = {
         "kind": kind, "level": level, "reference": reference, "title": row.title, "user_name": user.name,
         "clock": CLOCK_LABELS[event.row["clock"]], "priority": context.priorities.get(row.priority_id, ""),
         "department": context.departments.get(row.department_id, ""), "due_local": _local(due, org.timezone),
-        "overdue": duration_words(now - due), "left": duration_words(due - now),
+        "overdue": when, "left": when,
         "link": f"{base_url}/agent/tickets/{reference}", "reassigned": event.reassign_to == user.id,
     }
     if kind == "warning":
-        subject = f"[{reference}] {values['clock'].capitalize()} due in {values['left']}: {row.title}"
+        subject = f"[{reference}] {values['clock'].capitalize()} due in {when}: {row.title}"
         dedupe = f"warning:{row.id}:{event.row['clock']}:{user.id}"
     else:
-        subject = f"[{reference}] Escalated to you (level {level}), overdue by {values['overdue']}: {row.title}"
+        subject = f"[{reference}] Escalated to you (level {level}), overdue by {when}: {row.title}"
         dedupe = f"escalation:{row.id}:{level}:{user.id}"
+    queued_at = min(now, utcnow())  # deliverable at once, even when the sweep simulates a future `now`
     return {
         "org_id": row.org_id, "recipient": user.email, "subject": subject[:255],
-        "body_text": render_template("email/sla.txt", **values),
-        "body_html": render_template("email/sla.html", **values),
-        # Deliverable at once, even when the sweep evaluates a simulated future `now`.
-        "dedupe_key": dedupe, "status": "pending", "attempts": 0, "next_attempt_at": min(now, utcnow()),
-        "created_at": min(now, utcnow()),
+        "body_text": None, "body_html": None, "template": "sla", "context": json.dumps(values),
+        "dedupe_key": dedupe, "status": "pending", "attempts": 0, "next_attempt_at": queued_at,
+        "created_at": queued_at,
     }
 
 
+@lru_cache(maxsize=4096)
 def _local(moment, tz_name):
-    from zoneinfo import ZoneInfo
-
     return moment.astimezone(ZoneInfo(tz_name)).strftime("%a %d %b %Y %H:%M %Z")

@@ -1,4 +1,5 @@
 """Small portable SQL helpers for the two databases we run on (SQLite and MariaDB)."""
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import mysql, sqlite
 
 from autotrack.extensions import db
@@ -15,3 +16,48 @@ def insert_ignoring_duplicates(model):
         return sqlite.insert(table).on_conflict_do_nothing()
     statement = mysql.insert(table)
     return statement.on_duplicate_key_update(id=statement.table.c.id)  # a no-op update
+
+
+def bulk_insert(model, rows, ignore_duplicates=False):
+    """Insert many rows (dicts with the same keys) with one executemany; returns the row count.
+
+    For the sweep's tens of thousands of rows: values go through each column's own bind
+    processor once, but skip SQLAlchemy's per-row parameter assembly, which costs more than
+    the database's work here.
+    """
+    if not rows:
+        return 0
+    table = model.__table__
+    connection = db.session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    statement = insert_ignoring_duplicates(model) if ignore_duplicates else table.insert()
+    compiled = statement.values({name: bindparam(name) for name in names}).compile(dialect=dialect)
+    processors = {name: _memoized(table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+                  for name in names}
+    order = compiled.positiontup if compiled.positional else names
+
+    def convert(row):
+        values = [processors[name](row[name]) if processors[name] else row[name] for name in order]
+        return tuple(values) if compiled.positional else dict(zip(order, values))
+
+    result = connection.exec_driver_sql(compiled.string, [convert(row) for row in rows])
+    return result.rowcount
+
+
+def _memoized(processor):
+    """A bind processor that converts each distinct value once (a sweep stamps thousands of
+    rows with the same `now`)."""
+    if processor is None:
+        return None
+    seen = {}
+
+    def process(value):
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = converted = processor(value)
+            return converted
+        except TypeError:  # unhashable
+            return processor(value)
+    return process

@@ -1,4 +1,4 @@
-"""sla engine: warning points, next check, sla events, ticket version, long texts
+"""sla engine: warning points, next check, sla events, ticket version, long texts, templated outbox
 
 The sweep reads one index (sla_next_check_at) instead of scanning every running clock;
 sla_events holds each warning, breach and escalation level once (unique ticket + key).
@@ -22,7 +22,8 @@ down_revision = '0001_initial'
 branch_labels = None
 depends_on = None
 
-LONG_TEXTS = [('comments', 'body', False), ('outbox_emails', 'body_text', False),
+# table, column, nullable after this revision
+LONG_TEXTS = [('comments', 'body', False), ('outbox_emails', 'body_text', True),
               ('outbox_emails', 'body_html', True), ('tickets', 'description', False)]
 
 
@@ -61,17 +62,30 @@ def upgrade():
         batch_op.drop_index(batch_op.f('ix_tickets_sweep_resolution'))
         batch_op.create_index('ix_tickets_sla_next_check', ['sla_next_check_at'], unique=False)
 
+    # Outbox rows may carry a template and its context instead of rendered bodies.
+    with op.batch_alter_table('outbox_emails', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('template', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('context', sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mysql', 'mariadb'),
+                                      nullable=True))
+        if not _is_mysql():
+            batch_op.alter_column('body_text', existing_type=sa.Text(), nullable=True)
+
     if _is_mysql():  # SQLite's TEXT has no such limit
         for table, column, nullable in LONG_TEXTS:
             op.alter_column(table, column, existing_type=mysql.TEXT(), type_=mysql.MEDIUMTEXT(),
-                            existing_nullable=nullable)
+                            nullable=nullable)
 
 
 def downgrade():
     if _is_mysql():
-        for table, column, nullable in LONG_TEXTS:
+        for table, column, _nullable in LONG_TEXTS:
             op.alter_column(table, column, existing_type=mysql.MEDIUMTEXT(), type_=mysql.TEXT(),
-                            existing_nullable=nullable)
+                            nullable=column == 'body_html')
+    with op.batch_alter_table('outbox_emails', schema=None) as batch_op:
+        if not _is_mysql():
+            batch_op.alter_column('body_text', existing_type=sa.Text(), nullable=False)
+        batch_op.drop_column('context')
+        batch_op.drop_column('template')
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_tickets_sla_next_check')
@@ -82,8 +96,4 @@ def downgrade():
         batch_op.drop_column('resolution_warn_at')
         batch_op.drop_column('first_response_warn_at')
 
-    with op.batch_alter_table('sla_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_sla_events_sweep')
-        batch_op.drop_index('ix_sla_events_org_time')
-
-    op.drop_table('sla_events')
+    op.drop_table('sla_events')  # its indexes go with it (MariaDB refuses to drop one an FK uses)
