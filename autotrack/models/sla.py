@@ -15,7 +15,6 @@ class SlaEvent(db.Model):
     __tablename__ = "sla_events"
     __table_args__ = (
         UniqueConstraint("ticket_id", "key"),
-        Index("ix_sla_events_sweep", "sweep_id"),
         Index("ix_sla_events_org_time", "org_id", "fired_at"),
     )
 

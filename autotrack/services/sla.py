@@ -248,13 +248,15 @@ def _sweep_batch(now, sweep_id, batch_size, result):
         changes.append(change)
 
     if events:
-        bulk_insert(SlaEvent, [{**event.row, "fired_at": now, "sweep_id": sweep_id} for event in events],
-                    ignore_duplicates=True)
-        ours = set(db.session.execute(
-            select(SlaEvent.ticket_id, SlaEvent.key).where(SlaEvent.sweep_id == sweep_id,
-                                                           SlaEvent.ticket_id.in_([r.id for r in rows]))
-        ).all())
-        events = [event for event in events if (event.row["ticket_id"], event.row["key"]) in ours]
+        inserted = bulk_insert(SlaEvent, [{**event.row, "fired_at": now, "sweep_id": sweep_id} for event in events],
+                               ignore_duplicates=True)
+        if inserted != len(events):
+            # Some moment was recorded by another sweep already: fan out only what this one wrote.
+            ours = set(db.session.execute(
+                select(SlaEvent.ticket_id, SlaEvent.key).where(SlaEvent.ticket_id.in_([r.id for r in rows]),
+                                                               SlaEvent.sweep_id == sweep_id)
+            ).all())
+            events = [event for event in events if (event.row["ticket_id"], event.row["key"]) in ours]
     _write_ticket_changes(changes)
     _fan_out(events, now, context, result)
     return len(rows)

@@ -51,7 +51,6 @@ def upgrade():
     )
     with op.batch_alter_table('sla_events', schema=None) as batch_op:
         batch_op.create_index('ix_sla_events_org_time', ['org_id', 'fired_at'], unique=False)
-        batch_op.create_index('ix_sla_events_sweep', ['sweep_id'], unique=False)
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('first_response_warn_at', autotrack.models.types.UTCDateTime(), nullable=True))

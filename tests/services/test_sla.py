@@ -308,3 +308,18 @@ def test_cli_sweep_prints_counts_and_rejects_bad_times(runner, org, team):
     assert "Emails queued: 0" in again.output
     bad = runner.invoke(args=["sla", "sweep", "--now", "next tuesday"])
     assert bad.exit_code != 0 and "ISO 8601" in bad.output
+
+
+def test_a_moment_recorded_before_is_never_announced_again(org, team):
+    """If the ticket's columns lag behind its events (say, restored from a backup), the unique
+    event key still stops a second announcement."""
+    ticket = p1_ticket(team, org)
+    _db.session.add(SlaEvent(org_id=org.id, ticket_id=ticket.id, key="escalation:1", kind="escalation",
+                             clock="first_response", level=1, due_at=T0 + 15 * MIN, fired_at=T0 + 15 * MIN,
+                             sweep_id="earlier"))
+    _db.session.commit()
+    result = sweep(T0 + 16 * MIN)
+    assert result.breached == 1 and dict(result.escalated) == {}
+    assert emails("escalation:") == []
+    _db.session.refresh(ticket)
+    assert ticket.escalation_level == 1  # the columns caught up with the record
