@@ -14,8 +14,9 @@ def insert_ignoring_duplicates(model):
     table = model.__table__  # a Core insert, so results carry a rowcount
     if dialect_name() == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
-    statement = mysql.insert(table)
-    return statement.on_duplicate_key_update(id=statement.table.c.id)  # a no-op update
+    # INSERT IGNORE, not ON DUPLICATE KEY UPDATE: SQLAlchemy connects with FOUND_ROWS, which
+    # would count a skipped duplicate as a written row. Callers validate values beforehand.
+    return mysql.insert(table).prefix_with("IGNORE")
 
 
 def bulk_insert(model, rows, ignore_duplicates=False):
