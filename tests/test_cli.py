@@ -3,7 +3,15 @@ from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import (
-    BusinessCalendar, Category, Department, EscalationRule, Organization, Priority, Status, Ticket, User,
+    BusinessCalendar,
+    Category,
+    Department,
+    EscalationRule,
+    Organization,
+    Priority,
+    Status,
+    Ticket,
+    User,
 )
 from autotrack.services.demo import DEMO_PASSWORD
 

@@ -2,15 +2,31 @@
 from autotrack.models.audit import AuditEvent, AuditTrailIsAppendOnly
 from autotrack.models.notify import Notification, OutboxEmail, OutboxStatus
 from autotrack.models.org import (
-    BusinessCalendar, Category, Department, DepartmentMember, DirectoryEntry, EscalationRule,
-    Holiday, Organization, Priority, Status, WorkingHours,
+    BusinessCalendar,
+    Category,
+    Department,
+    DepartmentMember,
+    DirectoryEntry,
+    EscalationRule,
+    Holiday,
+    Organization,
+    Priority,
+    Status,
+    WorkingHours,
 )
 from autotrack.models.sla import SlaEvent
 from autotrack.models.ticket import Attachment, Comment, Task, Ticket
 from autotrack.models.types import UTCDateTime, utcnow
 from autotrack.models.user import Role, RolePermission, User
 from autotrack.models.vocab import (
-    ACTIVE_STATES, BUILTIN_ROLES, EscalationTarget, Lifecycle, MemberRole, Perm, Portal, SlaCalendar,
+    ACTIVE_STATES,
+    BUILTIN_ROLES,
+    EscalationTarget,
+    Lifecycle,
+    MemberRole,
+    Perm,
+    Portal,
+    SlaCalendar,
 )
 
 __all__ = [

@@ -92,10 +92,6 @@ class Ticket(db.Model):
         """The human-friendly number, e.g. ACME-1042."""
         return f"{self.organization.ticket_prefix}-{self.number}"
 
-    @property
-    def is_paused(self):
-        return self.state == Lifecycle.PENDING
-
     def __str__(self):
         return f"{self.reference} {self.title}"
 

@@ -7,8 +7,21 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import (
-    BUILTIN_ROLES, BusinessCalendar, Department, DepartmentMember, EscalationRule, EscalationTarget,
-    Lifecycle, MemberRole, Organization, Priority, Role, SlaCalendar, Status, User, WorkingHours,
+    BUILTIN_ROLES,
+    BusinessCalendar,
+    Department,
+    DepartmentMember,
+    EscalationRule,
+    EscalationTarget,
+    Lifecycle,
+    MemberRole,
+    Organization,
+    Priority,
+    Role,
+    SlaCalendar,
+    Status,
+    User,
+    WorkingHours,
 )
 from autotrack.services.accounts import normalize_email, set_password, user_by_email
 from autotrack.services.errors import ValidationError

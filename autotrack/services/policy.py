@@ -5,9 +5,6 @@ Code asks `can()` or `require()`; it never compares role names.
 from autotrack.models import Lifecycle, Perm
 from autotrack.services.errors import Forbidden
 
-# Transition actions a requester may take on their own ticket.
-REQUESTER_ACTIONS = frozenset({"close", "reopen"})
-
 
 def serves_department(user, department_id):
     """Whether `user` works this department's tickets (or every department's)."""

@@ -21,8 +21,23 @@ from sqlalchemy import select, update
 
 from autotrack.extensions import db
 from autotrack.models import (
-    AuditEvent, Department, DepartmentMember, EscalationRule, Lifecycle, MemberRole, Notification,
-    Organization, OutboxEmail, Perm, Priority, Role, RolePermission, SlaCalendar, SlaEvent, Ticket, User,
+    AuditEvent,
+    Department,
+    DepartmentMember,
+    EscalationRule,
+    Lifecycle,
+    MemberRole,
+    Notification,
+    Organization,
+    OutboxEmail,
+    Perm,
+    Priority,
+    Role,
+    RolePermission,
+    SlaCalendar,
+    SlaEvent,
+    Ticket,
+    User,
     utcnow,
 )
 from autotrack.services.calendar import ALWAYS, business_calendar

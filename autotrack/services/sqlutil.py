@@ -40,7 +40,7 @@ def bulk_insert(model, rows, ignore_duplicates=False):
 
     def convert(row):
         values = [processors[name](row[name]) if processors[name] else row[name] for name in order]
-        return tuple(values) if compiled.positional else dict(zip(order, values))
+        return tuple(values) if compiled.positional else dict(zip(order, values, strict=True))
 
     result = connection.exec_driver_sql(compiled.string, [convert(row) for row in rows])
     return result.rowcount

@@ -10,7 +10,6 @@ from autotrack.extensions import db
 from autotrack.models import Organization, Perm, Ticket
 from autotrack.services.errors import NotFound
 
-
 MAX_ID = 2**31 - 1  # INT columns; larger numbers cannot name a row (and overflow SQLite)
 
 

@@ -6,8 +6,19 @@ from sqlalchemy import select, update
 
 from autotrack.extensions import db
 from autotrack.models import (
-    Comment, Department, DepartmentMember, Lifecycle, MemberRole, Organization, Perm, Priority, Status,
-    Task, Ticket, User, utcnow,
+    Comment,
+    Department,
+    DepartmentMember,
+    Lifecycle,
+    MemberRole,
+    Organization,
+    Perm,
+    Priority,
+    Status,
+    Task,
+    Ticket,
+    User,
+    utcnow,
 )
 from autotrack.services import audit, policy, sla
 from autotrack.services.errors import InvalidTransition, ValidationError

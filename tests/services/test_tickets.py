@@ -323,3 +323,19 @@ def test_refused_assignment_changes_nothing_even_if_the_caller_commits(org, peop
     _db.session.commit()  # a careless caller
     _db.session.expire_all()
     assert ticket.assignee_id is None and audit_trail(ticket) == trail
+
+
+def test_status_can_change_within_its_lifecycle_category_only(org, people):
+    from autotrack.models import Status
+
+    vendor = Status(org_id=org.id, name="Waiting on vendor", category="pending", position=9)
+    _db.session.add(vendor)
+    _db.session.commit()
+    ticket = factories.make_ticket_in("pending", people["employee"], people["agent"])
+    tickets.set_status(people["agent"], ticket, vendor)
+    assert (ticket.status.name, ticket.state) == ("Waiting on vendor", "pending")
+    assert audit_trail(ticket)[-1] == ("status", "Pending", "Waiting on vendor", None)
+    with pytest.raises(InvalidTransition):
+        tickets.set_status(people["agent"], ticket, factories.status(org, "Resolved"))
+    with pytest.raises(Forbidden):
+        tickets.set_status(people["employee"], ticket, factories.status(org, "Pending"))
