@@ -8,6 +8,7 @@ from autotrack.extensions import db as _db
 from autotrack.models import utcnow
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
+from tests.helpers import run_concurrently
 
 BAD = "Invalid email or password."
 
@@ -131,26 +132,11 @@ def test_intranet_addresses_can_sign_in(client, org):
 
 def test_parallel_wrong_passwords_still_lock_the_account(app, client, org):
     """Failures are counted in SQL, so simultaneous guesses cannot overwrite each other's count."""
-    import threading
-
     from autotrack.services import accounts
 
     user = factories.make_user(org)
-    email = user.email  # read here: the test's session must not be touched from the threads
-    barrier = threading.Barrier(8)
-
-    def guess():
-        with app.app_context():
-            barrier.wait()
-            accounts.authenticate(email, "wrong-password")
-            _db.session.commit()
-            _db.session.remove()
-
-    threads = [threading.Thread(target=guess) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    email = user.email  # read here: the threads must not touch the test's session
+    run_concurrently(app, lambda: accounts.authenticate(email, "wrong-password"), 8)
     _db.session.expire_all()
     assert user.locked_until is not None and user.locked_until > utcnow()
 

@@ -1,6 +1,5 @@
 """SLA clocks and the sweep over simulated time: warnings, breaches, escalation levels,
 pauses, priority changes, catching up, idempotency and concurrent sweeps."""
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -11,6 +10,7 @@ from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, EscalationRule, Notification, OutboxEmail, SlaEvent, Ticket
 from autotrack.services import outbox, sla, tickets
 from tests import factories
+from tests.helpers import run_concurrently
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # a Monday, 10:00 UTC
 MIN = timedelta(minutes=1)
@@ -270,25 +270,7 @@ def test_resolved_and_closed_tickets_never_breach(org, team):
 def test_two_sweeps_at_once_fire_each_level_once(app, org, team):
     ids = [p1_ticket(team, org).id for _ in range(40)]
     at = T0 + 5 * 60 * MIN
-    results, errors = [], []
-    barrier = threading.Barrier(2)
-
-    def run():
-        with app.app_context():
-            try:
-                barrier.wait()
-                results.append(sla.sweep(at, batch_size=7))
-            except Exception as error:  # noqa: BLE001 - reported below
-                errors.append(error)
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = run_concurrently(app, lambda: sla.sweep(at, batch_size=7), 2)
     assert sum(sum(r.escalated.values()) for r in results) == 3 * len(ids)
     assert sum(r.emails_queued for r in results) == 3 * len(ids)
     assert count(OutboxEmail) == 3 * len(ids)  # one per ticket, level and recipient

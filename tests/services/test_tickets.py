@@ -1,14 +1,13 @@
 """The ticket service: creation rules, the lifecycle, who may do what, and the audit trail."""
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
-from autotrack.models import AuditEvent, Notification, Ticket
+from autotrack.models import AuditEvent, Notification, Ticket, User
 from autotrack.services import tickets
 from autotrack.services.errors import Forbidden, InvalidTransition, ValidationError
 from tests import factories
+from tests.helpers import run_concurrently
 
 
 @pytest.fixture
@@ -95,26 +94,15 @@ def test_new_ticket_notifies_department_agents(org, people):
 def test_concurrent_creation_never_repeats_a_number(app, org, people):
     """Each thread has its own connection; the row-locking counter must hand out distinct numbers."""
     employee_id = people["employee"].id
-    numbers, errors = [], []
 
     def raise_tickets():
-        with app.app_context():
-            try:
-                for _ in range(5):
-                    user = _db.session.get(type(people["employee"]), employee_id)
-                    numbers.append(tickets.create_ticket(user, title="parallel").number)
-                    _db.session.commit()
-            except Exception as error:  # noqa: BLE001 - reported below
-                errors.append(error)
-            finally:
-                _db.session.remove()
+        numbers = []
+        for _ in range(5):
+            numbers.append(tickets.create_ticket(_db.session.get(User, employee_id), title="parallel").number)
+            _db.session.commit()
+        return numbers
 
-    threads = [threading.Thread(target=raise_tickets) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    numbers = [n for batch in run_concurrently(app, raise_tickets, 4) for n in batch]
     assert sorted(numbers) == list(range(1001, 1021))
 
 
