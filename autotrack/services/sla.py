@@ -437,9 +437,10 @@ def _fan_out(events, now, context, result):
         row, kind, clock, level = event.ticket, event.row["kind"], event.row["clock"], event.row["level"]
         reference = context.reference(row)
         due = event.row["due_at"]
+        when = duration_words(due - now)  # time left before, or overdue after, the deadline
         if kind == "warning":
             result.warned += 1
-            message = f"{reference}: {CLOCK_LABELS[clock]} due in {duration_words(due - now)}"
+            message = f"{reference}: {CLOCK_LABELS[clock]} due in {when}"
         elif kind == "breach":
             result.breached += 1
             message = f"{reference}: {CLOCK_LABELS[clock]} SLA breached"
@@ -447,11 +448,10 @@ def _fan_out(events, now, context, result):
             # Warnings and breaches are recorded in sla_events; an escalation changes the ticket,
             # so it is also an audit event.
             result.escalated[level] += 1
-            overdue = duration_words(now - due)
-            message = f"{reference} escalated to you (level {level}): overdue by {overdue}"
+            message = f"{reference} escalated to you (level {level}): overdue by {when}"
             audits.append({"org_id": row.org_id, "ticket_id": row.id, "actor_id": None, "action": "escalation",
                            "from_value": str(level - 1), "to_value": str(level),
-                           "detail": f"{CLOCK_LABELS[clock]} overdue by {overdue}", "created_at": now})
+                           "detail": f"{CLOCK_LABELS[clock]} overdue by {when}", "created_at": now})
         if event.reassign_to and event.reassign_to != row.assignee_id:
             audits.append({"org_id": row.org_id, "ticket_id": row.id, "actor_id": None, "action": "assign",
                            "from_value": None, "to_value": users[event.reassign_to].name,
@@ -463,23 +463,21 @@ def _fan_out(events, now, context, result):
             if kind == "breach":
                 continue  # the breach itself is in-app; the escalation levels send the emails
             user = users[user_id]
-            emails.append(_email_row(kind, event, row, user, reference, now, due, context, base_url))
+            emails.append(_email_row(kind, event, row, user, reference, when, now, due, context, base_url))
     bulk_insert(AuditEvent, audits)
     result.notifications += bulk_insert(Notification, notifications)
     queued = bulk_insert(OutboxEmail, emails, ignore_duplicates=True)
     result.emails_queued += len(emails) if queued < 0 else queued
 
 
-def _email_row(kind, event, row, user, reference, now, due, context, base_url):
+def _email_row(kind, event, row, user, reference, when, now, due, context, base_url):
     org = context.orgs[row.org_id]
     level = event.row["level"]
-    when = duration_words(due - now)  # time left, or time overdue
     values = {
         "kind": kind, "level": level, "reference": reference, "title": row.title, "user_name": user.name,
         "clock": CLOCK_LABELS[event.row["clock"]], "priority": context.priorities.get(row.priority_id, ""),
         "department": context.departments.get(row.department_id, ""), "due_local": _local(due, org.timezone),
-        "overdue": when, "left": when,
-        "link": f"{base_url}/agent/tickets/{reference}", "reassigned": event.reassign_to == user.id,
+        "when": when, "link": f"{base_url}/agent/tickets/{reference}", "reassigned": event.reassign_to == user.id,
     }
     if kind == "warning":
         subject = f"[{reference}] {values['clock'].capitalize()} due in {when}: {row.title}"
