@@ -46,11 +46,17 @@ DEMO_CATEGORIES = [
     ("Finance/Expenses", None, None),
     ("Finance/Expenses/Expense claim", "P3", None),
 ]
-TITLES = [
-    "Laptop will not boot", "Printer on 3rd floor jams", "Need access to the CRM", "VPN drops every hour",
-    "Payslip shows wrong tax code", "Leave request stuck in approval", "Customer refund failed twice",
-    "Expense claim rejected without reason", "Monitor flickers", "Password reset for SAP",
-]
+# Titles people would write for each leaf category.
+TITLES = {
+    "Laptop": ["Laptop will not boot", "Laptop battery dies in an hour", "Keyboard keys stuck"],
+    "Printer": ["Printer on 3rd floor jams", "Cannot print to the colour printer"],
+    "Access request": ["Need access to the CRM", "Please add me to the Finance share"],
+    "VPN down": ["VPN drops every hour", "VPN will not connect from home"],
+    "Payslip question": ["Payslip shows wrong tax code", "Overtime missing on my payslip"],
+    "Leave request": ["Leave request stuck in approval", "Holiday balance looks wrong"],
+    "Refund failed": ["Customer refund failed twice", "Refund to supplier bounced"],
+    "Expense claim": ["Expense claim rejected without reason", "Mileage claim not paid"],
+}
 # How many demo tickets end in each lifecycle state.
 STATE_PLAN = [("new", 10), ("open", 14), ("pending", 8), ("resolved", 9), ("closed", 9)]
 
@@ -107,7 +113,7 @@ def seed_demo(now=None):
             created = now - timedelta(hours=rng.randint(1, 240), minutes=rng.randint(0, 59))
             category = rng.choice(leaves)
             ticket = tickets.create_ticket(
-                rng.choice(employees), title=rng.choice(TITLES), category=category, now=created,
+                rng.choice(employees), title=rng.choice(TITLES[category.name]), category=category, now=created,
                 description=f"Demo ticket #{count}. Details as the requester wrote them.",
             )
             _play_to_state(ticket, state, created, rng, admin)
