@@ -1,0 +1,96 @@
+"""Console views. Settings views edit configuration rows; the audit log and the outbox are
+read-only (the outbox offers "retry" for emails that failed for good)."""
+from flask import flash
+from flask_admin.actions import action
+from flask_login import current_user
+
+from autotrack.admin.base import OrgModelView
+from autotrack.extensions import db
+from autotrack.models import (
+    AuditEvent,
+    Department,
+    EscalationRule,
+    EscalationTarget,
+    Lifecycle,
+    OutboxEmail,
+    Priority,
+    SlaCalendar,
+    Status,
+)
+from autotrack.services import outbox
+from autotrack.services.errors import DomainError
+
+
+def _choices(enum):
+    return [(member.value, member.value.replace("_", " ")) for member in enum]
+
+
+class DepartmentView(OrgModelView):
+    column_list = ("name", "is_default", "is_active", "created_at")
+    column_searchable_list = ("name",)
+    form_columns = ("name", "is_default", "is_active")
+
+
+class PriorityView(OrgModelView):
+    column_list = ("name", "weight", "first_response_minutes", "resolution_minutes", "calendar", "is_default")
+    column_default_sort = ("weight", True)
+    form_columns = ("name", "weight", "first_response_minutes", "resolution_minutes", "calendar", "is_default")
+    form_choices = {"calendar": _choices(SlaCalendar)}
+
+
+class StatusView(OrgModelView):
+    column_list = ("name", "category", "color", "position", "is_default")
+    column_default_sort = "position"
+    form_columns = ("name", "category", "color", "position", "is_default")
+    form_choices = {"category": _choices(Lifecycle)}
+
+
+class EscalationRuleView(OrgModelView):
+    column_list = ("level", "delay_minutes", "notify", "reassign", "is_active")
+    column_default_sort = "level"
+    form_columns = ("level", "delay_minutes", "notify", "reassign", "is_active")
+    form_choices = {"notify": _choices(EscalationTarget)}
+
+
+class ReadOnlyView(OrgModelView):
+    can_create = False
+    can_edit = False
+    can_delete = False
+
+
+class AuditLogView(ReadOnlyView):
+    column_list = ("created_at", "ticket_id", "actor", "action", "from_value", "to_value", "detail")
+    column_default_sort = ("id", True)
+    column_filters = ("action", "ticket_id")
+    column_searchable_list = ("action", "detail")
+
+
+class OutboxView(ReadOnlyView):
+    column_list = ("created_at", "recipient", "subject", "status", "attempts", "next_attempt_at", "sent_at",
+                   "last_error")
+    column_default_sort = ("id", True)
+    column_filters = ("status", "recipient")
+    column_searchable_list = ("recipient", "subject")
+    column_details_exclude_list = ("context",)
+
+    @action("retry", "Retry", "Queue the selected failed emails again?")
+    def action_retry(self, ids):
+        retried = 0
+        for email_id in ids:
+            try:
+                outbox.retry(current_user.org_id, int(email_id))
+                retried += 1
+            except DomainError:
+                continue  # not failed, or not ours: nothing to retry
+        db.session.commit()
+        flash(f"{retried} email(s) queued again." if retried else "Only failed emails can be retried.",
+              "success" if retried else "warning")
+
+
+def register_views(admin):
+    admin.add_view(DepartmentView(Department, name="Departments", category="Organization"))
+    admin.add_view(PriorityView(Priority, name="Priorities", category="SLA"))
+    admin.add_view(StatusView(Status, name="Statuses", category="SLA"))
+    admin.add_view(EscalationRuleView(EscalationRule, name="Escalation rules", category="SLA"))
+    admin.add_view(AuditLogView(AuditEvent, name="Audit log", category="Records", endpoint="audit"))
+    admin.add_view(OutboxView(OutboxEmail, name="Email outbox", category="Records", endpoint="outbox"))

@@ -1,0 +1,133 @@
+"""The console: org admins only, and every request scoped to the admin's organization."""
+import pytest
+from sqlalchemy import func, select
+
+from autotrack.extensions import db as _db
+from autotrack.models import AuditEvent, Department, EscalationRule, OutboxEmail, Priority, Status
+from autotrack.services import outbox
+from tests import factories
+from tests.conftest import csrf_token, login
+
+# endpoint -> model, for every console model view
+VIEWS = {
+    "department": Department, "priority": Priority, "status": Status, "escalationrule": EscalationRule,
+    "audit": AuditEvent, "outbox": OutboxEmail,
+}
+
+
+@pytest.fixture
+def rows(org, other_org):
+    """One row of every console model in each organization."""
+    for o in (org, other_org):
+        factories.make_ticket(factories.make_user(o))  # an audit event
+        outbox.queue_email(recipient=f"x@{o.slug}.example", subject="s", body_text="b",
+                           dedupe_key=f"k:{o.slug}", org_id=o.id)
+    _db.session.commit()
+
+
+def foreign_id(model, other_org):
+    return _db.session.scalar(select(model.id).where(model.org_id == other_org.id).limit(1))
+
+
+@pytest.mark.parametrize("endpoint", sorted(VIEWS))
+@pytest.mark.parametrize("role,expected", [("manager", 403), ("agent", 403), ("employee", 403)])
+def test_console_views_refuse_everyone_but_org_admins(client, org, endpoint, role, expected):
+    login(client, factories.make_user(org, role))
+    assert client.get(f"/admin/{endpoint}/").status_code == expected
+
+
+@pytest.mark.parametrize("endpoint", sorted(VIEWS))
+def test_console_views_send_anonymous_users_to_login(client, org, endpoint):
+    response = client.get(f"/admin/{endpoint}/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("endpoint", sorted(VIEWS))
+def test_lists_show_only_the_admins_organization(client, org, other_org, rows, endpoint):
+    login(client, factories.admin_of(org))
+    page = client.get(f"/admin/{endpoint}/").get_data(as_text=True)
+    assert "globex" not in page.lower()
+
+
+@pytest.mark.parametrize("endpoint", sorted(VIEWS))
+@pytest.mark.parametrize("page", ["details", "edit"])
+def test_another_organizations_row_is_404(client, org, other_org, rows, endpoint, page):
+    login(client, factories.admin_of(org))
+    ident = foreign_id(VIEWS[endpoint], other_org)
+    response = client.get(f"/admin/{endpoint}/{page}/?id={ident}")
+    assert response.status_code in (404, 302)  # read-only views send edit back to the list
+    if response.status_code == 302:
+        assert "edit" not in response.headers["Location"]
+        assert endpoint in ("audit", "outbox")
+
+
+@pytest.mark.parametrize("endpoint", ["department", "priority", "status", "escalationrule"])
+def test_another_organizations_row_cannot_be_edited_or_deleted(client, org, other_org, endpoint):
+    model = VIEWS[endpoint]
+    login(client, factories.admin_of(org))
+    ident = foreign_id(model, other_org)
+    before = _db.session.get(model, ident)
+    snapshot = {c.key: getattr(before, c.key) for c in model.__mapper__.column_attrs}
+    token = csrf_token(client, "/portal/")
+    edit = client.post(f"/admin/{endpoint}/edit/?id={ident}", data={"name": "Hijacked", "level": "9",
+                                                                    "csrf_token": token})
+    delete = client.post(f"/admin/{endpoint}/delete/", data={"id": str(ident), "csrf_token": token})
+    assert edit.status_code == 404 and delete.status_code == 404
+    _db.session.expire_all()
+    after = _db.session.get(model, ident)
+    assert after is not None and {c.key: getattr(after, c.key) for c in model.__mapper__.column_attrs} == snapshot
+
+
+def test_created_rows_belong_to_the_admins_organization(client, org, other_org):
+    login(client, factories.admin_of(org))
+    token = csrf_token(client, "/portal/")
+    response = client.post("/admin/department/new/", data={"name": "Facilities", "is_active": "y",
+                                                            "csrf_token": token})
+    assert response.status_code == 302
+    department = _db.session.scalar(select(Department).where(Department.name == "Facilities"))
+    assert department.org_id == org.id
+
+
+def test_console_forms_need_the_csrf_token(client, org):
+    login(client, factories.admin_of(org))
+    response = client.post("/admin/department/new/", data={"name": "Facilities"})
+    assert response.status_code == 400
+    assert _db.session.scalar(select(func.count()).select_from(Department).where(Department.name == "Facilities")) == 0
+
+
+def test_a_duplicate_name_is_refused_without_a_server_error(client, org):
+    login(client, factories.admin_of(org))
+    token = csrf_token(client, "/portal/")
+    response = client.post("/admin/department/new/", data={"name": "Support", "csrf_token": token})
+    assert response.status_code in (200, 302)
+    count = _db.session.scalar(select(func.count()).select_from(Department).where(
+        Department.org_id == org.id, Department.name == "Support"))
+    assert count == 1
+
+
+def test_the_audit_log_cannot_be_changed_from_the_console(client, org, rows):
+    login(client, factories.admin_of(org))
+    ident = _db.session.scalar(select(AuditEvent.id).where(AuditEvent.org_id == org.id))
+    token = csrf_token(client, "/portal/")
+    client.post(f"/admin/audit/edit/?id={ident}", data={"action": "forged", "csrf_token": token})
+    client.post("/admin/audit/delete/", data={"id": str(ident), "csrf_token": token})
+    client.post("/admin/audit/new/", data={"action": "forged", "csrf_token": token})
+    _db.session.expire_all()
+    assert _db.session.get(AuditEvent, ident).action == "create"
+    assert _db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "forged")) == 0
+
+
+def test_retry_requeues_only_our_failed_emails(client, org, other_org, rows):
+    for email in _db.session.scalars(select(OutboxEmail)):
+        email.status, email.attempts = "failed", 5
+    _db.session.commit()
+    ours = _db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.org_id == org.id))
+    theirs = foreign_id(OutboxEmail, other_org)
+    login(client, factories.admin_of(org))
+    token = csrf_token(client, "/portal/")
+    response = client.post("/admin/outbox/action/", data={"action": "retry", "rowid": [str(ours), str(theirs)],
+                                                          "csrf_token": token})
+    assert response.status_code == 302
+    _db.session.expire_all()
+    assert _db.session.get(OutboxEmail, ours).status == "pending"
+    assert _db.session.get(OutboxEmail, theirs).status == "failed"
