@@ -3,19 +3,13 @@ read-only (the outbox offers "retry" for emails that failed for good)."""
 from flask import flash
 from flask_admin.actions import action
 from flask_login import current_user
+from sqlalchemy import select
 
 from autotrack.admin.base import OrgModelView
 from autotrack.extensions import db
 from autotrack.models import (
-    AuditEvent,
-    Department,
-    EscalationRule,
-    EscalationTarget,
-    Lifecycle,
-    OutboxEmail,
-    Priority,
-    SlaCalendar,
-    Status,
+    AuditEvent, BusinessCalendar, Department, DirectoryEntry, EscalationRule, EscalationTarget, Holiday, Lifecycle,
+    Notification, OutboxEmail, Priority, SlaCalendar, Status, Ticket,
 )
 from autotrack.services import outbox
 from autotrack.services.errors import DomainError
@@ -52,6 +46,25 @@ class EscalationRuleView(OrgModelView):
     form_choices = {"notify": _choices(EscalationTarget)}
 
 
+class HolidayView(OrgModelView):
+    column_list = ("date", "name")
+    column_default_sort = ("date", True)
+    form_columns = ("date", "name")
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        if is_created:  # holidays belong to the organization's business calendar
+            with db.session.no_autoflush:  # the new row is not complete until this is set
+                model.calendar_id = db.session.scalar(
+                    select(BusinessCalendar.id).where(BusinessCalendar.org_id == current_user.org_id))
+
+
+class DirectoryView(OrgModelView):
+    column_list = ("employee_id", "first_name", "last_name", "email", "department", "role")
+    column_searchable_list = ("employee_id", "first_name", "last_name", "email")
+    form_columns = ("employee_id", "first_name", "last_name", "email", "department", "role")
+
+
 class ReadOnlyView(OrgModelView):
     can_create = False
     can_edit = False
@@ -63,6 +76,23 @@ class AuditLogView(ReadOnlyView):
     column_default_sort = ("id", True)
     column_filters = ("action", "ticket_id")
     column_searchable_list = ("action", "detail")
+
+
+class TicketView(ReadOnlyView):
+    """Every ticket of the organization; working on them happens in the agent portal."""
+
+    column_list = ("number", "title", "state", "priority", "department", "assignee", "resolution_due_at",
+                   "escalation_level", "created_at")
+    column_default_sort = ("id", True)
+    column_filters = ("state", "escalation_level")
+    column_searchable_list = ("title",)
+    column_details_exclude_list = ("version", "sla_next_check_at")
+
+
+class NotificationView(ReadOnlyView):
+    column_list = ("created_at", "user", "kind", "message", "read_at")
+    column_default_sort = ("id", True)
+    column_filters = ("kind",)
 
 
 class OutboxView(ReadOnlyView):
@@ -89,8 +119,12 @@ class OutboxView(ReadOnlyView):
 
 def register_views(admin):
     admin.add_view(DepartmentView(Department, name="Departments", category="Organization"))
+    admin.add_view(DirectoryView(DirectoryEntry, name="Directory", category="Organization"))
+    admin.add_view(HolidayView(Holiday, name="Holidays", category="SLA"))
     admin.add_view(PriorityView(Priority, name="Priorities", category="SLA"))
     admin.add_view(StatusView(Status, name="Statuses", category="SLA"))
     admin.add_view(EscalationRuleView(EscalationRule, name="Escalation rules", category="SLA"))
+    admin.add_view(TicketView(Ticket, name="Tickets", category="Records"))
     admin.add_view(AuditLogView(AuditEvent, name="Audit log", category="Records", endpoint="audit"))
+    admin.add_view(NotificationView(Notification, name="Notifications", category="Records"))
     admin.add_view(OutboxView(OutboxEmail, name="Email outbox", category="Records", endpoint="outbox"))

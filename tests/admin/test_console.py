@@ -1,9 +1,14 @@
 """The console: org admins only, and every request scoped to the admin's organization."""
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
-from autotrack.models import AuditEvent, Department, EscalationRule, OutboxEmail, Priority, Status
+from autotrack.models import (
+    AuditEvent, BusinessCalendar, Department, DirectoryEntry, EscalationRule, Holiday, Notification, OutboxEmail,
+    Priority, Status, Ticket,
+)
 from autotrack.services import outbox
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -11,15 +16,22 @@ from tests.conftest import csrf_token, login
 # endpoint -> model, for every console model view
 VIEWS = {
     "department": Department, "priority": Priority, "status": Status, "escalationrule": EscalationRule,
-    "audit": AuditEvent, "outbox": OutboxEmail,
+    "audit": AuditEvent, "outbox": OutboxEmail, "holiday": Holiday, "directoryentry": DirectoryEntry,
+    "ticket": Ticket, "notification": Notification,
 }
+EDITABLE = ["department", "priority", "status", "escalationrule", "holiday", "directoryentry"]
 
 
 @pytest.fixture
 def rows(org, other_org):
     """One row of every console model in each organization."""
     for o in (org, other_org):
-        factories.make_ticket(factories.make_user(o))  # an audit event
+        factories.make_user(o, "agent")  # told about new tickets: a notification
+        factories.make_ticket(factories.make_user(o))  # a ticket and its audit event
+        calendar_id = _db.session.scalar(select(BusinessCalendar.id).where(BusinessCalendar.org_id == o.id))
+        _db.session.add(Holiday(org_id=o.id, calendar_id=calendar_id, date=date(2026, 12, 25), name="Christmas"))
+        _db.session.add(DirectoryEntry(org_id=o.id, employee_id="E1", first_name="Ann", last_name=o.slug,
+                                       email=f"ann@{o.slug}.example"))
         outbox.queue_email(recipient=f"x@{o.slug}.example", subject="s", body_text="b",
                            dedupe_key=f"k:{o.slug}", org_id=o.id)
     _db.session.commit()
@@ -58,11 +70,11 @@ def test_another_organizations_row_is_404(client, org, other_org, rows, endpoint
     assert response.status_code in (404, 302)  # read-only views send edit back to the list
     if response.status_code == 302:
         assert "edit" not in response.headers["Location"]
-        assert endpoint in ("audit", "outbox")
+        assert endpoint not in EDITABLE
 
 
-@pytest.mark.parametrize("endpoint", ["department", "priority", "status", "escalationrule"])
-def test_another_organizations_row_cannot_be_edited_or_deleted(client, org, other_org, endpoint):
+@pytest.mark.parametrize("endpoint", EDITABLE)
+def test_another_organizations_row_cannot_be_edited_or_deleted(client, org, other_org, rows, endpoint):
     model = VIEWS[endpoint]
     login(client, factories.admin_of(org))
     ident = foreign_id(model, other_org)
@@ -131,3 +143,20 @@ def test_retry_requeues_only_our_failed_emails(client, org, other_org, rows):
     _db.session.expire_all()
     assert _db.session.get(OutboxEmail, ours).status == "pending"
     assert _db.session.get(OutboxEmail, theirs).status == "failed"
+
+
+def test_relation_dropdowns_list_only_the_organizations_rows(client, org, other_org):
+    factories.make_department(other_org, "Globex secret lab")
+    login(client, factories.admin_of(org))
+    page = client.get("/admin/directoryentry/new/").get_data(as_text=True)
+    assert "Support" in page and "Globex secret lab" not in page
+
+
+def test_a_new_holiday_joins_the_organizations_calendar(client, org):
+    login(client, factories.admin_of(org))
+    response = client.post("/admin/holiday/new/", data={"date": "2026-12-26", "name": "Boxing Day",
+                                                         "csrf_token": csrf_token(client, "/portal/")})
+    assert response.status_code == 302
+    holiday = _db.session.scalar(select(Holiday).where(Holiday.name == "Boxing Day"))
+    calendar_id = _db.session.scalar(select(BusinessCalendar.id).where(BusinessCalendar.org_id == org.id))
+    assert (holiday.org_id, holiday.calendar_id, holiday.date) == (org.id, calendar_id, date(2026, 12, 26))
