@@ -1,9 +1,12 @@
 """The secure base every console view inherits: org admins only, CSRF on every form, and every
 query (list, count, search, details, edit, delete, relation choices) scoped to the admin's
 organization. Another organization's row is a 404."""
+from datetime import datetime
+
 from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model import typefmt
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -11,6 +14,7 @@ from sqlalchemy import func, select
 from autotrack.extensions import db
 from autotrack.models import ACTIVE_STATES, Department, Ticket, User
 from autotrack.services import policy
+from autotrack.web import local_time
 
 
 class ConsoleAccess:
@@ -45,6 +49,9 @@ class OrgModelView(ConsoleAccess, ModelView):
 
     form_base_class = FlaskForm  # Flask-WTF's CSRF token, checked by the app-wide CSRFProtect
     page_size = 50
+    # Times in the organization's timezone, to the minute, like the portals show them.
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: lambda view, value, name: local_time(value)}
+    column_type_formatters_detail = column_type_formatters
     can_view_details = True
     column_exclude_list = ("org_id",)
     form_excluded_columns = ("organization",)
