@@ -3,17 +3,19 @@ query (list, count, search, details, edit, delete, relation choices) scoped to t
 organization. Another organization's row is a 404."""
 from datetime import datetime
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from autotrack.extensions import db
 from autotrack.models import ACTIVE_STATES, Department, Ticket, User
 from autotrack.services import policy
+from autotrack.services.errors import DomainError
 from autotrack.web import local_time
 
 
@@ -44,10 +46,19 @@ class SecureIndexView(ConsoleAccess, AdminIndexView):
         return self.render("admin/dashboard.html", stats=stats, organization=current_user.organization)
 
 
+class ConsoleForm(FlaskForm):
+    """Flask-WTF's form (its CSRF token is what the app-wide CSRFProtect checks), remembering the
+    edited object as Flask-Admin's own base form does; its Unique validator relies on that."""
+
+    def __init__(self, *args, **kwargs):
+        self._obj = kwargs.get("obj")
+        super().__init__(*args, **kwargs)
+
+
 class OrgModelView(ConsoleAccess, ModelView):
     """A model view over one organization's rows. Subclasses set the model and the columns."""
 
-    form_base_class = FlaskForm  # Flask-WTF's CSRF token, checked by the app-wide CSRFProtect
+    form_base_class = ConsoleForm
     page_size = 50
     # Times in the organization's timezone, to the minute, like the portals show them.
     column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: lambda view, value, name: local_time(value)}
@@ -96,6 +107,16 @@ class OrgModelView(ConsoleAccess, ModelView):
 
     def edit_form(self, obj=None):
         return self._scope_relation_choices(super().edit_form(obj))
+
+    def handle_view_exception(self, exc):
+        """Say why a save was refused, in words for people; Flask-Admin then rolls back."""
+        if isinstance(exc, DomainError):
+            flash(exc.message, "error")
+            return True
+        if isinstance(exc, IntegrityError):
+            flash("Not saved: another record already uses that name, email or number.", "error")
+            return True
+        return super().handle_view_exception(exc)
 
     def on_model_change(self, form, model, is_created):
         if is_created:

@@ -4,14 +4,28 @@ from flask import flash
 from flask_admin.actions import action
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import PasswordField
 
 from autotrack.admin.base import OrgModelView
 from autotrack.extensions import db
 from autotrack.models import (
-    AuditEvent, BusinessCalendar, Department, DirectoryEntry, EscalationRule, EscalationTarget, Holiday, Lifecycle,
-    Notification, OutboxEmail, Priority, SlaCalendar, Status, Ticket,
+    AuditEvent,
+    BusinessCalendar,
+    Department,
+    DirectoryEntry,
+    EscalationRule,
+    EscalationTarget,
+    Holiday,
+    Lifecycle,
+    Notification,
+    OutboxEmail,
+    Priority,
+    SlaCalendar,
+    Status,
+    Ticket,
+    User,
 )
-from autotrack.services import outbox
+from autotrack.services import accounts, outbox, users
 from autotrack.services.errors import DomainError
 
 
@@ -63,6 +77,27 @@ class DirectoryView(OrgModelView):
     column_list = ("employee_id", "first_name", "last_name", "email", "department", "role")
     column_searchable_list = ("employee_id", "first_name", "last_name", "email")
     form_columns = ("employee_id", "first_name", "last_name", "email", "department", "role")
+
+
+class UserView(OrgModelView):
+    """Create, change role or department, deactivate. Users are never deleted (tickets and the
+    audit trail point at them); deactivation signs them out at once."""
+
+    can_delete = False
+    column_list = ("name", "email", "role", "department", "active", "last_login_at")
+    column_labels = {"active": "Active"}
+    column_searchable_list = ("name", "email")
+    column_filters = ("active",)
+    form_columns = ("name", "email", "role", "department", "active", "new_password")
+    form_extra_fields = {"new_password": PasswordField(
+        "Set a password", description="Leave empty to keep the current one.")}
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        model.email = accounts.normalize_email(model.email)
+        if form.new_password.data:
+            accounts.set_password(model, form.new_password.data)
+        users.ensure_an_admin_remains(model)
 
 
 class ReadOnlyView(OrgModelView):
@@ -118,6 +153,7 @@ class OutboxView(ReadOnlyView):
 
 
 def register_views(admin):
+    admin.add_view(UserView(User, name="Users", category="Organization"))
     admin.add_view(DepartmentView(Department, name="Departments", category="Organization"))
     admin.add_view(DirectoryView(DirectoryEntry, name="Directory", category="Organization"))
     admin.add_view(HolidayView(Holiday, name="Holidays", category="SLA"))

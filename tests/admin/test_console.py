@@ -6,8 +6,18 @@ from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import (
-    AuditEvent, BusinessCalendar, Department, DirectoryEntry, EscalationRule, Holiday, Notification, OutboxEmail,
-    Priority, Status, Ticket,
+    AuditEvent,
+    BusinessCalendar,
+    Department,
+    DirectoryEntry,
+    EscalationRule,
+    Holiday,
+    Notification,
+    OutboxEmail,
+    Priority,
+    Status,
+    Ticket,
+    User,
 )
 from autotrack.services import outbox
 from tests import factories
@@ -17,9 +27,9 @@ from tests.conftest import csrf_token, login
 VIEWS = {
     "department": Department, "priority": Priority, "status": Status, "escalationrule": EscalationRule,
     "audit": AuditEvent, "outbox": OutboxEmail, "holiday": Holiday, "directoryentry": DirectoryEntry,
-    "ticket": Ticket, "notification": Notification,
+    "ticket": Ticket, "notification": Notification, "user": User,
 }
-EDITABLE = ["department", "priority", "status", "escalationrule", "holiday", "directoryentry"]
+EDITABLE = ["department", "priority", "status", "escalationrule", "holiday", "directoryentry", "user"]
 
 
 @pytest.fixture
@@ -84,7 +94,8 @@ def test_another_organizations_row_cannot_be_edited_or_deleted(client, org, othe
     edit = client.post(f"/admin/{endpoint}/edit/?id={ident}", data={"name": "Hijacked", "level": "9",
                                                                     "csrf_token": token})
     delete = client.post(f"/admin/{endpoint}/delete/", data={"id": str(ident), "csrf_token": token})
-    assert edit.status_code == 404 and delete.status_code == 404
+    assert edit.status_code == 404
+    assert delete.status_code == (404 if endpoint != "user" else 302)  # users have no delete at all
     _db.session.expire_all()
     after = _db.session.get(model, ident)
     assert after is not None and {c.key: getattr(after, c.key) for c in model.__mapper__.column_attrs} == snapshot
@@ -160,3 +171,82 @@ def test_a_new_holiday_joins_the_organizations_calendar(client, org):
     holiday = _db.session.scalar(select(Holiday).where(Holiday.name == "Boxing Day"))
     calendar_id = _db.session.scalar(select(BusinessCalendar.id).where(BusinessCalendar.org_id == org.id))
     assert (holiday.org_id, holiday.calendar_id, holiday.date) == (org.id, calendar_id, date(2026, 12, 26))
+
+
+def role_id(org, key):
+    from autotrack.services.orgs import role_by_key
+
+    return str(role_by_key(org, key).id)
+
+
+def edit_user(client, user, **changes):
+    data = {"name": user.name, "email": user.email, "role": str(user.role_id), "csrf_token": csrf_token(client, "/portal/")}
+    if user.active:
+        data["active"] = "y"
+    data.update(changes)
+    if data.get("active") is False:
+        del data["active"]
+    return client.post(f"/admin/user/edit/?id={user.id}", data=data)
+
+
+def test_the_last_admin_cannot_deactivate_or_demote_themself(client, org):
+    admin = factories.admin_of(org)
+    login(client, admin)
+    for change in ({"active": False}, {"role": role_id(org, "agent")}):
+        response = edit_user(client, admin, **change)
+        assert response.status_code == 200  # the form again, with the reason
+        assert "at least one active org admin" in response.get_data(as_text=True)
+    _db.session.expire_all()
+    assert admin.active and admin.role.builtin == "org_admin"
+
+
+def test_with_a_second_admin_the_first_may_step_down(client, org):
+    admin = factories.admin_of(org)
+    factories.make_user(org, "org_admin")
+    login(client, admin)
+    assert edit_user(client, admin, role=role_id(org, "agent")).status_code == 302
+    _db.session.expire_all()
+    assert admin.role.builtin == "agent"
+
+
+def test_deactivating_a_user_signs_them_out(app, client, org):
+    agent = factories.make_user(org, "agent")
+    agent_client = app.test_client()
+    login(agent_client, agent)
+    login(client, factories.admin_of(org))
+    assert edit_user(client, agent, active=False).status_code == 302
+    assert agent_client.get("/agent/").status_code == 302  # back to the login page
+
+
+def test_a_user_created_in_the_console_can_sign_in(app, client, org):
+    login(client, factories.admin_of(org))
+    response = client.post("/admin/user/new/", data={
+        "name": "New Agent", "email": "New.Agent@Acme.example", "role": role_id(org, "agent"), "active": "y",
+        "new_password": "a-long-password", "csrf_token": csrf_token(client, "/portal/")})
+    assert response.status_code == 302
+    user = _db.session.scalar(select(User).where(User.email == "new.agent@acme.example"))
+    assert user.org_id == org.id
+    fresh = app.test_client()
+    from tests.conftest import post_form
+
+    assert post_form(fresh, "/login", {"email": "new.agent@acme.example",
+                                       "password": "a-long-password"}).status_code == 302
+
+
+def test_a_short_password_or_a_taken_email_is_refused_with_a_message(client, org):
+    login(client, factories.admin_of(org))
+    token = csrf_token(client, "/portal/")
+    short = client.post("/admin/user/new/", data={"name": "X", "email": "x@acme.example", "role": role_id(org, "agent"),
+                                                   "new_password": "short", "csrf_token": token})
+    assert "at least 8 characters" in short.get_data(as_text=True)
+    taken = client.post("/admin/user/new/", data={"name": "Y", "email": "admin@acme.example",
+                                                   "role": role_id(org, "agent"), "csrf_token": token})
+    assert "Already exists" in taken.get_data(as_text=True)
+    assert _db.session.scalar(select(func.count()).select_from(User).where(User.org_id == org.id)) == 1
+
+
+def test_users_are_never_deleted_from_the_console(client, org):
+    employee = factories.make_user(org)
+    login(client, factories.admin_of(org))
+    client.post("/admin/user/delete/", data={"id": str(employee.id), "csrf_token": csrf_token(client, "/portal/")})
+    assert _db.session.get(User, employee.id) is not None

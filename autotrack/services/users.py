@@ -1,0 +1,22 @@
+"""Rules for changing users: an organization always keeps at least one active org admin."""
+from sqlalchemy import func, select
+
+from autotrack.extensions import db
+from autotrack.models import Perm, RolePermission, User
+from autotrack.services.errors import ValidationError
+
+
+def ensure_an_admin_remains(user):
+    """Refuse a pending change to `user` (role or active flag, not yet flushed) that would leave
+    its organization without an active org admin."""
+    with db.session.no_autoflush:  # count the others as stored; judge `user` by its new values
+        others = db.session.scalar(
+            select(func.count()).select_from(User)
+            .join(RolePermission, RolePermission.role_id == User.role_id)
+            .where(User.org_id == user.org_id, User.id != user.id, User.active.is_(True),
+                   RolePermission.permission == Perm.SETTINGS_MANAGE)
+        )
+        stays_admin = bool(user.active) and user.role is not None and user.has_permission(Perm.SETTINGS_MANAGE)
+    if not others and not stays_admin:
+        raise ValidationError("An organization needs at least one active org admin: "
+                              "make someone else org admin first.")
