@@ -11,6 +11,7 @@ from autotrack.extensions import db
 from autotrack.models import (
     AuditEvent,
     BusinessCalendar,
+    Category,
     Department,
     DirectoryEntry,
     EscalationRule,
@@ -25,7 +26,7 @@ from autotrack.models import (
     Ticket,
     User,
 )
-from autotrack.services import accounts, outbox, users
+from autotrack.services import accounts, categories, outbox, users
 from autotrack.services.errors import DomainError
 
 
@@ -58,6 +59,21 @@ class EscalationRuleView(OrgModelView):
     column_default_sort = "level"
     form_columns = ("level", "delay_minutes", "notify", "reassign", "is_active")
     form_choices = {"notify": _choices(EscalationTarget)}
+
+
+class CategoryView(OrgModelView):
+    """The 3-level category tree; each node may set a default priority and department."""
+
+    column_list = ("path", "default_priority", "default_department", "is_active")
+    column_labels = {"path": "Category"}
+    column_default_sort = "path"
+    column_searchable_list = ("path",)
+    form_columns = ("name", "parent", "default_priority", "default_department", "is_active")
+    column_formatters = {"path": lambda view, context, model, name: model.display_path}
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        categories.place(model)
 
 
 class HolidayView(OrgModelView):
@@ -156,6 +172,7 @@ def register_views(admin):
     admin.add_view(UserView(User, name="Users", category="Organization"))
     admin.add_view(DepartmentView(Department, name="Departments", category="Organization"))
     admin.add_view(DirectoryView(DirectoryEntry, name="Directory", category="Organization"))
+    admin.add_view(CategoryView(Category, name="Categories", category="Organization"))
     admin.add_view(HolidayView(Holiday, name="Holidays", category="SLA"))
     admin.add_view(PriorityView(Priority, name="Priorities", category="SLA"))
     admin.add_view(StatusView(Status, name="Statuses", category="SLA"))

@@ -8,6 +8,7 @@ from autotrack.extensions import db as _db
 from autotrack.models import (
     AuditEvent,
     BusinessCalendar,
+    Category,
     Department,
     DirectoryEntry,
     EscalationRule,
@@ -27,9 +28,9 @@ from tests.conftest import csrf_token, login
 VIEWS = {
     "department": Department, "priority": Priority, "status": Status, "escalationrule": EscalationRule,
     "audit": AuditEvent, "outbox": OutboxEmail, "holiday": Holiday, "directoryentry": DirectoryEntry,
-    "ticket": Ticket, "notification": Notification, "user": User,
+    "ticket": Ticket, "notification": Notification, "user": User, "category": Category,
 }
-EDITABLE = ["department", "priority", "status", "escalationrule", "holiday", "directoryentry", "user"]
+EDITABLE = ["department", "priority", "status", "escalationrule", "holiday", "directoryentry", "user", "category"]
 
 
 @pytest.fixture
@@ -38,6 +39,7 @@ def rows(org, other_org):
     for o in (org, other_org):
         factories.make_user(o, "agent")  # told about new tickets: a notification
         factories.make_ticket(factories.make_user(o))  # a ticket and its audit event
+        factories.make_category(o, f"{o.slug.title()} hardware")
         calendar_id = _db.session.scalar(select(BusinessCalendar.id).where(BusinessCalendar.org_id == o.id))
         _db.session.add(Holiday(org_id=o.id, calendar_id=calendar_id, date=date(2026, 12, 25), name="Christmas"))
         _db.session.add(DirectoryEntry(org_id=o.id, employee_id="E1", first_name="Ann", last_name=o.slug,
@@ -250,3 +252,50 @@ def test_users_are_never_deleted_from_the_console(client, org):
     login(client, factories.admin_of(org))
     client.post("/admin/user/delete/", data={"id": str(employee.id), "csrf_token": csrf_token(client, "/portal/")})
     assert _db.session.get(User, employee.id) is not None
+
+
+def save_category(client, name, parent=None, ident=None, **extra):
+    data = {"name": name, "is_active": "y", "csrf_token": csrf_token(client, "/portal/"), **extra}
+    if parent is not None:
+        data["parent"] = str(parent.id)
+    url = f"/admin/category/edit/?id={ident}" if ident else "/admin/category/new/"
+    return client.post(url, data=data)
+
+
+def category(org, path):
+    from autotrack.models import Category
+
+    _db.session.expire_all()
+    return _db.session.scalar(select(Category).where(Category.org_id == org.id, Category.path == path))
+
+
+def test_categories_build_a_tree_whose_defaults_drive_new_tickets(client, org):
+    login(client, factories.admin_of(org))
+    finance = factories.make_department(org, "Finance")
+    p1 = factories.priority(org, "P1")
+    save_category(client, "Finance", default_department=str(finance.id))
+    save_category(client, "Payments", parent=category(org, "Finance"), default_priority=str(p1.id))
+    assert save_category(client, "Refund failed", parent=category(org, "Finance/Payments")).status_code == 302
+    leaf = category(org, "Finance/Payments/Refund failed")
+    assert (leaf.depth, leaf.parent.name) == (3, "Payments")
+    ticket = factories.make_ticket(factories.make_user(org), category=leaf)
+    assert (ticket.priority.name, ticket.department.name) == ("P1", "Finance")
+
+
+def test_a_fourth_level_or_a_cycle_is_refused(client, org):
+    login(client, factories.admin_of(org))
+    leaf = factories.make_category(org, "A/B/C")
+    too_deep = save_category(client, "D", parent=leaf)
+    assert too_deep.status_code == 200 and "at most 3 levels" in too_deep.get_data(as_text=True)
+    top = category(org, "A")
+    cycle = save_category(client, "A", parent=category(org, "A/B"), ident=top.id)
+    assert "cannot sit inside itself" in cycle.get_data(as_text=True)
+    assert category(org, "A").parent_id is None and category(org, "A/B/C/D") is None
+
+
+def test_renaming_a_category_renames_its_whole_subtree(client, org):
+    login(client, factories.admin_of(org))
+    factories.make_category(org, "IT/Hardware/Laptop")
+    hardware = category(org, "IT/Hardware")
+    assert save_category(client, "Devices", parent=category(org, "IT"), ident=hardware.id).status_code == 302
+    assert category(org, "IT/Devices/Laptop") is not None and category(org, "IT/Hardware/Laptop") is None

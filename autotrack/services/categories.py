@@ -1,0 +1,49 @@
+"""The category tree: at most three levels, paths kept in step with names and parents."""
+from sqlalchemy import select
+
+from autotrack.extensions import db
+from autotrack.models import Category
+from autotrack.services.errors import ValidationError
+
+
+def place(category):
+    """Validate a new or changed node and recompute its path and depth (and its descendants').
+
+    Flushes nothing itself: the caller's commit stores the whole subtree at once.
+    """
+    name = (category.name or "").strip()
+    if not name or "/" in name:
+        raise ValidationError("A category needs a name without '/'.", {"name": "Invalid name."})
+    category.name = name
+    parent = category.parent
+    if parent is not None and parent.org_id != category.org_id:
+        raise ValidationError("Unknown parent category.", {"parent": "Unknown category."})
+    ancestor = parent
+    while ancestor is not None:
+        if ancestor is category:
+            raise ValidationError("A category cannot sit inside itself.", {"parent": "Choose another parent."})
+        ancestor = ancestor.parent
+    depth = 1 if parent is None else parent.depth + 1
+    if depth + _height(category) - 1 > Category.MAX_DEPTH:
+        raise ValidationError(f"Categories go at most {Category.MAX_DEPTH} levels deep.",
+                              {"parent": "Too deep."})
+    _set_path(category, parent)
+
+
+def _height(category):
+    """Levels from this node down to its deepest descendant (1 for a leaf)."""
+    if category.id is None:
+        return 1
+    with db.session.no_autoflush:
+        children = db.session.scalars(select(Category).where(Category.parent_id == category.id)).all()
+    return 1 + max((_height(child) for child in children), default=0)
+
+
+def _set_path(category, parent):
+    category.depth = 1 if parent is None else parent.depth + 1
+    category.path = category.name if parent is None else f"{parent.path}/{category.name}"
+    if category.id is not None:
+        with db.session.no_autoflush:
+            children = db.session.scalars(select(Category).where(Category.parent_id == category.id)).all()
+        for child in children:
+            _set_path(child, category)
