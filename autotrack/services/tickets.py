@@ -2,7 +2,7 @@
 
 Services flush, never commit; the caller (request, job, CLI) commits once.
 """
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from autotrack.extensions import db
 from autotrack.models import (
@@ -14,6 +14,7 @@ from autotrack.models import (
     Organization,
     Perm,
     Priority,
+    RolePermission,
     Status,
     Task,
     Ticket,
@@ -168,6 +169,24 @@ def can_be_assigned(ticket, user):
         and policy.serves_department(user, ticket.department_id)
         and user.has_permission(Perm.TICKET_TRANSITION)
     )
+
+
+def assignable_users(ticket):
+    """The users `can_be_assigned` accepts, in one query (the assignee dropdown of every ticket
+    page; checking each user of a large organization in Python would load their memberships one
+    by one)."""
+    def has(permission):
+        return select(RolePermission.role_id).where(RolePermission.permission == permission)
+
+    in_department = select(DepartmentMember.user_id).where(DepartmentMember.department_id == ticket.department_id)
+    return db.session.scalars(
+        select(User)
+        .where(User.org_id == ticket.org_id, User.active.is_(True),
+               User.role_id.in_(has(Perm.TICKET_TRANSITION)),
+               or_(User.role_id.in_(has(Perm.TICKET_VIEW_ALL)),
+                   and_(User.role_id.in_(has(Perm.TICKET_VIEW_DEPARTMENT)), User.id.in_(in_department))))
+        .order_by(User.name)
+    ).all()
 
 
 def transition(actor, ticket, action, *, assignee=None, status=None, now=None):

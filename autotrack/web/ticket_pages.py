@@ -23,11 +23,7 @@ def priority_choices(org_id):
 
 
 def assignee_choices(ticket):
-    """Active users of the organization who may work on this ticket."""
-    users = db.session.scalars(
-        scoped(User, ticket.org_id).where(User.active.is_(True)).order_by(User.name)
-    ).all()
-    return [(str(u.id), u.name) for u in users if tickets.can_be_assigned(ticket, u)]
+    return [(str(u.id), u.name) for u in tickets.assignable_users(ticket)]
 
 
 def statuses_by_category(org_id):

@@ -327,3 +327,26 @@ def test_status_can_change_within_its_lifecycle_category_only(org, people):
         tickets.set_status(people["agent"], ticket, factories.status(org, "Resolved"))
     with pytest.raises(Forbidden):
         tickets.set_status(people["employee"], ticket, factories.status(org, "Pending"))
+
+
+def test_assignable_users_query_agrees_with_the_single_user_rule(org, people):
+    """The dropdown's one query and can_be_assigned must name the same people."""
+    from autotrack.models import Role, User
+
+    facilities = factories.make_department(org, "Facilities")
+    factories.make_user(org, "agent", department=facilities)  # another department
+    factories.make_user(org, "manager")  # manager of Support
+    inactive = factories.make_user(org, "agent")
+    inactive.active = False
+    watcher = Role(org_id=org.id, name="Auditor", portal="manager")
+    watcher.set_permissions({"ticket.view_all", "report.view"})  # sees all, may not work tickets
+    _db.session.add(watcher)
+    _db.session.commit()
+    factories.make_user(org, "Auditor")
+    factories.make_user(factories.make_org("globex"), "agent")
+    ticket = factories.make_ticket(people["employee"])
+    everyone = _db.session.scalars(select(User)).all()
+    expected = sorted(u.id for u in everyone if tickets.can_be_assigned(ticket, u))
+    assert sorted(u.id for u in tickets.assignable_users(ticket)) == expected
+    assert people["agent"].id in expected and people["admin"].id in expected
+    assert inactive.id not in expected and people["employee"].id not in expected
