@@ -131,60 +131,45 @@ def resume_clocks(ticket, since, now):
 def refresh_next_check(ticket):
     """Store when the sweep next needs to look at this ticket (None: nothing can happen)."""
     rules = _escalation_delays([ticket.org_id]).get(ticket.org_id, [])
-    ticket.sla_next_check_at = next_check_at(_ClockView.of(ticket), rules)
+    ticket.sla_next_check_at = next_check_at({name: getattr(ticket, name) for name in _VIEW_FIELDS}, rules)
 
 
-@dataclass
-class _ClockView:
-    """The SLA columns of one ticket, as the sweep reads them (ORM object or plain row)."""
-
-    state: str
-    escalation_level: int
-    first_response_due_at: object = None
-    first_response_warn_at: object = None
-    first_response_warned_at: object = None
-    first_response_breached_at: object = None
-    first_response_at: object = None
-    resolution_due_at: object = None
-    resolution_warn_at: object = None
-    resolution_warned_at: object = None
-    resolution_breached_at: object = None
-    resolved_at: object = None
-
-    @classmethod
-    def of(cls, source):
-        return cls(*(getattr(source, name) for name in _VIEW_FIELDS))
-
-
-_VIEW_FIELDS = tuple(_ClockView.__dataclass_fields__)
+# The SLA columns the sweep reads, as a plain dict per ticket ("view"): the sweep handles tens of
+# thousands of them, and dict lookups are the cheapest Python has.
+_VIEW_FIELDS = (
+    "state", "escalation_level", "first_response_at", "resolved_at",
+    *(_COLUMN[clock, what] for clock in CLOCKS for what in ("due_at", "warn_at", "warned_at", "breached_at")),
+)
+# Per clock: (due, warn, warned, breached, stopped) column names.
+_CLOCK_FIELDS = tuple(
+    (clock, _COLUMN[clock, "due_at"], _COLUMN[clock, "warn_at"], _COLUMN[clock, "warned_at"],
+     _COLUMN[clock, "breached_at"], _STOPPED_AT[clock])
+    for clock in CLOCKS
+)
 
 
 def _breach_start(view):
     """When the running clocks' earliest recorded breach began (escalations count from it)."""
-    dues = [
-        _get(view, clock, "due_at") for clock in CLOCKS
-        if not _is_stopped(view, clock) and _get(view, clock, "breached_at") is not None
-    ]
+    dues = [view[due] for _, due, _, _, breached, stopped in _CLOCK_FIELDS
+            if view[stopped] is None and view[breached] is not None]
     return min(dues) if dues else None
 
 
 def next_check_at(view, delays):
     """The earliest pending warning, deadline or escalation level while a clock ticks."""
-    if view.state not in TICKING_STATES:
+    if view["state"] not in TICKING_STATES:
         return None
     moments = []
-    for clock in CLOCKS:
-        due = _get(view, clock, "due_at")
-        if _is_stopped(view, clock) or due is None:
+    for _, due, warn, warned, breached, stopped in _CLOCK_FIELDS:
+        if view[stopped] is not None or view[due] is None:
             continue
-        warn = _get(view, clock, "warn_at")
-        if warn is not None and _get(view, clock, "warned_at") is None:
-            moments.append(warn)
-        if _get(view, clock, "breached_at") is None:
-            moments.append(due)
+        if view[warn] is not None and view[warned] is None:
+            moments.append(view[warn])
+        if view[breached] is None:
+            moments.append(view[due])
     start = _breach_start(view)
     if start is not None:
-        upcoming = [delay for level, delay in delays if level > view.escalation_level]
+        upcoming = [delay for level, delay in delays if level > view["escalation_level"]]
         if upcoming:
             moments.append(start + timedelta(minutes=upcoming[0]))
     return min(moments) if moments else None
@@ -259,91 +244,86 @@ def _sweep_batch(now, sweep_id, batch_size, result):
     )
     if dialect_name() != "sqlite":
         query = query.with_for_update(skip_locked=True, of=Ticket)
-    rows = db.session.execute(query).all()
+    rows = [dict(row) for row in db.session.execute(query).mappings()]
     if not rows:
         return 0
     result.tickets_examined += len(rows)
     context = _SweepContext.load(rows)
     events, changes = [], []
     for row in rows:
-        ticket_events, change = _evaluate(row, now, context)
-        events.extend(ticket_events)
-        changes.append(change)
+        changes.append(_evaluate(row, now, context, events))
 
     if events:
-        inserted = bulk_insert(SlaEvent, [{**event.row, "fired_at": now, "sweep_id": sweep_id} for event in events],
-                               ignore_duplicates=True)
+        inserted = bulk_insert(SlaEvent, [
+            {"org_id": e.ticket["org_id"], "ticket_id": e.ticket["id"], "key": e.key, "kind": e.kind,
+             "clock": e.clock, "level": e.level, "due_at": e.due_at, "fired_at": now, "sweep_id": sweep_id}
+            for e in events
+        ], ignore_duplicates=True)
         if inserted != len(events):
             # Some moment was recorded by another sweep already: fan out only what this one wrote.
             ours = set(db.session.execute(
-                select(SlaEvent.ticket_id, SlaEvent.key).where(SlaEvent.ticket_id.in_([r.id for r in rows]),
+                select(SlaEvent.ticket_id, SlaEvent.key).where(SlaEvent.ticket_id.in_([r["id"] for r in rows]),
                                                                SlaEvent.sweep_id == sweep_id)
             ).all())
-            events = [event for event in events if (event.row["ticket_id"], event.row["key"]) in ours]
+            events = [e for e in events if (e.ticket["id"], e.key) in ours]
     _write_ticket_changes(changes)
     _fan_out(events, now, context, result)
     return len(rows)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Event:
-    row: dict  # the SlaEvent columns
-    ticket: object  # the sweep row
+    ticket: dict  # the sweep row
+    kind: str  # warning | breach | escalation
+    clock: str
+    level: int
+    due_at: object
     recipients: list  # user ids to tell
     reassign_to: int | None = None
 
+    @property
+    def key(self):  # unique per ticket in sla_events
+        return f"escalation:{self.level}" if self.kind == "escalation" else f"{self.kind}:{self.clock}"
 
-def _evaluate(row, now, context):
-    """The events due for one ticket and the column changes they imply."""
-    view = _ClockView.of(row)
-    events = []
-    change = {"b_id": row.id, "assignee_id": row.assignee_id}
-    if view.state in TICKING_STATES:
-        for clock in CLOCKS:
-            due = _get(view, clock, "due_at")
-            if _is_stopped(view, clock) or due is None:
+
+def _evaluate(row, now, context, events):
+    """Append the events due for one ticket (a sweep row, updated in place) to `events`;
+    return the column changes they imply."""
+    change = {}
+    if row["state"] in TICKING_STATES:
+        for clock, due_at, warn_at, warned_at, breached_at, stopped_at in _CLOCK_FIELDS:
+            due = row[due_at]
+            if row[stopped_at] is not None or due is None:
                 continue
-            warn = _get(view, clock, "warn_at")
-            breaching = _get(view, clock, "breached_at") is None and due <= now
-            if warn is not None and warn <= now and _get(view, clock, "warned_at") is None:
-                _set(view, clock, "warned_at", now)
+            warn = row[warn_at]
+            breaching = row[breached_at] is None and due <= now
+            if warn is not None and warn <= now and row[warned_at] is None:
+                row[warned_at] = change[warned_at] = now
                 if not breaching:  # a late sweep does not warn about what already breached
-                    events.append(_Event(
-                        {"org_id": row.org_id, "ticket_id": row.id, "key": f"warning:{clock}", "kind": "warning",
-                         "clock": clock, "level": 0, "due_at": due},
-                        row, [row.assignee_id] if row.assignee_id else context.leads(row.department_id)))
+                    recipients = [row["assignee_id"]] if row["assignee_id"] else context.leads(row["department_id"])
+                    events.append(_Event(row, "warning", clock, 0, due, recipients))
             if breaching:
-                _set(view, clock, "breached_at", now)
-                events.append(_Event(
-                    {"org_id": row.org_id, "ticket_id": row.id, "key": f"breach:{clock}", "kind": "breach",
-                     "clock": clock, "level": 0, "due_at": due},
-                    row, [row.assignee_id]))
-        start = _breach_start(view)
+                row[breached_at] = change[breached_at] = now
+                events.append(_Event(row, "breach", clock, 0, due, [row["assignee_id"]]))
+        start = _breach_start(row)
         if start is not None:
-            for level, delay, target, reassign in context.rules.get(row.org_id, []):
-                if level <= view.escalation_level or start + timedelta(minutes=delay) > now:
+            for level, delay, target, reassign in context.rules.get(row["org_id"], ()):
+                if level <= row["escalation_level"] or start + timedelta(minutes=delay) > now:
                     continue
                 recipients = context.targets(target, row)
-                view.escalation_level = level
-                clock = next(c for c in CLOCKS if not _is_stopped(view, c)
-                             and _get(view, c, "breached_at") is not None and _get(view, c, "due_at") == start)
-                event = _Event(
-                    {"org_id": row.org_id, "ticket_id": row.id, "key": f"escalation:{level}", "kind": "escalation",
-                     "clock": clock, "level": level, "due_at": start},
-                    row, recipients, reassign_to=recipients[0] if reassign and recipients else None)
-                if event.reassign_to:
+                row["escalation_level"] = change["escalation_level"] = level
+                clock = next(clock for clock, due_at, _, _, breached_at, stopped_at in _CLOCK_FIELDS
+                             if row[stopped_at] is None and row[breached_at] is not None and row[due_at] == start)
+                event = _Event(row, "escalation", clock, level, start, recipients,
+                               reassign_to=recipients[0] if reassign and recipients else None)
+                if event.reassign_to and event.reassign_to != row["assignee_id"]:
+                    # Only a real reassignment names assignee_id: SQLite rewrites the entries of
+                    # every index on a column an UPDATE sets, changed or not.
                     change["assignee_id"] = event.reassign_to
                 events.append(event)
-    delays = [(level, delay) for level, delay, _, _ in context.rules.get(row.org_id, [])]
-    change.update(
-        first_response_warned_at=view.first_response_warned_at,
-        first_response_breached_at=view.first_response_breached_at,
-        resolution_warned_at=view.resolution_warned_at,
-        resolution_breached_at=view.resolution_breached_at,
-        escalation_level=view.escalation_level,
-        sla_next_check_at=next_check_at(view, delays),
-    )
-    return events, change
+    change["sla_next_check_at"] = next_check_at(row, context.delays.get(row["org_id"], ()))
+    change["b_id"] = row["id"]
+    return change
 
 
 def _write_ticket_changes(changes):
@@ -352,8 +332,8 @@ def _write_ticket_changes(changes):
     table = Ticket.__table__
     groups = defaultdict(list)
     for change in changes:
-        values = tuple(sorted((k, v) for k, v in change.items() if k != "b_id"))
-        groups[values].append(change["b_id"])
+        ticket_id = change.pop("b_id")
+        groups[tuple(sorted(change.items()))].append(ticket_id)
     for values, ids in groups.items():
         db.session.execute(
             update(table).where(table.c.id.in_(ids)).values(**dict(values), version=table.c.version + 1),
@@ -367,8 +347,8 @@ class _SweepContext:
     @classmethod
     def load(cls, rows):
         self = cls()
-        org_ids = {r.org_id for r in rows}
-        department_ids = {r.department_id for r in rows}
+        org_ids = {r["org_id"] for r in rows}
+        department_ids = {r["department_id"] for r in rows}
         self.rules = defaultdict(list)
         for rule in db.session.execute(
             select(EscalationRule.org_id, EscalationRule.level, EscalationRule.delay_minutes,
@@ -377,6 +357,7 @@ class _SweepContext:
             .order_by(EscalationRule.level)
         ):
             self.rules[rule.org_id].append((rule.level, rule.delay_minutes, rule.notify, rule.reassign))
+        self.delays = {org_id: [(level, delay) for level, delay, _, _ in rules] for org_id, rules in self.rules.items()}
         self.members = defaultdict(lambda: {"lead": [], "manager": []})
         for department_id, user_id, role, is_lead in db.session.execute(
             select(DepartmentMember.department_id, DepartmentMember.user_id, DepartmentMember.role,
@@ -405,7 +386,7 @@ class _SweepContext:
         self.departments = dict(db.session.execute(
             select(Department.id, Department.name).where(Department.id.in_(department_ids))).all())
         self.priorities = dict(db.session.execute(
-            select(Priority.id, Priority.name).where(Priority.id.in_({r.priority_id for r in rows}))).all())
+            select(Priority.id, Priority.name).where(Priority.id.in_({r["priority_id"] for r in rows}))).all())
         return self
 
     def leads(self, department_id):
@@ -415,13 +396,13 @@ class _SweepContext:
         """Who an escalation level notifies; an empty level falls through to the next one up."""
         order = ["lead", "manager", "org_admin"]
         for name in order[order.index(target):]:
-            users = self.admins[row.org_id] if name == "org_admin" else self.members[row.department_id][name]
+            users = self.admins[row["org_id"]] if name == "org_admin" else self.members[row["department_id"]][name]
             if users:
                 return list(users)
         return []
 
     def reference(self, row):
-        return f"{self.orgs[row.org_id].ticket_prefix}-{row.number}"
+        return f"{self.orgs[row['org_id']].ticket_prefix}-{row['number']}"
 
 
 def _fan_out(events, now, context, result):
@@ -433,11 +414,12 @@ def _fan_out(events, now, context, result):
         select(User.id, User.email, User.name).where(User.id.in_(user_ids)))} if user_ids else {}
     audits, notifications, emails = [], [], []
     base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
+    queued_at = min(now, utcnow())  # deliverable at once, even when the sweep simulates a future `now`
+    words = {}  # due -> time left before, or overdue after, the deadline (events share few dues)
     for event in events:
-        row, kind, clock, level = event.ticket, event.row["kind"], event.row["clock"], event.row["level"]
+        row, kind, clock, level, due = event.ticket, event.kind, event.clock, event.level, event.due_at
         reference = context.reference(row)
-        due = event.row["due_at"]
-        when = duration_words(due - now)  # time left before, or overdue after, the deadline
+        when = words.get(due) or words.setdefault(due, duration_words(due - now))
         if kind == "warning":
             result.warned += 1
             message = f"{reference}: {CLOCK_LABELS[clock]} due in {when}"
@@ -449,45 +431,44 @@ def _fan_out(events, now, context, result):
             # so it is also an audit event.
             result.escalated[level] += 1
             message = f"{reference} escalated to you (level {level}): overdue by {when}"
-            audits.append({"org_id": row.org_id, "ticket_id": row.id, "actor_id": None, "action": "escalation",
+            audits.append({"org_id": row["org_id"], "ticket_id": row["id"], "actor_id": None, "action": "escalation",
                            "from_value": str(level - 1), "to_value": str(level),
                            "detail": f"{CLOCK_LABELS[clock]} overdue by {when}", "created_at": now})
-        if event.reassign_to and event.reassign_to != row.assignee_id:
-            audits.append({"org_id": row.org_id, "ticket_id": row.id, "actor_id": None, "action": "assign",
+        if event.reassign_to and event.reassign_to != row["assignee_id"]:
+            audits.append({"org_id": row["org_id"], "ticket_id": row["id"], "actor_id": None, "action": "assign",
                            "from_value": None, "to_value": users[event.reassign_to].name,
                            "detail": f"escalation level {level}", "created_at": now})
+        notification_kind = "escalation" if kind == "escalation" else f"sla_{kind}"
         for user_id in dict.fromkeys(u for u in event.recipients if u):
-            notifications.append({"org_id": row.org_id, "user_id": user_id, "ticket_id": row.id,
-                                  "kind": "escalation" if kind == "escalation" else f"sla_{kind}",
-                                  "message": message[:500], "created_at": now, "read_at": None})
+            notifications.append({"org_id": row["org_id"], "user_id": user_id, "ticket_id": row["id"],
+                                  "kind": notification_kind, "message": message[:500], "created_at": now,
+                                  "read_at": None})
             if kind == "breach":
                 continue  # the breach itself is in-app; the escalation levels send the emails
-            user = users[user_id]
-            emails.append(_email_row(kind, event, row, user, reference, when, now, due, context, base_url))
+            emails.append(_email_row(event, users[user_id], reference, when, queued_at, context, base_url))
     bulk_insert(AuditEvent, audits)
     result.notifications += bulk_insert(Notification, notifications)
     queued = bulk_insert(OutboxEmail, emails, ignore_duplicates=True)
     result.emails_queued += len(emails) if queued < 0 else queued
 
 
-def _email_row(kind, event, row, user, reference, when, now, due, context, base_url):
-    org = context.orgs[row.org_id]
-    level = event.row["level"]
+def _email_row(event, user, reference, when, queued_at, context, base_url):
+    row, kind, level = event.ticket, event.kind, event.level
     values = {
-        "kind": kind, "level": level, "reference": reference, "title": row.title, "user_name": user.name,
-        "clock": CLOCK_LABELS[event.row["clock"]], "priority": context.priorities.get(row.priority_id, ""),
-        "department": context.departments.get(row.department_id, ""), "due_local": _local(due, org.timezone),
+        "kind": kind, "level": level, "reference": reference, "title": row["title"], "user_name": user.name,
+        "clock": CLOCK_LABELS[event.clock], "priority": context.priorities.get(row["priority_id"], ""),
+        "department": context.departments.get(row["department_id"], ""),
+        "due_local": _local(event.due_at, context.orgs[row["org_id"]].timezone),
         "when": when, "link": f"{base_url}/agent/tickets/{reference}", "reassigned": event.reassign_to == user.id,
     }
     if kind == "warning":
-        subject = f"[{reference}] {values['clock'].capitalize()} due in {when}: {row.title}"
-        dedupe = f"warning:{row.id}:{event.row['clock']}:{user.id}"
+        subject = f"[{reference}] {values['clock'].capitalize()} due in {when}: {row['title']}"
+        dedupe = f"warning:{row['id']}:{event.clock}:{user.id}"
     else:
-        subject = f"[{reference}] Escalated to you (level {level}), overdue by {when}: {row.title}"
-        dedupe = f"escalation:{row.id}:{level}:{user.id}"
-    queued_at = min(now, utcnow())  # deliverable at once, even when the sweep simulates a future `now`
+        subject = f"[{reference}] Escalated to you (level {level}), overdue by {when}: {row['title']}"
+        dedupe = f"escalation:{row['id']}:{level}:{user.id}"
     return {
-        "org_id": row.org_id, "recipient": user.email, "subject": subject[:255],
+        "org_id": row["org_id"], "recipient": user.email, "subject": subject[:255],
         "body_text": None, "body_html": None, "template": "sla", "context": json.dumps(values),
         "dedupe_key": dedupe, "status": "pending", "attempts": 0, "next_attempt_at": queued_at,
         "created_at": queued_at,

@@ -34,12 +34,14 @@ def bulk_insert(model, rows, ignore_duplicates=False):
     names = list(rows[0])
     statement = insert_ignoring_duplicates(model) if ignore_duplicates else table.insert()
     compiled = statement.values({name: bindparam(name) for name in names}).compile(dialect=dialect)
-    processors = {name: _memoized(table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-                  for name in names}
     order = compiled.positiontup if compiled.positional else names
+    converters = [(index, converter) for index, name in enumerate(order)
+                  if (converter := _memoized(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)))]
 
     def convert(row):
-        values = [processors[name](row[name]) if processors[name] else row[name] for name in order]
+        values = [row[name] for name in order]
+        for index, converter in converters:
+            values[index] = converter(values[index])
         return tuple(values) if compiled.positional else dict(zip(order, values, strict=True))
 
     result = connection.exec_driver_sql(compiled.string, [convert(row) for row in rows])
