@@ -5,7 +5,7 @@ import click
 from flask.cli import AppGroup
 
 from autotrack.extensions import db
-from autotrack.services import demo, orgs, outbox, sla
+from autotrack.services import demo, imports, orgs, outbox, sla
 from autotrack.services.errors import DomainError
 from autotrack.services.tenancy import org_by_slug
 
@@ -69,6 +69,28 @@ def seed_demo(if_empty):
     click.echo("Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
     for email, role, _ in demo.demo_logins():
         click.echo(f"  {role:<10} {email}")
+
+
+@autotrack_cli.command("import")
+@click.argument("kind", type=click.Choice(list(imports.KINDS)))
+@click.argument("file", type=click.File("rb"))
+@click.option("--org", "org_slug", required=True)
+@click.option("--dry-run", is_flag=True, help="Check every row and print what would happen; write nothing.")
+def import_csv(kind, file, org_slug, dry_run):
+    """Import a CSV file of KIND (all or nothing; re-importing the same file changes nothing)."""
+    try:
+        org = org_by_slug(org_slug)
+        report = imports.run(org, kind, file.read(imports.MAX_BYTES + 1), dry_run=dry_run)
+    except DomainError as error:
+        _fail(error)
+    for row in report.rows:
+        detail = f": {row.message}" if row.message else ""
+        detail = f"{detail} ({row.text})" if row.action == "error" and row.text else detail
+        click.echo(f"line {row.line}: {row.action}{detail}")
+    if not report.ok:
+        raise click.ClickException(report.summary())
+    db.session.commit()
+    click.echo(report.summary())
 
 
 sla_cli = AppGroup("sla", help="SLA evaluation.")

@@ -15,10 +15,11 @@ OBJECT_ROUTES = {
     "agent.priority": ("POST", {"priority_id": "1"}),
     "agent.add_task": ("POST", {"title": "a task"}),
 }
-# Routes that take arguments but name no organization object: static files, and the console's
-# export routes (console views take ids as ?id=; tests/admin covers them view by view).
+# Routes that take arguments but name no organization object: static files, the console's
+# export routes (console views take ids as ?id=; tests/admin covers them view by view) and the
+# CSV import templates (a kind, the same for everyone).
 def _names_no_object(endpoint):
-    return endpoint == "static" or endpoint.endswith((".static", ".export"))
+    return endpoint == "static" or endpoint.endswith((".static", ".export")) or endpoint == "csv_import.template"
 
 
 def test_every_object_route_is_covered_by_the_tenancy_tests(app):

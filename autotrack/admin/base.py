@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from autotrack.extensions import db
 from autotrack.models import ACTIVE_STATES, Department, Ticket, User
-from autotrack.services import policy
+from autotrack.services import imports, policy
 from autotrack.services.errors import DomainError
 from autotrack.web import local_time
 
@@ -64,6 +64,10 @@ class OrgModelView(ConsoleAccess, ModelView):
     column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: lambda view, value, name: local_time(value)}
     column_type_formatters_detail = column_type_formatters
     can_view_details = True
+    # CSV export of the (filtered) list; cells are made safe to open in a spreadsheet.
+    can_export = True
+    export_types = ["csv"]
+    export_max_rows = 50_000
     column_exclude_list = ("org_id",)
     form_excluded_columns = ("organization",)
 
@@ -89,6 +93,11 @@ class OrgModelView(ConsoleAccess, ModelView):
         if obj is None:
             abort(404)
         return obj
+
+    def get_export_value(self, model, name):
+        """A cell that starts like a formula (=, +, -, @) is exported as text, not run by Excel."""
+        value = super().get_export_value(model, name)
+        return imports.safe_cell(value if value is None else str(value))
 
     def _scope_relation_choices(self, form):
         """Dropdowns of related rows list only this organization's rows."""

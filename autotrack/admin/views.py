@@ -7,6 +7,7 @@ from sqlalchemy import select
 from wtforms import PasswordField
 
 from autotrack.admin.base import OrgModelView
+from autotrack.admin.imports import ImportView
 from autotrack.extensions import db
 from autotrack.models import (
     AuditEvent,
@@ -173,6 +174,7 @@ def register_views(admin):
     admin.add_view(DepartmentView(Department, name="Departments", category="Organization"))
     admin.add_view(DirectoryView(DirectoryEntry, name="Directory", category="Organization"))
     admin.add_view(CategoryView(Category, name="Categories", category="Organization"))
+    admin.add_view(ImportView(name="Import CSV", category="Organization", endpoint="csv_import"))
     admin.add_view(HolidayView(Holiday, name="Holidays", category="SLA"))
     admin.add_view(PriorityView(Priority, name="Priorities", category="SLA"))
     admin.add_view(StatusView(Status, name="Statuses", category="SLA"))
