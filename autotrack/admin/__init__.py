@@ -8,7 +8,7 @@ from autotrack.admin.views import register_views
 
 def init_admin(app):
     """Build the Admin per app: a module-level Admin would collide between test apps."""
-    admin = Admin(app, name="AutoTrack console", url="/admin", theme=Bootstrap4Theme(),
+    admin = Admin(app, name="AutoTrack console", url="/admin", theme=Bootstrap4Theme(base_template="admin/console_base.html"),
                   index_view=SecureIndexView(url="/admin", endpoint="admin"))
     register_views(admin)
     return admin

@@ -1,7 +1,7 @@
 """The secure base every console view inherits: org admins only, CSRF on every form, and every
 query (list, count, search, details, edit, delete, relation choices) scoped to the admin's
 organization. Another organization's row is a 404."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from autotrack.extensions import db
-from autotrack.models import ACTIVE_STATES, Department, Ticket, User
-from autotrack.services import imports, policy
+from autotrack.models import Department, User
+from autotrack.services import dashboard, imports, policy
 from autotrack.services.errors import DomainError
+from autotrack.services.timefmt import duration_words
 from autotrack.web import local_time
 
 
@@ -32,18 +33,24 @@ class ConsoleAccess:
 
 
 class SecureIndexView(ConsoleAccess, AdminIndexView):
+    """The console's home: the organization's SLA dashboard."""
+
     @expose("/")
     def index(self):
         org_id = current_user.org_id
-        stats = {
-            "open_tickets": db.session.scalar(
-                select(func.count()).select_from(Ticket)
-                .where(Ticket.org_id == org_id, Ticket.state.in_(ACTIVE_STATES))),
-            "users": db.session.scalar(select(func.count()).select_from(User).where(User.org_id == org_id)),
-            "departments": db.session.scalar(
-                select(func.count()).select_from(Department).where(Department.org_id == org_id)),
+        board = dashboard.build(org_id)
+        counts = {
+            "users": db.session.scalar(select(func.count()).select_from(User)
+                                       .where(User.org_id == org_id, User.active.is_(True))),
+            "departments": db.session.scalar(select(func.count()).select_from(Department)
+                                             .where(Department.org_id == org_id, Department.is_active.is_(True))),
         }
-        return self.render("admin/dashboard.html", stats=stats, organization=current_user.organization)
+        return self.render("admin/dashboard.html", board=board, counts=counts,
+                           organization=current_user.organization, duration=_duration)
+
+
+def _duration(seconds):
+    return "—" if seconds is None else duration_words(timedelta(seconds=seconds))
 
 
 class ConsoleForm(FlaskForm):

@@ -22,6 +22,12 @@ class Ticket(db.Model):
         Index("ix_tickets_org_state", "org_id", "state", "id"),
         # The SLA sweep reads only this index: tickets whose next SLA moment has come.
         Index("ix_tickets_sla_next_check", "sla_next_check_at"),
+        # The console dashboard's aggregates, each answered from one index alone: the open
+        # backlog by priority, status and age; first responses and resolutions of a period
+        # (met or breached, and how long they took).
+        Index("ix_tickets_backlog", "org_id", "state", "priority_id", "status_id", "created_at"),
+        Index("ix_tickets_responded", "org_id", "first_response_at", "first_response_breached_at", "created_at"),
+        Index("ix_tickets_resolved", "org_id", "resolved_at", "resolution_breached_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

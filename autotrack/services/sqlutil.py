@@ -1,6 +1,8 @@
 """Small portable SQL helpers for the two databases we run on (SQLite and MariaDB)."""
-from sqlalchemy import bindparam
+from sqlalchemy import Float, bindparam
 from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 
 from autotrack.extensions import db
 
@@ -64,3 +66,30 @@ def _memoized(processor):
         except TypeError:  # unhashable
             return processor(value)
     return process
+
+
+class seconds_between(FunctionElement):  # noqa: N801 (used like a SQL function)
+    """SQL for the seconds from one timestamp column to another, in each database's dialect."""
+
+    type = Float()
+    name = "seconds_between"
+    inherit_cache = True
+
+
+@compiles(seconds_between)
+def _seconds_between_default(element, compiler, **kw):
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_between_sqlite(element, compiler, **kw):
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 86400.0)"
+
+
+@compiles(seconds_between, "mysql")
+@compiles(seconds_between, "mariadb")
+def _seconds_between_mysql(element, compiler, **kw):
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"TIMESTAMPDIFF(SECOND, {start}, {end})"
