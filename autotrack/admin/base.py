@@ -113,8 +113,8 @@ class OrgModelView(ConsoleAccess, ModelView):
             if factory is None:
                 continue
             remote = factory().column_descriptions[0]["entity"]
-            if hasattr(remote, "org_id"):
-                field.query_factory = lambda remote=remote: db.session.query(remote).filter(
+            if hasattr(remote, "org_id"):  # keep the field's own filters, add the organization's
+                field.query_factory = lambda factory=factory, remote=remote: factory().filter(
                     remote.org_id == current_user.org_id)
         return form
 

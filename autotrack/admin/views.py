@@ -1,13 +1,18 @@
 """Console views. Settings views edit configuration rows; the audit log and the outbox are
 read-only (the outbox offers "retry" for emails that failed for good)."""
-from flask import flash
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_wtf import FlaskForm
 from flask_admin.actions import action
+from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import PasswordField
+from wtforms import HiddenField, PasswordField, SelectField
+from wtforms.validators import DataRequired
 
 from autotrack.admin.base import OrgModelView
 from autotrack.admin.imports import ImportView
+from autotrack.admin.settings import SettingsView
 from autotrack.extensions import db
 from autotrack.models import (
     AuditEvent,
@@ -19,15 +24,19 @@ from autotrack.models import (
     EscalationTarget,
     Holiday,
     Lifecycle,
+    MemberRole,
     Notification,
     OutboxEmail,
+    Perm,
     Priority,
+    Role,
+    RolePermission,
     SlaCalendar,
     Status,
     Ticket,
     User,
 )
-from autotrack.services import accounts, categories, outbox, users
+from autotrack.services import accounts, categories, orgs, outbox, tickets, users
 from autotrack.services.errors import DomainError
 
 
@@ -35,10 +44,65 @@ def _choices(enum):
     return [(member.value, member.value.replace("_", " ")) for member in enum]
 
 
+class MultipleSelectField(QuerySelectMultipleField):
+    """Flask-Admin 2.2.1's field checks for unknown submitted ids before it has read them, so an
+    id outside the choices (another organization's user) was silently dropped, not refused."""
+
+    def pre_validate(self, form):
+        self.data  # noqa: B018 (reading the data resolves the ids and notes any unknown one)
+        super().pre_validate(form)
+
+
+def _staff():
+    """Active support staff of the admin's organization (the base view adds the org filter too)."""
+    return (db.session.query(User).join(Role, Role.id == User.role_id)
+            .filter(User.org_id == current_user.org_id, User.active.is_(True),
+                    Role.portal.in_(("agent", "manager", "admin")))
+            .order_by(User.name))
+
+
+def _people(users):
+    return ", ".join(sorted(user.name for user in users)) or "—"
+
+
+def _members_formatter(role, leads=False):
+    def format_members(view, context, model, name):
+        return _people(m.user for m in model.members if m.role == role and (m.is_lead or not leads))
+    return format_members
+
+
 class DepartmentView(OrgModelView):
-    column_list = ("name", "is_default", "is_active", "created_at")
+    """Departments and who works in them: managers (escalation level 2), agents, and the agents
+    who lead (escalation level 1)."""
+
+    column_list = ("name", "managers", "agents", "leads", "is_default", "is_active")
     column_searchable_list = ("name",)
-    form_columns = ("name", "is_default", "is_active")
+    column_formatters = {"managers": _members_formatter(MemberRole.MANAGER),
+                         "agents": _members_formatter(MemberRole.AGENT),
+                         "leads": _members_formatter(MemberRole.AGENT, leads=True)}
+    column_formatters_export = column_formatters
+    form_columns = ("name", "is_default", "is_active", "managers", "agents", "leads")
+    form_extra_fields = {
+        group: MultipleSelectField(group.capitalize(), query_factory=_staff,
+                                        get_label=lambda user: f"{user.name} <{user.email}>",
+                                        description=description)
+        for group, description in (
+            ("managers", "Users with the manager role; told at escalation level 2."),
+            ("agents", "Support staff who work this department's queue."),
+            ("leads", "Agents told first when a ticket breaches (escalation level 1)."))
+    }
+
+    def on_form_prefill(self, form, id):
+        department = self.get_one(id)
+        form.managers.data = [m.user for m in department.members if m.role == MemberRole.MANAGER]
+        form.agents.data = [m.user for m in department.members if m.role == MemberRole.AGENT]
+        form.leads.data = [m.user for m in department.members if m.role == MemberRole.AGENT and m.is_lead]
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        db.session.flush()  # a new department needs its id before members can join
+        orgs.set_department_members(model, managers=form.managers.data, agents=form.agents.data,
+                                    leads=form.leads.data)
 
 
 class PriorityView(OrgModelView):
@@ -130,15 +194,49 @@ class AuditLogView(ReadOnlyView):
     column_searchable_list = ("action", "detail")
 
 
-class TicketView(ReadOnlyView):
-    """Every ticket of the organization; working on them happens in the agent portal."""
+class ReassignForm(FlaskForm):
+    ids = HiddenField()
+    assignee = SelectField("Assign to", coerce=int, validators=[DataRequired("Choose who takes the tickets.")])
 
+
+class TicketView(ReadOnlyView):
+    """Every ticket of the organization; working on them happens in the agent portal. Selected
+    tickets can be reassigned at once (say, everything of an agent who left)."""
+
+    MAX_REASSIGN = 500
     column_list = ("number", "title", "state", "priority", "department", "assignee", "resolution_due_at",
                    "escalation_level", "created_at")
     column_default_sort = ("id", True)
-    column_filters = ("state", "escalation_level")
+    column_filters = ("state", "escalation_level", "priority.name", "department.name", "assignee.email")
     column_searchable_list = ("title",)
     column_details_exclude_list = ("version", "sla_next_check_at")
+
+    @action("reassign", "Reassign")
+    def action_reassign(self, ids):
+        return redirect(url_for(".reassign", ids=",".join(ids[: self.MAX_REASSIGN])))
+
+    @expose("/reassign/", methods=("GET", "POST"))
+    def reassign(self):
+        wanted = [int(part) for part in (request.values.get("ids") or "").split(",") if part.strip().isdigit()]
+        selected = self.get_query().filter(Ticket.id.in_(wanted[: self.MAX_REASSIGN])).order_by(Ticket.id).all()
+        if not selected:
+            flash("Select the tickets to reassign first.", "warning")
+            return redirect(url_for(".index_view"))
+        form = ReassignForm(ids=",".join(str(t.id) for t in selected))
+        staff = db.session.scalars(
+            select(User).join(RolePermission, RolePermission.role_id == User.role_id)
+            .where(User.org_id == current_user.org_id, User.active.is_(True),
+                   RolePermission.permission == Perm.TICKET_TRANSITION).order_by(User.name)).all()
+        form.assignee.choices = [(user.id, f"{user.name} <{user.email}>") for user in staff]
+        if form.validate_on_submit():
+            assignee = next(user for user in staff if user.id == form.assignee.data)
+            done, skipped = tickets.reassign_many(current_user, selected, assignee)
+            db.session.commit()
+            flash(f"{len(done)} ticket(s) reassigned to {assignee.name}.", "success" if done else "warning")
+            for ticket, reason in skipped[:20]:
+                flash(f"{ticket.reference} not reassigned: {reason}", "warning")
+            return redirect(url_for(".index_view"))
+        return self.render("admin/reassign.html", form=form, tickets=selected)
 
 
 class NotificationView(ReadOnlyView):
@@ -170,6 +268,7 @@ class OutboxView(ReadOnlyView):
 
 
 def register_views(admin):
+    admin.add_view(SettingsView(name="Settings & business hours", category="Organization", endpoint="settings"))
     admin.add_view(UserView(User, name="Users", category="Organization"))
     admin.add_view(DepartmentView(Department, name="Departments", category="Organization"))
     admin.add_view(DirectoryView(DirectoryEntry, name="Directory", category="Organization"))

@@ -92,7 +92,7 @@ def _compliance(org_id, clock, since):
     counted = met + breached
     return {"met": met, "breached": breached, "stopped": total,
             "percent": round(100 * met / counted, 1) if counted else None,
-            "median_seconds": None if median is None else max(0, int(median))}
+            "median_seconds": None if median is None else max(0, round(median))}
 
 
 def _breaches_by_department(board, org_id, now):

@@ -333,25 +333,11 @@ class Departments(Kind):
     def apply(self, obj, values):
         department = obj or orgs.create_department(self.org, values["name"])
         department.name = values["name"]
-        members = values["members"]
-        if not members:
-            return department
-        wanted = set()  # (user email, role)
-        if "managers" in members:
-            wanted |= {(email, MemberRole.MANAGER) for email in members["managers"]}
-        else:
-            wanted |= {(m.user.email, m.role) for m in department.members if m.role == MemberRole.MANAGER}
-        agents = members.get("agents")
-        if agents is None:
-            agents = [m.user.email for m in department.members if m.role == MemberRole.AGENT]
-        wanted |= {(email, MemberRole.AGENT) for email in agents}
-        leads = set(members["leads"]) if "leads" in members else {
-            m.user.email for m in department.members if m.role == MemberRole.AGENT and m.is_lead}
-        for member in list(department.members):
-            if (member.user.email, member.role) not in wanted:
-                department.members.remove(member)
-        for email, role in sorted(wanted):
-            orgs.add_member(department, self._users()[email], role, lead=email in leads)
+        users_by_email = self._users()
+        groups = {column: [users_by_email[email] for email in emails]
+                  for column, emails in values["members"].items()}
+        if groups:
+            orgs.set_department_members(department, **groups)
         return department
 
 

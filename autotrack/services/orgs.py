@@ -177,3 +177,108 @@ def add_member(department, user, role, lead=False):
     member.is_lead = bool(lead) and role == MemberRole.AGENT
     db.session.flush()
     return member
+
+
+def set_department_members(department, *, managers=None, agents=None, leads=None):
+    """Make the department's managers, agents and leads exactly these users; None leaves that
+    group as it is. Leads are agents who receive the first escalation level."""
+    current = {"managers": [], "agents": [], "leads": []}
+    for member in department.members:
+        if member.role == MemberRole.MANAGER:
+            current["managers"].append(member.user)
+        else:
+            current["agents"].append(member.user)
+            if member.is_lead:
+                current["leads"].append(member.user)
+    managers = current["managers"] if managers is None else list(managers)
+    agents = current["agents"] if agents is None else list(agents)
+    leads = current["leads"] if leads is None else list(leads)
+    for user in {*managers, *agents}:
+        if user.org_id != department.org_id:
+            raise ValidationError("That user belongs to another organization.")
+    for user in managers:
+        if user.role.portal not in ("manager", "admin"):
+            raise ValidationError(f"{user.email} cannot manage a department: give them the manager role first.",
+                                  {"managers": "Managers only."})
+    for user in agents:
+        if user.role.portal not in ("agent", "admin", "manager"):
+            raise ValidationError(f"{user.email} is an employee, not support staff.", {"agents": "Staff only."})
+    agent_ids = {user.id for user in agents}
+    for user in leads:
+        if user.id not in agent_ids:
+            raise ValidationError(f"{user.email} must be one of the department's agents to lead it.",
+                                  {"leads": "Leads must be agents."})
+    wanted = {(user.id, MemberRole.MANAGER) for user in managers} | {(user.id, MemberRole.AGENT) for user in agents}
+    for member in list(department.members):
+        if (member.user_id, member.role) not in wanted:
+            department.members.remove(member)
+    db.session.flush()
+    lead_ids = {user.id for user in leads}
+    for user in managers:
+        add_member(department, user, MemberRole.MANAGER)
+    for user in agents:
+        add_member(department, user, MemberRole.AGENT, lead=user.id in lead_ids)
+    return department
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_PERIOD_RE = re.compile(r"^(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})$")
+
+
+def parse_periods(text, field):
+    """'09:00-12:00, 13:00-17:00' -> [(540, 720), (780, 1020)]; empty text is a day off."""
+    periods = []
+    for part in (text or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        match = _PERIOD_RE.match(part)
+        if not match:
+            raise ValidationError(f"{field}: write hours like 09:00-17:00.", {field: "Write hours like 09:00-17:00."})
+        h1, m1, h2, m2 = map(int, match.groups())
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if m1 > 59 or m2 > 59 or start >= 1440 or end > 1440 or start >= end:
+            raise ValidationError(f"{field}: {part} is not a period within one day.",
+                                  {field: f"{part} is not a period within one day."})
+        periods.append((start, end))
+    periods.sort()
+    for (_, end), (start, _) in zip(periods, periods[1:]):
+        if start < end:
+            raise ValidationError(f"{field}: the periods overlap.", {field: "The periods overlap."})
+    return periods
+
+
+def format_periods(periods):
+    return ", ".join(f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in periods)
+
+
+def weekly_hours(org):
+    """weekday -> [(start minute, end minute)] of the organization's business calendar."""
+    calendar = db.session.scalar(select(BusinessCalendar).where(BusinessCalendar.org_id == org.id))
+    hours = {day: [] for day in range(7)}
+    for period in calendar.hours:
+        hours[period.weekday].append((period.start_minute, period.end_minute))
+    return hours
+
+
+def update_settings(org, *, name, timezone, warning_percent, hours):
+    """Change the organization's name, timezone, SLA warning point and weekly business hours.
+
+    Deadlines already set keep their value; new tickets, priority changes and resumed clocks
+    use the new calendar."""
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError("The organization needs a name of at most 120 characters.", {"name": "Required."})
+    validate_timezone(timezone)
+    if not isinstance(warning_percent, int) or not 1 <= warning_percent <= 99:
+        raise ValidationError("The warning point is a percentage between 1 and 99.",
+                              {"sla_warning_percent": "Between 1 and 99."})
+    if not any(hours.values()):
+        raise ValidationError("Business hours need at least one working period in the week.",
+                              {"monday": "Add working hours."})
+    org.name, org.timezone, org.sla_warning_percent = name, timezone, warning_percent
+    calendar = db.session.scalar(select(BusinessCalendar).where(BusinessCalendar.org_id == org.id))
+    calendar.hours = [WorkingHours(weekday=day, start_minute=start, end_minute=end)
+                      for day in range(7) for start, end in hours.get(day, [])]
+    db.session.flush()
+    return org

@@ -22,7 +22,7 @@ from autotrack.models import (
     utcnow,
 )
 from autotrack.services import audit, policy, sla
-from autotrack.services.errors import InvalidTransition, ValidationError
+from autotrack.services.errors import DomainError, InvalidTransition, ValidationError
 from autotrack.services.notifications import notify
 
 TITLE_MAX = 200
@@ -397,3 +397,23 @@ def complete_task(actor, task, done=True, now=None):
     db.session.flush()
     return task
 
+
+
+def reassign_many(actor, tickets, assignee, now=None):
+    """Assign each ticket to `assignee` where the rules allow it (e.g. everything of an agent
+    who left). Returns (reassigned tickets, [(ticket, reason)] skipped); each ticket is its own
+    savepoint, so one refusal leaves the others done."""
+    now = now or utcnow()
+    done, skipped = [], []
+    for ticket in tickets:
+        if ticket.assignee_id == assignee.id:
+            skipped.append((ticket, f"already assigned to {assignee.name}"))
+            continue
+        try:
+            with db.session.begin_nested():
+                assign(actor, ticket, assignee, now=now)
+        except DomainError as error:
+            skipped.append((ticket, error.message))
+        else:
+            done.append(ticket)
+    return done, skipped
