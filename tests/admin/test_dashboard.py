@@ -57,7 +57,8 @@ def test_figures_come_from_the_organizations_tickets(org, history):
     first = board.compliance["first_response"][7]
     # Two answered in time; breached: late, and the 40-day-old ticket breached on this sweep.
     assert (first["met"], first["breached"]) == (2, 2) and first["percent"] == 50.0
-    assert first["median_seconds"] == 300  # of 5 and 10 minutes, the lower middle
+    month = board.compliance["first_response"][30]
+    assert month["median_seconds"] == 300  # of 5 and 10 minutes, the lower middle
     resolution = board.compliance["resolution"][30]
     assert resolution["met"] == 1 and resolution["median_seconds"] == 3600
     departments = {row[0]: row[1:] for row in board.by_department}
