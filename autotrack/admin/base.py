@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from autotrack.extensions import db
 from autotrack.models import Department, User
 from autotrack.services import dashboard, imports, policy
-from autotrack.services.errors import DomainError
+from autotrack.services.errors import DomainError, ValidationError
 from autotrack.services.timefmt import duration_words
 from autotrack.web import local_time
 
@@ -134,8 +134,26 @@ class OrgModelView(ConsoleAccess, ModelView):
             return True
         return super().handle_view_exception(exc)
 
+    # The column naming a row for people; two rows may not differ only in case, accents or
+    # spacing (MariaDB's collation already refuses that; SQLite would not).
+    natural_key_column = None
+
     def on_model_change(self, form, model, is_created):
         if is_created:
             model.org_id = current_user.org_id
         elif model.org_id != current_user.org_id:  # cannot happen through get_one; refuse anyway
             abort(404)
+        if self.natural_key_column:
+            self._refuse_lookalike(model)
+
+    def _refuse_lookalike(self, model):
+        column = getattr(self.model, self.natural_key_column)
+        value = getattr(model, self.natural_key_column)
+        with db.session.no_autoflush:
+            others = db.session.execute(
+                select(self.model.id, column).where(self.model.org_id == current_user.org_id)).all()
+        wanted = imports.natural_key(value)
+        for other_id, other_value in others:
+            if other_id != model.id and imports.natural_key(other_value) == wanted:
+                raise ValidationError(f"{other_value!r} exists already; names may not differ only in case or accents.",
+                                      {self.natural_key_column: "Taken."})

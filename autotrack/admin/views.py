@@ -75,6 +75,7 @@ class DepartmentView(OrgModelView):
     """Departments and who works in them: managers (escalation level 2), agents, and the agents
     who lead (escalation level 1)."""
 
+    natural_key_column = "name"
     column_list = ("name", "managers", "agents", "leads", "is_default", "is_active")
     column_searchable_list = ("name",)
     column_formatters = {"managers": _members_formatter(MemberRole.MANAGER),
@@ -106,6 +107,7 @@ class DepartmentView(OrgModelView):
 
 
 class PriorityView(OrgModelView):
+    natural_key_column = "name"
     column_list = ("name", "weight", "first_response_minutes", "resolution_minutes", "calendar", "is_default")
     column_default_sort = ("weight", True)
     form_columns = ("name", "weight", "first_response_minutes", "resolution_minutes", "calendar", "is_default")
@@ -113,6 +115,7 @@ class PriorityView(OrgModelView):
 
 
 class StatusView(OrgModelView):
+    natural_key_column = "name"
     column_list = ("name", "category", "color", "position", "is_default")
     column_default_sort = "position"
     form_columns = ("name", "category", "color", "position", "is_default")
@@ -155,6 +158,7 @@ class HolidayView(OrgModelView):
 
 
 class DirectoryView(OrgModelView):
+    natural_key_column = "employee_id"
     column_list = ("employee_id", "first_name", "last_name", "email", "department", "role")
     column_searchable_list = ("employee_id", "first_name", "last_name", "email")
     form_columns = ("employee_id", "first_name", "last_name", "email", "department", "role")

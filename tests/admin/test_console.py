@@ -130,6 +130,16 @@ def test_a_duplicate_name_is_refused_without_a_server_error(client, org):
     assert count == 1
 
 
+@pytest.mark.parametrize("lookalike", ["SUPPORT", "  Support ", "Suppört"])
+def test_a_name_differing_only_in_case_or_accents_is_refused_on_every_database(client, org, lookalike):
+    login(client, factories.admin_of(org))
+    response = client.post("/admin/department/new/", data={"name": lookalike,
+                                                           "csrf_token": csrf_token(client, "/portal/")},
+                           follow_redirects=True)
+    assert "exists already" in response.get_data(as_text=True)
+    assert _db.session.scalar(select(func.count()).select_from(Department).where(Department.org_id == org.id)) == 1
+
+
 def test_the_audit_log_cannot_be_changed_from_the_console(client, org, rows):
     login(client, factories.admin_of(org))
     ident = _db.session.scalar(select(AuditEvent.id).where(AuditEvent.org_id == org.id))
