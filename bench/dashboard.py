@@ -79,12 +79,14 @@ def seed(url, n):
                     if rng.random() < share:
                         breached = min(filter(None, (stopped, now)), default=now) - timedelta(minutes=1)
                         row[f"{clock}_breached_at"] = breached
-                        events.append({"org_id": org.id, "ticket_id": i + 1, "key": f"breach:{clock}",
+                        events.append({"org_id": org.id, "ticket_id": i + 1, "department_id": row["department_id"],
+                                       "key": f"breach:{clock}",
                                        "kind": "breach", "clock": clock, "level": 0, "due_at": breached,
                                        "fired_at": breached, "sweep_id": "bench"})
                         if rng.random() < 0.5 and not escalated:
                             escalated, row["escalation_level"] = True, 1
-                            events.append({"org_id": org.id, "ticket_id": i + 1, "key": "escalation:1",
+                            events.append({"org_id": org.id, "ticket_id": i + 1, "department_id": row["department_id"],
+                                           "key": "escalation:1",
                                            "kind": "escalation", "clock": clock, "level": 1, "due_at": breached,
                                            "fired_at": breached, "sweep_id": "bench"})
                 rows.append(row)

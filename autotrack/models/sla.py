@@ -15,12 +15,16 @@ class SlaEvent(db.Model):
     __tablename__ = "sla_events"
     __table_args__ = (
         UniqueConstraint("ticket_id", "key"),
-        Index("ix_sla_events_org_time", "org_id", "fired_at"),
+        # The dashboard's breaches and escalations of a period by department, from this index alone.
+        Index("ix_sla_events_period", "org_id", "fired_at", "kind", "clock", "department_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    # The ticket's department when the moment fired: the team that missed it, even if the
+    # ticket moves on later.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     # warning:first_response, breach:resolution, escalation:2, …
     key: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(16))  # warning / breach / escalation

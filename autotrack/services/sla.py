@@ -255,7 +255,8 @@ def _sweep_batch(now, sweep_id, batch_size, result):
 
     if events:
         inserted = bulk_insert(SlaEvent, [
-            {"org_id": e.ticket["org_id"], "ticket_id": e.ticket["id"], "key": e.key, "kind": e.kind,
+            {"org_id": e.ticket["org_id"], "ticket_id": e.ticket["id"], "department_id": e.ticket["department_id"],
+             "key": e.key, "kind": e.kind,
              "clock": e.clock, "level": e.level, "due_at": e.due_at, "fired_at": now, "sweep_id": sweep_id}
             for e in events
         ], ignore_duplicates=True)
