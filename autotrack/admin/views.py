@@ -183,6 +183,7 @@ class UserView(OrgModelView):
         if form.new_password.data:
             accounts.set_password(model, form.new_password.data)
         users.ensure_an_admin_remains(model)
+        users.drop_memberships_the_role_no_longer_allows(model)
 
 
 class ReadOnlyView(OrgModelView):

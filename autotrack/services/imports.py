@@ -518,6 +518,7 @@ class Users(Kind):
         obj.name = values["name"]
         obj.role = values["role"]
         users.ensure_an_admin_remains(obj)
+        users.drop_memberships_the_role_no_longer_allows(obj)
         department = values["department"]
         if department is not None:
             member_role = MemberRole.MANAGER if obj.role.portal == "manager" else MemberRole.AGENT

@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from autotrack.extensions import db
-from autotrack.models import Perm, RolePermission, User
+from autotrack.models import MemberRole, Perm, RolePermission, User
 from autotrack.services.errors import ValidationError
 
 
@@ -20,3 +20,13 @@ def ensure_an_admin_remains(user):
     if not others and not stays_admin:
         raise ValidationError("An organization needs at least one active org admin: "
                               "make someone else org admin first.")
+
+
+def drop_memberships_the_role_no_longer_allows(user):
+    """After a role change: an employee works in no department queue and is no escalation
+    target; a non-manager manages no department."""
+    portal = user.role.portal if user.role is not None else "portal"
+    for member in list(user.memberships):
+        if portal == "portal" or (member.role == MemberRole.MANAGER and portal not in ("manager", "admin")):
+            user.memberships.remove(member)
+            db.session.delete(member)

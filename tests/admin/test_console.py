@@ -309,3 +309,11 @@ def test_renaming_a_category_renames_its_whole_subtree(client, org):
     hardware = category(org, "IT/Hardware")
     assert save_category(client, "Devices", parent=category(org, "IT"), ident=hardware.id).status_code == 302
     assert category(org, "IT/Devices/Laptop") is not None and category(org, "IT/Hardware/Laptop") is None
+
+
+def test_an_agent_made_employee_leaves_the_department_queues_and_escalations(client, org):
+    lead = factories.make_user(org, "agent", lead=True)
+    login(client, factories.admin_of(org))
+    assert edit_user(client, lead, role=str(role_id(org, "employee"))).status_code == 302
+    _db.session.expire_all()
+    assert _db.session.get(User, lead.id).memberships == []

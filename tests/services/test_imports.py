@@ -261,3 +261,11 @@ def test_cli_dry_run_then_import(runner, org, tmp_path):
     assert real.exit_code == 0 and "2 create" in real.output and count(Holiday, org) == 2
     unknown = runner.invoke(args=["autotrack", "import", "holidays", str(path), "--org", "nope"])
     assert unknown.exit_code != 0
+
+
+def test_an_imported_role_change_to_employee_ends_department_work(org, staff):
+    report = run(org, "users", "email,name,role\nali@acme.example,Ali,employee\n")
+    assert actions(report) == [(2, "update")]
+    _db.session.expire_all()
+    ali = _db.session.scalar(select(User).where(User.email == "ali@acme.example"))
+    assert ali.role.builtin == "employee" and ali.memberships == []
