@@ -176,6 +176,8 @@ class UserView(OrgModelView):
     form_columns = ("name", "email", "role", "department", "active", "new_password")
     form_extra_fields = {"new_password": PasswordField(
         "Set a password", description="Leave empty to keep the current one.")}
+    form_args = {"department": {"description": "Staff join this department's queue (as manager, for managers); "
+                                               "more departments under Organization › Departments."}}
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
@@ -184,6 +186,10 @@ class UserView(OrgModelView):
             accounts.set_password(model, form.new_password.data)
         users.ensure_an_admin_remains(model)
         users.drop_memberships_the_role_no_longer_allows(model)
+        if model.department is not None and model.role.portal in ("agent", "manager", "admin"):
+            db.session.flush()  # a new user needs an id to join
+            orgs.add_member(model.department, model,
+                            MemberRole.MANAGER if model.role.portal == "manager" else MemberRole.AGENT)
 
 
 class ReadOnlyView(OrgModelView):

@@ -317,3 +317,15 @@ def test_an_agent_made_employee_leaves_the_department_queues_and_escalations(cli
     assert edit_user(client, lead, role=str(role_id(org, "employee"))).status_code == 302
     _db.session.expire_all()
     assert _db.session.get(User, lead.id).memberships == []
+
+
+def test_an_agent_created_with_a_department_works_its_queue(client, org):
+    department = factories.make_department(org, "Facilities")
+    login(client, factories.admin_of(org))
+    response = client.post("/admin/user/new/", data={
+        "name": "New Agent", "email": "new.agent@acme.example", "role": role_id(org, "agent"),
+        "department": str(department.id), "active": "y", "new_password": "a long enough password",
+        "csrf_token": csrf_token(client, "/portal/")})
+    assert response.status_code == 302
+    user = _db.session.scalar(select(User).where(User.email == "new.agent@acme.example"))
+    assert [(m.department.name, m.role) for m in user.memberships] == [("Facilities", "agent")]
