@@ -54,8 +54,12 @@ def reset_database(url):
         server.dispose()
 
 
-def seed(url, n, fraction):
-    """Migrate, create one organization with DEPARTMENTS teams, then bulk-insert n P1 tickets."""
+def seed(url, n, fraction, layout="spread"):
+    """Migrate, create one organization with DEPARTMENTS teams, then bulk-insert n P1 tickets.
+
+    layout "spread": the breaching tickets are every 1/fraction-th row, each on its own database
+    page (the worst case); "recent": they are the newest rows, as when a burst of tickets raised
+    together all miss their deadline (each page holds several)."""
     from flask_migrate import upgrade
     from sqlalchemy import select
 
@@ -83,7 +87,7 @@ def seed(url, n, fraction):
             rows = []
             for i in range(first, min(first + CHUNK, n)):
                 created = NOW - timedelta(minutes=30)
-                breaching = i % every == 0
+                breaching = i % every == 0 if layout == "spread" else i >= n - n * fraction
                 row = {
                     "org_id": org.id, "number": 1001 + i, "title": f"Bench ticket {i}", "description": "",
                     "requester_id": requester.id, "department_id": departments[i % DEPARTMENTS].id,
@@ -157,13 +161,15 @@ def main():
     parser.add_argument("--n", type=int, default=1_000_000, help="open tickets to seed")
     parser.add_argument("--fraction", type=float, default=0.01, help="share of tickets that just breached")
     parser.add_argument("--database-url", default=None, help="default: a SQLite file in a temp dir")
+    parser.add_argument("--layout", choices=("spread", "recent"), default="spread",
+                        help="where the breaching tickets sit among the others (default: spread, the worst case)")
     parser.add_argument("--sweep-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.gettempdir()) / 'autotrack-bench.db'}"
     if args.sweep_only:
         return sweep_once(url)
 
-    seed_seconds = seed(url, args.n, args.fraction)
+    seed_seconds = seed(url, args.n, args.fraction, args.layout)
     run = subprocess.run([sys.executable, __file__, "--sweep-only", "--database-url", url],
                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "AUTOTRACK_LOG_LEVEL": "WARNING"})
     if run.returncode != 0:
@@ -172,7 +178,7 @@ def main():
     database = "MariaDB" if url.startswith("mysql") else "SQLite"
     rows = [
         ("database", database),
-        ("open tickets", f"{args.n:,}"),
+        ("open tickets", f"{args.n:,} (breaching ones {args.layout})"),
         ("seed time", f"{seed_seconds:.1f} s"),
         ("sweep time", f"{figures['sweep_seconds']:.2f} s"),
         ("tickets breached", f"{figures['breached']:,}"),

@@ -22,11 +22,11 @@ def insert_ignoring_duplicates(model):
 
 
 def bulk_insert(model, rows, ignore_duplicates=False):
-    """Insert many rows (dicts with the same keys) with one executemany; returns the row count.
+    """Insert many rows (dicts with the same keys) at once; returns the number inserted.
 
     For the sweep's tens of thousands of rows: values go through each column's own bind
-    processor once, but skip SQLAlchemy's per-row parameter assembly, which costs more than
-    the database's work here.
+    processor once per distinct value, skipping SQLAlchemy's per-row parameter assembly, which
+    costs more than the database's work here.
     """
     if not rows:
         return 0
@@ -34,20 +34,70 @@ def bulk_insert(model, rows, ignore_duplicates=False):
     connection = db.session.connection()
     dialect = connection.dialect
     names = list(rows[0])
-    statement = insert_ignoring_duplicates(model) if ignore_duplicates else table.insert()
-    compiled = statement.values({name: bindparam(name) for name in names}).compile(dialect=dialect)
-    order = compiled.positiontup if compiled.positional else names
-    converters = [(index, converter) for index, name in enumerate(order)
-                  if (converter := _memoized(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)))]
+    processors = [_memoized(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
+    converters = [(index, processor) for index, processor in enumerate(processors) if processor]
 
     def convert(row):
-        values = [row[name] for name in order]
+        values = [row[name] for name in names]
         for index, converter in converters:
             values[index] = converter(values[index])
-        return tuple(values) if compiled.positional else dict(zip(order, values, strict=True))
+        return values
 
-    result = connection.exec_driver_sql(compiled.string, [convert(row) for row in rows])
-    return result.rowcount
+    if dialect.name in ("mysql", "mariadb"):
+        return _insert_literal_rows(connection, table, names, map(convert, rows), ignore_duplicates)
+    statement = insert_ignoring_duplicates(model) if ignore_duplicates else table.insert()
+    compiled = statement.values({name: bindparam(name) for name in names}).compile(dialect=dialect)
+    if compiled.positional:
+        position = {name: index for index, name in enumerate(names)}
+        params = [tuple(values[position[name]] for name in compiled.positiontup) for values in map(convert, rows)]
+    else:
+        params = [dict(zip(names, values, strict=True)) for values in map(convert, rows)]
+    return connection.exec_driver_sql(compiled.string, params).rowcount
+
+
+MAX_STATEMENT_BYTES = 1_000_000  # well under MariaDB's default max_allowed_packet (16 MB)
+
+
+def _insert_literal_rows(connection, table, names, rows, ignore_duplicates):
+    """Multi-row INSERT with the values written as SQL literals by us, each distinct value once.
+
+    PyMySQL's executemany escapes every value of every row in Python (~50 µs per 10-column
+    row, measured: 1 s of a 1.2 s insert of 20,000 SLA events); sweep rows repeat most values
+    (organization, kind, `now`), so escaping each distinct value once is far cheaper. Values
+    are escaped by PyMySQL's own escape() (what its executemany uses); the statement goes
+    through a plain DB-API cursor of the same connection and transaction, so nothing re-reads
+    '%' in the values. INSERT IGNORE (see insert_ignoring_duplicates) skips duplicate keys.
+    """
+    preparer = connection.dialect.identifier_preparer
+    prefix = (f"INSERT {'IGNORE ' if ignore_duplicates else ''}INTO {preparer.format_table(table)} "
+              f"({', '.join(preparer.quote(name) for name in names)}) VALUES ")
+    raw = connection.connection.dbapi_connection
+    literals = {}
+
+    def literal(value):
+        try:
+            return literals[value]
+        except KeyError:
+            literals[value] = text = raw.escape(value)
+            return text
+        except TypeError:  # unhashable
+            return raw.escape(value)
+
+    inserted, chunk, size = 0, [], len(prefix)
+    cursor = raw.cursor()
+    try:
+        for row in rows:
+            values = "(" + ",".join(map(literal, row)) + ")"
+            if chunk and size + len(values) > MAX_STATEMENT_BYTES:
+                inserted += cursor.execute(prefix + ",".join(chunk))
+                chunk, size = [], len(prefix)
+            chunk.append(values)
+            size += len(values) + 1
+        if chunk:
+            inserted += cursor.execute(prefix + ",".join(chunk))
+    finally:
+        cursor.close()
+    return inserted
 
 
 def _memoized(processor):
