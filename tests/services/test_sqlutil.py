@@ -1,7 +1,7 @@
 """The bulk insert the sweep writes with: values arrive intact, duplicates are skipped and counted."""
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import OutboxEmail
@@ -39,7 +39,17 @@ def test_duplicates_are_skipped_and_not_counted(db):
 def test_many_rows_split_into_several_statements(db, monkeypatch):
     monkeypatch.setattr(sqlutil, "MAX_STATEMENT_BYTES", 2_000)  # force several statements on MariaDB
     rows = [email(f"key-{i}", f"subject {i} " + "x" * 50) for i in range(300)]
-    assert sqlutil.bulk_insert(OutboxEmail, rows, ignore_duplicates=True) == 300
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(_db.engine, "before_cursor_execute", listener)
+    try:
+        assert sqlutil.bulk_insert(OutboxEmail, rows, ignore_duplicates=True) == 300
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", listener)
     _db.session.commit()
+    if _db.engine.dialect.name == "sqlite":
+        assert len(statements) == 1  # one executemany
+    else:  # multi-row INSERTs of at most MAX_STATEMENT_BYTES each
+        assert len(statements) > 10 and all(len(sql) <= 2_000 + 200 for sql in statements)
     keys = _db.session.scalars(select(OutboxEmail.dedupe_key)).all()
     assert sorted(keys) == sorted(f"key-{i}" for i in range(300))
