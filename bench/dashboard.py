@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sla_sweep import make_app, reset_database  # noqa: E402  (same app and database set-up)
+from sla_sweep import make_app, print_table, reset_database  # noqa: E402  (same set-up and output)
 
 DEPARTMENTS = 20
 CHUNK = 20_000
@@ -171,11 +171,7 @@ def main():
         (f"dashboard queries ({args.runs} runs)", ms(figures["build"])),
         (f"dashboard page, rendered ({args.runs} runs)", ms(figures["page"])),
     ]
-    width = max(len(name) for name, _ in rows)
-    print(f"| {'measure'.ljust(width)} | value |")
-    print(f"|{'-' * (width + 2)}|-------|")
-    for name, value in rows:
-        print(f"| {name.ljust(width)} | {value} |")
+    print_table(rows)
 
 
 if __name__ == "__main__":

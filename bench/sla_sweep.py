@@ -190,6 +190,11 @@ def main():
                                       f"{figures['second_sweep_emails']} emails"),
         ("peak RSS (sweep process)", f"{figures['peak_rss_mb']:.0f} MB"),
     ]
+    print_table(rows)
+
+
+def print_table(rows):
+    """(measure, value) pairs as a Markdown table, ready for the README."""
     width = max(len(name) for name, _ in rows)
     print(f"| {'measure'.ljust(width)} | value |")
     print(f"|{'-' * (width + 2)}|-------|")
