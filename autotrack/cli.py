@@ -69,6 +69,7 @@ def seed_demo(if_empty):
     click.echo("Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
     for email, role, _ in demo.demo_logins():
         click.echo(f"  {role:<10} {email}")
+    click.echo("Self-registration (/register): organization acme, employee id E0100, email nora@acme.example.")
 
 
 @autotrack_cli.command("import")

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -14,3 +14,15 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     submit = SubmitField("Sign out")
+
+
+class RegisterForm(FlaskForm):
+    organization = StringField("Organization code", validators=[DataRequired(), Length(max=40)],
+                               description="The short name of your organization, e.g. acme.")
+    employee_id = StringField("Employee id", validators=[DataRequired(), Length(max=40)],
+                              description="As on your badge or payslip.")
+    email = EmailField("Work email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Choose a password", validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField("Repeat the password",
+                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+    submit = SubmitField("Create my account")

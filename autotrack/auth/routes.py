@@ -2,9 +2,10 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_user, logout_user
 
 from autotrack.auth import bp
-from autotrack.auth.forms import LoginForm, LogoutForm
+from autotrack.auth.forms import LoginForm, LogoutForm, RegisterForm
 from autotrack.extensions import db
-from autotrack.services import accounts
+from autotrack.services import accounts, registration
+from autotrack.services.errors import DomainError
 from autotrack.web import home_url, is_safe_next
 
 BAD_CREDENTIALS = (
@@ -39,6 +40,29 @@ def login():
         ))
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Staff open their own account; the organization's directory must know them."""
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = registration.register(form.organization.data, form.employee_id.data, form.email.data,
+                                         form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            for name, message in error.fields.items():
+                getattr(form, name, form.email).errors.append(message)
+            flash(error.message, "danger")
+            return render_template("auth/register.html", form=form), 422
+        db.session.commit()
+        login_user(user)
+        flash(f"Welcome, {user.name}: your account is ready.", "success")
+        return redirect(home_url(user))
+    return render_template("auth/register.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
