@@ -12,7 +12,10 @@ from autotrack.models.user import User
 
 class Notification(db.Model):
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_user_unread", "user_id", "read_at", "id"),  # the bell's count
+        Index("ix_notifications_user", "user_id", "id"),  # the list, newest first
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -24,6 +27,7 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+    ticket: Mapped["Ticket | None"] = relationship()  # noqa: F821
 
 
 class OutboxStatus(StrEnum):

@@ -1,6 +1,10 @@
 """In-app notifications: rows written with the change; live delivery only pushes them."""
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
+
 from autotrack.extensions import db
-from autotrack.models import Notification, utcnow
+from autotrack.models import Notification, Ticket, utcnow
+from autotrack.services.pagination import keyset_page
 
 
 def notify(user_ids, *, org_id, kind, message, ticket=None, skip_user_id=None, now=None):
@@ -15,3 +19,28 @@ def notify(user_ids, *, org_id, kind, message, ticket=None, skip_user_id=None, n
     ]
     db.session.add_all(rows)
     return rows
+
+
+def unread_count(user):
+    """The number on the bell (index ix_notifications_user_unread)."""
+    return db.session.scalar(select(func.count()).select_from(Notification)
+                             .where(Notification.user_id == user.id, Notification.read_at.is_(None)))
+
+
+def page_for(user, cursor=None, per_page=30):
+    """The user's notifications, newest first, one keyset page at a time."""
+    query = (select(Notification).where(Notification.user_id == user.id)
+             .options(selectinload(Notification.ticket).joinedload(Ticket.organization)))
+    return keyset_page(query, Notification.id, cursor, per_page=per_page)
+
+
+def mark_read(user, ids=None, now=None):
+    """Mark the user's own unread notifications read (all of them when `ids` is None); ids of
+    anybody else's are ignored. Returns how many changed."""
+    condition = [Notification.user_id == user.id, Notification.read_at.is_(None)]
+    if ids is not None:
+        condition.append(Notification.id.in_(ids))
+    return db.session.execute(
+        update(Notification).where(*condition).values(read_at=now or utcnow()),
+        execution_options={"synchronize_session": False},
+    ).rowcount

@@ -5,12 +5,13 @@ from zoneinfo import ZoneInfo
 from flask import abort, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from autotrack.extensions import db
 from autotrack.models import Portal
-from autotrack.services import policy
+from autotrack.services import notifications, policy
 from autotrack.services.errors import DomainError
 
 PORTAL_HOME = {
@@ -32,6 +33,24 @@ PORTAL_ACCESS = {
 def home_url(user):
     """Each role lands on its own home."""
     return url_for(PORTAL_HOME.get(user.portal, "portal.home"))
+
+
+def ticket_url(user, ticket):
+    """Where `user` works on or follows `ticket`: the agent workspace for staff, else the portal."""
+    endpoint = "agent.ticket" if policy.can(user, "portal.agent") else "portal.ticket"
+    return url_for(endpoint, reference=ticket.reference)
+
+
+def _unread_notifications():
+    """The bell's number, asked for by the page layout; an error page must render even when
+    the database is what failed."""
+    if not current_user.is_authenticated:
+        return 0
+    try:
+        return notifications.unread_count(current_user)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return 0
 
 
 def is_safe_next(target):
@@ -116,4 +135,5 @@ def register_template_helpers(app):
 
     @app.context_processor
     def inject_helpers():
-        return {"can": policy.can, "home_url": home_url}
+        return {"can": policy.can, "home_url": home_url, "ticket_url": ticket_url,
+                "unread_notifications": _unread_notifications}

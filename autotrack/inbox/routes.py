@@ -1,0 +1,38 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+from autotrack.extensions import db
+from autotrack.inbox import bp
+from autotrack.services import notifications
+from autotrack.services.tenancy import parse_id
+from autotrack.web import is_safe_next
+
+
+class MarkReadForm(FlaskForm):
+    id = HiddenField()  # empty: all of them
+    next = HiddenField()  # where to go afterwards (a local path)
+
+
+@bp.route("/")
+@login_required
+def index():
+    items, next_cursor = notifications.page_for(current_user, request.args.get("cursor"))
+    return render_template("inbox/index.html", items=items, next_cursor=next_cursor, form=MarkReadForm())
+
+
+@bp.route("/read", methods=["POST"])
+@login_required
+def mark_read():
+    """Mark one notification or all of them read, then go on to the notification's ticket or
+    back to the list. Another user's notification id changes nothing."""
+    form = MarkReadForm()
+    if form.validate_on_submit():
+        ids = [parse_id(form.id.data) or 0] if form.id.data else None
+        changed = notifications.mark_read(current_user, ids)
+        db.session.commit()
+        if ids is None:
+            flash(f"{changed} notification(s) marked read.", "info")
+    target = form.next.data
+    return redirect(target if is_safe_next(target) else url_for(".index"))
