@@ -82,6 +82,7 @@ class Config:
 
     AUTOTRACK_BASE_URL = env_str("AUTOTRACK_BASE_URL", "http://127.0.0.1:5000")
     AUTOTRACK_UPLOAD_DIR = env_str("AUTOTRACK_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    AUTOTRACK_ATTACHMENT_MAX_MB = env_int("AUTOTRACK_ATTACHMENT_MAX_MB", 10)  # per file
     AUTOTRACK_LOGIN_MAX_FAILURES = env_int("AUTOTRACK_LOGIN_MAX_FAILURES", 5)
     AUTOTRACK_LOGIN_LOCK_MINUTES = env_int("AUTOTRACK_LOGIN_LOCK_MINUTES", 15)
     # werkzeug's default (scrypt) in production; tests use a cheap method to stay fast.

@@ -93,12 +93,14 @@ def register_blueprints(app):
     from autotrack.agent import bp as agent_bp
     from autotrack.api import bp as api_bp
     from autotrack.auth import bp as auth_bp
+    from autotrack.files import bp as files_bp
     from autotrack.inbox import bp as inbox_bp
     from autotrack.manager import bp as manager_bp
     from autotrack.portal import bp as portal_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(inbox_bp, url_prefix="/notifications")
+    app.register_blueprint(files_bp, url_prefix="/attachments")
     app.register_blueprint(portal_bp, url_prefix="/portal")
     app.register_blueprint(agent_bp, url_prefix="/agent")
     app.register_blueprint(manager_bp, url_prefix="/manager")

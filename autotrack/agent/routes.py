@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from autotrack.agent import bp
 from autotrack.models import ACTIVE_STATES, Ticket
-from autotrack.services import tickets
+from autotrack.services import attachments, tickets
 from autotrack.services.pagination import keyset_page
 from autotrack.services.tenancy import ticket_for, visible_tickets
 from autotrack.web import ticket_pages
@@ -40,6 +40,7 @@ def ticket(reference):
     return render_template(
         "agent/ticket.html", ticket=ticket,
         comments=ticket_pages.visible_comments(ticket, current_user),
+        files=attachments.visible_attachments(current_user, ticket),
         comment_form=CommentForm(), transition_form=transition_form, priority_form=priority_form,
         task_form=TaskForm(), actions=tickets.allowed_actions(current_user, ticket),
         statuses=ticket_pages.statuses_by_category(ticket.org_id),

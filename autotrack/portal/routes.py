@@ -4,7 +4,7 @@ from flask_login import current_user
 from autotrack.extensions import db
 from autotrack.models import Category, Ticket
 from autotrack.portal import bp
-from autotrack.services import tickets
+from autotrack.services import attachments, tickets
 from autotrack.services.errors import DomainError
 from autotrack.services.pagination import keyset_page
 from autotrack.services.tenancy import get_scoped_optional, scoped, ticket_for
@@ -46,8 +46,12 @@ def new_ticket():
             if not error.fields:
                 flash(error.message, "danger")
         else:
+            # A refused file does not lose the ticket: it is saved, and the file is named.
+            refused = attachments.add_many(current_user, ticket, form.attachments.data or [])
             db.session.commit()
             flash(f"Ticket {ticket.reference} raised. We will get back to you.", "success")
+            for message in refused:
+                flash(f"Not attached: {message} Add it again from the ticket page.", "warning")
             return redirect(url_for("portal.ticket", reference=ticket.reference))
     status = 422 if form.errors else 200
     return render_template("portal/new_ticket.html", form=form), status
@@ -59,6 +63,7 @@ def ticket(reference):
     return render_template(
         "portal/ticket.html", ticket=ticket,
         comments=ticket_pages.visible_comments(ticket, current_user),
+        files=attachments.visible_attachments(current_user, ticket),
         comment_form=CommentForm(), transition_form=TransitionForm(),
         actions=tickets.allowed_actions(current_user, ticket),
     )

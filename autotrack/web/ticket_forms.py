@@ -1,9 +1,13 @@
 """Forms for working on a ticket, shared by the employee and agent pages."""
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from autotrack.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
+
+
+ATTACHMENTS_HELP = "Optional. PDF, images, Office files, text, zip; up to 10 MB each."
 
 
 class NewTicketForm(FlaskForm):
@@ -11,11 +15,13 @@ class NewTicketForm(FlaskForm):
     category_id = SelectField("Category", coerce=str, validators=[Optional()])
     description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)],
                                 render_kw={"rows": 6})
+    attachments = MultipleFileField("Attachments", description=ATTACHMENTS_HELP)
 
 
 class CommentForm(FlaskForm):
     body = TextAreaField("Reply", validators=[DataRequired(), Length(max=COMMENT_MAX)], render_kw={"rows": 4})
     internal = BooleanField("Internal note (staff only)")
+    attachments = MultipleFileField("Attachments", description=ATTACHMENTS_HELP)
 
 
 class TransitionForm(FlaskForm):

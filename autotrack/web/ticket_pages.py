@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import Category, Comment, Priority, Status, User
-from autotrack.services import policy, tickets
+from autotrack.services import attachments, policy, tickets
 from autotrack.services.errors import DomainError
 from autotrack.services.tenancy import get_scoped, get_scoped_optional, scoped
 
@@ -53,10 +53,13 @@ def handle_comment(ticket, form, endpoint):
                 flash(f"Reply not sent: {error}", "danger")
         return redirect(url_for(endpoint, reference=ticket.reference))
     try:
-        tickets.add_comment(current_user, ticket, form.body.data, internal=bool(form.internal.data))
+        comment = tickets.add_comment(current_user, ticket, form.body.data, internal=bool(form.internal.data))
     except DomainError as error:
         return _refused(ticket, endpoint, error)
+    refused = attachments.add_many(current_user, ticket, form.attachments.data or [], comment=comment)
     db.session.commit()
+    for message in refused:
+        flash(f"Not attached: {message}", "warning")
     return _done(ticket, endpoint, "Note added." if form.internal.data else "Reply sent.")
 
 

@@ -1,0 +1,115 @@
+"""Ticket attachments: files kept outside the web root under random names, handed out only to
+people who may see the ticket (and, for a file on an internal note, only to staff)."""
+import hashlib
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from autotrack.extensions import db
+from autotrack.models import Attachment, Comment, Ticket
+from autotrack.services import audit, policy
+from autotrack.services.errors import NotFound, ValidationError
+from autotrack.services.tenancy import parse_id, visible_tickets
+
+# Extensions people attach to helpdesk tickets, with the type the download announces. Nothing a
+# browser would run (HTML, SVG, scripts): downloads are attachments and nosniff anyway.
+ALLOWED_TYPES = {
+    "pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+    "gif": "image/gif", "webp": "image/webp", "txt": "text/plain", "log": "text/plain", "csv": "text/csv",
+    "doc": "application/msword", "xls": "application/vnd.ms-excel", "ppt": "application/vnd.ms-powerpoint",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "odt": "application/vnd.oasis.opendocument.text", "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "zip": "application/zip", "eml": "message/rfc822", "msg": "application/vnd.ms-outlook",
+}
+FILENAME_MAX = 255
+
+
+def max_bytes():
+    return current_app.config["AUTOTRACK_ATTACHMENT_MAX_MB"] * 1024 * 1024
+
+
+def upload_dir():
+    return Path(current_app.config["AUTOTRACK_UPLOAD_DIR"])
+
+
+def add(actor, ticket, upload, comment=None):
+    """Store one uploaded file (a werkzeug FileStorage) on `ticket`; ValidationError, naming the
+    file, when its type is not allowed or it is too large. Nothing is stored for a refused file."""
+    policy.require(actor, "ticket.comment", ticket, message="You may not add files to this ticket.")
+    filename = _clean_filename(upload.filename)
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in ALLOWED_TYPES:
+        raise ValidationError(f"{filename}: files of this type cannot be attached "
+                              f"(allowed: {', '.join(sorted(ALLOWED_TYPES))}).", {"attachments": "Type not allowed."})
+    data = upload.stream.read(max_bytes() + 1)
+    if len(data) > max_bytes():
+        raise ValidationError(f"{filename}: larger than {current_app.config['AUTOTRACK_ATTACHMENT_MAX_MB']} MB.",
+                              {"attachments": "Too large."})
+    if not data:
+        raise ValidationError(f"{filename}: the file is empty.", {"attachments": "Empty file."})
+    stored = Path(str(ticket.org_id)) / secrets.token_hex(16)
+    target = upload_dir() / stored
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    attachment = Attachment(org_id=ticket.org_id, ticket=ticket, comment_id=comment.id if comment else None,
+                            uploaded_by_id=actor.id, filename=filename, stored_path=str(stored),
+                            content_type=ALLOWED_TYPES[extension], size_bytes=len(data),
+                            sha256=hashlib.sha256(data).hexdigest())
+    db.session.add(attachment)
+    db.session.flush()
+    audit.record(ticket.org_id, "attachment", actor=actor, ticket=ticket, to_value=filename)
+    return attachment
+
+
+def add_many(actor, ticket, uploads, comment=None):
+    """Store every acceptable file; returns the messages for the refused ones (the rest, and
+    the ticket, are kept)."""
+    refused = []
+    for upload in uploads:
+        if not upload or not upload.filename:
+            continue
+        try:
+            with db.session.begin_nested():
+                add(actor, ticket, upload, comment)
+        except ValidationError as error:
+            refused.append(error.message)
+    return refused
+
+
+def visible_attachments(user, ticket):
+    """The ticket's files `user` may see: those on internal notes only for staff."""
+    query = select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+    if not policy.can(user, "ticket.see_internal", ticket):
+        internal = select(Comment.id).where(Comment.ticket_id == ticket.id, Comment.internal.is_(True))
+        query = query.where((Attachment.comment_id.is_(None)) | (Attachment.comment_id.not_in(internal)))
+    return db.session.scalars(query).all()
+
+
+def for_download(user, attachment_id):
+    """(attachment, path on disk) if `user` may have it; NotFound otherwise, whoever owns it."""
+    ident = parse_id(attachment_id)
+    if ident is None:
+        raise NotFound()
+    attachment = db.session.scalar(
+        select(Attachment).join(Ticket, Ticket.id == Attachment.ticket_id)
+        .where(Attachment.id == ident, Ticket.id.in_(visible_tickets(user).with_only_columns(Ticket.id))))
+    if attachment is None or attachment not in visible_attachments(user, attachment.ticket):
+        raise NotFound()
+    path = (upload_dir() / attachment.stored_path).resolve()
+    if upload_dir().resolve() not in path.parents or not path.is_file():
+        raise NotFound("The file is no longer on the server.")
+    return attachment, path
+
+
+def _clean_filename(name):
+    """The name to show: the last path part, without control characters, at most 255 characters."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip() or "file"
+    if len(base) > FILENAME_MAX:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: FILENAME_MAX - len(ext) - 1] + dot + ext) if dot else base[:FILENAME_MAX]
+    return base
