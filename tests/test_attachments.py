@@ -148,3 +148,11 @@ def test_agents_attach_files_to_replies(client, org, shared_file):
     assert response.status_code == 302
     assert attachment_count() == before + 1
     assert "fix.txt" in client.get(f"/agent/tickets/{reference}").get_data(as_text=True)
+
+
+def test_a_request_over_the_upload_cap_gets_a_clear_page_not_a_crash(client, org, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 64 * 1024)
+    login(client, factories.make_user(org))
+    response = raise_ticket(client, [("huge.pdf", b"x" * (128 * 1024))])
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True).lower()

@@ -106,10 +106,15 @@ def register_error_handlers(app):
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        message = error.description
+        if error.code == 413:  # werkzeug's words name no limit
+            limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+            message = (f"The upload is too large: at most {max(limit, 1)} MB in all. Go back and attach fewer "
+                       "or smaller files.")
         if wants_json():
             code = (error.name or "error").lower().replace(" ", "_")
-            return jsonify({"error": {"code": code, "message": error.description}}), error.code
-        return render_template("errors/error.html", status=error.code, message=error.description), error.code
+            return jsonify({"error": {"code": code, "message": message}}), error.code
+        return render_template("errors/error.html", status=error.code, message=message), error.code
 
     @app.errorhandler(Exception)
     def unexpected_error(error):
