@@ -479,3 +479,42 @@ def _email_row(event, user, reference, when, queued_at, context, base_url):
 @lru_cache(maxsize=4096)
 def _local(moment, tz_name):
     return moment.astimezone(ZoneInfo(tz_name)).strftime("%a %d %b %Y %H:%M %Z")
+
+
+# --- what people see ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SlaStatus:
+    """The SLA state of a ticket as a badge shows it."""
+
+    state: str  # on_track | at_risk | breached | paused | met | missed
+    clock: str | None  # the clock the badge is about
+    due_at: object = None
+    words: str = ""  # "2 hours 5 minutes left", "overdue by 3 days 1 hour", …
+
+    @property
+    def label(self):
+        return {"on_track": "On track", "at_risk": "At risk", "breached": "Breached", "paused": "Paused",
+                "met": "SLA met", "missed": "SLA missed"}[self.state]
+
+
+def status_of(ticket, now=None):
+    """The running clock's state: breached once past its deadline, at risk once past its
+    warning point, else on track; a paused ticket shows its clocks stand still; a finished
+    ticket says whether both clocks were met."""
+    now = now or utcnow()
+    if ticket.state == Lifecycle.PENDING:
+        return SlaStatus("paused", None, words="clocks stopped while waiting")
+    if ticket.state not in TICKING_STATES:
+        missed = ticket.first_response_breached_at or ticket.resolution_breached_at
+        return SlaStatus("missed" if missed else "met", None)
+    for clock in CLOCKS:
+        due = _get(ticket, clock, "due_at")
+        if _is_stopped(ticket, clock) or due is None:
+            continue
+        if due <= now or _get(ticket, clock, "breached_at") is not None:
+            return SlaStatus("breached", clock, due, f"{CLOCK_LABELS[clock]} overdue by {duration_words(now - due)}")
+        warn = _get(ticket, clock, "warn_at")
+        state = "at_risk" if warn is not None and warn <= now else "on_track"
+        return SlaStatus(state, clock, due, f"{CLOCK_LABELS[clock]} due in {duration_words(due - now)}")
+    return SlaStatus("met", None)

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from autotrack.extensions import db
 from autotrack.models import Portal
-from autotrack.services import notifications, policy
+from autotrack.services import notifications, policy, sla
 from autotrack.services.errors import DomainError
 
 PORTAL_HOME = {
@@ -137,6 +137,7 @@ def local_time(value, tz_name=None, fmt="%Y-%m-%d %H:%M"):
 
 def register_template_helpers(app):
     app.add_template_filter(local_time, "local_time")
+    app.add_template_global(sla.status_of, "sla_status")  # a global: imported macros see it
 
     @app.context_processor
     def inject_helpers():
