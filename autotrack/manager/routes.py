@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from flask import render_template, request
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -5,7 +7,9 @@ from sqlalchemy import func, or_, select
 from autotrack.extensions import db
 from autotrack.manager import bp
 from autotrack.models import ACTIVE_STATES, Department, Ticket
+from autotrack.services import reports
 from autotrack.services.pagination import keyset_page
+from autotrack.services.timefmt import duration_words
 from autotrack.services.tenancy import visible_tickets
 
 
@@ -27,4 +31,15 @@ def home():
         .group_by(Department.id, Department.name)
         .order_by(Department.name)
     ).all()
-    return render_template("manager/home.html", tickets=items, next_cursor=next_cursor, counts=counts)
+    departments = reports.managed_departments(current_user)
+    allowed = {str(d.id): d for d in departments}
+    chosen = allowed.get(request.args.get("department", ""))  # anything else: all of them
+    department_ids = [chosen.id] if chosen else list(d.id for d in departments)
+    days = int(request.args["days"]) if request.args.get("days") in {str(d) for d in reports.PERIODS} else 30
+    return render_template(
+        "manager/home.html", tickets=items, next_cursor=next_cursor, counts=counts,
+        departments=departments, chosen=chosen, days=days, periods=reports.PERIODS,
+        workload=reports.team_workload(current_user, department_ids),
+        report=reports.sla_report(current_user, department_ids, days),
+        duration=lambda seconds: "—" if seconds is None else duration_words(timedelta(seconds=seconds)),
+    )

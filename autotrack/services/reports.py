@@ -1,0 +1,49 @@
+"""What managers watch: their team's workload, and their departments' SLA over a period."""
+from datetime import timedelta
+
+from sqlalchemy import and_, case, func, literal, or_, select
+
+from autotrack.extensions import db
+from autotrack.models import ACTIVE_STATES, Department, Perm, Ticket, User, utcnow
+from autotrack.services import dashboard
+from autotrack.services.sla import TICKING_STATES
+
+PERIODS = {7: "last 7 days", 30: "last 30 days", 90: "last 90 days"}
+
+
+def managed_departments(user):
+    """The departments a manager reports on: all of the organization's for those who see every
+    ticket, else their own."""
+    query = select(Department).where(Department.org_id == user.org_id, Department.is_active.is_(True))
+    if not user.has_permission(Perm.TICKET_VIEW_ALL):
+        query = query.where(Department.id.in_(user.staff_department_ids or [0]))
+    return db.session.scalars(query.order_by(Department.name)).all()
+
+
+def team_workload(user, department_ids, now=None):
+    """Per assignee (None: unassigned) of the departments' open tickets: open, at risk and
+    overdue counts, busiest first. Pending tickets count as open; their clocks stand still, so
+    they are never at risk or overdue."""
+    now = now or utcnow()
+    ticking = Ticket.state.in_(TICKING_STATES)
+    overdue = and_(ticking, or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at <= now),
+                                Ticket.resolution_due_at <= now))
+    at_risk = and_(ticking, or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_warn_at <= now),
+                                Ticket.resolution_warn_at <= now))
+    rows = db.session.execute(
+        select(Ticket.assignee_id, func.count(), func.count(case((and_(at_risk, ~overdue), literal(1)))),
+               func.count(case((overdue, literal(1)))))
+        .where(Ticket.org_id == user.org_id, Ticket.department_id.in_(department_ids or [0]),
+               Ticket.state.in_(ACTIVE_STATES))
+        .group_by(Ticket.assignee_id)
+    ).all()
+    names = dict(db.session.execute(
+        select(User.id, User.name).where(User.id.in_([r[0] for r in rows if r[0]] or [0]))).all())
+    workload = [(names.get(assignee_id, "Unassigned") if assignee_id else "Unassigned", n, risk, late)
+                for assignee_id, n, risk, late in rows]
+    return sorted(workload, key=lambda row: (-row[3], -row[1], row[0]))
+
+
+def sla_report(user, department_ids, days, now=None):
+    now = now or utcnow()
+    return dashboard.department_report(user.org_id, department_ids or [0], now - timedelta(days=days))
