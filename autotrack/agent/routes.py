@@ -2,31 +2,22 @@ from flask import render_template, request
 from flask_login import current_user
 
 from autotrack.agent import bp
-from autotrack.models import ACTIVE_STATES, Ticket
-from autotrack.services import attachments, tickets
-from autotrack.services.pagination import keyset_page
-from autotrack.services.tenancy import ticket_for, visible_tickets
+from autotrack.services import attachments, queues, tickets
+from autotrack.services.tenancy import ticket_for
 from autotrack.web import ticket_pages
 from autotrack.web.ticket_forms import CommentForm, PriorityForm, TaskForm, TransitionForm
 
-VIEWS = {
-    "mine": ("Assigned to me", lambda q: q.where(Ticket.assignee_id == current_user.id,
-                                                   Ticket.state.in_(ACTIVE_STATES))),
-    "unassigned": ("Unassigned", lambda q: q.where(Ticket.assignee_id.is_(None),
-                                                  Ticket.state.in_(ACTIVE_STATES))),
-    "open": ("All open", lambda q: q.where(Ticket.state.in_(ACTIVE_STATES))),
-    "all": ("Everything", lambda q: q),
-}
-
-
 @bp.route("/")
 def home():
-    view = request.args.get("view", "open")
-    if view not in VIEWS:
-        view = "open"
-    query = VIEWS[view][1](visible_tickets(current_user))
-    items, next_cursor = keyset_page(query, Ticket.id, request.args.get("cursor"))
-    return render_template("agent/home.html", tickets=items, next_cursor=next_cursor, view=view, views=VIEWS)
+    filters = queues.Filters.parse(current_user, request.args)
+    items, next_cursor = queues.page(current_user, filters, request.args.get("cursor"))
+    return render_template(
+        "agent/home.html", tickets=items, next_cursor=next_cursor, filters=filters, views=queues.VIEWS,
+        sla_states=queues.SLA_STATES, statuses=ticket_pages.status_choices(current_user.org_id),
+        priorities=ticket_pages.priority_choices(current_user.org_id),
+        categories=ticket_pages.category_choices(current_user.org_id),
+        assignees=ticket_pages.staff_choices(current_user.org_id),
+    )
 
 
 @bp.route("/tickets/<reference>")

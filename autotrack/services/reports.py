@@ -1,12 +1,11 @@
 """What managers watch: their team's workload, and their departments' SLA over a period."""
 from datetime import timedelta
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import case, func, literal, select
 
 from autotrack.extensions import db
 from autotrack.models import ACTIVE_STATES, Department, Perm, Ticket, User, utcnow
-from autotrack.services import dashboard
-from autotrack.services.sla import TICKING_STATES
+from autotrack.services import dashboard, sla
 
 PERIODS = {7: "last 7 days", 30: "last 30 days", 90: "last 90 days"}
 
@@ -25,14 +24,9 @@ def team_workload(user, department_ids, now=None):
     overdue counts, busiest first. Pending tickets count as open; their clocks stand still, so
     they are never at risk or overdue."""
     now = now or utcnow()
-    ticking = Ticket.state.in_(TICKING_STATES)
-    overdue = and_(ticking, or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at <= now),
-                                Ticket.resolution_due_at <= now))
-    at_risk = and_(ticking, or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_warn_at <= now),
-                                Ticket.resolution_warn_at <= now))
     rows = db.session.execute(
-        select(Ticket.assignee_id, func.count(), func.count(case((and_(at_risk, ~overdue), literal(1)))),
-               func.count(case((overdue, literal(1)))))
+        select(Ticket.assignee_id, func.count(), func.count(case((sla.at_risk_clause(now), literal(1)))),
+               func.count(case((sla.overdue_clause(now), literal(1)))))
         .where(Ticket.org_id == user.org_id, Ticket.department_id.in_(department_ids or [0]),
                Ticket.state.in_(ACTIVE_STATES))
         .group_by(Ticket.assignee_id)

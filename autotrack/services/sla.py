@@ -17,7 +17,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from autotrack.extensions import db
 from autotrack.models import (
@@ -518,3 +518,18 @@ def status_of(ticket, now=None):
         state = "at_risk" if warn is not None and warn <= now else "on_track"
         return SlaStatus(state, clock, due, f"{CLOCK_LABELS[clock]} due in {duration_words(due - now)}")
     return SlaStatus("met", None)
+
+
+
+def overdue_clause(now):
+    """SQL: a ticking clock of the ticket is past its deadline (the badge's "breached")."""
+    return and_(Ticket.state.in_(TICKING_STATES),
+                or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at <= now),
+                    Ticket.resolution_due_at <= now))
+
+
+def at_risk_clause(now):
+    """SQL: past a ticking clock's warning point but not yet its deadline (the badge's "at risk")."""
+    past_warning = or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_warn_at <= now),
+                       Ticket.resolution_warn_at <= now)
+    return and_(Ticket.state.in_(TICKING_STATES), past_warning, ~overdue_clause(now))

@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from autotrack.extensions import db
-from autotrack.models import Category, Comment, Priority, Status, User
+from autotrack.models import Category, Comment, Perm, Priority, RolePermission, Status, User
 from autotrack.services import attachments, policy, tickets
 from autotrack.services.errors import DomainError
 from autotrack.services.tenancy import get_scoped, get_scoped_optional, scoped
@@ -20,6 +20,20 @@ def category_choices(org_id):
 def priority_choices(org_id):
     rows = db.session.scalars(scoped(Priority, org_id).order_by(Priority.weight.desc())).all()
     return [(str(p.id), p.name) for p in rows]
+
+
+def status_choices(org_id):
+    rows = db.session.scalars(scoped(Status, org_id).order_by(Status.position, Status.id)).all()
+    return [(str(s.id), s.name) for s in rows]
+
+
+def staff_choices(org_id):
+    """Active users who can work tickets (the queue's assignee filter)."""
+    rows = db.session.scalars(
+        scoped(User, org_id).join(RolePermission, RolePermission.role_id == User.role_id)
+        .where(User.active.is_(True), RolePermission.permission == Perm.TICKET_TRANSITION).order_by(User.name)
+    ).all()
+    return [(str(u.id), u.name) for u in rows]
 
 
 def assignee_choices(ticket):
