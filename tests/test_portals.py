@@ -205,3 +205,25 @@ def test_read_only_staff_cannot_reply_or_stop_the_clock(client, org):
     _db.session.expire_all()
     ticket = _db.session.get(Ticket, ticket.id)
     assert ticket.comments == [] and ticket.first_response_at is None
+
+
+def test_the_new_ticket_page_carries_the_category_tree_for_the_cascading_select(client, org, other_org):
+    import html
+    import json
+    import re
+
+    factories.make_category(org, "IT/Hardware/Laptop")
+    factories.make_category(org, "IT/Software")
+    retired = factories.make_category(org, "Old/Fax")
+    retired.parent.is_active = False  # hidden with everything under it
+    factories.make_category(other_org, "Globex/Secret")
+    _db.session.commit()
+    login(client, factories.make_user(org))
+    page = client.get("/portal/tickets/new").get_data(as_text=True)
+    tree = json.loads(html.unescape(re.search(r'data-tree="([^"]*)"', page).group(1)))
+
+    def names(nodes):
+        return {n["name"]: names(n["children"]) for n in nodes}
+
+    assert names(tree) == {"IT": {"Hardware": {"Laptop": {}}, "Software": {}}}
+    assert "category_picker.js" in page

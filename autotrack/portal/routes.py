@@ -54,7 +54,8 @@ def new_ticket():
                 flash(f"Not attached: {message} Add it again from the ticket page.", "warning")
             return redirect(url_for("portal.ticket", reference=ticket.reference))
     status = 422 if form.errors else 200
-    return render_template("portal/new_ticket.html", form=form), status
+    return render_template("portal/new_ticket.html", form=form,
+                           category_tree=ticket_pages.category_tree(current_user.org_id)), status
 
 
 @bp.route("/tickets/<reference>")

@@ -17,6 +17,22 @@ def category_choices(org_id):
     return [("", "— Not sure —")] + [(str(c.id), c.display_path) for c in rows]
 
 
+def category_tree(org_id):
+    """The active categories as nested [{id, name, children}] for the cascading select."""
+    rows = db.session.scalars(
+        scoped(Category, org_id).where(Category.is_active.is_(True)).order_by(Category.depth, Category.name)
+    ).all()
+    nodes = {c.id: {"id": c.id, "name": c.name, "children": []} for c in rows}
+    roots = []
+    for c in rows:  # parents come first (ordered by depth)
+        if c.parent_id is None:
+            roots.append(nodes[c.id])
+        elif c.parent_id in nodes:
+            nodes[c.parent_id]["children"].append(nodes[c.id])
+        # else: under an inactive category, hidden with it
+    return roots
+
+
 def priority_choices(org_id):
     rows = db.session.scalars(scoped(Priority, org_id).order_by(Priority.weight.desc())).all()
     return [(str(p.id), p.name) for p in rows]
