@@ -14,6 +14,7 @@ OBJECT_ROUTES = {
     "agent.transition": ("POST", {"action": "resolve"}),
     "agent.priority": ("POST", {"priority_id": "1"}),
     "agent.add_task": ("POST", {"title": "a task"}),
+    "agent.task_done": ("POST", {"task_id": "1", "done": "1"}),
 }
 # Routes that take arguments but name no organization object: static files, the console's
 # export routes (console views take ids as ?id=; tests/admin covers them view by view) and the

@@ -2,10 +2,11 @@ from flask import render_template, request
 from flask_login import current_user
 
 from autotrack.agent import bp
+from autotrack.models import utcnow
 from autotrack.services import attachments, queues, tickets
 from autotrack.services.tenancy import ticket_for
 from autotrack.web import ticket_pages
-from autotrack.web.ticket_forms import CommentForm, PriorityForm, TaskForm, TransitionForm
+from autotrack.web.ticket_forms import CommentForm, PriorityForm, TaskDoneForm, TaskForm, TransitionForm
 
 @bp.route("/")
 def home():
@@ -28,12 +29,15 @@ def ticket(reference):
     transition_form.assignee_id.data = str(ticket.assignee_id or current_user.id)
     priority_form = PriorityForm(priority_id=str(ticket.priority_id))
     priority_form.priority_id.choices = ticket_pages.priority_choices(ticket.org_id)
+    task_form = TaskForm()
+    task_form.assignee_id.choices = [("", "— Anyone —")] + ticket_pages.assignee_choices(ticket)
     return render_template(
         "agent/ticket.html", ticket=ticket,
         comments=ticket_pages.visible_comments(ticket, current_user),
         files=attachments.visible_attachments(current_user, ticket),
         comment_form=CommentForm(), transition_form=transition_form, priority_form=priority_form,
-        task_form=TaskForm(), actions=tickets.allowed_actions(current_user, ticket),
+        task_form=task_form, task_done_form=TaskDoneForm(), history=ticket_pages.history(ticket), now=utcnow(),
+        actions=tickets.allowed_actions(current_user, ticket),
         statuses=ticket_pages.statuses_by_category(ticket.org_id),
     )
 
@@ -58,3 +62,8 @@ def priority(reference):
 @bp.route("/tickets/<reference>/tasks", methods=["POST"])
 def add_task(reference):
     return ticket_pages.handle_new_task(ticket_for(current_user, reference), TaskForm(), "agent.ticket")
+
+
+@bp.route("/tickets/<reference>/tasks/done", methods=["POST"])
+def task_done(reference):
+    return ticket_pages.handle_task_done(ticket_for(current_user, reference), TaskDoneForm(), "agent.ticket")

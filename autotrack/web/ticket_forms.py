@@ -1,7 +1,7 @@
 """Forms for working on a ticket, shared by the employee and agent pages."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from autotrack.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
@@ -36,3 +36,11 @@ class PriorityForm(FlaskForm):
 
 class TaskForm(FlaskForm):
     title = StringField("New task", validators=[DataRequired(), Length(max=TITLE_MAX)])
+    assignee_id = SelectField("For", coerce=str, validators=[Optional()], validate_choice=False)
+    due = DateTimeLocalField("Due", validators=[Optional()], format="%Y-%m-%dT%H:%M",
+                             description="In your organization's time zone; optional.")
+
+
+class TaskDoneForm(FlaskForm):
+    task_id = HiddenField(validators=[DataRequired()])
+    done = HiddenField()  # "1": done; empty: not done again

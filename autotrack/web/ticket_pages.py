@@ -1,13 +1,16 @@
 """Request handling shared by every portal's ticket page: thin calls into the ticket service."""
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
 from flask import flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from autotrack.extensions import db
-from autotrack.models import Category, Comment, Perm, Priority, RolePermission, Status, User
+from autotrack.models import AuditEvent, Category, Comment, Perm, Priority, RolePermission, Status, Task, User
 from autotrack.services import attachments, policy, tickets
-from autotrack.services.errors import DomainError
-from autotrack.services.tenancy import get_scoped, get_scoped_optional, scoped
+from autotrack.services.errors import DomainError, NotFound
+from autotrack.services.tenancy import get_scoped, get_scoped_optional, parse_id, scoped
 
 
 def category_choices(org_id):
@@ -121,12 +124,30 @@ def handle_priority(ticket, form, endpoint):
 def handle_new_task(ticket, form, endpoint):
     try:
         if not form.validate_on_submit():
-            raise DomainError("A task needs a title of at most 200 characters.")
-        tickets.add_task(current_user, ticket, form.title.data)
+            raise DomainError("A task needs a title of at most 200 characters and a valid due time.")
+        assignee = get_scoped_optional(User, form.assignee_id.data, ticket.org_id)
+        due_at = None
+        if form.due.data is not None:  # typed in the organization's time zone
+            due_at = form.due.data.replace(tzinfo=ZoneInfo(ticket.organization.timezone)).astimezone(timezone.utc)
+        tickets.add_task(current_user, ticket, form.title.data, assignee=assignee, due_at=due_at)
     except DomainError as error:
         return _refused(ticket, endpoint, error)
     db.session.commit()
     return _done(ticket, endpoint, "Task added.")
+
+
+def handle_task_done(ticket, form, endpoint):
+    try:
+        task_id = parse_id(form.task_id.data) if form.validate_on_submit() else None
+        task = db.session.scalar(select(Task).where(Task.id == task_id, Task.ticket_id == ticket.id)) \
+            if task_id else None
+        if task is None:
+            raise NotFound("No such task on this ticket.")
+        tickets.complete_task(current_user, task, done=form.done.data == "1")
+    except DomainError as error:
+        return _refused(ticket, endpoint, error)
+    db.session.commit()
+    return _done(ticket, endpoint, "Task done." if task.done_at else "Task open again.")
 
 
 def visible_comments(ticket, user):
@@ -135,3 +156,9 @@ def visible_comments(ticket, user):
     if not policy.can(user, "ticket.see_internal", ticket):
         query = query.where(Comment.internal.is_(False))
     return db.session.scalars(query).all()
+
+
+def history(ticket):
+    """The ticket's audit trail, oldest first (staff see it on the workspace)."""
+    return db.session.scalars(select(AuditEvent).where(AuditEvent.ticket_id == ticket.id)
+                              .order_by(AuditEvent.id)).all()
