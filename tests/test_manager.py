@@ -81,3 +81,11 @@ def test_another_organizations_department_is_not_reportable(client, org, other_o
     login(client, team["boss"])
     page = client.get(f"/manager/?department={theirs.id}").get_data(as_text=True)
     assert "Globex Ops" not in page
+
+
+def test_the_page_title_is_just_the_title(client, org, team):
+    login(client, team["boss"])
+    page = client.get("/manager/").get_data(as_text=True)
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert title.strip() == "Manager · AutoTrack"
+    assert page.count('id="workload"') == 1
