@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload
 
 from autotrack.extensions import db
 from autotrack.models import ACTIVE_STATES, Category, Priority, Status, Ticket, User, utcnow
@@ -60,10 +61,15 @@ def _owned(model, raw, org_id):
     return db.session.scalar(select(model.id).where(model.id == ident, model.org_id == org_id))
 
 
+# What each row of a queue shows, loaded with the page instead of once per row.
+ROW_OPTIONS = (joinedload(Ticket.status), joinedload(Ticket.priority), joinedload(Ticket.department),
+               joinedload(Ticket.assignee), joinedload(Ticket.organization))
+
+
 def page(user, filters, cursor=None, now=None):
     """(tickets, next cursor). The at-risk queue runs soonest deadline first; the others newest first."""
     now = now or utcnow()
-    query = _filtered(user, filters, now)
+    query = _filtered(user, filters, now).options(*ROW_OPTIONS)
     if filters.view == "at_risk":
         return _page_by_due(query, cursor)
     ident = parse_id(cursor) if cursor else None
