@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from autotrack.extensions import db
 from autotrack.manager import bp
 from autotrack.models import ACTIVE_STATES, Department, Ticket
-from autotrack.services import reports
+from autotrack.services import queues, reports
 from autotrack.services.pagination import keyset_page
 from autotrack.services.timefmt import duration_words
 from autotrack.services.tenancy import visible_tickets
@@ -20,7 +20,7 @@ def home():
         Ticket.state.in_(ACTIVE_STATES),
         or_(Ticket.escalation_level > 0, Ticket.first_response_breached_at.is_not(None),
             Ticket.resolution_breached_at.is_not(None)),
-    )
+    ).options(*queues.ROW_OPTIONS)
     items, next_cursor = keyset_page(escalated, Ticket.id, request.args.get("cursor"))
     visible = visible_tickets(current_user).where(Ticket.state.in_(ACTIVE_STATES)).subquery()
     counts = db.session.execute(

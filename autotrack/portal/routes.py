@@ -4,7 +4,7 @@ from flask_login import current_user
 from autotrack.extensions import db
 from autotrack.models import Category, Ticket
 from autotrack.portal import bp
-from autotrack.services import attachments, tickets
+from autotrack.services import attachments, queues, tickets
 from autotrack.services.errors import DomainError
 from autotrack.services.pagination import keyset_page
 from autotrack.services.tenancy import get_scoped_optional, scoped, ticket_for
@@ -24,7 +24,8 @@ def _own_ticket(reference):
 
 @bp.route("/")
 def home():
-    query = scoped(Ticket, current_user.org_id).where(Ticket.requester_id == current_user.id)
+    query = (scoped(Ticket, current_user.org_id).where(Ticket.requester_id == current_user.id)
+             .options(*queues.ROW_OPTIONS))
     items, next_cursor = keyset_page(query, Ticket.id, request.args.get("cursor"))
     return render_template("portal/home.html", tickets=items, next_cursor=next_cursor)
 

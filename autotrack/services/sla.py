@@ -528,8 +528,12 @@ def overdue_clause(now):
                     Ticket.resolution_due_at <= now))
 
 
+def past_warning_clause(now):
+    """SQL: a running clock is past its warning point (at risk, or already overdue)."""
+    return or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_warn_at <= now),
+               Ticket.resolution_warn_at <= now)
+
+
 def at_risk_clause(now):
     """SQL: past a ticking clock's warning point but not yet its deadline (the badge's "at risk")."""
-    past_warning = or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_warn_at <= now),
-                       Ticket.resolution_warn_at <= now)
-    return and_(Ticket.state.in_(TICKING_STATES), past_warning, ~overdue_clause(now))
+    return and_(Ticket.state.in_(TICKING_STATES), past_warning_clause(now), ~overdue_clause(now))
