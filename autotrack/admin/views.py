@@ -27,10 +27,8 @@ from autotrack.models import (
     MemberRole,
     Notification,
     OutboxEmail,
-    Perm,
     Priority,
     Role,
-    RolePermission,
     SlaCalendar,
     Status,
     Ticket,
@@ -234,10 +232,7 @@ class TicketView(ReadOnlyView):
             flash("Select the tickets to reassign first.", "warning")
             return redirect(url_for(".index_view"))
         form = ReassignForm(ids=",".join(str(t.id) for t in selected))
-        staff = db.session.scalars(
-            select(User).join(RolePermission, RolePermission.role_id == User.role_id)
-            .where(User.org_id == current_user.org_id, User.active.is_(True),
-                   RolePermission.permission == Perm.TICKET_TRANSITION).order_by(User.name)).all()
+        staff = tickets.ticket_workers(current_user.org_id)
         form.assignee.choices = [(user.id, f"{user.name} <{user.email}>") for user in staff]
         if form.validate_on_submit():
             assignee = next(user for user in staff if user.id == form.assignee.data)

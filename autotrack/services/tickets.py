@@ -171,6 +171,15 @@ def can_be_assigned(ticket, user):
     )
 
 
+def ticket_workers(org_id):
+    """Active users of the organization whose role may work tickets (any department)."""
+    return db.session.scalars(
+        select(User).join(RolePermission, RolePermission.role_id == User.role_id)
+        .where(User.org_id == org_id, User.active.is_(True), RolePermission.permission == Perm.TICKET_TRANSITION)
+        .order_by(User.name)
+    ).all()
+
+
 def assignable_users(ticket):
     """The users `can_be_assigned` accepts, in one query (the assignee dropdown of every ticket
     page; checking each user of a large organization in Python would load their memberships one

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from autotrack.extensions import db
-from autotrack.models import AuditEvent, Category, Comment, Perm, Priority, RolePermission, Status, Task, User
+from autotrack.models import AuditEvent, Category, Comment, Priority, Status, Task, User
 from autotrack.services import attachments, policy, tickets
 from autotrack.services.errors import DomainError, NotFound
 from autotrack.services.tenancy import get_scoped, get_scoped_optional, parse_id, scoped
@@ -48,11 +48,7 @@ def status_choices(org_id):
 
 def staff_choices(org_id):
     """Active users who can work tickets (the queue's assignee filter)."""
-    rows = db.session.scalars(
-        scoped(User, org_id).join(RolePermission, RolePermission.role_id == User.role_id)
-        .where(User.active.is_(True), RolePermission.permission == Perm.TICKET_TRANSITION).order_by(User.name)
-    ).all()
-    return [(str(u.id), u.name) for u in rows]
+    return [(str(u.id), u.name) for u in tickets.ticket_workers(org_id)]
 
 
 def assignee_choices(ticket):
