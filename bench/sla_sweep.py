@@ -11,8 +11,10 @@ so its peak RSS is its own. Targets (2-core machine): 1M tickets swept in < 2 s 
 < 3 s on MariaDB, peak RSS < 300 MB, a second sweep at the same moment < 0.5 s.
 """
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import resource
 import subprocess
 import sys
@@ -119,7 +121,24 @@ def seed(url, n, fraction, layout="spread"):
     return seed_seconds
 
 
-def sweep_once(url):
+def reset_to_seed(url):
+    """Undo a previous sweep of the seeded data (its breaching tickets are the unanswered ones),
+    so --reuse measures again without reseeding."""
+    from sqlalchemy import text
+
+    from autotrack.extensions import db
+
+    app = make_app(url)
+    with app.app_context():
+        for table in ("sla_events", "notifications", "outbox_emails", "audit_events"):
+            db.session.execute(text(f"DELETE FROM {table}"))
+        db.session.execute(text(
+            "UPDATE tickets SET first_response_breached_at = NULL, escalation_level = 0, assignee_id = NULL, "
+            "version = 1, sla_next_check_at = first_response_due_at WHERE first_response_at IS NULL"))
+        db.session.commit()
+
+
+def sweep_once(url, profile=False):
     """Run in a fresh process: two sweeps at the same moment; print figures as JSON."""
     from sqlalchemy import event, func, select
 
@@ -138,9 +157,15 @@ def sweep_once(url):
 
         db.session.scalar(select(func.count()).select_from(OutboxEmail))  # connect outside the timing
         counter["n"] = 0
+        profiler = cProfile.Profile() if profile else None
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         result = sla.sweep(NOW)
         figures["sweep_seconds"] = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
         figures["queries"] = counter["n"]
         figures["escalated"] = sum(result.escalated.values())
         figures["breached"] = result.breached
@@ -152,6 +177,8 @@ def sweep_once(url):
         figures["second_sweep_queries"] = counter["n"]
         figures["second_sweep_emails"] = again.emails_queued
         figures["outbox_rows"] = db.session.scalar(select(func.count()).select_from(OutboxEmail))
+        if url.startswith("mysql"):  # the figure depends on whether the touched pages fit in it
+            figures["buffer_pool_mb"] = db.session.scalar(db.text("SELECT @@innodb_buffer_pool_size")) / 2**20
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(figures))
 
@@ -163,23 +190,35 @@ def main():
     parser.add_argument("--database-url", default=None, help="default: a SQLite file in a temp dir")
     parser.add_argument("--layout", choices=("spread", "recent"), default="spread",
                         help="where the breaching tickets sit among the others (default: spread, the worst case)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="undo the last sweep and measure again on the data seeded last time")
+    parser.add_argument("--profile", action="store_true", help="print the sweep's cProfile (top 25 by own time)")
     parser.add_argument("--sweep-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.gettempdir()) / 'autotrack-bench.db'}"
     if args.sweep_only:
-        return sweep_once(url)
+        return sweep_once(url, args.profile)
 
-    seed_seconds = seed(url, args.n, args.fraction, args.layout)
-    run = subprocess.run([sys.executable, __file__, "--sweep-only", "--database-url", url],
+    if args.reuse:
+        reset_to_seed(url)
+        seed_seconds = None
+    else:
+        seed_seconds = seed(url, args.n, args.fraction, args.layout)
+    run = subprocess.run([sys.executable, __file__, "--sweep-only", "--database-url", url]
+                         + (["--profile"] if args.profile else []),
                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "AUTOTRACK_LOG_LEVEL": "WARNING"})
     if run.returncode != 0:
         sys.exit(run.stderr)
+    if args.profile:
+        print(run.stderr)
     figures = json.loads(run.stdout.strip().splitlines()[-1])
     database = "MariaDB" if url.startswith("mysql") else "SQLite"
+    if "buffer_pool_mb" in figures:
+        database += f" (InnoDB buffer pool {figures['buffer_pool_mb']:,.0f} MB)"
     rows = [
         ("database", database),
-        ("open tickets", f"{args.n:,} (breaching ones {args.layout})"),
-        ("seed time", f"{seed_seconds:.1f} s"),
+        ("open tickets", "(as seeded last time)" if args.reuse else f"{args.n:,} (breaching ones {args.layout})"),
+        ("seed time", "(reused)" if seed_seconds is None else f"{seed_seconds:.1f} s"),
         ("sweep time", f"{figures['sweep_seconds']:.2f} s"),
         ("tickets breached", f"{figures['breached']:,}"),
         ("tickets escalated", f"{figures['escalated']:,}"),
