@@ -71,6 +71,8 @@ def seed(url, n):
                     "version": 1, "created_at": created, "updated_at": created,
                     "first_response_due_at": created + timedelta(minutes=priority.first_response_minutes),
                     "resolution_due_at": created + timedelta(minutes=priority.resolution_minutes),
+                    "first_response_warn_at": created + timedelta(minutes=priority.first_response_minutes * 0.75),
+                    "resolution_warn_at": created + timedelta(minutes=priority.resolution_minutes * 0.75),
                     "first_response_at": responded, "resolved_at": resolved,
                     "first_response_breached_at": None, "resolution_breached_at": None,
                 }

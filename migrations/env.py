@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from autotrack.models import in_declared_schema
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -60,7 +62,7 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True, include_object=in_declared_schema
     )
 
     with context.begin_transaction():
@@ -99,6 +101,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=in_declared_schema,
             **conf_args
         )
 

@@ -77,6 +77,34 @@ def test_search_by_number_or_words_stays_in_the_organization(org, desk):
     assert titles(agent, q="100%_") == []  # LIKE wildcards are literal
 
 
+@pytest.mark.parametrize("q, expected", [
+    ("print", ["Printer jams on page 2"]),  # the start of a word finds the word
+    ("JAMS printer", ["Printer jams on page 2"]),  # any order, any case
+    ("on page 2", ["Printer jams on page 2"]),  # short words too (InnoDB's index skips them)
+    ("swollen bulging", []),  # every word must be there
+    ("cafe", ["Café machine leaking"]),  # accents do not matter
+    ("descaling", ["Café machine leaking"]),  # the description is searched too
+    ("the", ["Café machine leaking"]),  # no stopwords
+    ("ator", []),  # words, not fragments inside them
+    ('"', []),  # no words at all: nothing, not an error
+])
+def test_word_search_finds_every_word_in_title_or_description(org, desk, q, expected):
+    agent = desk["agent"]
+    tickets.create_ticket(agent, title="Café machine leaking", description="It needs descaling after the weekend",
+                          requester=desk["agent"], priority=factories.priority(org, "P3"))
+    _db.session.commit()
+    assert titles(agent, q=q) == expected
+
+
+def test_a_ticket_is_found_by_its_words_as_soon_as_it_is_saved(org, desk):
+    """Guards the full-text index's upkeep (SQLite triggers of migration 0005: a later table
+    rebuild on `tickets` would drop them)."""
+    agent = desk["agent"]
+    tickets.create_ticket(agent, title="Projector flickers", requester=agent, priority=factories.priority(org, "P3"))
+    _db.session.commit()
+    assert titles(agent, q="flickers") == ["Projector flickers"]
+
+
 def test_the_at_risk_queue_runs_soonest_deadline_first_across_pages(org, desk, monkeypatch):
     monkeypatch.setattr(queues, "PER_PAGE", 1)
     agent = desk["agent"]
@@ -103,9 +131,55 @@ def test_another_organizations_filter_ids_do_not_apply(org, other_org, desk):
 
 def test_the_queue_page_keeps_filters_on_the_next_page_link(client, org, desk, monkeypatch):
     monkeypatch.setattr(queues, "PER_PAGE", 2)
+    for floor in range(3):
+        tickets.create_ticket(desk["agent"], title=f"Badge reader dead on floor {floor}", requester=desk["agent"],
+                              priority=factories.priority(org, "P3"))
+    _db.session.commit()
     login(client, desk["agent"])
-    page = client.get("/agent/", query_string={"view": "open", "q": "a"}).get_data(as_text=True)
+    page = client.get("/agent/", query_string={"view": "open", "q": "badge"}).get_data(as_text=True)
     more = re.search(r'href="([^"]*cursor=[^"]*)"', page).group(1).replace("&amp;", "&")
-    assert "q=a" in more and "view=open" in more
+    assert "q=badge" in more and "view=open" in more
     following = client.get(more).get_data(as_text=True)
     assert following.count('href="/agent/tickets/') >= 1
+
+
+def test_the_at_risk_queue_reads_every_lane_in_deadline_order(org, monkeypatch):
+    """The at-risk page is assembled lane by lane (each department, own tickets, assigned to
+    me); pages walked two at a time must list exactly what one sort of all visible at-risk
+    tickets gives, for an agent in two departments and for an admin who sees everything."""
+    from autotrack.models import MemberRole
+    from autotrack.services import orgs, sla
+
+    monkeypatch.setattr(queues, "PER_PAGE", 2)
+    hardware, network, payroll = (orgs.create_department(org, name) for name in ("Hardware", "Network", "Payroll"))
+    agent = factories.make_user(org, "agent", department=hardware)
+    orgs.add_member(network, agent, MemberRole.AGENT)
+    requester, admin = factories.make_user(org), factories.admin_of(org)
+    now = utcnow()
+    for i in range(14):
+        department = (hardware, network, payroll)[i % 3]
+        own = department is payroll and i % 2  # raised by the agent themselves
+        tickets.create_ticket(admin, title=f"T{i}", requester=agent if own else requester, department=department,
+                              priority=factories.priority(org, ("P1", "P2")[i % 2]),
+                              now=now - timedelta(minutes=7 * i + 5))
+    _db.session.commit()
+
+    def walk(user):
+        filters = queues.Filters.parse(user, MultiDict({"view": "at_risk"}))
+        seen, cursor = [], None
+        while True:
+            items, cursor = queues.page(user, filters, cursor, now=now)
+            seen += [t.title for t in items]
+            if cursor is None:
+                return seen
+
+    def expected(user):
+        visible = _db.session.scalars(queues.visible_tickets(user)).all()
+        risky = [t for t in visible if sla.status_of(t, now).state in ("at_risk", "breached")]
+        return [t.title for t in sorted(risky, key=lambda t: (t.resolution_due_at, t.id))]
+
+    mine = walk(agent)
+    assert mine == expected(agent) and len(mine) >= 5
+    assert "T11" in mine and not {"T2", "T8"} & set(mine)  # of payroll's, only those they raised
+    everything = walk(admin)
+    assert everything == expected(admin) and len(everything) > len(mine)

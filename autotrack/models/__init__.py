@@ -15,7 +15,7 @@ from autotrack.models.org import (
     WorkingHours,
 )
 from autotrack.models.sla import SlaEvent
-from autotrack.models.ticket import Attachment, Comment, Task, Ticket
+from autotrack.models.ticket import Attachment, Comment, Task, Ticket, in_declared_schema
 from autotrack.models.types import UTCDateTime, utcnow
 from autotrack.models.user import Role, RolePermission, User
 from autotrack.models.vocab import (
