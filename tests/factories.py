@@ -70,7 +70,8 @@ def make_category(org, path, default_priority=None, default_department=None):
 
 
 def make_ticket(requester, title="Printer is on fire", **kwargs):
-    ticket = tickets.create_ticket(requester, title=title, description="Details.", **kwargs)
+    kwargs.setdefault("description", "Details.")
+    ticket = tickets.create_ticket(requester, title=title, **kwargs)
     db.session.commit()
     return ticket
 

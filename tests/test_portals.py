@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, Ticket
 from tests import factories
-from tests.conftest import login, post_form
+from tests.conftest import csrf_token, login, post_form
 
 
 def test_employee_raises_a_ticket_through_the_form(client, org):
@@ -227,3 +227,23 @@ def test_the_new_ticket_page_carries_the_category_tree_for_the_cascading_select(
 
     assert names(tree) == {"IT": {"Hardware": {"Laptop": {}}, "Software": {}}}
     assert "category_picker.js" in page
+
+
+def test_comments_show_as_typed_with_links_and_never_run_markup(client, org):
+    """Stored XSS: what a requester types is shown as text on the agent's page; only http(s)
+    addresses become links."""
+    employee, agent = factories.make_user(org), factories.make_user(org, "agent")
+    ticket = factories.make_ticket(employee, description='<img src=x onerror="alert(1)"> see wiki')
+    login(client, employee)
+    post_form(client, f"/portal/tickets/{ticket.reference}/comments",
+              {"body": '<script>alert("hi")</script> Log: https://intranet.example/logs?id=7&day=2. '
+                       'Not a link: javascript:alert(1)'},
+              token_from="/portal/")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/portal/")})
+    login(client, agent)
+    page = client.get(f"/agent/tickets/{ticket.reference}").get_data(as_text=True)
+    assert "<script>alert" not in page and "&lt;script&gt;alert(&#34;hi&#34;)&lt;/script&gt;" in page
+    assert "<img src=x" not in page and "&lt;img src=x onerror=" in page
+    assert ('<a href="https://intranet.example/logs?id=7&amp;day=2" rel="noopener noreferrer nofollow" '
+            'target="_blank">https://intranet.example/logs?id=7&amp;day=2</a>. ') in page
+    assert 'href="javascript' not in page

@@ -1,10 +1,12 @@
 """What every web face shares: the portal guard, home pages, error pages, template helpers."""
+import re
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import abort, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -135,8 +137,29 @@ def local_time(value, tz_name=None, fmt="%Y-%m-%d %H:%M"):
     return value.astimezone(ZoneInfo(tz_name or "UTC")).strftime(fmt)
 
 
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+
+
+def linkify(text):
+    """Plain text (comments, descriptions) escaped, with its web addresses made links.
+
+    Only http(s) addresses become links and every piece is escaped, so nothing a user typed can
+    open a tag or an attribute; punctuation ending a sentence stays outside the link."""
+    pieces, last = [], 0
+    for match in _URL.finditer(text or ""):
+        url = match.group(0).rstrip(".,;:!?)")
+        if match.group(0)[len(url):].startswith(")") and url.count("(") > url.count(")"):
+            url += ")"  # wiki-style addresses end in a bracket of their own
+        pieces.append(escape(text[last:match.start()]))
+        pieces.append(Markup('<a href="{0}" rel="noopener noreferrer nofollow" target="_blank">{0}</a>').format(url))
+        last = match.start() + len(url)
+    pieces.append(escape((text or "")[last:]))
+    return Markup("").join(pieces)
+
+
 def register_template_helpers(app):
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(linkify, "linkify")
     app.add_template_global(sla.status_of, "sla_status")  # a global: imported macros see it
 
     @app.context_processor
