@@ -169,11 +169,12 @@ def _page_by_due(user, query, conditions, cursor):
 
 
 def _soonest_in_each_lane(user, conditions):
-    """The first page's candidates, read lane by lane: for each (department, state), the
+    """The page's candidates, read lane by lane: for each (department, state), the
     (org_id, department_id, state, resolution_due_at) index is already in deadline order, so
     each lane stops after a page of matches instead of sorting every running ticket of the
-    organization that is past a warning point (91 ms → under 1 ms at a million tickets). The
-    caller still applies visibility and every condition; this only narrows where it looks.
+    organization that is past a warning point (the page: 123 ms → 18 ms p95 at a million
+    tickets). The caller still applies visibility and every condition; this only narrows where
+    it looks.
     None: no lanes to read (whole-organization viewers, or too many departments)."""
     if user.has_permission(Perm.TICKET_VIEW_ALL):
         return None
