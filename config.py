@@ -85,6 +85,16 @@ class Config:
     AUTOTRACK_ATTACHMENT_MAX_MB = env_int("AUTOTRACK_ATTACHMENT_MAX_MB", 10)  # per file
     AUTOTRACK_LOGIN_MAX_FAILURES = env_int("AUTOTRACK_LOGIN_MAX_FAILURES", 5)
     AUTOTRACK_LOGIN_LOCK_MINUTES = env_int("AUTOTRACK_LOGIN_LOCK_MINUTES", 15)
+    # JSON API: bearer tokens' lifetime, and token requests allowed per minute.
+    AUTOTRACK_API_TOKEN_MINUTES = env_int("AUTOTRACK_API_TOKEN_MINUTES", 60)
+    AUTOTRACK_API_TOKEN_PER_ADDRESS = env_int("AUTOTRACK_API_TOKEN_PER_ADDRESS", 20)
+    AUTOTRACK_API_TOKEN_PER_ACCOUNT = env_int("AUTOTRACK_API_TOKEN_PER_ACCOUNT", 10)
+    # flask-smorest: the spec is served at /api/v1/openapi.json
+    API_TITLE = "AutoTrack API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
     # werkzeug's default (scrypt) in production; tests use a cheap method to stay fast.
     AUTOTRACK_PASSWORD_HASH_METHOD = env_str("AUTOTRACK_PASSWORD_HASH_METHOD", "scrypt")
     AUTOTRACK_LOG_LEVEL = env_str("AUTOTRACK_LOG_LEVEL", "INFO")

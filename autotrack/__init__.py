@@ -91,7 +91,7 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from autotrack.agent import bp as agent_bp
-    from autotrack.api import bp as api_bp
+    from autotrack import api
     from autotrack.auth import bp as auth_bp
     from autotrack.files import bp as files_bp
     from autotrack.inbox import bp as inbox_bp
@@ -104,7 +104,7 @@ def register_blueprints(app):
     app.register_blueprint(portal_bp, url_prefix="/portal")
     app.register_blueprint(agent_bp, url_prefix="/agent")
     app.register_blueprint(manager_bp, url_prefix="/manager")
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    api.init_app(app)  # /api/v1 and its OpenAPI spec
 
 
 def register_admin(app):

@@ -15,6 +15,7 @@ from autotrack.models.org import (
     WorkingHours,
 )
 from autotrack.models.sla import SlaEvent
+from autotrack.models.throttle import Throttle
 from autotrack.models.ticket import Attachment, Comment, Task, Ticket, in_declared_schema
 from autotrack.models.types import UTCDateTime, utcnow
 from autotrack.models.user import Role, RolePermission, User
@@ -34,6 +35,6 @@ __all__ = [
     "BusinessCalendar", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry",
     "EscalationRule", "EscalationTarget", "Holiday", "Lifecycle", "MemberRole", "Notification",
     "Organization", "OutboxEmail", "OutboxStatus", "Perm", "Portal", "Priority", "Role",
-    "RolePermission", "SlaCalendar", "SlaEvent", "Status", "Task", "Ticket", "UTCDateTime", "User",
-    "WorkingHours", "utcnow",
+    "RolePermission", "SlaCalendar", "SlaEvent", "Status", "Task", "Throttle", "Ticket", "UTCDateTime", "User",
+    "WorkingHours", "in_declared_schema", "utcnow",
 ]

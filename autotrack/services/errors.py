@@ -42,3 +42,19 @@ class NotFound(DomainError):
 class InvalidTransition(DomainError):
     status = 409
     code = "invalid_transition"
+
+
+class Unauthorized(DomainError):
+    """No valid credentials (API: a missing, expired, forged or revoked token)."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message, retry_after):
+        super().__init__(message)
+        self.retry_after = retry_after

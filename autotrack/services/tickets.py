@@ -6,6 +6,7 @@ from sqlalchemy import and_, or_, select, update
 
 from autotrack.extensions import db
 from autotrack.models import (
+    AuditEvent,
     Comment,
     Department,
     DepartmentMember,
@@ -426,3 +427,24 @@ def reassign_many(actor, tickets, assignee, now=None):
         else:
             done.append(ticket)
     return done, skipped
+
+
+def visible_comments(ticket, user):
+    """Requesters see public replies only; staff also see internal notes."""
+    query = select(Comment).where(Comment.ticket_id == ticket.id).order_by(Comment.id)
+    if not policy.can(user, "ticket.see_internal", ticket):
+        query = query.where(Comment.internal.is_(False))
+    return db.session.scalars(query).all()
+
+
+# What a requester's timeline shows; staff see every event (notes, tasks, reassignments).
+PUBLIC_EVENTS = ("create", "transition")
+
+
+def history(ticket, user=None):
+    """The ticket's audit trail, oldest first, as far as `user` may see it (None: all of it)."""
+    query = select(AuditEvent).where(AuditEvent.ticket_id == ticket.id).order_by(AuditEvent.id)
+    if user is not None and not policy.can(user, "ticket.see_internal", ticket):
+        query = query.where(AuditEvent.action.in_(PUBLIC_EVENTS))
+    return db.session.scalars(query).all()
+

@@ -85,8 +85,9 @@ def register_error_handlers(app):
     @app.errorhandler(DomainError)
     def domain_error(error):
         db.session.rollback()
+        headers = {"Retry-After": str(error.retry_after)} if getattr(error, "retry_after", None) else {}
         if wants_json():
-            return jsonify(error.to_dict()), error.status
+            return jsonify(error.to_dict()), error.status, headers
         return render_template("errors/error.html", status=error.status, message=error.message), error.status
 
     @app.errorhandler(StaleDataError)
@@ -114,8 +115,7 @@ def register_error_handlers(app):
             message = (f"The upload is too large: at most {max(limit, 1)} MB in all. Go back and attach fewer "
                        "or smaller files.")
         if wants_json():
-            code = (error.name or "error").lower().replace(" ", "_")
-            return jsonify({"error": {"code": code, "message": message}}), error.code
+            return jsonify(_json_error(error, message)), error.code, _allow_header(error)
         return render_template("errors/error.html", status=error.code, message=message), error.code
 
     @app.errorhandler(Exception)
@@ -126,6 +126,42 @@ def register_error_handlers(app):
             return jsonify({"error": {"code": "server_error", "message": "Something went wrong."}}), 500
         return render_template("errors/error.html", status=500,
                                message="Something went wrong on our side. It has been logged."), 500
+
+
+def _json_error(error, message):
+    """An HTTP error in the DESIGN.md format. Request validation (webargs, via flask-smorest)
+    aborts with 422 or 400 and its messages per location ({"json": {"title": [...]}}): they
+    become the field messages, and the message names the first."""
+    code = (error.name or "error").lower().replace(" ", "_")
+    messages = (getattr(error, "data", None) or {}).get("messages")
+    if not messages:
+        return {"error": {"code": code, "message": message}}
+    fields = {}
+    for location, problems in messages.items():
+        if isinstance(problems, dict):
+            fields.update({name: _words(problem) for name, problem in problems.items()})
+        else:
+            fields[location] = _words(problems)
+    first, words = next(iter(fields.items()))
+    if error.code == 422:
+        code, message = "validation_error", f"{first}: {words}"
+    else:
+        message = words
+    return {"error": {"code": code, "message": message, "fields": fields}}
+
+
+def _words(problem):
+    """A field's messages as one string (nested fields: "name: message")."""
+    if isinstance(problem, dict):
+        return "; ".join(f"{key}: {_words(value)}" for key, value in problem.items())
+    if isinstance(problem, (list, tuple)):
+        return " ".join(_words(item) for item in problem)
+    return str(problem)
+
+
+def _allow_header(error):
+    allowed = getattr(error, "valid_methods", None)
+    return {"Allow": ", ".join(allowed)} if error.code == 405 and allowed else {}
 
 
 def local_time(value, tz_name=None, fmt="%Y-%m-%d %H:%M"):

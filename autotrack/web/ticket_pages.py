@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from autotrack.extensions import db
-from autotrack.models import AuditEvent, Category, Comment, Priority, Status, Task, User
+from autotrack.models import Category, Priority, Status, Task, User
 from autotrack.services import attachments, policy, tickets
 from autotrack.services.errors import DomainError, NotFound
 from autotrack.services.tenancy import get_scoped, get_scoped_optional, parse_id, scoped
@@ -146,15 +146,5 @@ def handle_task_done(ticket, form, endpoint):
     return _done(ticket, endpoint, "Task done." if task.done_at else "Task open again.")
 
 
-def visible_comments(ticket, user):
-    """Requesters see public replies only; staff also see internal notes."""
-    query = select(Comment).where(Comment.ticket_id == ticket.id).order_by(Comment.id)
-    if not policy.can(user, "ticket.see_internal", ticket):
-        query = query.where(Comment.internal.is_(False))
-    return db.session.scalars(query).all()
-
-
-def history(ticket):
-    """The ticket's audit trail, oldest first (staff see it on the workspace)."""
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.ticket_id == ticket.id)
-                              .order_by(AuditEvent.id)).all()
+visible_comments = tickets.visible_comments  # the API shows the same
+history = tickets.history

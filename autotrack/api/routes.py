@@ -1,0 +1,194 @@
+"""The API's views: thin, like the portals'. Each checks nothing itself; the ticket services
+hold the rules (roles, tenancy, lifecycle) and raise the errors the app turns into JSON."""
+from flask import current_app, g, render_template, request
+from flask.views import MethodView
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from autotrack.api import bp
+from autotrack.api.schemas import (
+    CommentCreate,
+    CommentSchema,
+    EventSchema,
+    MeSchema,
+    TicketCreate,
+    TicketListArgs,
+    TicketPage,
+    TicketSchema,
+    TicketUpdate,
+    TokenRequest,
+    TokenResponse,
+    TransitionRequest,
+)
+from autotrack.extensions import db
+from autotrack.models import Category, Department, Priority, Status, User
+from autotrack.services import api_tokens, queues, tickets
+from autotrack.services.errors import ValidationError
+from autotrack.services.tenancy import ticket_for
+
+TICKET_ERRORS = (401, 404)
+
+
+def _errors(*codes):
+    """Document these error statuses (the DESIGN.md error body) on an operation."""
+    def decorate(view):
+        for code in codes:
+            view = bp.alt_response(code, schema="Error", description=_WHY[code])(view)
+        return view
+    return decorate
+
+
+_WHY = {400: "Malformed request (e.g. invalid JSON)", 401: "Missing, expired or revoked token",
+        403: "Your role may not do this", 404: "No such ticket in your organization",
+        409: "Not possible in the ticket's current state", 429: "Too many requests; see Retry-After"}
+
+
+def _by_name(model, name, field):
+    """An object of the caller's organization by its name, or a 422 naming the field."""
+    if name is None:
+        return None
+    found = db.session.scalar(select(model).where(model.org_id == g.api_user.org_id, model.name == name.strip()))
+    if found is None:
+        raise ValidationError(f"Unknown {field} {name!r}.", {field: f"Unknown {field}."})
+    return found
+
+
+def _by_id(model, ident, field):
+    if ident is None:
+        return None
+    found = db.session.scalar(select(model).where(model.org_id == g.api_user.org_id, model.id == ident))
+    if found is None:
+        raise ValidationError(f"Unknown {field}.", {field: f"No such {field} in your organization."})
+    return found
+
+
+# --- auth ------------------------------------------------------------------------------------
+
+@bp.route("/auth/token", endpoint="token", methods=["POST"])
+@bp.arguments(TokenRequest)
+@bp.response(200, TokenResponse)
+@_errors(400, 401, 429)
+@bp.doc(security=[])
+def token(credentials):
+    """Exchange email and password for a bearer token."""
+    return api_tokens.issue(credentials["email"], credentials["password"], request.remote_addr or "unknown")
+
+
+@bp.route("/me", endpoint="me", methods=["GET"])
+@bp.response(200, MeSchema)
+@_errors(401)
+def me():
+    """Who the token belongs to."""
+    return g.api_user
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+@bp.route("/tickets", endpoint="tickets")
+class Tickets(MethodView):
+    @bp.arguments(TicketListArgs, location="query")
+    @bp.response(200, TicketPage)
+    @_errors(400, 401)
+    def get(self, args):
+        """List the tickets you may see.
+
+        Newest first (view=at_risk: soonest deadline first). Keyset pagination: tickets
+        created meanwhile never shift the pages you are walking."""
+        user = g.api_user
+        wanted = MultiDict({key: value for key, value in args.items() if key not in ("status", "priority", "cursor")})
+        if args.get("status"):
+            wanted["status"] = str(_by_name(Status, args["status"], "status").id)
+        if args.get("priority"):
+            wanted["priority"] = str(_by_name(Priority, args["priority"], "priority").id)
+        if args.get("assignee") not in (None, "none"):
+            _by_id(User, int(args["assignee"]), "assignee")
+        items, next_cursor = queues.page(user, queues.Filters.parse(user, wanted), args.get("cursor"))
+        return {"items": items, "next_cursor": next_cursor}
+
+    @bp.arguments(TicketCreate)
+    @bp.response(201, TicketSchema)
+    @_errors(400, 401, 403)
+    def post(self, data):
+        """Raise a ticket.
+
+        Without a category the organization's default priority and department apply; only
+        agents and above may set a priority."""
+        ticket = tickets.create_ticket(
+            g.api_user, title=data["title"], description=data["description"],
+            category=_by_id(Category, data.get("category_id"), "category_id"),
+            priority=_by_name(Priority, data.get("priority"), "priority"))
+        db.session.commit()
+        return ticket
+
+
+@bp.route("/tickets/<reference>", endpoint="ticket")
+class TicketResource(MethodView):
+    @bp.response(200, TicketSchema)
+    @_errors(*TICKET_ERRORS)
+    def get(self, reference):
+        """One ticket, by number (1042) or reference (ACME-1042)."""
+        return ticket_for(g.api_user, reference)
+
+    @bp.arguments(TicketUpdate)
+    @bp.response(200, TicketSchema)
+    @_errors(400, 401, 403, 404, 409)
+    def patch(self, data, reference):
+        """Change the priority, the assignee or the department; all or nothing."""
+        user, ticket = g.api_user, ticket_for(g.api_user, reference)
+        if "priority" in data:
+            tickets.change_priority(user, ticket, _by_name(Priority, data["priority"], "priority"))
+        if "department_id" in data:
+            tickets.change_department(user, ticket, _by_id(Department, data["department_id"], "department_id"))
+        if "assignee_id" in data:
+            tickets.assign(user, ticket, _by_id(User, data["assignee_id"], "assignee_id"))
+        db.session.commit()
+        return ticket
+
+
+@bp.route("/tickets/<reference>/transitions", endpoint="transitions", methods=["POST"])
+@bp.arguments(TransitionRequest)
+@bp.response(200, TicketSchema)
+@_errors(400, 401, 403, 404, 409)
+def transition(data, reference):
+    """Move the ticket along its lifecycle: assign, wait, resume, resolve, close, reopen."""
+    user, ticket = g.api_user, ticket_for(g.api_user, reference)
+    tickets.transition(user, ticket, data["action"],
+                       assignee=_by_id(User, data.get("assignee_id"), "assignee_id"),
+                       status=_by_name(Status, data.get("status"), "status"))
+    db.session.commit()
+    return ticket
+
+
+@bp.route("/tickets/<reference>/comments", endpoint="comments")
+class Comments(MethodView):
+    @bp.response(200, CommentSchema(many=True))
+    @_errors(*TICKET_ERRORS)
+    def get(self, reference):
+        """Replies (and, for staff, internal notes), oldest first."""
+        return tickets.visible_comments(ticket_for(g.api_user, reference), g.api_user)
+
+    @bp.arguments(CommentCreate)
+    @bp.response(201, CommentSchema)
+    @_errors(400, 401, 403, 404)
+    def post(self, data, reference):
+        """Reply, or (staff) add an internal note."""
+        ticket = ticket_for(g.api_user, reference)
+        comment = tickets.add_comment(g.api_user, ticket, data["body"], internal=data["internal"])
+        db.session.commit()
+        return comment
+
+
+@bp.route("/tickets/<reference>/events", endpoint="events", methods=["GET"])
+@bp.response(200, EventSchema(many=True))
+@_errors(*TICKET_ERRORS)
+def events(reference):
+    """The ticket's audit trail, oldest first (requesters see its lifecycle only)."""
+    ticket = ticket_for(g.api_user, reference)
+    return tickets.history(ticket, g.api_user)
+
+
+def docs():
+    """The spec as a page people can read (rendered here: no CDN-hosted viewer). Registered
+    on the app in api.init_app, outside the blueprint: it is not an API operation."""
+    spec = current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
+    return render_template("api/docs.html", spec=spec)

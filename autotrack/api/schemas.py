@@ -1,0 +1,157 @@
+"""What the API accepts and returns. The same schemas validate requests (webargs) and write
+the OpenAPI spec (apispec), so the two cannot drift apart."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from autotrack.services import queues, sla
+from autotrack.services.tickets import TRANSITIONS
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        ordered = True
+        unknown = ma.RAISE  # a misspelt field is an error, not silently ignored
+
+
+class ErrorDetail(ma.Schema):
+    code = fields.String(required=True, metadata={"example": "validation_error"})
+    message = fields.String(required=True)
+    field_messages = fields.Dict(keys=fields.String(), data_key="fields",
+                                 metadata={"description": "Messages per field, when fields are at fault."})
+
+
+class ErrorSchema(ma.Schema):
+    """Every error: {"error": {"code", "message", "fields"?}}."""
+
+    error = fields.Nested(ErrorDetail, required=True)
+
+
+# --- auth ------------------------------------------------------------------------------------
+
+class TokenRequest(StrictSchema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenResponse(ma.Schema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds until the token expires."})
+
+
+class PersonSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+
+
+class MeSchema(PersonSchema):
+    role = fields.Function(lambda user: user.role.name, required=True)
+    organization = fields.Function(lambda user: {"slug": user.organization.slug, "name": user.organization.name},
+                                   required=True)
+    departments = fields.Function(lambda user: sorted(m.department.name for m in user.memberships), required=True)
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+class SlaSchema(ma.Schema):
+    state = fields.String(required=True, metadata={"description": "on_track, at_risk, breached, paused, met or missed"})
+    label = fields.String(required=True)
+    words = fields.String(required=True, metadata={"example": "resolution due in 3 hours 5 minutes"})
+    due_at = fields.AwareDateTime(allow_none=True)
+
+
+def _name(attribute):
+    return fields.Function(lambda ticket: getattr(getattr(ticket, attribute), "name", None), allow_none=True)
+
+
+class TicketSchema(ma.Schema):
+    class Meta:
+        ordered = True
+
+    number = fields.Integer(required=True)
+    reference = fields.String(required=True, metadata={"example": "ACME-1042"})
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    state = fields.String(required=True, metadata={"description": "new, open, pending, resolved or closed"})
+    status = _name("status")
+    priority = _name("priority")
+    category = fields.Function(lambda t: t.category.path if t.category else None, allow_none=True)
+    department = _name("department")
+    requester = fields.Nested(PersonSchema, required=True)
+    assignee = fields.Nested(PersonSchema, allow_none=True)
+    escalation_level = fields.Integer(required=True)
+    first_response_due_at = fields.AwareDateTime(allow_none=True)
+    first_response_at = fields.AwareDateTime(allow_none=True)
+    resolution_due_at = fields.AwareDateTime(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+    sla = fields.Function(lambda t: SlaSchema().dump(_sla(t)), required=True)
+
+
+def _sla(ticket):
+    status = sla.status_of(ticket)
+    return {"state": status.state, "label": status.label, "words": status.words, "due_at": status.due_at}
+
+
+class TicketPage(ma.Schema):
+    items = fields.List(fields.Nested(TicketSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True,
+                                metadata={"description": "Pass as ?cursor= for the next page; null on the last."})
+
+
+class TicketListArgs(StrictSchema):
+    view = fields.String(load_default="all", validate=validate.OneOf(list(queues.VIEWS)))
+    status = fields.String(validate=validate.Length(max=80), metadata={"description": "A status name."})
+    priority = fields.String(validate=validate.Length(max=40), metadata={"description": "A priority name, e.g. P1."})
+    assignee = fields.String(validate=validate.Regexp(r"^(none|\d{1,9})$"),
+                             metadata={"description": "A user id, or none for unassigned tickets."})
+    sla = fields.String(validate=validate.OneOf(list(queues.SLA_STATES)))
+    q = fields.String(validate=validate.Length(max=100), metadata={"description": "A ticket number, or words."})
+    cursor = fields.String(validate=validate.Length(max=80))
+
+
+class TicketCreate(StrictSchema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=20000))
+    category_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    priority = fields.String(allow_none=True, validate=validate.Length(min=1, max=40),
+                             metadata={"description": "A priority name; agents and above only."})
+
+
+class TicketUpdate(StrictSchema):
+    priority = fields.String(validate=validate.Length(min=1, max=40))
+    assignee_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    department_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class TransitionRequest(StrictSchema):
+    action = fields.String(required=True, validate=validate.OneOf(list(TRANSITIONS)))
+    assignee_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1),
+                                 metadata={"description": "Required for assign."})
+    status = fields.String(validate=validate.Length(min=1, max=80),
+                           metadata={"description": "A specific status of the target state (optional)."})
+
+
+class CommentCreate(StrictSchema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    internal = fields.Boolean(load_default=False, metadata={"description": "An internal note (staff only)."})
+
+
+class CommentSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    body = fields.String(required=True)
+    internal = fields.Boolean(required=True)
+    author = fields.Nested(PersonSchema, allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+
+
+class EventSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    action = fields.String(required=True)
+    actor = fields.Nested(PersonSchema, allow_none=True)
+    from_value = fields.String(allow_none=True)
+    to_value = fields.String(allow_none=True)
+    detail = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
