@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-browser venv dev-venv db check clean
+.PHONY: run test test-browser fuzz-api venv dev-venv db check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ run: venv
 ## make test: set up and run the test suite (SQLite; MariaDB with TEST_DATABASE_URL=mysql+pymysql://…)
 test: dev-venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make fuzz-api: schemathesis over every API operation against the live app (FUZZ_ARGS="--max-examples 60")
+fuzz-api: dev-venv
+	$(BIN)/python tests/api/fuzz.py $(FUZZ_ARGS)
 
 ## make test-browser: the end-to-end tests in a real Chromium (needs Debian's chromium: apt-get install -y chromium)
 test-browser: dev-venv
