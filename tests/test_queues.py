@@ -6,7 +6,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from autotrack.extensions import db as _db
-from autotrack.models import utcnow
+from autotrack.models import Ticket, utcnow
 from autotrack.services import queues, tickets
 from tests import factories
 from tests.conftest import login
@@ -164,8 +164,8 @@ def test_the_at_risk_queue_reads_every_lane_in_deadline_order(org, monkeypatch):
                               now=now - timedelta(minutes=7 * i + 5))
     _db.session.commit()
 
-    def walk(user):
-        filters = queues.Filters.parse(user, MultiDict({"view": "at_risk"}))
+    def walk(user, view="at_risk"):
+        filters = queues.Filters.parse(user, MultiDict({"view": view}))
         seen, cursor = [], None
         while True:
             items, cursor = queues.page(user, filters, cursor, now=now)
@@ -183,3 +183,10 @@ def test_the_at_risk_queue_reads_every_lane_in_deadline_order(org, monkeypatch):
     assert "T11" in mine and not {"T2", "T8"} & set(mine)  # of payroll's, only those they raised
     everything = walk(admin)
     assert everything == expected(admin) and len(everything) > len(mine)
+
+    # The newest-first views are read lane by lane too.
+    visible = _db.session.scalars(queues.visible_tickets(agent).order_by(Ticket.id.desc())).all()
+    assert walk(agent, "all") == [t.title for t in visible] and len(visible) == 12
+    tickets.transition(admin, visible[0], "resolve", now=now)
+    _db.session.commit()
+    assert walk(agent, "open") == [t.title for t in visible[1:]]

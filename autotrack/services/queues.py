@@ -78,7 +78,11 @@ def page(user, filters, cursor=None, now=None):
         return _page_by_due(user, query, conditions, cursor)
     ident = parse_id(cursor) if cursor else None
     if ident is not None:
-        query = query.where(Ticket.id < ident)
+        conditions = [*conditions, Ticket.id < ident]
+        query = query.where(conditions[-1])
+    candidates = _newest_in_each_lane(user, conditions)
+    if candidates is not None:
+        query = query.join(candidates, candidates.c.id == Ticket.id)
     rows = db.session.scalars(query.order_by(Ticket.id.desc()).limit(PER_PAGE + 1)).all()
     return rows[:PER_PAGE], (str(rows[PER_PAGE - 1].id) if len(rows) > PER_PAGE else None)
 
@@ -178,20 +182,47 @@ def _page_by_due(user, query, conditions, cursor):
     return rows[:PER_PAGE], f"{last.resolution_due_at.isoformat()}_{last.id}"
 
 
+def _lanes(user):
+    """The ways a ticket is visible to `user` other than as its requester (assigned to them, or
+    in each of their departments), or None when lanes do not help: whole-organization viewers,
+    or more departments than MAX_LANES."""
+    if user.has_permission(Perm.TICKET_VIEW_ALL):
+        return None
+    lanes = [Ticket.assignee_id == user.id]
+    if user.has_permission(Perm.TICKET_VIEW_DEPARTMENT):
+        lanes += [Ticket.department_id == department for department in user.staff_department_ids]
+    return lanes if len(lanes) <= MAX_LANES else None
+
+
+def _newest_in_each_lane(user, conditions):
+    """The newest-first page's candidates on MariaDB, lane by lane: a department's (or
+    assignee's, or requester's) index ends in the ticket id, so each lane reads backwards and
+    stops after a page, where one OR over all of them made MariaDB merge and sort every ticket
+    of the department (165 ms for a department of 50,000). SQLite already answers the OR by
+    walking the ticket ids backwards (15 ms), and its planner reads a lane of a skewed column
+    (most tickets unassigned) as a full scan, so it keeps the single query. The caller still
+    applies visibility and every condition. None: read the tickets in one pass."""
+    lanes = _lanes(user) if dialect_name() != "sqlite" else None
+    if lanes is None:
+        return None
+    lanes.append(Ticket.requester_id == user.id)
+    members = []
+    for lane in lanes:
+        newest = (select(Ticket.id).where(Ticket.org_id == user.org_id, lane, *conditions)
+                  .order_by(Ticket.id.desc()).limit(PER_PAGE + 1).subquery())
+        members.append(select(newest.c.id))
+    return union(*members).subquery("lane_candidates")
+
+
 def _soonest_in_each_lane(user, conditions):
     """The page's candidates, read lane by lane: for each (department, state), the
     (org_id, department_id, state, resolution_due_at) index is already in deadline order, so
     each lane stops after a page of matches instead of sorting every running ticket of the
     organization that is past a warning point (the page: 123 ms → 18 ms p95 at a million
     tickets). The caller still applies visibility and every condition; this only narrows where
-    it looks.
-    None: no lanes to read (whole-organization viewers, or too many departments)."""
-    if user.has_permission(Perm.TICKET_VIEW_ALL):
-        return None
-    lanes = [Ticket.assignee_id == user.id]
-    if user.has_permission(Perm.TICKET_VIEW_DEPARTMENT):
-        lanes += [Ticket.department_id == department for department in user.staff_department_ids]
-    if len(lanes) > MAX_LANES:
+    it looks."""
+    lanes = _lanes(user)
+    if lanes is None:
         return None
     # The tickets they raised themselves are few: all are candidates, read through the
     # (org_id, requester_id) index alone; any further condition here lets the planner prefer

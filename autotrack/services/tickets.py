@@ -137,16 +137,20 @@ def create_ticket(actor, *, title, description="", category=None, priority=None,
 
     status = default_status(org_id, Lifecycle.NEW)
     ticket = Ticket(
-        org_id=org_id, number=_next_number(org_id), title=title, description=description,
+        org_id=org_id, title=title, description=description,
         requester=requester or actor, department=department, category=category, priority=priority,
         status=status, state=status.category, source=source, created_at=now, updated_at=now,
     )
+    sla.start_clocks(ticket, now)  # still outside the session: its queries cannot flush it unnumbered
+    staff_ids = _department_staff_ids(department.id)
+    # Numbering locks the organization's row until commit and so queues every other ticket
+    # being raised in it: take the number last, when only the writes remain.
+    ticket.number = _next_number(org_id)
     db.session.add(ticket)
-    sla.start_clocks(ticket, now)
     db.session.flush()
     audit.record(org_id, "create", actor=actor, ticket=ticket, to_value=status.name,
                  detail=f"priority {priority.name}, department {department.name}", now=now)
-    notify(_department_staff_ids(department.id), org_id=org_id, kind="new_ticket", ticket=ticket,
+    notify(staff_ids, org_id=org_id, kind="new_ticket", ticket=ticket,
            message=f"New ticket {ticket.reference}: {title}", skip_user_id=actor.id, now=now)
     return ticket
 
