@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from autotrack.extensions import db
-from autotrack.models import Category, DirectoryEntry, Organization, Priority, utcnow
+from autotrack.models import Category, DirectoryEntry, MemberRole, Organization, Priority, utcnow
 from autotrack.services import orgs, tickets
 
 DEMO_SLUG = "acme"
@@ -92,6 +92,12 @@ def seed_demo(now=None):
     for email, name, role, department, lead in DEMO_USERS[1:]:
         users[email] = orgs.create_user(org, email, role_key=role, password=DEMO_PASSWORD, name=name,
                                         department=departments[department], lead=lead)
+    # The IT team also staffs Support, the organization's default department: a ticket raised
+    # without a category (portal or API) lands there and must have someone to work it.
+    support = orgs.department_by_name(org, "Support")
+    for email in ("lead@acme.example", "agent@acme.example", "agent2@acme.example"):
+        orgs.add_member(support, users[email], MemberRole.AGENT, lead=email.startswith("lead"))
+    orgs.add_member(support, users["manager@acme.example"], MemberRole.MANAGER)
     admin = orgs.user_by_email(DEMO_USERS[0][0])
     for number, (email, user) in enumerate(sorted(users.items()), start=1):
         if user.role.builtin == "employee":
