@@ -61,6 +61,31 @@ class SlaSchema(ma.Schema):
     due_at = fields.AwareDateTime(allow_none=True)
 
 
+class Person(fields.Nested):
+    """A user as PersonSchema documents it, written directly: a list page has a hundred of them
+    and a nested schema dump per person was a third of the page's time."""
+
+    def __init__(self, **kwargs):
+        super().__init__(PersonSchema, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else {"id": value.id, "name": value.name, "email": value.email}
+
+
+class Sla(fields.Nested):
+    """The ticket's SLA badge as SlaSchema documents it (computed, written directly like Person)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(SlaSchema, **kwargs)
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        return sla.status_of(obj)
+
+    def _serialize(self, status, attr, obj, **kwargs):
+        return {"state": status.state, "label": status.label, "words": status.words,
+                "due_at": status.due_at.isoformat() if status.due_at else None}
+
+
 def _name(attribute):
     return fields.Function(lambda ticket: getattr(getattr(ticket, attribute), "name", None), allow_none=True)
 
@@ -78,8 +103,8 @@ class TicketSchema(ma.Schema):
     priority = _name("priority")
     category = fields.Function(lambda t: t.category.path if t.category else None, allow_none=True)
     department = _name("department")
-    requester = fields.Nested(PersonSchema, required=True)
-    assignee = fields.Nested(PersonSchema, allow_none=True)
+    requester = Person(required=True)
+    assignee = Person(allow_none=True)
     escalation_level = fields.Integer(required=True)
     first_response_due_at = fields.AwareDateTime(allow_none=True)
     first_response_at = fields.AwareDateTime(allow_none=True)
@@ -87,12 +112,7 @@ class TicketSchema(ma.Schema):
     resolved_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
-    sla = fields.Function(lambda t: SlaSchema().dump(_sla(t)), required=True)
-
-
-def _sla(ticket):
-    status = sla.status_of(ticket)
-    return {"state": status.state, "label": status.label, "words": status.words, "due_at": status.due_at}
+    sla = Sla(required=True)
 
 
 class TicketPage(ma.Schema):
