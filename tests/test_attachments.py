@@ -156,3 +156,23 @@ def test_a_request_over_the_upload_cap_gets_a_clear_page_not_a_crash(client, org
     response = raise_ticket(client, [("huge.pdf", b"x" * (128 * 1024))])
     assert response.status_code == 413
     assert "too large" in response.get_data(as_text=True).lower()
+
+
+def test_a_rolled_back_change_leaves_no_file_behind(org, uploads):
+    """A file is written once its row is in the transaction; if that transaction is rolled
+    back (a later step failed), the file goes too, and a committed one stays."""
+    from werkzeug.datastructures import FileStorage
+
+    from autotrack.services import attachments
+
+    employee = factories.make_user(org)
+    ticket = factories.make_ticket(employee)
+    attachments.add(employee, ticket, FileStorage(io.BytesIO(PDF), "kept.pdf"))
+    _db.session.commit()
+    attachments.add(employee, ticket, FileStorage(io.BytesIO(PDF), "lost.pdf"))
+    assert len(list(uploads.rglob("*"))) - 1 == 2  # two files (and the organization's folder)
+    _db.session.rollback()
+    files = [path for path in uploads.rglob("*") if path.is_file()]
+    assert len(files) == 1 and attachment_count() == 1
+    stored = _db.session.scalar(select(Attachment.stored_path))
+    assert files[0] == uploads / stored

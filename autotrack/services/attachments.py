@@ -5,7 +5,8 @@ import secrets
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from autotrack.extensions import db
 from autotrack.models import Attachment, Comment, Ticket
@@ -52,17 +53,33 @@ def add(actor, ticket, upload, comment=None):
     if not data:
         raise ValidationError(f"{filename}: the file is empty.", {"attachments": "Empty file."})
     stored = Path(str(ticket.org_id)) / secrets.token_hex(16)
-    target = upload_dir() / stored
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
     attachment = Attachment(org_id=ticket.org_id, ticket=ticket, comment_id=comment.id if comment else None,
                             uploaded_by_id=actor.id, filename=filename, stored_path=str(stored),
                             content_type=ALLOWED_TYPES[extension], size_bytes=len(data),
                             sha256=hashlib.sha256(data).hexdigest())
     db.session.add(attachment)
-    db.session.flush()
+    db.session.flush()  # the row first: a refused row leaves no file behind
+    target = upload_dir() / stored
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    db.session.info.setdefault(_WRITTEN, []).append(target)
     audit.record(ticket.org_id, "attachment", actor=actor, ticket=ticket, to_value=filename)
     return attachment
+
+
+_WRITTEN = "attachment_files_written"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_written_files(session):
+    session.info.pop(_WRITTEN, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _remove_written_files(session):
+    """A rolled-back transaction leaves no file without its row."""
+    for path in session.info.pop(_WRITTEN, []):
+        path.unlink(missing_ok=True)
 
 
 def add_many(actor, ticket, uploads, comment=None):
