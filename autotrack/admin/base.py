@@ -9,6 +9,8 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, InputRequired
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -53,9 +55,26 @@ def _duration(seconds):
     return "—" if seconds is None else duration_words(timedelta(seconds=seconds))
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class ConsoleForm(FlaskForm):
     """Flask-WTF's form (its CSRF token is what the app-wide CSRFProtect checks), remembering the
-    edited object as Flask-Admin's own base form does; its Unique validator relies on that."""
+    edited object as Flask-Admin's own base form does; its Unique validator relies on that.
+    Text fields lose surrounding spaces before validation, as the CSV import's cells do
+    (" Facilities" is the Facilities department, not a second one); passwords are kept as typed."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field_class = unbound_field.field_class
+            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+                # Required means something left after stripping (InputRequired reads the raw input).
+                validators = [DataRequired() if isinstance(v, InputRequired) else v
+                              for v in unbound_field.kwargs.get("validators") or ()]
+                options = {**options, "filters": [*unbound_field.kwargs.get("filters", ()), _strip],
+                           "validators": validators}
+            return unbound_field.bind(form=form, **options)
 
     def __init__(self, *args, **kwargs):
         self._obj = kwargs.get("obj")

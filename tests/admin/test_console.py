@@ -329,3 +329,14 @@ def test_an_agent_created_with_a_department_works_its_queue(client, org):
     assert response.status_code == 302
     user = _db.session.scalar(select(User).where(User.email == "new.agent@acme.example"))
     assert [(m.department.name, m.role) for m in user.memberships] == [("Facilities", "agent")]
+
+
+def test_console_text_fields_lose_surrounding_spaces(client, org):
+    login(client, factories.admin_of(org))
+    response = client.post("/admin/department/new/", data={"name": "  Facilities \t", "is_active": "y",
+                                                           "csrf_token": csrf_token(client, "/portal/")})
+    assert response.status_code == 302
+    assert _db.session.scalar(select(Department.name).where(Department.org_id == org.id,
+                                                            Department.name.like("%Facilities%"))) == "Facilities"
+    blank = client.post("/admin/department/new/", data={"name": "   ", "csrf_token": csrf_token(client, "/portal/")})
+    assert blank.status_code == 200 and "This field is required." in blank.get_data(as_text=True)
