@@ -10,9 +10,10 @@ from datetime import timedelta
 import jwt
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from autotrack.extensions import db
-from autotrack.models import User, utcnow
+from autotrack.models import Role, User, utcnow
 from autotrack.services import accounts, throttle
 from autotrack.services.errors import TooManyRequests, Unauthorized
 
@@ -71,7 +72,9 @@ def user_for(header):
         user_id = int(claims["sub"])
     except (TypeError, ValueError):
         raise Unauthorized("The token is not valid.") from None
-    user = db.session.scalar(select(User).where(User.id == user_id))
+    # Every request needs the organization (is it active?) and the role's permissions.
+    user = db.session.scalar(select(User).where(User.id == user_id).options(
+        joinedload(User.organization), joinedload(User.role).selectinload(Role.permission_rows)))
     if (user is None or not user.is_active or user.org_id != claims.get("org")
             or claims.get("pv") != _password_version(user)):
         raise Unauthorized("The token is no longer valid. Ask for a new one.")
