@@ -138,8 +138,9 @@ def _json_error(error, message):
         return {"error": {"code": code, "message": message}}
     fields = {}
     for location, problems in messages.items():
-        if isinstance(problems, dict):
-            fields.update({name: _words(problem) for name, problem in problems.items()})
+        if isinstance(problems, dict):  # marshmallow names the body as a whole "_schema"
+            fields.update({"body" if name == "_schema" else name: _words(problem)
+                           for name, problem in problems.items()})
         else:
             fields[location] = _words(problems)
     first, words = next(iter(fields.items()))
