@@ -124,16 +124,18 @@ def main():
     url = args.database_url or f"sqlite:///{Path(tempfile.gettempdir()) / 'autotrack-dashboard-bench.db'}"
     if not args.reuse:
         dashboard.seed(url, args.n)
-    app = queue_bench.add_agent(url)
-    with app.app_context():  # a reused database may predate the newest migrations
+    with dashboard.make_app(url).app_context():  # a reused database may predate the newest migrations
         from flask_migrate import upgrade
+
+        upgrade()
+    app = queue_bench.add_agent(url)
+    with app.app_context():
         from sqlalchemy import select
 
         from autotrack.extensions import db
         from autotrack.models import Department, Organization
         from autotrack.services import orgs
 
-        upgrade()
         # Its own agent, so the tickets it raises do not change what bench/queues.py measures.
         if orgs.user_by_email(API_AGENT) is None:
             org = db.session.scalar(select(Organization).where(Organization.slug == "bench"))

@@ -15,6 +15,7 @@ from autotrack.models.org import (
     WorkingHours,
 )
 from autotrack.models.sla import SlaEvent
+from autotrack.models import settings_events  # noqa: F401,E402  (renews settings tokens)
 from autotrack.models.throttle import Throttle
 from autotrack.models.ticket import Attachment, Comment, Task, Ticket, in_declared_schema
 from autotrack.models.types import UTCDateTime, utcnow

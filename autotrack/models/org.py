@@ -1,5 +1,6 @@
 """An organization and its configuration: departments, calendar, priorities, statuses,
 categories, escalation rules and the staff directory."""
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
@@ -25,6 +26,10 @@ class Organization(db.Model):
     sla_warning_percent: Mapped[int] = mapped_column(Integer, default=75)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A new random value whenever the SLA settings change (timezone, warning percent, business
+    # calendar, escalation rules): the key of their in-process cache (services/sla.py). Random,
+    # not a counter, so a rolled-back change or a reused id can never match a cached entry.
+    settings_token: Mapped[str] = mapped_column(String(16), default=lambda: secrets.token_hex(8))
 
     def __repr__(self):
         return f"<Organization {self.slug}>"

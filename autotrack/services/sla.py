@@ -52,10 +52,41 @@ CLOCK_LABELS = {"first_response": "first response", "resolution": "resolution"}
 _STOPPED_AT = {"first_response": "first_response_at", "resolution": "resolved_at"}
 
 
+@dataclass(frozen=True)
+class OrgSlaSettings:
+    """What an organization's SLA clocks are computed with."""
+
+    calendar: object  # WorkCalendar: the business calendar
+    warning_percent: int
+    delays: tuple  # ((level, delay minutes), …) of the active escalation rules, in level order
+
+    def calendar_for(self, priority):
+        return ALWAYS if priority.calendar == SlaCalendar.ALWAYS else self.calendar
+
+
+_SETTINGS_CACHE = {}  # (org_id, settings_token) -> OrgSlaSettings
+_SETTINGS_CACHE_MAX = 1024
+
+
+def org_settings(org_id):
+    """The organization's SLA settings, from the process's cache while its settings token
+    is unchanged (one query instead of six; models/settings_events.py renews the token in
+    the transaction of any change, so no cached value outlives what it was built from)."""
+    token = db.session.scalar(select(Organization.settings_token).where(Organization.id == org_id))
+    key = (org_id, token)
+    settings = _SETTINGS_CACHE.get(key)
+    if settings is None:
+        percent = db.session.scalar(select(Organization.sla_warning_percent).where(Organization.id == org_id))
+        settings = OrgSlaSettings(business_calendar(org_id), percent,
+                                  tuple(_escalation_delays([org_id]).get(org_id, ())))
+        if len(_SETTINGS_CACHE) >= _SETTINGS_CACHE_MAX:
+            _SETTINGS_CACHE.clear()
+        _SETTINGS_CACHE[key] = settings
+    return settings
+
+
 def calendar_for(priority):
-    if priority.calendar == SlaCalendar.ALWAYS:
-        return ALWAYS
-    return business_calendar(priority.org_id)
+    return org_settings(priority.org_id).calendar_for(priority)
 
 
 def _target(priority, clock):
@@ -79,28 +110,25 @@ def _is_stopped(ticket, clock):
     return getattr(ticket, _STOPPED_AT[clock]) is not None
 
 
-def _warning_percent(ticket):
-    return db.session.scalar(select(Organization.sla_warning_percent).where(Organization.id == ticket.org_id))
-
-
 # --- keeping the clocks (called by the ticket service) -----------------------------------------
 
 def start_clocks(ticket, now):
     """Set both deadlines and warning points of a new ticket."""
-    calendar = calendar_for(ticket.priority)
-    percent = _warning_percent(ticket)
+    settings = org_settings(ticket.org_id)
+    calendar, percent = settings.calendar_for(ticket.priority), settings.warning_percent
     for clock in CLOCKS:
         minutes = _target(ticket.priority, clock)
         _set(ticket, clock, "due_at", calendar.add(now, minutes))
         _set(ticket, clock, "warn_at", calendar.add(now, minutes * percent / 100))
-    refresh_next_check(ticket)
+    refresh_next_check(ticket, settings)
 
 
 def change_priority(ticket, old_priority, now):
     """Recompute the running clocks for the new priority, keeping the working time already spent."""
     reference = ticket.paused_at or now  # while paused, time stands still at the pause
-    old_calendar, new_calendar = calendar_for(old_priority), calendar_for(ticket.priority)
-    percent = _warning_percent(ticket)
+    settings = org_settings(ticket.org_id)
+    old_calendar, new_calendar = settings.calendar_for(old_priority), settings.calendar_for(ticket.priority)
+    percent = settings.warning_percent
     for clock in CLOCKS:
         due = _get(ticket, clock, "due_at")
         if _is_stopped(ticket, clock) or due is None:
@@ -110,7 +138,7 @@ def change_priority(ticket, old_priority, now):
         target = _target(ticket.priority, clock)
         _set(ticket, clock, "due_at", new_calendar.add(reference, max(target - spent, 0)))
         _set(ticket, clock, "warn_at", new_calendar.add(reference, max(target * percent / 100 - spent, 0)))
-    refresh_next_check(ticket)
+    refresh_next_check(ticket, settings)
 
 
 def resume_clocks(ticket, since, now):
@@ -128,10 +156,10 @@ def resume_clocks(ticket, since, now):
                 _set(ticket, clock, what, calendar.add(moment, stood))
 
 
-def refresh_next_check(ticket):
+def refresh_next_check(ticket, settings=None):
     """Store when the sweep next needs to look at this ticket (None: nothing can happen)."""
-    rules = _escalation_delays([ticket.org_id]).get(ticket.org_id, [])
-    ticket.sla_next_check_at = next_check_at({name: getattr(ticket, name) for name in _VIEW_FIELDS}, rules)
+    delays = (settings or org_settings(ticket.org_id)).delays
+    ticket.sla_next_check_at = next_check_at({name: getattr(ticket, name) for name in _VIEW_FIELDS}, delays)
 
 
 # The SLA columns the sweep reads, as a plain dict per ticket ("view"): the sweep handles tens of
