@@ -23,8 +23,8 @@ from autotrack.api.schemas import (
 from autotrack.extensions import db
 from autotrack.models import Category, Department, Priority, Status, User
 from autotrack.services import api_tokens, queues, tickets
-from autotrack.services.errors import ValidationError
-from autotrack.services.tenancy import ticket_for
+from autotrack.services.errors import NotFound, ValidationError
+from autotrack.services.tenancy import get_scoped_optional, ticket_for
 
 TICKET_ERRORS = (401, 404)
 
@@ -54,12 +54,12 @@ def _by_name(model, name, field):
 
 
 def _by_id(model, ident, field):
-    if ident is None:
-        return None
-    found = db.session.scalar(select(model).where(model.org_id == g.api_user.org_id, model.id == ident))
-    if found is None:
-        raise ValidationError(f"Unknown {field}.", {field: f"No such {field} in your organization."})
-    return found
+    """tenancy's scoped lookup, but a body field naming a missing object is a 422 on that
+    field, not a 404 of the whole resource."""
+    try:
+        return get_scoped_optional(model, ident, g.api_user.org_id)
+    except NotFound:
+        raise ValidationError(f"Unknown {field}.", {field: f"No such {field} in your organization."}) from None
 
 
 # --- auth ------------------------------------------------------------------------------------
