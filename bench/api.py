@@ -153,6 +153,8 @@ def main():
 
         created, create_seconds = load(port, token, args.clients, args.seconds,
                                        lambda i: ("POST", "/api/v1/tickets", {"title": f"Load ticket {i}"}))
+        # The floor of any API call here: Flask, the token check (one query) and a serializer.
+        floor, _ = load(port, token, args.clients, args.seconds / 2, lambda i: ("GET", "/api/v1/me", None))
         alone, _ = load(port, token, 1, args.seconds / 2, lambda i: ("GET", "/api/v1/tickets", None))
         first, _ = load(port, token, args.clients, args.seconds / 2, lambda i: ("GET", "/api/v1/tickets", None))
         cursor = ""
@@ -166,12 +168,14 @@ def main():
         server.wait()
 
     ok = [r for r in created if r[0] == 201]
-    errors = len(created) - len(ok) + sum(1 for r in alone + first + deep if r[0] != 200)
+    errors = len(created) - len(ok) + sum(1 for r in floor + alone + first + deep if r[0] != 200)
     rows = [
         ("database", "MariaDB" if url.startswith("mysql") else "SQLite"),
         ("server", f"gunicorn, {args.workers} workers x 4 threads; {args.clients} keep-alive clients, same machine"),
         ("tickets created", f"{len(ok):,} in {create_seconds:.1f} s = {len(ok) / create_seconds:.0f} tickets/s"),
         ("POST /tickets latency", "p50 {:.0f} ms, p95 {:.0f} ms".format(*percentiles(ok))),
+        (f"GET /me (the floor), {args.clients} clients",
+         "p50 {:.0f} ms, p95 {:.0f} ms, {:.0f} requests/s".format(*percentiles(floor), len(floor) / (args.seconds / 2))),
         ("GET /tickets, first page, 1 client", "p50 {:.0f} ms, p95 {:.0f} ms".format(*percentiles(alone))),
         (f"GET /tickets, first page, {args.clients} clients",
          "p50 {:.0f} ms, p95 {:.0f} ms, {:.0f} requests/s".format(*percentiles(first), len(first) / (args.seconds / 2))),
