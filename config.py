@@ -95,6 +95,15 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
+    # Live notifications (server-sent events). Each open page holds one stream, and a thread
+    # of a threaded server: at most SLOTS per process (gunicorn.conf.py sets it from its threads),
+    # each ended after STREAM_SECONDS (the browser reconnects and resumes). Streams re-read at
+    # each heartbeat, and every POLL seconds while the Redis subscription is down.
+    AUTOTRACK_STREAM_SLOTS = env_int("AUTOTRACK_STREAM_SLOTS", 100)
+    AUTOTRACK_STREAM_SECONDS = env_int("AUTOTRACK_STREAM_SECONDS", 300)
+    AUTOTRACK_STREAM_HEARTBEAT_SECONDS = env_int("AUTOTRACK_STREAM_HEARTBEAT_SECONDS", 20)
+    AUTOTRACK_STREAM_POLL_SECONDS = env_int("AUTOTRACK_STREAM_POLL_SECONDS", 5)
+    AUTOTRACK_LIVE_CHANNEL = env_str("AUTOTRACK_LIVE_CHANNEL", "autotrack:notifications")
     # werkzeug's default (scrypt) in production; tests use a cheap method to stay fast.
     AUTOTRACK_PASSWORD_HASH_METHOD = env_str("AUTOTRACK_PASSWORD_HASH_METHOD", "scrypt")
     AUTOTRACK_LOG_LEVEL = env_str("AUTOTRACK_LOG_LEVEL", "INFO")

@@ -34,6 +34,7 @@ def create_app(config=None):
     register_template_helpers(app)
     register_cli(app)
     register_jobs(app)
+    register_live(app)
     return app
 
 
@@ -94,11 +95,13 @@ def register_blueprints(app):
     from autotrack import api
     from autotrack.auth import bp as auth_bp
     from autotrack.files import bp as files_bp
+    from autotrack.health import bp as health_bp
     from autotrack.inbox import bp as inbox_bp
     from autotrack.manager import bp as manager_bp
     from autotrack.portal import bp as portal_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(inbox_bp, url_prefix="/notifications")
     app.register_blueprint(files_bp, url_prefix="/attachments")
     app.register_blueprint(portal_bp, url_prefix="/portal")
@@ -132,6 +135,13 @@ def register_jobs(app):
         from autotrack.jobs.embedded import start_embedded_scheduler
 
         app.before_request(lambda: start_embedded_scheduler(app) and None)
+
+
+def register_live(app):
+    """Live notifications: the streams of this process and, with Redis, the relay between processes."""
+    from autotrack.services import live
+
+    live.init_app(app)
 
 
 def register_cli(app):

@@ -1,13 +1,13 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from autotrack.extensions import db
 from autotrack.inbox import bp
-from autotrack.services import notifications
+from autotrack.services import live, notifications
 from autotrack.services.tenancy import parse_id
-from autotrack.web import is_safe_next
+from autotrack.web import is_safe_next, ticket_endpoint
 
 
 class MarkReadForm(FlaskForm):
@@ -36,3 +36,15 @@ def mark_read():
             flash(f"{changed} notification(s) marked read.", "info")
     target = form.next.data
     return redirect(target if is_safe_next(target) else url_for(".index"))
+
+
+@bp.route("/stream")
+@login_required
+def stream():
+    """Server-sent events: the signed-in user's new notifications as they happen. Resumes after
+    the browser's Last-Event-ID on a reconnect, else after ?after= (the newest id the page knew)."""
+    after = parse_id(request.headers.get("Last-Event-ID") or request.args.get("after") or "") or 0
+    endpoint = ticket_endpoint(current_user)
+    events = live.stream(current_user.id, after, lambda ticket: url_for(endpoint, reference=ticket.reference))
+    return Response(stream_with_context(events), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

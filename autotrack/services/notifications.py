@@ -4,6 +4,7 @@ from sqlalchemy.orm import selectinload
 
 from autotrack.extensions import db
 from autotrack.models import Notification, Ticket, utcnow
+from autotrack.services import live
 from autotrack.services.pagination import keyset_page
 
 
@@ -18,6 +19,7 @@ def notify(user_ids, *, org_id, kind, message, ticket=None, skip_user_id=None, n
         for user_id in sorted({u for u in user_ids if u is not None and u != skip_user_id})
     ]
     db.session.add_all(rows)
+    live.announce(row.user_id for row in rows)
     return rows
 
 

@@ -40,6 +40,7 @@ from autotrack.models import (
     User,
     utcnow,
 )
+from autotrack.services import live
 from autotrack.services.calendar import ALWAYS, business_calendar
 from autotrack.services.sqlutil import bulk_insert, dialect_name
 from autotrack.services.timefmt import duration_words
@@ -477,6 +478,7 @@ def _fan_out(events, now, context, result):
             emails.append(_email_row(event, users[user_id], reference, when, queued_at, context, base_url))
     bulk_insert(AuditEvent, audits)
     result.notifications += bulk_insert(Notification, notifications)
+    live.announce(n["user_id"] for n in notifications)
     queued = bulk_insert(OutboxEmail, emails, ignore_duplicates=True)
     result.emails_queued += len(emails) if queued < 0 else queued
 

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from autotrack.extensions import db
 from autotrack.models import Portal
-from autotrack.services import notifications, policy, sla
+from autotrack.services import live, notifications, policy, sla
 from autotrack.services.errors import DomainError
 
 PORTAL_HOME = {
@@ -37,10 +37,13 @@ def home_url(user):
     return url_for(PORTAL_HOME.get(user.portal, "portal.home"))
 
 
+def ticket_endpoint(user):
+    """Where `user` works on or follows tickets: the agent workspace for staff, else the portal."""
+    return "agent.ticket" if policy.can(user, "portal.agent") else "portal.ticket"
+
+
 def ticket_url(user, ticket):
-    """Where `user` works on or follows `ticket`: the agent workspace for staff, else the portal."""
-    endpoint = "agent.ticket" if policy.can(user, "portal.agent") else "portal.ticket"
-    return url_for(endpoint, reference=ticket.reference)
+    return url_for(ticket_endpoint(user), reference=ticket.reference)
 
 
 def _unread_notifications():
@@ -50,6 +53,15 @@ def _unread_notifications():
         return 0
     try:
         return notifications.unread_count(current_user)
+    except SQLAlchemyError:
+        db.session.rollback()
+        return 0
+
+
+def _latest_notification_id():
+    """Where the page's live stream starts: nothing committed after the page was drawn is missed."""
+    try:
+        return live.latest_id(current_user.id) if current_user.is_authenticated else 0
     except SQLAlchemyError:
         db.session.rollback()
         return 0
@@ -202,4 +214,4 @@ def register_template_helpers(app):
     @app.context_processor
     def inject_helpers():
         return {"can": policy.can, "home_url": home_url, "ticket_url": ticket_url,
-                "unread_notifications": _unread_notifications}
+                "unread_notifications": _unread_notifications, "latest_notification_id": _latest_notification_id}
