@@ -159,15 +159,34 @@ def jobs_worker(burst):
 @click.option("--burst", is_flag=True, help="Move due jobs to the queue once, then stop.")
 @click.option("--interval", default=5, show_default=True, help="Seconds between scheduler passes.")
 def jobs_scheduler(burst, interval):
-    """Run rq-scheduler with the periodic jobs, reconciled with the declared schedule first."""
+    """Run rq-scheduler with the periodic jobs, reconciled with the declared schedule first.
+
+    rq-scheduler itself stops at the first Redis error; this command waits for Redis instead and
+    reconciles again when it is back (a Redis restarted without its data has lost the schedule).
+    """
+    import time
+
+    from redis import ConnectionError as RedisConnectionError
+    from redis import TimeoutError as RedisTimeoutError
     from rq_scheduler import Scheduler
 
     from autotrack.jobs.schedule import QUEUE_NAME, reconcile
 
-    scheduler = Scheduler(queue_name=QUEUE_NAME, connection=_redis(), interval=interval)
-    added, removed = reconcile(scheduler)
-    click.echo(f"Schedule reconciled: added {added or 'none'}, removed {removed or 'none'}.")
-    scheduler.run(burst=burst)
+    connection, delay = _redis(), 1
+    while True:
+        try:
+            scheduler = Scheduler(queue_name=QUEUE_NAME, connection=connection, interval=interval)
+            added, removed = reconcile(scheduler)
+            click.echo(f"Schedule reconciled: added {added or 'none'}, removed {removed or 'none'}.")
+            delay = 1
+            scheduler.run(burst=burst)
+            return
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            if burst:
+                raise click.ClickException(f"Redis is unreachable: {error}") from None
+            click.echo(f"Redis is unreachable ({error}); trying again in {delay} s.", err=True)
+            time.sleep(delay)
+            delay = min(delay * 2, 30)
 
 
 def register_cli(app):

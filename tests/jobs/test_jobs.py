@@ -4,11 +4,9 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import timedelta
 
-import pytest
-from redis import Redis
+from redis import Redis, RedisError
 from rq import Queue
 from rq_scheduler import Scheduler
 from sqlalchemy import func, select
@@ -17,44 +15,7 @@ from autotrack.extensions import db as _db
 from autotrack.jobs.embedded import EmbeddedScheduler
 from autotrack.jobs.schedule import QUEUE_NAME, SCHEDULE, PeriodicJob, reconcile
 from autotrack.models import OutboxEmail, SlaEvent
-from autotrack.services import tickets
-from tests import factories
-
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-PAST = datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def redis_conn():
-    """A real Redis (tests fail, never skip, when it is down), emptied around each test."""
-    conn = Redis.from_url(REDIS_URL)
-    conn.ping()
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
-
-
-def flask(app, *args, timeout=60):
-    """Run `flask --app wsgi …` as a separate process on the test database and Redis."""
-    env = {**os.environ, "AUTOTRACK_CONFIG": "development", "REDIS_URL": REDIS_URL,
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "AUTOTRACK_EMBEDDED_JOBS": "false"}
-    env.pop("MAIL_SERVER", None)
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-@pytest.fixture
-def overdue_ticket(org):
-    """A P1 ticket long past every escalation level, with people to notify at each."""
-    support = factories.default_department(org)
-    factories.make_user(org, "agent", department=support, lead=True)
-    factories.make_user(org, "manager", department=support)
-    agent = factories.make_user(org, "agent", department=support)
-    ticket = tickets.create_ticket(agent, title="Core switch down", priority=factories.priority(org, "P1"),
-                                   requester=factories.make_user(org), now=PAST)
-    _db.session.commit()
-    return ticket
+from tests.jobs.conftest import PAST, ROOT, flask, start_redis, wait_until
 
 
 def count(model, *where):
@@ -124,3 +85,33 @@ def test_worker_and_scheduler_commands_need_redis(app, runner, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", None)
     result = runner.invoke(args=["jobs", "worker", "--burst"])
     assert result.exit_code != 0 and "REDIS_URL is not set" in result.output
+
+
+def test_the_scheduler_waits_out_a_redis_outage_and_registers_the_jobs_again(app, own_redis):
+    url = f"redis://127.0.0.1:{own_redis['port']}/0"
+    redis = Redis.from_url(url, socket_connect_timeout=1)
+    env = {**os.environ, "AUTOTRACK_CONFIG": "development", "REDIS_URL": url,
+           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "AUTOTRACK_EMBEDDED_JOBS": "false"}
+    scheduler = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "scheduler", "--interval", "1"],
+                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def registered():
+        try:
+            return {job.id for job in Scheduler(queue_name=QUEUE_NAME, connection=redis).get_jobs()}
+        except RedisError:
+            return set()
+
+    try:
+        wait_until(lambda: registered() == {spec.id for spec in SCHEDULE}, 20, "the scheduler did not start")
+        own_redis["server"].kill()
+        own_redis["server"].wait()
+        time.sleep(3)
+        assert scheduler.poll() is None, "the scheduler died with Redis"
+        own_redis["server"] = start_redis(own_redis["port"])  # back, without its data
+        wait_until(lambda: registered() == {spec.id for spec in SCHEDULE}, 40,
+                   "the scheduler did not register the periodic jobs again")
+        assert scheduler.poll() is None
+    finally:
+        scheduler.terminate()
+        output = scheduler.communicate(timeout=20)[0]
+    assert "Redis is unreachable" in output
