@@ -21,9 +21,25 @@ reserved_threads = int(os.environ.get("GUNICORN_RESERVED_THREADS", "8"))
 # Read by the app (config.py) in each worker: gunicorn loads the app after forking.
 os.environ.setdefault("AUTOTRACK_STREAM_SLOTS", str(max(1, threads - reserved_threads)))
 timeout = 60  # a stuck worker, not a long stream: gthread workers report alive from their main loop
-# A stopping worker waits this long for its requests; open streams end then and the browsers
-# reconnect to the new workers, resuming after the last notification they saw.
+# A stopping worker waits this long for its requests. Its open streams end at once (below):
+# the browsers reconnect to the other workers, resuming after the last notification they saw.
 graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """On SIGTERM (a deploy, a restart, scaling down) end this worker's streams at once rather
+    than hold the shutdown for graceful_timeout."""
+    import signal
+
+    stop_worker = signal.getsignal(signal.SIGTERM)
+
+    def end_streams_then_stop(signum, frame):
+        from autotrack.services import live
+
+        live.end_streams()
+        stop_worker(signum, frame)
+
+    signal.signal(signal.SIGTERM, end_streams_then_stop)

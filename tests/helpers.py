@@ -32,16 +32,11 @@ def run_concurrently(app, work, count):
     return results
 
 
-class Served:
-    """`app` served on 127.0.0.1 by a real threaded HTTP server (streams need one)."""
+class Site:
+    """An app served on 127.0.0.1:`port`, used as a browser would (cookies, CSRF tokens)."""
 
-    def __init__(self, app):
-        from werkzeug.serving import make_server
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def __init__(self, port):
+        self.port = port
 
     def sign_in(self, email, password):
         """The session cookie of `email` signed in through the login form."""
@@ -82,6 +77,18 @@ class Served:
 
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
+
+class Served(Site):
+    """`app` served on 127.0.0.1 by a real threaded HTTP server (streams need one)."""
+
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        super().__init__(self.server.server_port)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
     def close(self):
         self.server.shutdown()
         self.server.server_close()
@@ -90,11 +97,11 @@ class Served:
 class EventStream:
     """Reads a text/event-stream in a thread; `next_event()` waits for the next complete event."""
 
-    def __init__(self, served, path, cookie, headers=None):
+    def __init__(self, site, path, cookie, headers=None):
         import queue
 
         self.events = queue.Queue()
-        self.connection = served.connection(timeout=120)
+        self.connection = site.connection(timeout=120)
         self.connection.request("GET", path, headers={"Cookie": cookie, **(headers or {})})
         self.socket = self.connection.sock  # the response takes it over; close() shuts it
         self.response = self.connection.getresponse()

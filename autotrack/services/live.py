@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -29,6 +30,16 @@ log = logging.getLogger(__name__)
 
 _PENDING = "autotrack.live.user_ids"  # key in Session.info: users to wake after the commit
 NEW_PER_READ = 50  # a stream sends at most this many rows per read, oldest first
+_closing = threading.Event()  # the process is shutting down: streams end now
+_hubs = weakref.WeakSet()
+
+
+def end_streams():
+    """End every open stream of this process now (a stopping server process calls this, so it
+    does not wait for them; the browsers reconnect elsewhere and resume)."""
+    _closing.set()
+    for hub in list(_hubs):
+        hub.wake_all()
 
 
 class Hub:
@@ -37,6 +48,7 @@ class Hub:
     def __init__(self):
         self._lock = threading.Lock()
         self._waiting = defaultdict(set)  # user id -> {threading.Event}
+        _hubs.add(self)
 
     def subscribe(self, user_id):
         signal = threading.Event()
@@ -283,7 +295,7 @@ def stream(user_id, after_id, ticket_url, clock=time.monotonic):
         yield "retry: 3000\n\n"
         ends_at = clock() + live.lifetime
         first = True
-        while clock() < ends_at:
+        while clock() < ends_at and not _closing.is_set():
             signal.clear()  # a wake-up during the read below makes the wait return at once
             news = read_new(user_id, after_id, ticket_url, count=first)
             if news is None:
@@ -297,7 +309,7 @@ def stream(user_id, after_id, ticket_url, clock=time.monotonic):
                 after_id = delivery.id
             if len(deliveries) == NEW_PER_READ:
                 continue  # more are waiting
-            if not signal.wait(live.wait_seconds()):
+            if not signal.wait(live.wait_seconds()) and not _closing.is_set():
                 yield ": keep-alive\n\n"
     finally:
         live.hub.unsubscribe(user_id, signal)
