@@ -129,6 +129,51 @@ def outbox_flush():
     click.echo(f"Outbox: {result.summary()}.")
 
 
+mail_cli = AppGroup("mail", help="Mail in: tickets and replies by email.")
+autotrack_cli.add_command(mail_cli)
+
+
+@mail_cli.command("ingest")
+@click.option("--mailbox", "mailbox_name", required=True, help="The mailbox (its name in the console) the mail came to.")
+@click.option("--org", "org_slug", default=None, help="The organization, when several have a mailbox of that name.")
+@click.argument("file", type=click.File("rb"), default="-")
+def mail_ingest(mailbox_name, org_slug, file):
+    """Read one RFC 5322 message from FILE or standard input (an MTA's pipe) into a ticket or reply.
+
+    Exits 0 once the message is stored, whatever became of it (a failure is kept for the console),
+    so the MTA does not bounce or retry it; 75 (EX_TEMPFAIL) if it could not be stored."""
+    from autotrack.services import mail_in, mailboxes
+
+    raw = file.read()
+    try:
+        org_id = org_by_slug(org_slug).id if org_slug else None
+        mailbox = mailboxes.by_name(mailbox_name, org_id)
+    except DomainError as error:
+        _fail(error)
+    try:
+        row, _ = mail_in.store(mailbox, raw)
+    except Exception as error:  # noqa: BLE001 - the MTA keeps the message and tries again later
+        db.session.rollback()
+        click.echo(f"Could not store the message: {error}", err=True)
+        raise SystemExit(75) from None
+    try:
+        status = mail_in.process(row.id)
+    except Exception as error:  # noqa: BLE001 - stored: the periodic job processes it again
+        db.session.rollback()
+        click.echo(f"Message {row.id} stored; processing failed and will be retried: {error}", err=True)
+        return
+    click.echo(f"Message {row.id}: {status}.")
+
+
+@mail_cli.command("fetch")
+def mail_fetch():
+    """Fetch every active IMAP mailbox now (the periodic job does this every minute)."""
+    from autotrack.services import mailboxes
+
+    for name, outcome in mailboxes.fetch_all().items():
+        click.echo(f"{name}: {outcome if isinstance(outcome, str) else f'{outcome} imported'}")
+
+
 jobs_cli = AppGroup("jobs", help="Background workers (needs REDIS_URL).")
 
 

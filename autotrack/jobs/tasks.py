@@ -3,7 +3,7 @@ or the embedded scheduler), takes only ids or plain values, and calls one servic
 import logging
 from datetime import datetime
 
-from autotrack.services import outbox, sla
+from autotrack.services import mailboxes, outbox, sla
 
 log = logging.getLogger(__name__)
 
@@ -23,3 +23,11 @@ def deliver_outbox():
     if result.sent or result.retrying or result.failed:
         log.info("Outbox: %s", result.summary())
     return result.summary()
+
+
+def fetch_mail():
+    """Import new mail from every active IMAP mailbox into tickets and replies."""
+    report = mailboxes.fetch_all()
+    if any(report.values()):
+        log.info("Mail: %s", report)
+    return str(report)

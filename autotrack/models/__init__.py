@@ -1,5 +1,6 @@
 """All models, importable from one place (Alembic and the services read them from here)."""
 from autotrack.models.audit import AuditEvent, AuditTrailIsAppendOnly
+from autotrack.models.mail import AfterImport, InboundMessage, InboundStatus, Mailbox, MailSecurity
 from autotrack.models.notify import Notification, OutboxEmail, OutboxStatus
 from autotrack.models.org import (
     BusinessCalendar,
@@ -32,9 +33,9 @@ from autotrack.models.vocab import (
 )
 
 __all__ = [
-    "ACTIVE_STATES", "Attachment", "AuditEvent", "AuditTrailIsAppendOnly", "BUILTIN_ROLES",
+    "ACTIVE_STATES", "AfterImport", "Attachment", "AuditEvent", "AuditTrailIsAppendOnly", "BUILTIN_ROLES",
     "BusinessCalendar", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry",
-    "EscalationRule", "EscalationTarget", "Holiday", "Lifecycle", "MemberRole", "Notification",
+    "EscalationRule", "EscalationTarget", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "MailSecurity", "Mailbox", "MemberRole", "Notification",
     "Organization", "OutboxEmail", "OutboxStatus", "Perm", "Portal", "Priority", "Role",
     "RolePermission", "SlaCalendar", "SlaEvent", "Status", "Task", "Throttle", "Ticket", "UTCDateTime", "User",
     "WorkingHours", "in_declared_schema", "utcnow",

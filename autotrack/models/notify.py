@@ -40,7 +40,10 @@ class OutboxEmail(db.Model):
     """An email to send. Written in the transaction that causes it; delivered by a job."""
 
     __tablename__ = "outbox_emails"
-    __table_args__ = (Index("ix_outbox_emails_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_emails_due", "status", "next_attempt_at"),
+        Index("ix_outbox_emails_message_id", "org_id", "message_id"),  # a reply finds its ticket
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -62,3 +65,7 @@ class OutboxEmail(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Mail about a ticket is answerable: its Message-ID is recorded, and threading headers and
+    # Reply-To (the ticket's mailbox) are added at delivery.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    message_id: Mapped[str | None] = mapped_column(String(255))

@@ -115,6 +115,8 @@ class Comment(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(LongText)
+    # A reply by mail keeps only its new text in `body`; the whole mail is here, for staff.
+    email_text: Mapped[str | None] = mapped_column(LongText)
     # Internal notes are for staff only; requesters never see them.
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -34,10 +34,11 @@ MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.
 
 
 def queue_email(*, recipient, subject, dedupe_key, body_text=None, body_html=None, template=None, context=None,
-                org_id=None, now=None):
+                org_id=None, ticket_id=None, now=None):
     """Add an email to the outbox in the current transaction; False if its key was queued before.
 
     Give the bodies, or a template name under templates/email/ and its context (rendered at delivery).
+    Mail about a ticket (`ticket_id`) is sent answerable: see services/ticket_mail.py.
     """
     if body_text is None and template is None:
         raise ValueError("an email needs a body or a template")
@@ -46,6 +47,7 @@ def queue_email(*, recipient, subject, dedupe_key, body_text=None, body_html=Non
         org_id=org_id, recipient=recipient, subject=subject[:255], body_text=body_text, body_html=body_html,
         template=template, context=None if context is None else json.dumps(context),
         dedupe_key=dedupe_key, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
+        ticket_id=ticket_id, message_id=message_id(dedupe_key),
     ))
     return outcome.rowcount == 1
 
@@ -119,9 +121,12 @@ class _SmtpConnection(Connection):
 
 
 def _build_message(row, text, html):
+    from autotrack.services import ticket_mail
+
+    headers, reply_to = ticket_mail.delivery_headers(row)
     message = Message(subject=row.subject, recipients=[row.recipient], body=text, html=html,
-                      sender=current_app.config["MAIL_DEFAULT_SENDER"])
-    message.msgId = message_id(row.dedupe_key)
+                      sender=current_app.config["MAIL_DEFAULT_SENDER"], reply_to=reply_to, extra_headers=headers)
+    message.msgId = row.message_id or message_id(row.dedupe_key)
     return message
 
 

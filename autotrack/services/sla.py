@@ -40,7 +40,7 @@ from autotrack.models import (
     User,
     utcnow,
 )
-from autotrack.services import live
+from autotrack.services import live, outbox
 from autotrack.services.calendar import ALWAYS, business_calendar
 from autotrack.services.sqlutil import bulk_insert, dialect_name
 from autotrack.services.timefmt import duration_words
@@ -502,7 +502,7 @@ def _email_row(event, user, reference, when, queued_at, context, base_url):
         "org_id": row["org_id"], "recipient": user.email, "subject": subject[:255],
         "body_text": None, "body_html": None, "template": "sla", "context": json.dumps(values),
         "dedupe_key": dedupe, "status": "pending", "attempts": 0, "next_attempt_at": queued_at,
-        "created_at": queued_at,
+        "created_at": queued_at, "ticket_id": row["id"], "message_id": outbox.message_id(dedupe),
     }
 
 

@@ -22,7 +22,7 @@ from autotrack.models import (
     User,
     utcnow,
 )
-from autotrack.services import audit, policy, sla
+from autotrack.services import audit, policy, sla, ticket_mail
 from autotrack.services.errors import DomainError, InvalidTransition, ValidationError
 from autotrack.services.notifications import notify
 
@@ -98,10 +98,11 @@ def _next_number(org_id):
 
 
 def create_ticket(actor, *, title, description="", category=None, priority=None, department=None,
-                  requester=None, source="web", now=None):
+                  requester=None, source="web", routed_to=None, now=None):
     """Open a new ticket; category defaults route it and set its priority (most specific wins).
 
-    Only staff may pick a priority, a department or raise a ticket for someone else.
+    Only staff may pick a priority, a department or raise a ticket for someone else. `routed_to`
+    is the department the channel serves (a mailbox's), used when no category routes the ticket.
     """
     policy.require(actor, "ticket.create", message="You may not raise tickets.")
     now = now or utcnow()
@@ -131,6 +132,8 @@ def create_ticket(actor, *, title, description="", category=None, priority=None,
         department = next((c.default_department for c in lineage
                            if c.default_department is not None and c.default_department.org_id == org_id), None)
     priority = priority or _default_of(Priority, org_id)
+    if routed_to is not None and routed_to.org_id == org_id:
+        department = department or routed_to
     department = department or _default_of(Department, org_id)
     if priority is None or department is None:
         raise ValidationError("The organization has no default priority or department configured.")
@@ -212,6 +215,12 @@ def transition(actor, ticket, action, *, assignee=None, status=None, now=None):
         raise ValidationError(f"Unknown action {action!r}.", {"action": "Unknown action."})
     policy.require(actor, f"ticket.transition.{action}", ticket,
                    message=f"You may not {action} this ticket.")
+    return _transition(actor, ticket, action, assignee=assignee, status=status, now=now)
+
+
+def _transition(actor, ticket, action, *, assignee=None, status=None, now=None):
+    """A transition once the actor's permission is settled (by policy, or by a rule such as a
+    requester's reply resuming a pending ticket)."""
     sources, target = TRANSITIONS[action]
     if ticket.state not in sources:
         raise InvalidTransition(
@@ -309,15 +318,17 @@ def set_status(actor, ticket, status, now=None):
 
 # --- other changes ----------------------------------------------------------------------------
 
-def add_comment(actor, ticket, body, *, internal=False, now=None):
-    """Add a public reply or an internal note; the first public staff reply is the first response."""
+def add_comment(actor, ticket, body, *, internal=False, email_text=None, now=None):
+    """Add a public reply or an internal note; the first public staff reply is the first response,
+    and every public staff reply is mailed to the requester (who may answer it by mail).
+    `email_text` is the whole mail a reply by mail came from."""
     policy.require(actor, "ticket.comment", ticket, message="You may not comment on this ticket.")
     if internal:
         policy.require(actor, "ticket.comment_internal", ticket, message="You may not add internal notes.")
     body = _clean_text(body, "body", COMMENT_MAX)
     now = now or utcnow()
-    comment = Comment(org_id=ticket.org_id, ticket=ticket, author_id=actor.id, body=body,
-                      internal=bool(internal), created_at=now)
+    comment = Comment(org_id=ticket.org_id, ticket=ticket, author_id=actor.id, author=actor, body=body,
+                      internal=bool(internal), email_text=email_text, created_at=now)
     db.session.add(comment)
     ticket.updated_at = now
     by_staff = actor.id != ticket.requester_id and policy.can(actor, "ticket.transition.resolve", ticket)
@@ -333,6 +344,19 @@ def add_comment(actor, ticket, body, *, internal=False, now=None):
         recipients = [ticket.requester_id, ticket.assignee_id]
     notify(recipients, org_id=ticket.org_id, kind="comment", ticket=ticket, skip_user_id=actor.id,
            message=f"{actor.name} commented on {ticket.reference}", now=now)
+    if by_staff and not internal:
+        ticket_mail.queue_reply(comment, now=now)
+    return comment
+
+
+def requester_reply(actor, ticket, body, *, email_text=None, now=None):
+    """The requester answers (by mail): a public comment that also ends the wait it answers:
+    a pending ticket resumes (its SLA clocks run again), a resolved one reopens."""
+    comment = add_comment(actor, ticket, body, email_text=email_text, now=now)
+    if ticket.state == Lifecycle.PENDING:
+        _transition(actor, ticket, "resume", now=now)  # what the ticket was waiting for has come
+    elif ticket.state == Lifecycle.RESOLVED:
+        transition(actor, ticket, "reopen", now=now)
     return comment
 
 

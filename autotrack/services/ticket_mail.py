@@ -1,0 +1,99 @@
+"""Mail about a ticket, both ways: outgoing mail is answerable (ticket number in the subject, a
+recorded Message-ID, threading headers, Reply-To the ticket's mailbox), and an incoming reply
+finds its ticket by those headers or by the number in its subject."""
+import re
+
+from flask import current_app
+from sqlalchemy import select
+
+from autotrack.extensions import db
+from autotrack.models import InboundMessage, Mailbox, Organization, OutboxEmail, Ticket
+from autotrack.services import outbox
+
+_ROOT = re.compile(r"<ticket\.(\d+)\.(\d+)@autotrack>")
+_MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
+
+
+def root_message_id(ticket):
+    """The id every mail about the ticket refers to: the mail that raised it, else a made-up one."""
+    first = db.session.scalar(select(InboundMessage.message_id).where(
+        InboundMessage.ticket_id == ticket.id, InboundMessage.message_id.is_not(None)).order_by(InboundMessage.id).limit(1))
+    return first or f"<ticket.{ticket.id}.{ticket.org_id}@autotrack>"
+
+
+def reply_to(ticket):
+    """The mailbox that serves the ticket's department (else any of its organization's), or None."""
+    return db.session.scalar(
+        select(Mailbox.address).where(Mailbox.org_id == ticket.org_id, Mailbox.active.is_(True))
+        .order_by((Mailbox.department_id != ticket.department_id), Mailbox.id).limit(1))
+
+
+def delivery_headers(row):
+    """Extra headers of an outbox row at delivery: all of our mail is marked automatic (no
+    auto-responder answers it, so no loop), and mail about a ticket threads and is answerable."""
+    headers = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+    reply_address = None
+    if row.ticket_id is not None:
+        ticket = db.session.get(Ticket, row.ticket_id)
+        if ticket is not None:
+            root = root_message_id(ticket)
+            headers["In-Reply-To"] = root
+            headers["References"] = root
+            reply_address = reply_to(ticket)
+    return headers, reply_address
+
+
+def subject_for(ticket, text):
+    return f"[{ticket.reference}] {text}"[:255]
+
+
+def queue_reply(comment, now=None):
+    """Mail a staff member's public reply to the requester (who can answer it by mail)."""
+    ticket = comment.ticket
+    requester = ticket.requester
+    if requester is None or not requester.active or requester.id == comment.author_id:
+        return False
+    base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
+    author = comment.author.name if comment.author else "Support"
+    body = (f"{author} replied to your ticket {ticket.reference}, \"{ticket.title}\":\n\n{comment.body}\n\n"
+            f"Reply to this email to answer, or open the ticket: {base_url}/portal/tickets/{ticket.reference}\n")
+    return outbox.queue_email(recipient=requester.email, subject=subject_for(ticket, f"Re: {ticket.title}"),
+                              body_text=body, dedupe_key=f"reply:{comment.id}", org_id=ticket.org_id,
+                              ticket_id=ticket.id, now=now)
+
+
+def queue_acknowledgement(ticket, now=None):
+    """Tell the sender of a mail that raised a ticket its number (their mail client threads it)."""
+    base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
+    body = (f"Your request has been received as ticket {ticket.reference}: \"{ticket.title}\".\n\n"
+            f"Reply to this email to add to it, or follow it at {base_url}/portal/tickets/{ticket.reference}\n")
+    return outbox.queue_email(recipient=ticket.requester.email, subject=subject_for(ticket, f"Received: {ticket.title}"),
+                              body_text=body, dedupe_key=f"ack:{ticket.id}", org_id=ticket.org_id,
+                              ticket_id=ticket.id, now=now)
+
+
+def ticket_for_reply(org_id, message):
+    """The ticket of `org_id` a received message answers: by its In-Reply-To/References (a mail
+    we sent or received for the ticket), else by `[PREFIX-123]` in its subject; or None."""
+    ids = []
+    for header in ("In-Reply-To", "References"):
+        ids += _MESSAGE_IDS.findall(str(message.get(header, "")))
+    ids = list(dict.fromkeys(ids))[-50:]
+    if ids:
+        for match in filter(None, (_ROOT.fullmatch(i) for i in ids)):
+            ticket = db.session.get(Ticket, int(match.group(1)))
+            if ticket is not None and ticket.org_id == org_id == int(match.group(2)):
+                return ticket
+        ticket_id = db.session.scalar(select(OutboxEmail.ticket_id).where(
+            OutboxEmail.org_id == org_id, OutboxEmail.message_id.in_(ids), OutboxEmail.ticket_id.is_not(None)).limit(1))
+        if ticket_id is None:
+            ticket_id = db.session.scalar(select(InboundMessage.ticket_id).where(
+                InboundMessage.org_id == org_id, InboundMessage.message_id.in_(ids),
+                InboundMessage.ticket_id.is_not(None)).limit(1))
+        if ticket_id is not None:
+            return db.session.get(Ticket, ticket_id)
+    prefix = db.session.scalar(select(Organization.ticket_prefix).where(Organization.id == org_id))
+    number = re.search(rf"\[{re.escape(prefix)}-(\d{{1,9}})\]", str(message.get("Subject", "")), re.IGNORECASE)
+    if number:
+        return db.session.scalar(select(Ticket).where(Ticket.org_id == org_id, Ticket.number == int(number.group(1))))
+    return None
