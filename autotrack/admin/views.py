@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired
 
@@ -23,7 +23,12 @@ from autotrack.models import (
     EscalationRule,
     EscalationTarget,
     Holiday,
+    InboundMessage,
+    InboundStatus,
     Lifecycle,
+    Mailbox,
+    MailSecurity,
+    AfterImport,
     MemberRole,
     Notification,
     OutboxEmail,
@@ -34,7 +39,7 @@ from autotrack.models import (
     Ticket,
     User,
 )
-from autotrack.services import accounts, categories, orgs, outbox, tickets, users
+from autotrack.services import accounts, categories, mail_in, mailboxes, orgs, outbox, tickets, users
 from autotrack.services.errors import DomainError
 
 
@@ -273,6 +278,74 @@ class OutboxView(ReadOnlyView):
               "success" if retried else "warning")
 
 
+def _mailbox_counts(view, context, model, name):
+    """Per-mailbox counts of received messages by outcome (one grouped query per row shown)."""
+    rows = db.session.execute(select(InboundMessage.status, func.count()).where(
+        InboundMessage.mailbox_id == model.id).group_by(InboundMessage.status)).all()
+    return ", ".join(f"{status} {n}" for status, n in sorted(rows)) or "none yet"
+
+
+class MailboxView(OrgModelView):
+    """IMAP mailboxes whose mail becomes tickets of a department. The password is write-only:
+    stored encrypted, never shown or logged; leave it empty to keep the current one."""
+
+    natural_key_column = "name"
+    column_list = ("name", "address", "department", "imap_host", "folder", "active", "last_fetch_at",
+                   "last_error", "messages")
+    column_formatters = {"messages": _mailbox_counts}
+    column_details_exclude_list = ("password_encrypted",)
+    column_export_exclude_list = ("password_encrypted",)
+    form_columns = ("name", "address", "department", "imap_host", "imap_port", "security", "username",
+                    "new_password", "folder", "after_import", "move_folder", "active")
+    form_choices = {"security": _choices(MailSecurity), "after_import": _choices(AfterImport)}
+    form_args = {"address": {"description": "The address people write to; our mail about its tickets "
+                                            "names it as Reply-To."},
+                 "imap_host": {"description": "Leave empty for a mailbox fed only by the MTA pipe command."},
+                 "move_folder": {"description": "With 'move': the folder imported mail goes to."}}
+    form_extra_fields = {"new_password": PasswordField(
+        "IMAP password", description="Stored encrypted and never shown again. Leave empty to keep the current one.")}
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        if form.new_password.data:
+            mailboxes.set_password(model, form.new_password.data)
+
+    @action("test", "Test connection")
+    def action_test(self, ids):
+        for mailbox_id in ids:
+            mailbox = self.get_one(mailbox_id)
+            ok, answer = mailboxes.test_connection(mailbox)
+            flash(f"{mailbox.name}: {answer}", "success" if ok else "error")
+
+
+class InboundMessageView(ReadOnlyView):
+    """Every message received: who sent it, what it became, and the error of one that failed
+    (which can be processed again)."""
+
+    column_list = ("received_at", "mailbox", "sender", "subject", "status", "ticket", "error")
+    column_default_sort = ("id", True)
+    column_filters = ("status", "sender")
+    column_searchable_list = ("sender", "subject")
+    column_details_exclude_list = ("raw", "message_key")
+    column_export_exclude_list = ("raw", "message_key")
+    column_formatters = {"ticket": lambda view, context, model, name: model.ticket.reference if model.ticket else ""}
+    column_formatters_detail = {**column_formatters, "original": lambda v, c, model, n: mail_in.preview(model.raw)}
+    column_details_list = ("received_at", "mailbox", "message_id", "sender", "subject", "status", "ticket",
+                           "comment_id", "attempts", "processed_at", "error", "original")
+
+    @action("reprocess", "Process again", "Process the selected failed or rejected messages again?")
+    def action_reprocess(self, ids):
+        outcomes = []
+        for inbound_id in ids:
+            try:
+                outcomes.append(mail_in.reprocess(current_user.org_id, int(inbound_id)))
+            except DomainError:
+                continue  # not failed or rejected, or not ours
+        done = sum(1 for status in outcomes if status == InboundStatus.PROCESSED)
+        flash(f"{len(outcomes)} message(s) processed again: {done} made a ticket or reply." if outcomes
+              else "Only failed or rejected messages can be processed again.", "success" if done else "warning")
+
+
 def register_views(admin):
     admin.add_view(SettingsView(name="Settings & business hours", category="Organization", endpoint="settings"))
     admin.add_view(UserView(User, name="Users", category="Organization"))
@@ -288,3 +361,5 @@ def register_views(admin):
     admin.add_view(AuditLogView(AuditEvent, name="Audit log", category="Records", endpoint="audit"))
     admin.add_view(NotificationView(Notification, name="Notifications", category="Records"))
     admin.add_view(OutboxView(OutboxEmail, name="Email outbox", category="Records", endpoint="outbox"))
+    admin.add_view(MailboxView(Mailbox, name="Mailboxes", category="Email"))
+    admin.add_view(InboundMessageView(InboundMessage, name="Received mail", category="Email", endpoint="inbound"))

@@ -179,6 +179,11 @@ def _handle(row, now):
     return outcome
 
 
+def preview(raw, limit=20_000):
+    """The received message as text for the console (headers and body as sent; shown escaped)."""
+    return raw[:limit].decode("utf-8", errors="replace")
+
+
 def is_automatic(message):
     """Auto-replies, bounces and list mail: never a ticket, never answered (no mail loops)."""
     auto = _header(message, "Auto-Submitted").strip().lower()

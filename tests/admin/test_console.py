@@ -13,6 +13,8 @@ from autotrack.models import (
     DirectoryEntry,
     EscalationRule,
     Holiday,
+    InboundMessage,
+    Mailbox,
     Notification,
     OutboxEmail,
     Priority,
@@ -20,7 +22,7 @@ from autotrack.models import (
     Ticket,
     User,
 )
-from autotrack.services import outbox
+from autotrack.services import mail_in, outbox
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -29,8 +31,10 @@ VIEWS = {
     "department": Department, "priority": Priority, "status": Status, "escalationrule": EscalationRule,
     "audit": AuditEvent, "outbox": OutboxEmail, "holiday": Holiday, "directoryentry": DirectoryEntry,
     "ticket": Ticket, "notification": Notification, "user": User, "category": Category,
+    "mailbox": Mailbox, "inbound": InboundMessage,
 }
-EDITABLE = ["department", "priority", "status", "escalationrule", "holiday", "directoryentry", "user", "category"]
+EDITABLE = ["department", "priority", "status", "escalationrule", "holiday", "directoryentry", "user", "category",
+            "mailbox"]
 
 
 @pytest.fixture
@@ -46,6 +50,11 @@ def rows(org, other_org):
                                        email=f"ann@{o.slug}.example"))
         outbox.queue_email(recipient=f"x@{o.slug}.example", subject="s", body_text="b",
                            dedupe_key=f"k:{o.slug}", org_id=o.id)
+        mailbox = Mailbox(org_id=o.id, name="it", address=f"it@{o.slug}.example",
+                          department_id=factories.default_department(o).id)
+        _db.session.add(mailbox)
+        _db.session.commit()
+        mail_in.store(mailbox, f"From: someone@{o.slug}.example\r\nSubject: Hello\r\n\r\nHi\r\n".encode())
     _db.session.commit()
 
 

@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import (
-    Attachment, Comment, InboundMessage, InboundStatus, Lifecycle, Mailbox, MailSecurity, OutboxEmail, Ticket,
+    Attachment, Comment, DirectoryEntry, InboundMessage, InboundStatus, Lifecycle, Mailbox, MailSecurity, OutboxEmail,
+    Ticket,
 )
-from autotrack.models import DirectoryEntry
 from autotrack.services import mail_in, mailboxes, outbox, tickets
 from tests import factories
+from tests.conftest import login
 from tests.services.test_outbox import smtp_port, smtp_server  # noqa: F401  (fixtures)
 
 MAILBOX_ADDRESS = "helpdesk@acme.example"
@@ -299,3 +300,16 @@ def test_the_pipe_command_names_an_unknown_mailbox(desk, runner, tmp_path):
     path.write_bytes(b"From: ada@acme.example\r\n\r\nhi\r\n")
     result = runner.invoke(args=["autotrack", "mail", "ingest", "--mailbox", "nope", str(path)])
     assert result.exit_code != 0 and "No mailbox named 'nope'" in result.output
+
+
+def test_agents_can_open_the_whole_email_of_a_reply_and_requesters_see_only_the_reply(app, desk, imap, login_as):
+    ticket = factories.make_ticket(desk["employee"], title="Wifi", routed_to=desk["department"])
+    deliver(imap, mail("ada@acme.example", f"Re: [{ticket.reference}] Wifi",
+                       "Works now.\n\nOn Monday, Sam wrote:\n> Restart the router, please.\n"))
+    mailboxes.fetch_all()
+    agent_page = login_as(desk["agent"]).get(f"/agent/tickets/{ticket.reference}").get_data(as_text=True)
+    assert "Works now." in agent_page and "The whole email" in agent_page and "Restart the router" in agent_page
+    requester = app.test_client()
+    login(requester, desk["employee"])
+    portal_page = requester.get(f"/portal/tickets/{ticket.reference}").get_data(as_text=True)
+    assert "Works now." in portal_page and "Restart the router" not in portal_page
