@@ -151,18 +151,18 @@ def mail_ingest(mailbox_name, org_slug, file):
     except DomainError as error:
         _fail(error)
     try:
-        row, _ = mail_in.store(mailbox, raw)
+        inbound_id, _ = mail_in.store(mailbox, raw)
     except Exception as error:  # noqa: BLE001 - the MTA keeps the message and tries again later
         db.session.rollback()
         click.echo(f"Could not store the message: {error}", err=True)
         raise SystemExit(75) from None
     try:
-        status = mail_in.process(row.id)
+        status = mail_in.process(inbound_id)
     except Exception as error:  # noqa: BLE001 - stored: the periodic job processes it again
         db.session.rollback()
-        click.echo(f"Message {row.id} stored; processing failed and will be retried: {error}", err=True)
+        click.echo(f"Message {inbound_id} stored; processing failed and will be retried: {error}", err=True)
         return
-    click.echo(f"Message {row.id}: {status}.")
+    click.echo(f"Message {inbound_id}: {status}.")
 
 
 @mail_cli.command("fetch")

@@ -1,5 +1,5 @@
 """In-app notifications: rows written with the change; live delivery only pushes them."""
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from autotrack.extensions import db
@@ -9,18 +9,20 @@ from autotrack.services.pagination import keyset_page
 
 
 def notify(user_ids, *, org_id, kind, message, ticket=None, skip_user_id=None, now=None):
-    """Queue one notification per distinct user (never to the user who caused it)."""
+    """Write one notification per distinct user (never to the user who caused it); returns how
+    many. One multi-row INSERT: a new ticket tells every agent of its department."""
     now = now or utcnow()
-    rows = [
-        Notification(
-            org_id=org_id, user_id=user_id, kind=kind, message=message[:500],
-            ticket_id=ticket.id if ticket is not None else None, created_at=now,
-        )
-        for user_id in sorted({u for u in user_ids if u is not None and u != skip_user_id})
-    ]
-    db.session.add_all(rows)
-    live.announce(row.user_id for row in rows)
-    return rows
+    recipients = sorted({u for u in user_ids if u is not None and u != skip_user_id})
+    if not recipients:
+        return 0
+    if ticket is not None and ticket.id is None:
+        db.session.flush()  # the ticket's id first
+    db.session.execute(insert(Notification), [
+        {"org_id": org_id, "user_id": user_id, "kind": kind, "message": message[:500],
+         "ticket_id": ticket.id if ticket is not None else None, "created_at": now, "read_at": None}
+        for user_id in recipients])
+    live.announce(recipients)
+    return len(recipients)
 
 
 def unread_count(user):

@@ -195,8 +195,8 @@ def test_a_crash_after_import_but_before_marking_seen_still_makes_one_ticket(des
 
 
 def test_a_message_stored_but_not_processed_is_processed_by_the_next_run(desk, imap):
-    row, new = mail_in.store(desk["mailbox"], mail("ada@acme.example", "Screen", "Cracked.").as_bytes())
-    assert new and row.status == InboundStatus.RECEIVED
+    inbound_id, new = mail_in.store(desk["mailbox"], mail("ada@acme.example", "Screen", "Cracked.").as_bytes())
+    assert new and _db.session.get(InboundMessage, inbound_id).status == InboundStatus.RECEIVED
     mailboxes.fetch_all()
     assert only_ticket().title == "Screen"
 
