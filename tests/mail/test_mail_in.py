@@ -313,3 +313,17 @@ def test_agents_can_open_the_whole_email_of_a_reply_and_requesters_see_only_the_
     login(requester, desk["employee"])
     portal_page = requester.get(f"/portal/tickets/{ticket.reference}").get_data(as_text=True)
     assert "Works now." in portal_page and "Restart the router" not in portal_page
+
+
+def test_imported_mail_can_be_moved_to_another_folder(desk, imap):
+    desk["mailbox"].after_import, desk["mailbox"].move_folder = "move", "Processed"
+    _db.session.commit()
+    deliver(imap, mail("ada@acme.example", "Move me", "Please."))
+    mailboxes.fetch_all()
+    assert only_ticket().title == "Move me"
+    from imap_tools import MailBoxUnencrypted
+
+    with MailBoxUnencrypted(*imap.address).login(*imap.credentials) as fresh:
+        assert fresh.uids() == []
+        fresh.folder.set("Processed")
+        assert len(fresh.uids()) == 1
