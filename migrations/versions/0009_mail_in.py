@@ -93,14 +93,5 @@ def downgrade():
     with op.batch_alter_table('comments', schema=None) as batch_op:
         batch_op.drop_column('email_text')
 
-    with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_inbound_messages_ticket_id'))
-        batch_op.drop_index('ix_inbound_messages_status')
-        batch_op.drop_index('ix_inbound_messages_org')
-        batch_op.drop_index('ix_inbound_messages_message_id')
-
-    op.drop_table('inbound_messages')
-    with op.batch_alter_table('mailboxes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_mailboxes_org_id'))
-
+    op.drop_table('inbound_messages')  # its indexes go with it (MariaDB refuses to drop one a foreign key needs)
     op.drop_table('mailboxes')
