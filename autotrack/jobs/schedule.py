@@ -16,6 +16,7 @@ SCHEDULE = (
     PeriodicJob("periodic-sla-sweep", "autotrack.jobs.tasks.sla_sweep", 60),
     PeriodicJob("periodic-outbox-delivery", "autotrack.jobs.tasks.deliver_outbox", 30),
     PeriodicJob("periodic-mail-fetch", "autotrack.jobs.tasks.fetch_mail", 60),
+    PeriodicJob("periodic-housekeeping", "autotrack.jobs.tasks.housekeeping", 3600),
 )
 ID_PREFIX = "periodic-"  # ids we own in rq-scheduler; anything else there is left alone
 QUEUE_NAME = "default"

@@ -3,7 +3,8 @@ or the embedded scheduler), takes only ids or plain values, and calls one servic
 import logging
 from datetime import datetime
 
-from autotrack.services import mailboxes, outbox, sla
+from autotrack.extensions import db
+from autotrack.services import mailboxes, outbox, sla, throttle
 
 log = logging.getLogger(__name__)
 
@@ -31,3 +32,10 @@ def fetch_mail():
     if any(report.values()):
         log.info("Mail: %s", report)
     return str(report)
+
+
+def housekeeping():
+    """Drop what has served its purpose: rate-limit counters of windows long past."""
+    pruned = throttle.prune()
+    db.session.commit()
+    return f"pruned {pruned} rate-limit counters"

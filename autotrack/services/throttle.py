@@ -30,3 +30,12 @@ def hit(key, limit, *, window_seconds, now=None):
     if hits <= limit:
         return 0
     return max(1, int((start + timedelta(seconds=window_seconds) - now).total_seconds()))
+
+
+KEEP = timedelta(days=1)  # longer than any window in use
+
+
+def prune(now=None):
+    """Delete counters of windows long past (a key seen once, e.g. an address, would otherwise
+    stay forever: `hit` only clears a key's old windows when that key comes back)."""
+    return db.session.execute(delete(Throttle).where(Throttle.window_start < (now or utcnow()) - KEEP)).rowcount

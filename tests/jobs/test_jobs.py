@@ -43,17 +43,18 @@ def test_scheduler_registers_the_periodic_jobs_once_across_restarts(app, redis_c
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {spec.id for spec in SCHEDULE}
     assert {job_id: job.meta["interval"] for job_id, job in jobs.items()} == {
-        "periodic-sla-sweep": 60, "periodic-outbox-delivery": 30, "periodic-mail-fetch": 60}
+        "periodic-sla-sweep": 60, "periodic-outbox-delivery": 30, "periodic-mail-fetch": 60,
+        "periodic-housekeeping": 3600}
 
 
 def test_reconcile_replaces_changed_and_drops_undeclared_jobs(redis_conn):
     scheduler = Scheduler(queue_name=QUEUE_NAME, connection=redis_conn)
-    assert reconcile(scheduler) == (["periodic-sla-sweep", "periodic-outbox-delivery", "periodic-mail-fetch"], [])
+    assert reconcile(scheduler) == ([spec.id for spec in SCHEDULE], [])
     assert reconcile(scheduler) == ([], [])  # unchanged: nothing re-registered
     changed = (PeriodicJob("periodic-sla-sweep", "autotrack.jobs.tasks.sla_sweep", 120),)
     added, removed = reconcile(scheduler, changed)
     assert added == ["periodic-sla-sweep"]
-    assert sorted(removed) == ["periodic-mail-fetch", "periodic-outbox-delivery"]  # in Redis's order
+    assert sorted(removed) == sorted(spec.id for spec in SCHEDULE if spec.id != "periodic-sla-sweep")  # Redis's order
     assert [(j.id, j.meta["interval"]) for j in scheduler.get_jobs()] == [("periodic-sla-sweep", 120)]
 
 
