@@ -98,6 +98,31 @@ def test_invalid_transition_in_the_browser_shows_why_and_changes_nothing(client,
     assert _db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
 
 
+@pytest.mark.parametrize("state", ["pending", "resolved"])
+def test_the_requesters_reply_in_the_portal_answers_the_wait(client, org, state):
+    """Pending waits for the requester and resolved for their confirmation: their reply ends
+    either, as a reply by mail does (the clocks run again)."""
+    employee, agent = factories.make_user(org), factories.make_user(org, "agent")
+    ticket = factories.make_ticket_in(state, employee, agent)
+    login(client, employee)
+    path = f"/portal/tickets/{ticket.reference}"
+    post_form(client, f"{path}/comments", {"body": "It happened again this morning."}, token_from=path)
+    _db.session.expire_all()
+    reopened = _db.session.get(Ticket, ticket.id)
+    assert reopened.state == "open" and reopened.paused_at is None and reopened.resolved_at is None
+    assert reopened.sla_next_check_at is not None  # the sweep watches it again
+
+
+def test_an_agents_reply_leaves_a_pending_ticket_pending(client, org):
+    employee, agent = factories.make_user(org), factories.make_user(org, "agent")
+    ticket = factories.make_ticket_in("pending", employee, agent)
+    login(client, agent)
+    path = f"/agent/tickets/{ticket.reference}"
+    post_form(client, f"{path}/comments", {"body": "Any news on your side?"}, token_from=path)
+    _db.session.expire_all()
+    assert _db.session.get(Ticket, ticket.id).state == "pending"
+
+
 def test_requester_confirms_resolution_from_the_portal(client, org):
     employee, agent = factories.make_user(org), factories.make_user(org, "agent")
     ticket = factories.make_ticket_in("resolved", employee, agent)

@@ -188,10 +188,7 @@ def _handle(mailbox, message, now):
     if ticket is not None and access.can(sender, "ticket.comment", ticket):
         text = reply_text(content.text) or "(no text)"
         email_text = content.text if text.strip() != content.text.strip() else None
-        if sender.id == ticket.requester_id:
-            comment = tickets.requester_reply(sender, ticket, text[:tickets.COMMENT_MAX], email_text=email_text, now=now)
-        else:
-            comment = tickets.add_comment(sender, ticket, text[:tickets.COMMENT_MAX], email_text=email_text, now=now)
+        comment = tickets.add_comment(sender, ticket, text[:tickets.COMMENT_MAX], email_text=email_text, now=now)
         outcome = Outcome(InboundStatus.PROCESSED, ticket=ticket, comment=comment)
     else:
         title = " ".join((_header(message, "Subject") or "(no subject)").split())[:tickets.TITLE_MAX] or "(no subject)"

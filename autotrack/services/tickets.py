@@ -319,8 +319,11 @@ def set_status(actor, ticket, status, now=None):
 # --- other changes ----------------------------------------------------------------------------
 
 def add_comment(actor, ticket, body, *, internal=False, email_text=None, now=None):
-    """Add a public reply or an internal note; the first public staff reply is the first response,
-    and every public staff reply is mailed to the requester (who may answer it by mail).
+    """Add a public reply or an internal note (portal, API or mail alike).
+
+    The first public staff reply is the first response, and every public staff reply is mailed
+    to the requester (who may answer it by mail). The requester's reply ends the wait it answers:
+    a pending ticket resumes (its SLA clocks run again), a resolved one reopens.
     `email_text` is the whole mail a reply by mail came from."""
     policy.require(actor, "ticket.comment", ticket, message="You may not comment on this ticket.")
     if internal:
@@ -346,17 +349,11 @@ def add_comment(actor, ticket, body, *, internal=False, email_text=None, now=Non
            message=f"{actor.name} commented on {ticket.reference}", now=now)
     if by_staff and not internal:
         ticket_mail.queue_reply(comment, now=now)
-    return comment
-
-
-def requester_reply(actor, ticket, body, *, email_text=None, now=None):
-    """The requester answers (by mail): a public comment that also ends the wait it answers:
-    a pending ticket resumes (its SLA clocks run again), a resolved one reopens."""
-    comment = add_comment(actor, ticket, body, email_text=email_text, now=now)
-    if ticket.state == Lifecycle.PENDING:
-        _transition(actor, ticket, "resume", now=now)  # what the ticket was waiting for has come
-    elif ticket.state == Lifecycle.RESOLVED:
-        transition(actor, ticket, "reopen", now=now)
+    elif actor.id == ticket.requester_id and not internal:
+        if ticket.state == Lifecycle.PENDING:
+            _transition(actor, ticket, "resume", now=now)  # what the ticket was waiting for has come
+        elif ticket.state == Lifecycle.RESOLVED:
+            transition(actor, ticket, "reopen", now=now)
     return comment
 
 
