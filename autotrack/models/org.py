@@ -203,6 +203,9 @@ class EscalationRule(db.Model):
     notify: Mapped[str] = mapped_column(String(16))  # EscalationTarget
     reassign: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Its emails (and, for level 1, the warnings') wait for the organization's next working
+    # period when their moment falls outside it; the in-app notice is immediate either way.
+    working_hours_only: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class DirectoryEntry(db.Model):

@@ -380,13 +380,20 @@ class _SweepContext:
         org_ids = {r["org_id"] for r in rows}
         department_ids = {r["department_id"] for r in rows}
         self.rules = defaultdict(list)
+        self.quiet = set()  # (org_id, level) whose emails wait for working hours; level 0: warnings
         for rule in db.session.execute(
             select(EscalationRule.org_id, EscalationRule.level, EscalationRule.delay_minutes,
-                   EscalationRule.notify, EscalationRule.reassign)
+                   EscalationRule.notify, EscalationRule.reassign, EscalationRule.working_hours_only)
             .where(EscalationRule.org_id.in_(org_ids), EscalationRule.is_active.is_(True))
             .order_by(EscalationRule.level)
         ):
             self.rules[rule.org_id].append((rule.level, rule.delay_minutes, rule.notify, rule.reassign))
+            if rule.working_hours_only:
+                self.quiet.add((rule.org_id, rule.level))
+                if rule.level == 1:
+                    self.quiet.add((rule.org_id, 0))  # the warnings go with the first level
+        self.calendars = {org_id: org_settings(org_id).calendar for org_id in {org for org, _ in self.quiet}}
+        self._next_working = {}
         self.delays = {org_id: [(level, delay) for level, delay, _, _ in rules] for org_id, rules in self.rules.items()}
         self.members = defaultdict(lambda: {"lead": [], "manager": []})
         for department_id, user_id, role, is_lead in db.session.execute(
@@ -434,6 +441,16 @@ class _SweepContext:
     def reference(self, row):
         return f"{self.orgs[row['org_id']].ticket_prefix}-{row['number']}"
 
+    def send_at(self, org_id, level, now, queued_at):
+        """When an email of this level may go: at once, or, for a rule that keeps to working
+        hours and a moment outside them, at the start of the next working period."""
+        if (org_id, level) not in self.quiet or self.calendars[org_id].always:
+            return queued_at
+        if org_id not in self._next_working:
+            self._next_working[org_id] = next(self.calendars[org_id].intervals(now))[0]
+        opens = self._next_working[org_id]
+        return opens if opens > now else queued_at
+
 
 def _fan_out(events, now, context, result):
     """Audit events, in-app notifications and outbox emails for the events this sweep fired."""
@@ -475,7 +492,8 @@ def _fan_out(events, now, context, result):
                                   "read_at": None})
             if kind == "breach":
                 continue  # the breach itself is in-app; the escalation levels send the emails
-            emails.append(_email_row(event, users[user_id], reference, when, queued_at, context, base_url))
+            send_at = context.send_at(row["org_id"], level, now, queued_at)
+            emails.append(_email_row(event, users[user_id], reference, when, queued_at, send_at, context, base_url))
     bulk_insert(AuditEvent, audits)
     result.notifications += bulk_insert(Notification, notifications)
     live.announce(n["user_id"] for n in notifications)
@@ -483,7 +501,7 @@ def _fan_out(events, now, context, result):
     result.emails_queued += len(emails) if queued < 0 else queued
 
 
-def _email_row(event, user, reference, when, queued_at, context, base_url):
+def _email_row(event, user, reference, when, queued_at, send_at, context, base_url):
     row, kind, level = event.ticket, event.kind, event.level
     values = {
         "kind": kind, "level": level, "reference": reference, "title": row["title"], "user_name": user.name,
@@ -501,7 +519,7 @@ def _email_row(event, user, reference, when, queued_at, context, base_url):
     return {
         "org_id": row["org_id"], "recipient": user.email, "subject": subject[:255],
         "body_text": None, "body_html": None, "template": "sla", "context": json.dumps(values),
-        "dedupe_key": dedupe, "status": "pending", "attempts": 0, "next_attempt_at": queued_at,
+        "dedupe_key": dedupe, "status": "pending", "attempts": 0, "next_attempt_at": send_at,
         "created_at": queued_at, "ticket_id": row["id"], "message_id": outbox.message_id(dedupe),
     }
 
