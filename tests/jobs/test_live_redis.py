@@ -7,7 +7,6 @@ import time
 import uuid
 from datetime import timedelta
 
-import pytest
 from redis import Redis
 from rq import Queue
 from sqlalchemy import func, select
