@@ -1,6 +1,7 @@
 """Benchmark: one SLA sweep over N open tickets of which ~1% have just breached.
 
-Not a test: run by hand and read the table.
+Not a test: run by hand and read the table. All three clocks run (P1 has an update target);
+half the breaching tickets miss their first response, half an answer the requester awaits.
 
     .venv/bin/python bench/sla_sweep.py                       # 1,000,000 tickets on SQLite
     .venv/bin/python bench/sla_sweep.py --n 100000
@@ -81,6 +82,8 @@ def seed(url, n, fraction, layout="spread"):
         requester = orgs.create_user(org, "requester@bench.example")
         db.session.commit()
         p1 = db.session.scalar(select(Priority).where(Priority.org_id == org.id, Priority.name == "P1"))
+        p1.next_response_minutes = 60  # all three clocks run
+        db.session.commit()
         status = db.session.scalar(select(Status).where(Status.org_id == org.id, Status.category == "open"))
         every = max(1, round(1 / fraction)) if fraction else n + 1
         table = Ticket.__table__
@@ -98,8 +101,12 @@ def seed(url, n, fraction, layout="spread"):
                     "resolution_due_at": NOW + timedelta(hours=1, minutes=30),
                     "resolution_warn_at": NOW + timedelta(minutes=60),
                     "first_response_warned_at": None, "first_response_at": None,
+                    # The update clock's first cycle, from the ticket's creation.
+                    "next_response_cycle": 1, "next_response_started_at": created,
+                    "next_response_due_at": created + timedelta(minutes=60),
+                    "next_response_warn_at": created + timedelta(minutes=45), "next_response_at": None,
                 }
-                if breaching:  # first response was due 5 minutes ago; warned already
+                if breaching and i % 2 == 0:  # first response was due 5 minutes ago; warned already
                     row.update(first_response_due_at=NOW - timedelta(minutes=5),
                                first_response_warn_at=NOW - timedelta(minutes=9),
                                first_response_warned_at=NOW - timedelta(minutes=9),
@@ -108,7 +115,14 @@ def seed(url, n, fraction, layout="spread"):
                     row.update(first_response_due_at=created + timedelta(minutes=15),
                                first_response_warn_at=created + timedelta(minutes=11),
                                first_response_at=created + timedelta(minutes=3),
+                               next_response_at=created + timedelta(minutes=3),
                                sla_next_check_at=NOW + timedelta(minutes=60))
+                    if breaching:  # answered, but the requester's next message waits: due 5 minutes ago
+                        row.update(next_response_cycle=2, next_response_started_at=NOW - timedelta(minutes=65),
+                                   next_response_due_at=NOW - timedelta(minutes=5),
+                                   next_response_warn_at=NOW - timedelta(minutes=20),
+                                   next_response_warned_at=NOW - timedelta(minutes=20), next_response_at=None,
+                                   sla_next_check_at=NOW - timedelta(minutes=5))
                 rows.append(row)
             db.session.execute(table.insert(), rows)
             db.session.commit()
@@ -133,8 +147,11 @@ def reset_to_seed(url):
         for table in ("sla_events", "notifications", "outbox_emails", "audit_events"):
             db.session.execute(text(f"DELETE FROM {table}"))
         db.session.execute(text(
-            "UPDATE tickets SET first_response_breached_at = NULL, escalation_level = 0, assignee_id = NULL, "
-            "version = 1, sla_next_check_at = first_response_due_at WHERE first_response_at IS NULL"))
+            "UPDATE tickets SET first_response_breached_at = NULL, next_response_breached_at = NULL, "
+            "escalation_level = 0, assignee_id = NULL, version = 1, "
+            "sla_next_check_at = CASE WHEN first_response_at IS NULL THEN first_response_due_at "
+            "ELSE next_response_due_at END "
+            "WHERE first_response_at IS NULL OR (next_response_at IS NULL AND next_response_cycle = 2)"))
         db.session.commit()
 
 

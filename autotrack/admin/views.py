@@ -8,7 +8,7 @@ from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import HiddenField, PasswordField, SelectField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, NumberRange, Optional
 
 from autotrack.admin.base import OrgModelView
 from autotrack.admin.imports import ImportView
@@ -111,10 +111,17 @@ class DepartmentView(OrgModelView):
 
 class PriorityView(OrgModelView):
     natural_key_column = "name"
-    column_list = ("name", "weight", "first_response_minutes", "resolution_minutes", "calendar", "is_default")
+    column_list = ("name", "weight", "first_response_minutes", "resolution_minutes", "next_response_minutes",
+                   "calendar", "is_default")
     column_default_sort = ("weight", True)
-    form_columns = ("name", "weight", "first_response_minutes", "resolution_minutes", "calendar", "is_default")
+    form_columns = ("name", "weight", "first_response_minutes", "resolution_minutes", "next_response_minutes",
+                    "calendar", "is_default")
     form_choices = {"calendar": _choices(SlaCalendar)}
+    column_labels = {"next_response_minutes": "Next response minutes (update clock)"}
+    form_args = {"next_response_minutes": {
+        "validators": [Optional(), NumberRange(min=1, message="Write a number of minutes, 1 or more.")],
+        "description": "Optional. Each time the requester writes, an agent must answer publicly within "
+                       "this much working time. Empty: no update clock."}}
 
 
 class StatusView(OrgModelView):

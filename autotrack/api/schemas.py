@@ -110,6 +110,10 @@ class TicketSchema(ma.Schema):
     first_response_at = fields.AwareDateTime(allow_none=True)
     resolution_due_at = fields.AwareDateTime(allow_none=True)
     resolved_at = fields.AwareDateTime(allow_none=True)
+    next_response_due_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "The update clock's deadline while the requester waits for an answer"})
+    next_response_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "When the requester's latest message was answered"})
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
     sla = Sla(required=True)

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from flask import render_template, request
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from autotrack.extensions import db
 from autotrack.manager import bp
@@ -19,7 +19,8 @@ def home():
     escalated = visible_tickets(current_user).where(
         Ticket.state.in_(ACTIVE_STATES),
         or_(Ticket.escalation_level > 0, Ticket.first_response_breached_at.is_not(None),
-            Ticket.resolution_breached_at.is_not(None)),
+            Ticket.resolution_breached_at.is_not(None),
+            and_(Ticket.next_response_at.is_(None), Ticket.next_response_breached_at.is_not(None))),
     ).options(*queues.ROW_OPTIONS)
     items, next_cursor = keyset_page(escalated, Ticket.id, request.args.get("cursor"))
     visible = visible_tickets(current_user).where(Ticket.state.in_(ACTIVE_STATES)).subquery()

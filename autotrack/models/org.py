@@ -128,6 +128,8 @@ class Priority(db.Model):
     weight: Mapped[int] = mapped_column(Integer)  # higher is more urgent; queues sort by it
     first_response_minutes: Mapped[int] = mapped_column(Integer)
     resolution_minutes: Mapped[int] = mapped_column(Integer)
+    # The update clock (optional): how soon an agent must answer each time the requester writes.
+    next_response_minutes: Mapped[int | None] = mapped_column(Integer)
     calendar: Mapped[str] = mapped_column(String(16), default=SlaCalendar.BUSINESS_HOURS)
     # The priority a ticket gets when neither its category nor the requester chose one.
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)

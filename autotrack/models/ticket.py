@@ -32,6 +32,7 @@ class Ticket(db.Model):
         # clock (the databases combine them for the OR), so only those tickets are read.
         Index("ix_tickets_risk_resolution", "org_id", "state", "resolution_warn_at"),
         Index("ix_tickets_risk_first", "org_id", "state", "first_response_at", "first_response_warn_at"),
+        Index("ix_tickets_risk_next", "org_id", "state", "next_response_at", "next_response_warn_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +64,16 @@ class Ticket(db.Model):
     resolution_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The update clock runs in cycles: each starts when the requester writes while no cycle runs
+    # (creation, a public reply, a reply by mail) and stops at the next public staff reply
+    # (next_response_at) or the resolution. The cycle number keeps each cycle's SLA events apart.
+    next_response_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_response_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_response_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_response_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_response_cycle: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set while the ticket is pending (clock paused); cleared on resume.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -421,9 +421,9 @@ class Categories(Kind):
 class Priorities(Kind):
     kind = "priorities"
     required = ("name", "weight", "first_response_minutes", "resolution_minutes")
-    optional = ("calendar",)
-    example = (("name", "weight", "first_response_minutes", "resolution_minutes", "calendar"),
-               ("P1", "4", "15", "120", "24x7"), ("P3", "2", "240", "1440", "business_hours"))
+    optional = ("calendar", "next_response_minutes")
+    example = (("name", "weight", "first_response_minutes", "resolution_minutes", "calendar", "next_response_minutes"),
+               ("P1", "4", "15", "120", "24x7", "60"), ("P3", "2", "240", "1440", "business_hours", ""))
     CALENDARS = {"business_hours": SlaCalendar.BUSINESS_HOURS, "business hours": SlaCalendar.BUSINESS_HOURS,
                  "24x7": SlaCalendar.ALWAYS, "24/7": SlaCalendar.ALWAYS}
 
@@ -449,6 +449,9 @@ class Priorities(Kind):
             if calendar not in self.CALENDARS:
                 raise RowError(f"calendar: write business_hours or 24x7, not {calendar!r}.")
             values["calendar"] = self.CALENDARS[calendar]
+        if "next_response_minutes" in row:  # the update clock: empty means none
+            values["next_response_minutes"] = (_positive_int(row, "next_response_minutes")
+                                                if (row["next_response_minutes"] or "").strip() else None)
         return values
 
     def apply(self, obj, values):

@@ -1,6 +1,8 @@
 """SLA clocks and the sweep.
 
-Each ticket has two clocks, first response and resolution. Their deadlines and warning points
+Each ticket has up to three clocks: first response, resolution and, where the priority sets a
+target, the update clock (next response), which runs again each time the requester writes while
+no cycle runs and stops at the next public staff reply. Their deadlines and warning points
 are computed here (on the priority's calendar) and stored on the ticket, together with
 `sla_next_check_at`, the next moment anything can happen to it. `sweep(now)` reads only the
 tickets whose moment has come (one indexed range), records warnings, breaches and escalation
@@ -47,10 +49,12 @@ from autotrack.services.timefmt import duration_words
 
 log = logging.getLogger(__name__)
 
-CLOCKS = ("first_response", "resolution")
+CLOCKS = ("first_response", "resolution", "next_response")
 TICKING_STATES = (Lifecycle.NEW, Lifecycle.OPEN)  # pending is paused; resolved and closed are stopped
-CLOCK_LABELS = {"first_response": "first response", "resolution": "resolution"}
-_STOPPED_AT = {"first_response": "first_response_at", "resolution": "resolved_at"}
+CLOCK_LABELS = {"first_response": "first response", "resolution": "resolution", "next_response": "next response"}
+_STOPPED_AT = {"first_response": "first_response_at", "resolution": "resolved_at", "next_response": "next_response_at"}
+_TARGET = {"first_response": "first_response_minutes", "resolution": "resolution_minutes",
+           "next_response": "next_response_minutes"}
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,8 @@ def calendar_for(priority):
 
 
 def _target(priority, clock):
-    return priority.first_response_minutes if clock == "first_response" else priority.resolution_minutes
+    """The clock's target in minutes; None for an update clock the priority does not set."""
+    return getattr(priority, _TARGET[clock])
 
 
 # (clock, what) -> column name, built once: the sweep asks this hundreds of thousands of times.
@@ -114,14 +119,58 @@ def _is_stopped(ticket, clock):
 # --- keeping the clocks (called by the ticket service) -----------------------------------------
 
 def start_clocks(ticket, now):
-    """Set both deadlines and warning points of a new ticket."""
+    """Set the deadlines and warning points of a new ticket (raising it is the requester's first
+    message, so the update clock's first cycle starts too)."""
     settings = org_settings(ticket.org_id)
-    calendar, percent = settings.calendar_for(ticket.priority), settings.warning_percent
-    for clock in CLOCKS:
-        minutes = _target(ticket.priority, clock)
-        _set(ticket, clock, "due_at", calendar.add(now, minutes))
-        _set(ticket, clock, "warn_at", calendar.add(now, minutes * percent / 100))
+    for clock in ("first_response", "resolution"):
+        _arm(ticket, clock, now, _target(ticket.priority, clock), settings)
+    _start_cycle(ticket, now, settings)
     refresh_next_check(ticket, settings)
+
+
+def _arm(ticket, clock, start, minutes, settings, spent=0):
+    """Due time and warning point of `clock`: `minutes` of its calendar's working time from
+    `start`, less the `spent` minutes already counted."""
+    calendar = settings.calendar_for(ticket.priority)
+    _set(ticket, clock, "due_at", calendar.add(start, max(minutes - spent, 0)))
+    _set(ticket, clock, "warn_at", calendar.add(start, max(minutes * settings.warning_percent / 100 - spent, 0)))
+
+
+def _start_cycle(ticket, now, settings=None):
+    """A new cycle of the update clock: the requester waits from `now`. Without a target on the
+    priority the wait is still recorded (a later priority with one counts from it)."""
+    ticket.next_response_cycle = (ticket.next_response_cycle or 0) + 1
+    ticket.next_response_started_at = now
+    ticket.next_response_at = ticket.next_response_warned_at = ticket.next_response_breached_at = None
+    ticket.next_response_due_at = ticket.next_response_warn_at = None
+    minutes = ticket.priority.next_response_minutes
+    if minutes is not None:
+        _arm(ticket, "next_response", now, minutes, settings or org_settings(ticket.org_id))
+
+
+def requester_wrote(ticket, now):
+    """The requester wrote (a public reply by portal, API or mail): a new cycle of the update
+    clock starts, unless one runs already (they still wait for the answer to an earlier message).
+    Called once the ticket's state is settled (a pending ticket resumed, a resolved one reopened)."""
+    if ticket.next_response_started_at is not None and ticket.next_response_at is None:
+        return
+    _start_cycle(ticket, now)
+    refresh_next_check(ticket)
+
+
+def staff_replied(ticket, now):
+    """A public reply of staff answers the requester: the first response (once) and the running
+    update cycle stop."""
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+    stop_update_cycle(ticket, now)
+    refresh_next_check(ticket)
+
+
+def stop_update_cycle(ticket, now):
+    """The running cycle of the update clock ends (answered, or the ticket resolved)."""
+    if ticket.next_response_started_at is not None and ticket.next_response_at is None:
+        ticket.next_response_at = now
 
 
 def change_priority(ticket, old_priority, now):
@@ -129,16 +178,23 @@ def change_priority(ticket, old_priority, now):
     reference = ticket.paused_at or now  # while paused, time stands still at the pause
     settings = org_settings(ticket.org_id)
     old_calendar, new_calendar = settings.calendar_for(old_priority), settings.calendar_for(ticket.priority)
-    percent = settings.warning_percent
     for clock in CLOCKS:
-        due = _get(ticket, clock, "due_at")
-        if _is_stopped(ticket, clock) or due is None:
+        if _is_stopped(ticket, clock) or (clock == "next_response" and ticket.next_response_started_at is None):
             continue
-        left = old_calendar.between(reference, due).total_seconds() / 60
-        spent = _target(old_priority, clock) - left
-        target = _target(ticket.priority, clock)
-        _set(ticket, clock, "due_at", new_calendar.add(reference, max(target - spent, 0)))
-        _set(ticket, clock, "warn_at", new_calendar.add(reference, max(target * percent / 100 - spent, 0)))
+        due, target = _get(ticket, clock, "due_at"), _target(ticket.priority, clock)
+        if target is None:  # the new priority sets no update target: nothing is due
+            _set(ticket, clock, "due_at", None)
+            _set(ticket, clock, "warn_at", None)
+            continue
+        if due is not None:
+            spent = _target(old_priority, clock) - old_calendar.between(reference, due).total_seconds() / 60
+        elif clock == "next_response":
+            # The old priority set no update target: count the wait from the cycle's start
+            # (a pause within this cycle counts too; the ticket kept no record of it).
+            spent = new_calendar.between(ticket.next_response_started_at, reference).total_seconds() / 60
+        else:
+            continue
+        _arm(ticket, clock, reference, target, settings, spent)
     refresh_next_check(ticket, settings)
 
 
@@ -166,7 +222,7 @@ def refresh_next_check(ticket, settings=None):
 # The SLA columns the sweep reads, as a plain dict per ticket ("view"): the sweep handles tens of
 # thousands of them, and dict lookups are the cheapest Python has.
 _VIEW_FIELDS = (
-    "state", "escalation_level", "first_response_at", "resolved_at",
+    "state", "escalation_level", *_STOPPED_AT.values(),
     *(_COLUMN[clock, what] for clock in CLOCKS for what in ("due_at", "warn_at", "warned_at", "breached_at")),
 )
 # Per clock: (due, warn, warned, breached, stopped) column names.
@@ -237,11 +293,8 @@ class SweepResult:
 
 _SWEEP_COLUMNS = (
     Ticket.id, Ticket.org_id, Ticket.number, Ticket.title, Ticket.state, Ticket.department_id,
-    Ticket.assignee_id, Ticket.priority_id, Ticket.escalation_level,
-    Ticket.first_response_due_at, Ticket.first_response_warn_at, Ticket.first_response_warned_at,
-    Ticket.first_response_breached_at, Ticket.first_response_at,
-    Ticket.resolution_due_at, Ticket.resolution_warn_at, Ticket.resolution_warned_at,
-    Ticket.resolution_breached_at, Ticket.resolved_at,
+    Ticket.assignee_id, Ticket.priority_id, Ticket.escalation_level, Ticket.next_response_cycle,
+    *(getattr(Ticket, name) for name in _VIEW_FIELDS[2:]),
 )
 
 
@@ -312,8 +365,15 @@ class _Event:
     reassign_to: int | None = None
 
     @property
+    def clock_key(self):
+        """The clock, and for the update clock its cycle: each cycle warns and breaches once."""
+        if self.clock == "next_response":
+            return f"next_response:{self.ticket['next_response_cycle']}"
+        return self.clock
+
+    @property
     def key(self):  # unique per ticket in sla_events
-        return f"escalation:{self.level}" if self.kind == "escalation" else f"{self.kind}:{self.clock}"
+        return f"escalation:{self.level}" if self.kind == "escalation" else f"{self.kind}:{self.clock_key}"
 
 
 def _evaluate(row, now, context, events):
@@ -512,7 +572,7 @@ def _email_row(event, user, reference, when, queued_at, send_at, context, base_u
     }
     if kind == "warning":
         subject = f"[{reference}] {values['clock'].capitalize()} due in {when}: {row['title']}"
-        dedupe = f"warning:{row['id']}:{event.clock}:{user.id}"
+        dedupe = f"warning:{row['id']}:{event.clock_key}:{user.id}"
     else:
         subject = f"[{reference}] Escalated to you (level {level}), overdue by {when}: {row['title']}"
         dedupe = f"escalation:{row['id']}:{level}:{user.id}"
@@ -554,17 +614,19 @@ def status_of(ticket, now=None):
     if ticket.state == Lifecycle.PENDING:
         return SlaStatus("paused", None, words="clocks stopped while waiting")
     if ticket.state not in TICKING_STATES:
-        missed = ticket.first_response_breached_at or ticket.resolution_breached_at
+        missed = any(_get(ticket, clock, "breached_at") for clock in CLOCKS)
         return SlaStatus("missed" if missed else "met", None)
-    for clock in CLOCKS:
-        due = _get(ticket, clock, "due_at")
-        if _is_stopped(ticket, clock) or due is None:
-            continue
-        if due <= now or _get(ticket, clock, "breached_at") is not None:
-            return SlaStatus("breached", clock, due, f"{CLOCK_LABELS[clock]} overdue by {duration_words(now - due)}")
-        warn = _get(ticket, clock, "warn_at")
-        state = "at_risk" if warn is not None and warn <= now else "on_track"
-        return SlaStatus(state, clock, due, f"{CLOCK_LABELS[clock]} due in {duration_words(due - now)}")
+    running = [(_get(ticket, clock, "due_at"), clock) for clock in CLOCKS
+               if not _is_stopped(ticket, clock) and _get(ticket, clock, "due_at") is not None]
+    breached = [(due, clock) for due, clock in running if due <= now or _get(ticket, clock, "breached_at")]
+    if breached:
+        due, clock = min(breached)
+        return SlaStatus("breached", clock, due, f"{CLOCK_LABELS[clock]} overdue by {duration_words(now - due)}")
+    at_risk = [(due, clock) for due, clock in running if (_get(ticket, clock, "warn_at") or due) <= now]
+    if at_risk or running:
+        due, clock = min(at_risk or running)
+        return SlaStatus("at_risk" if at_risk else "on_track", clock, due,
+                         f"{CLOCK_LABELS[clock]} due in {duration_words(due - now)}")
     return SlaStatus("met", None)
 
 
@@ -573,13 +635,19 @@ def overdue_clause(now):
     """SQL: a ticking clock of the ticket is past its deadline (the badge's "breached")."""
     return and_(Ticket.state.in_(TICKING_STATES),
                 or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at <= now),
-                    Ticket.resolution_due_at <= now))
+                    Ticket.resolution_due_at <= now,
+                    # IS NOT NULL: a priority without an update target leaves it NULL, and a
+                    # NULL would make the NOT of at_risk_clause unknown (every row dropped)
+                    and_(Ticket.next_response_at.is_(None), Ticket.next_response_due_at.is_not(None),
+                         Ticket.next_response_due_at <= now)))
 
 
 def past_warning_clause(now):
     """SQL: a running clock is past its warning point (at risk, or already overdue)."""
     return or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_warn_at <= now),
-               Ticket.resolution_warn_at <= now)
+               Ticket.resolution_warn_at <= now,
+               and_(Ticket.next_response_at.is_(None), Ticket.next_response_warn_at.is_not(None),
+                    Ticket.next_response_warn_at <= now))
 
 
 def at_risk_clause(now):

@@ -257,6 +257,7 @@ def _transition(actor, ticket, action, *, assignee=None, status=None, now=None):
         sla.resume_clocks(ticket, paused_since, now)
     elif action == "resolve":
         ticket.resolved_at = now
+        sla.stop_update_cycle(ticket, now)  # the resolution answers what the requester wrote
     elif action == "close":
         ticket.closed_at = now
     elif action == "reopen":
@@ -321,9 +322,10 @@ def set_status(actor, ticket, status, now=None):
 def add_comment(actor, ticket, body, *, internal=False, email_text=None, now=None):
     """Add a public reply or an internal note (portal, API or mail alike).
 
-    The first public staff reply is the first response, and every public staff reply is mailed
-    to the requester (who may answer it by mail). The requester's reply ends the wait it answers:
-    a pending ticket resumes (its SLA clocks run again), a resolved one reopens.
+    The first public staff reply is the first response, every public staff reply answers the
+    requester on the update clock and is mailed to them (they may answer it by mail). The
+    requester's reply ends the wait it answers (a pending ticket resumes, a resolved one reopens)
+    and starts the update clock again.
     `email_text` is the whole mail a reply by mail came from."""
     policy.require(actor, "ticket.comment", ticket, message="You may not comment on this ticket.")
     if internal:
@@ -335,9 +337,8 @@ def add_comment(actor, ticket, body, *, internal=False, email_text=None, now=Non
     db.session.add(comment)
     ticket.updated_at = now
     by_staff = actor.id != ticket.requester_id and policy.can(actor, "ticket.transition.resolve", ticket)
-    if by_staff and not internal and ticket.first_response_at is None:
-        ticket.first_response_at = now
-        sla.refresh_next_check(ticket)
+    if by_staff and not internal:
+        sla.staff_replied(ticket, now)
     db.session.flush()
     audit.record(ticket.org_id, "comment", actor=actor, ticket=ticket,
                  detail="internal note" if internal else "public reply", now=now)
@@ -354,6 +355,8 @@ def add_comment(actor, ticket, body, *, internal=False, email_text=None, now=Non
             _transition(actor, ticket, "resume", now=now)  # what the ticket was waiting for has come
         elif ticket.state == Lifecycle.RESOLVED:
             transition(actor, ticket, "reopen", now=now)
+        if ticket.state in sla.TICKING_STATES:
+            sla.requester_wrote(ticket, now)  # the update clock: an answer is owed again
     return comment
 
 

@@ -197,6 +197,7 @@ def test_too_big_or_too_long_files_are_rejected(org):
     ("priorities", "P9,x,1,2,", "weight: a whole number above 0"),
     ("priorities", "P9,1,60,30,", "cannot be longer than resolution_minutes"),
     ("priorities", "P9,1,1,2,weekdays", "calendar: write business_hours or 24x7"),
+    ("priorities", "P9,1,1,2,,soon", "next_response_minutes: a whole number above 0"),
     ("holidays", "25/12/2026,Christmas", "write the date as YYYY-MM-DD"),
     ("directory", "E1,Ada,L,ada@acme.example,Nowhere,", "unknown department"),
     ("departments", "Ops,nobody@acme.example,,", "no user nobody@acme.example in this organization"),
