@@ -1,6 +1,5 @@
 """The update clock (next response): each time the requester writes while no cycle runs, an
 agent owes a public answer within the priority's target. Each cycle warns and breaches once."""
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
