@@ -116,6 +116,7 @@ def sla_sweep(now_iso):
         click.echo(f"Escalated to level {level}: {result.escalated[level]}")
     if not result.escalated:
         click.echo("Escalated: 0")
+    click.echo(f"Reminder digests: {result.digests}")
     click.echo(f"Emails queued: {result.emails_queued}")
 
 

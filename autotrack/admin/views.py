@@ -133,14 +133,21 @@ class StatusView(OrgModelView):
 
 
 class EscalationRuleView(OrgModelView):
-    column_list = ("level", "delay_minutes", "notify", "reassign", "working_hours_only", "is_active")
+    column_list = ("level", "delay_minutes", "notify", "reassign", "working_hours_only", "reminder", "is_active")
     column_default_sort = "level"
-    form_columns = ("level", "delay_minutes", "notify", "reassign", "working_hours_only", "is_active")
-    form_choices = {"notify": _choices(EscalationTarget)}
-    column_labels = {"working_hours_only": "Email in working hours only"}
-    form_args = {"working_hours_only": {"description": (
-        "An escalation outside the organization's business hours is recorded and shown in the app at "
-        "once, but its email waits for the next working period (level 1: the SLA warnings too).")}}
+    form_columns = ("level", "delay_minutes", "notify", "reassign", "working_hours_only", "reminder", "is_active")
+    form_choices = {"notify": _choices(EscalationTarget),
+                    "reminder": [("daily", "Every working day, when business opens"),
+                                 ("hourly", "Every hour of business hours")]}
+    column_labels = {"working_hours_only": "Email in working hours only", "reminder": "Remind while overdue"}
+    form_args = {
+        "working_hours_only": {"description": (
+            "An escalation outside the organization's business hours is recorded and shown in the app at "
+            "once, but its email waits for the next working period (level 1: the SLA warnings too).")},
+        "reminder": {"description": (
+            "Empty: no reminders. Otherwise the people this level notifies get one email per period "
+            "listing every ticket that reached this level and is still overdue.")},
+    }
 
 
 class CategoryView(OrgModelView):

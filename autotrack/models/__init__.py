@@ -15,7 +15,7 @@ from autotrack.models.org import (
     Status,
     WorkingHours,
 )
-from autotrack.models.sla import SlaEvent
+from autotrack.models.sla import SlaDigestRun, SlaEvent
 from autotrack.models import settings_events  # noqa: F401,E402  (renews settings tokens)
 from autotrack.models.throttle import Throttle
 from autotrack.models.ticket import Attachment, Comment, Task, Ticket, in_declared_schema
@@ -29,6 +29,7 @@ from autotrack.models.vocab import (
     MemberRole,
     Perm,
     Portal,
+    Reminder,
     SlaCalendar,
 )
 
@@ -36,7 +37,7 @@ __all__ = [
     "ACTIVE_STATES", "AfterImport", "Attachment", "AuditEvent", "AuditTrailIsAppendOnly", "BUILTIN_ROLES",
     "BusinessCalendar", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry",
     "EscalationRule", "EscalationTarget", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "MailSecurity", "Mailbox", "MemberRole", "Notification",
-    "Organization", "OutboxEmail", "OutboxStatus", "Perm", "Portal", "Priority", "Role",
-    "RolePermission", "SlaCalendar", "SlaEvent", "Status", "Task", "Throttle", "Ticket", "UTCDateTime", "User",
+    "Organization", "OutboxEmail", "OutboxStatus", "Perm", "Portal", "Priority", "Reminder", "Role",
+    "RolePermission", "SlaCalendar", "SlaDigestRun", "SlaEvent", "Status", "Task", "Throttle", "Ticket", "UTCDateTime", "User",
     "WorkingHours", "in_declared_schema", "utcnow",
 ]

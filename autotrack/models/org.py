@@ -208,6 +208,9 @@ class EscalationRule(db.Model):
     # Its emails (and, for level 1, the warnings') wait for the organization's next working
     # period when their moment falls outside it; the in-app notice is immediate either way.
     working_hours_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Reminders while overdue (vocab.Reminder; None: none): one digest per person and period
+    # listing every overdue ticket this level has reached.
+    reminder: Mapped[str | None] = mapped_column(String(16))
 
 
 class DirectoryEntry(db.Model):

@@ -33,3 +33,17 @@ class SlaEvent(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the deadline this moment belongs to
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the sweep's `now`
     sweep_id: Mapped[str] = mapped_column(String(32))  # which sweep run wrote it
+
+
+class SlaDigestRun(db.Model):
+    """One organization's reminder digests of one period ("daily:2026-11-24", "hourly:…T09"):
+    the unique key lets exactly one sweep write them, however many run at once."""
+
+    __tablename__ = "sla_digest_runs"
+    __table_args__ = (UniqueConstraint("org_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    period: Mapped[str] = mapped_column(String(40))
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the sweep's `now`
+    emails: Mapped[int] = mapped_column(Integer, default=0)  # digests queued

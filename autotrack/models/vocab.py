@@ -30,6 +30,13 @@ class EscalationTarget(StrEnum):
     ORG_ADMIN = "org_admin"
 
 
+class Reminder(StrEnum):
+    """How often an escalation level reminds its people of their overdue tickets (one digest each)."""
+
+    DAILY = "daily"  # every working day, once business opens (09:00 where the calendar is 24x7)
+    HOURLY = "hourly"  # every hour of business hours
+
+
 class MemberRole(StrEnum):
     """How a user belongs to a department."""
 

@@ -226,7 +226,7 @@ _VIEW_FIELDS = (
     *(_COLUMN[clock, what] for clock in CLOCKS for what in ("due_at", "warn_at", "warned_at", "breached_at")),
 )
 # Per clock: (due, warn, warned, breached, stopped) column names.
-_CLOCK_FIELDS = tuple(
+CLOCK_FIELDS = tuple(
     (clock, _COLUMN[clock, "due_at"], _COLUMN[clock, "warn_at"], _COLUMN[clock, "warned_at"],
      _COLUMN[clock, "breached_at"], _STOPPED_AT[clock])
     for clock in CLOCKS
@@ -235,7 +235,7 @@ _CLOCK_FIELDS = tuple(
 
 def _breach_start(view):
     """When the running clocks' earliest recorded breach began (escalations count from it)."""
-    dues = [view[due] for _, due, _, _, breached, stopped in _CLOCK_FIELDS
+    dues = [view[due] for _, due, _, _, breached, stopped in CLOCK_FIELDS
             if view[stopped] is None and view[breached] is not None]
     return min(dues) if dues else None
 
@@ -245,7 +245,7 @@ def next_check_at(view, delays):
     if view["state"] not in TICKING_STATES:
         return None
     moments = []
-    for _, due, warn, warned, breached, stopped in _CLOCK_FIELDS:
+    for _, due, warn, warned, breached, stopped in CLOCK_FIELDS:
         if view[stopped] is not None or view[due] is None:
             continue
         if view[warn] is not None and view[warned] is None:
@@ -283,15 +283,16 @@ class SweepResult:
     emails_queued: int = 0
     notifications: int = 0
     tickets_examined: int = 0
+    digests: int = 0  # reminder emails, one per person and period
 
     def summary(self):
         levels = ", ".join(f"level {lvl}: {n}" for lvl, n in sorted(self.escalated.items())) or "none"
         return (f"examined {self.tickets_examined}, warned {self.warned}, breached {self.breached}, "
                 f"escalated ({levels}), emails queued {self.emails_queued}, "
-                f"notifications {self.notifications}")
+                f"notifications {self.notifications}, reminder digests {self.digests}")
 
 
-_SWEEP_COLUMNS = (
+SWEEP_COLUMNS = (
     Ticket.id, Ticket.org_id, Ticket.number, Ticket.title, Ticket.state, Ticket.department_id,
     Ticket.assignee_id, Ticket.priority_id, Ticket.escalation_level, Ticket.next_response_cycle,
     *(getattr(Ticket, name) for name in _VIEW_FIELDS[2:]),
@@ -314,12 +315,17 @@ def sweep(now=None, batch_size=5000):
         db.session.commit()
         if processed < batch_size:
             break
+    from autotrack.services import reminders  # it builds on this module
+
+    result.digests = reminders.send_due(now, sweep_id)
+    result.emails_queued += result.digests
+    db.session.commit()
     return result
 
 
 def _sweep_batch(now, sweep_id, batch_size, result):
     query = (
-        select(*_SWEEP_COLUMNS)
+        select(*SWEEP_COLUMNS)
         .where(Ticket.sla_next_check_at <= now)
         .order_by(Ticket.sla_next_check_at)
         .limit(batch_size)
@@ -330,7 +336,7 @@ def _sweep_batch(now, sweep_id, batch_size, result):
     if not rows:
         return 0
     result.tickets_examined += len(rows)
-    context = _SweepContext.load(rows)
+    context = SweepContext.load(rows)
     events, changes = [], []
     for row in rows:
         changes.append(_evaluate(row, now, context, events))
@@ -381,7 +387,7 @@ def _evaluate(row, now, context, events):
     return the column changes they imply."""
     change = {}
     if row["state"] in TICKING_STATES:
-        for clock, due_at, warn_at, warned_at, breached_at, stopped_at in _CLOCK_FIELDS:
+        for clock, due_at, warn_at, warned_at, breached_at, stopped_at in CLOCK_FIELDS:
             due = row[due_at]
             if row[stopped_at] is not None or due is None:
                 continue
@@ -402,7 +408,7 @@ def _evaluate(row, now, context, events):
                     continue
                 recipients = context.targets(target, row)
                 row["escalation_level"] = change["escalation_level"] = level
-                clock = next(clock for clock, due_at, _, _, breached_at, stopped_at in _CLOCK_FIELDS
+                clock = next(clock for clock, due_at, _, _, breached_at, stopped_at in CLOCK_FIELDS
                              if row[stopped_at] is None and row[breached_at] is not None and row[due_at] == start)
                 event = _Event(row, "escalation", clock, level, start, recipients,
                                reassign_to=recipients[0] if reassign and recipients else None)
@@ -431,7 +437,7 @@ def _write_ticket_changes(changes):
         )
 
 
-class _SweepContext:
+class SweepContext:
     """Everything a batch needs about organizations, people and rules, loaded set-wise."""
 
     @classmethod
