@@ -47,6 +47,7 @@ def register_logging(app):
 
 def register_extensions(app):
     from autotrack import models  # noqa: F401  (every model known to SQLAlchemy and Alembic)
+    from autotrack.services import sla_changes  # noqa: F401  (records SLA settings changes for the sweep)
     from autotrack.extensions import bootstrap, csrf, db, login_manager, mail, migrate
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):

@@ -117,6 +117,7 @@ def sla_sweep(now_iso):
     if not result.escalated:
         click.echo("Escalated: 0")
     click.echo(f"Reminder digests: {result.digests}")
+    click.echo(f"Tickets recomputed after settings changes: {result.recomputed}")
     click.echo(f"Emails queued: {result.emails_queued}")
 
 

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
@@ -39,7 +40,7 @@ from autotrack.models import (
     Ticket,
     User,
 )
-from autotrack.services import accounts, categories, mail_in, mailboxes, orgs, outbox, tickets, users
+from autotrack.services import accounts, categories, mail_in, mailboxes, orgs, outbox, sla_timeline, tickets, users
 from autotrack.services.errors import DomainError
 
 
@@ -237,11 +238,22 @@ class TicketView(ReadOnlyView):
 
     MAX_REASSIGN = 500
     column_list = ("number", "title", "state", "priority", "department", "assignee", "resolution_due_at",
-                   "escalation_level", "created_at")
+                   "escalation_level", "created_at", "sla_timeline")
+    column_export_list = ("number", "title", "state", "priority", "department", "assignee", "resolution_due_at",
+                          "escalation_level", "created_at")
+    column_labels = {"sla_timeline": "SLA"}
+    column_formatters = {"sla_timeline": lambda view, context, model, name: Markup(
+        f'<a href="{url_for(".sla_timeline", id=model.id)}">timeline</a>')}
     column_default_sort = ("id", True)
     column_filters = ("state", "escalation_level", "priority.name", "department.name", "assignee.email")
     column_searchable_list = ("title",)
     column_details_exclude_list = ("version", "sla_next_check_at")
+
+    @expose("/sla/")
+    def sla_timeline(self):
+        """The ticket's SLA timeline (another organization's ticket is a 404, as everywhere here)."""
+        ticket = self.get_one(request.args.get("id"))
+        return self.render("admin/sla_timeline.html", ticket=ticket, timeline=sla_timeline.timeline(ticket))
 
     @action("reassign", "Reassign")
     def action_reassign(self, ids):

@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from autotrack.agent import bp
 from autotrack.models import utcnow
-from autotrack.services import attachments, queues, tickets
+from autotrack.services import attachments, policy, queues, sla_timeline, tickets
 from autotrack.services.tenancy import ticket_for
 from autotrack.web import ticket_pages
 from autotrack.web.ticket_forms import CommentForm, PriorityForm, TaskDoneForm, TaskForm, TransitionForm
@@ -40,6 +40,15 @@ def ticket(reference):
         actions=tickets.allowed_actions(current_user, ticket),
         statuses=ticket_pages.statuses_by_category(ticket.org_id),
     )
+
+
+@bp.route("/tickets/<reference>/sla")
+def sla(reference):
+    """Why the ticket is due when it is: every clock's steps with their arithmetic, and what the
+    sweep did (warnings, breaches, escalation levels, who was told, each email's delivery)."""
+    ticket = ticket_for(current_user, reference)
+    policy.require(current_user, "ticket.sla_timeline", ticket, message="Only staff of the ticket see its SLA timeline.")
+    return render_template("agent/sla.html", ticket=ticket, timeline=sla_timeline.timeline(ticket))
 
 
 @bp.route("/tickets/<reference>/comments", methods=["POST"])

@@ -11,6 +11,7 @@ from autotrack.api.schemas import (
     CommentSchema,
     EventSchema,
     MeSchema,
+    SlaTimelineSchema,
     TicketCreate,
     TicketListArgs,
     TicketPage,
@@ -22,7 +23,7 @@ from autotrack.api.schemas import (
 )
 from autotrack.extensions import db
 from autotrack.models import Category, Department, Priority, Status, User
-from autotrack.services import api_tokens, queues, tickets
+from autotrack.services import api_tokens, policy, queues, sla_timeline, tickets
 from autotrack.services.errors import NotFound, ValidationError
 from autotrack.services.tenancy import get_scoped_optional, ticket_for
 
@@ -185,6 +186,17 @@ def events(reference):
     """The ticket's audit trail, oldest first (requesters see its lifecycle only)."""
     ticket = ticket_for(g.api_user, reference)
     return tickets.history(ticket, g.api_user)
+
+
+@bp.route("/tickets/<reference>/sla", endpoint="sla", methods=["GET"])
+@bp.response(200, SlaTimelineSchema)
+@_errors(401, 403, 404)
+def sla(reference):
+    """The SLA timeline (staff of the ticket): each clock's steps with the arithmetic behind its
+    due time, and the warnings, breaches and escalation levels with each email's delivery."""
+    ticket = ticket_for(g.api_user, reference)
+    policy.require(g.api_user, "ticket.sla_timeline", ticket, message="Only staff of the ticket see its SLA timeline.")
+    return sla_timeline.timeline(ticket)
 
 
 def docs():

@@ -179,3 +179,71 @@ class EventSchema(ma.Schema):
     to_value = fields.String(allow_none=True)
     detail = fields.String(allow_none=True)
     created_at = fields.AwareDateTime(required=True)
+
+
+# --- the SLA timeline -------------------------------------------------------------------------
+
+def _minutes(attribute):
+    """A timedelta attribute as minutes (a number), or null."""
+    return fields.Function(lambda obj: None if getattr(obj, attribute) is None
+                           else getattr(obj, attribute).total_seconds() / 60,
+                           allow_none=True, metadata={"type": "number"})
+
+
+class SlaStepSchema(ma.Schema):
+    kind = fields.String(required=True, metadata={"description": "start, pause, resume, retarget or stop"})
+    at = fields.AwareDateTime(required=True)
+    detail = fields.String(required=True)
+    base_at = fields.AwareDateTime(allow_none=True, metadata={"description": "What the arithmetic counts from"})
+    working_minutes = _minutes("working")
+    calendar = fields.String(allow_none=True, metadata={"description": "business_hours or 24x7"})
+    due_at = fields.AwareDateTime(allow_none=True)
+    warn_at = fields.AwareDateTime(allow_none=True)
+    arithmetic = fields.String(required=True, metadata={
+        "example": "4 hours of business time from Fri 27 Nov 15:10 = Mon 30 Nov 11:10, skipping the weekend"})
+    explained = fields.Boolean(required=True, metadata={
+        "description": "The calendar gives back this step's due time (false: the calendar was edited since)"})
+
+
+class SlaDeliverySchema(ma.Schema):
+    recipient = fields.String(required=True)
+    state = fields.String(required=True, metadata={"description": "queued, held, retrying, sent or failed"})
+    at = fields.AwareDateTime(allow_none=True)
+    error = fields.String(allow_none=True)
+
+
+class SlaMomentSchema(ma.Schema):
+    kind = fields.String(required=True, metadata={"description": "warning, breach or escalation"})
+    fired_at = fields.AwareDateTime(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    level = fields.Integer(required=True)
+    clock = fields.String(required=True)
+    cycle = fields.Integer(required=True)
+    notified = fields.List(fields.String(), required=True, metadata={"description": "Told in the app"})
+    emails = fields.List(fields.Nested(SlaDeliverySchema), required=True)
+
+
+class SlaClockSchema(ma.Schema):
+    clock = fields.String(required=True, metadata={"description": "first_response, resolution or next_response"})
+    cycle = fields.Integer(required=True, metadata={"description": "The update clock's cycle (0 for the others)"})
+    state = fields.String(required=True, metadata={
+        "description": "running, paused, breached, met, missed, stopped or not due"})
+    started_at = fields.AwareDateTime(allow_none=True)
+    stopped_at = fields.AwareDateTime(allow_none=True)
+    due_at = fields.AwareDateTime(allow_none=True)
+    warn_at = fields.AwareDateTime(allow_none=True)
+    target_minutes = _minutes("target")
+    counted_minutes = _minutes("counted")
+    calendar = fields.String(allow_none=True)
+    explained = fields.Boolean(required=True)
+    steps = fields.List(fields.Nested(SlaStepSchema), required=True)
+    moments = fields.List(fields.Nested(SlaMomentSchema), required=True)
+
+
+class SlaTimelineSchema(ma.Schema):
+    timezone = fields.String(required=True)
+    recorded = fields.Boolean(required=True, metadata={
+        "description": "False for a ticket raised before AutoTrack recorded its clocks' steps"})
+    explained = fields.Boolean(required=True, metadata={"description": "Every stored due time is explained"})
+    clocks = fields.List(fields.Nested(SlaClockSchema), required=True)
+    escalations = fields.List(fields.Nested(SlaMomentSchema), required=True)

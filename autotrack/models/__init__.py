@@ -15,7 +15,7 @@ from autotrack.models.org import (
     Status,
     WorkingHours,
 )
-from autotrack.models.sla import SlaDigestRun, SlaEvent
+from autotrack.models.sla import SlaDigestRun, SlaEvent, SlaRecompute, SlaStep
 from autotrack.models import settings_events  # noqa: F401,E402  (renews settings tokens)
 from autotrack.models.throttle import Throttle
 from autotrack.models.ticket import Attachment, Comment, Task, Ticket, in_declared_schema
@@ -38,6 +38,6 @@ __all__ = [
     "BusinessCalendar", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry",
     "EscalationRule", "EscalationTarget", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "MailSecurity", "Mailbox", "MemberRole", "Notification",
     "Organization", "OutboxEmail", "OutboxStatus", "Perm", "Portal", "Priority", "Reminder", "Role",
-    "RolePermission", "SlaCalendar", "SlaDigestRun", "SlaEvent", "Status", "Task", "Throttle", "Ticket", "UTCDateTime", "User",
+    "RolePermission", "SlaCalendar", "SlaDigestRun", "SlaEvent", "SlaRecompute", "SlaStep", "Status", "Task", "Throttle", "Ticket", "UTCDateTime", "User",
     "WorkingHours", "in_declared_schema", "utcnow",
 ]

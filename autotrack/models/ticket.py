@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from autotrack.extensions import db
 from autotrack.models.org import Category, Department, Organization, Priority, Status
@@ -107,6 +107,10 @@ class Ticket(db.Model):
     attachments: Mapped[list["Attachment"]] = relationship(
         back_populates="ticket", order_by="Attachment.id", cascade="all, delete-orphan"
     )
+    # Write-only: services/sla.py adds a step at every change of a clock without loading the
+    # ticket's earlier ones (and a new ticket's steps are saved with it).
+    sla_steps: WriteOnlyMapped["SlaStep"] = relationship(  # noqa: F821
+        "SlaStep", cascade="all, delete-orphan", passive_deletes=True, order_by="SlaStep.id")
 
     @property
     def reference(self):

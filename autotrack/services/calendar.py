@@ -48,8 +48,8 @@ class WorkCalendar:
         raise ValueError("the business calendar has no working time in the next three years")
 
     def add(self, start, minutes):
-        """The instant when `minutes` of working time have passed since `start`."""
-        remaining = timedelta(minutes=minutes)
+        """The instant when `minutes` (a number, or a timedelta) of working time have passed since `start`."""
+        remaining = minutes if isinstance(minutes, timedelta) else timedelta(minutes=minutes)
         if self.always:
             return start + remaining
         if remaining <= ZERO:
@@ -59,6 +59,36 @@ class WorkCalendar:
                 return a + remaining
             remaining -= b - a
         raise AssertionError("unreachable")  # intervals() raises first
+
+    def intervals_back(self, end):
+        """Working intervals (UTC start, UTC end) before `end`, latest first."""
+        last_day = end.astimezone(self.tz).date() + timedelta(days=1)
+        for offset in range(MAX_SCAN_DAYS):
+            day = last_day - timedelta(days=offset)
+            if day in self.holidays:
+                continue
+            for begin, finish in reversed(self.periods.get(day.weekday(), ())):
+                a, b = _instant(day, begin, self.tz), _instant(day, finish, self.tz)
+                if a < end:
+                    yield a, min(b, end)
+        raise ValueError("the business calendar has no working time in the last three years")
+
+    def back(self, end, minutes):
+        """The instant `minutes` (a number, or a timedelta) of working time before `end`."""
+        remaining = minutes if isinstance(minutes, timedelta) else timedelta(minutes=minutes)
+        if self.always:
+            return end - remaining
+        if remaining <= ZERO:
+            return end
+        for a, b in self.intervals_back(end):
+            if b - a >= remaining:
+                return b - remaining
+            remaining -= b - a
+        raise AssertionError("unreachable")  # intervals_back() raises first
+
+    def shift(self, start, delta):
+        """`start` moved by `delta` of working time: later when positive, earlier when negative."""
+        return self.add(start, delta) if delta >= ZERO else self.back(start, -delta)
 
     def between(self, start, end):
         """Working time from `start` to `end` (negative when `end` comes first)."""

@@ -29,7 +29,6 @@ from autotrack.models import (
     BusinessCalendar,
     Category,
     Department,
-    DepartmentMember,
     DirectoryEntry,
     Holiday,
     MemberRole,

@@ -40,7 +40,7 @@ def can(user, action, ticket=None):
             return (is_requester or staff) and ticket.state != Lifecycle.CLOSED
         case "ticket.comment_internal":
             return works_on(user, ticket) and user.has_permission(Perm.TICKET_COMMENT_INTERNAL)
-        case "ticket.see_internal":
+        case "ticket.see_internal" | "ticket.sla_timeline":
             return works_on(user, ticket)
         case "ticket.assign":
             return works_on(user, ticket) and user.has_permission(Perm.TICKET_ASSIGN)

@@ -38,12 +38,13 @@ from autotrack.models import (
     RolePermission,
     SlaCalendar,
     SlaEvent,
+    SlaStep,
     Ticket,
     User,
     utcnow,
 )
-from autotrack.services import live, outbox
-from autotrack.services.calendar import ALWAYS, business_calendar
+from autotrack.services import audit, live, outbox
+from autotrack.services.calendar import ALWAYS, ZERO, business_calendar
 from autotrack.services.sqlutil import bulk_insert, dialect_name
 from autotrack.services.timefmt import duration_words
 
@@ -118,22 +119,51 @@ def _is_stopped(ticket, clock):
 
 # --- keeping the clocks (called by the ticket service) -----------------------------------------
 
+# Every change to a clock is also recorded as an SlaStep with its arithmetic (the SLA timeline's
+# source): start, pause, resume, retarget (a new priority) and stop.
+
+def _step(ticket, clock, kind, at, *, base=None, working=None, calendar=None, detail=None):
+    ticket.sla_steps.add(SlaStep(
+        org_id=ticket.org_id, clock=clock, kind=kind, at=at,
+        cycle=ticket.next_response_cycle if clock == "next_response" else 0,
+        base_at=base, working_us=working // _MICROSECOND if working is not None else None, calendar=calendar,
+        target_minutes=_target(ticket.priority, clock),
+        due_at=_get(ticket, clock, "due_at"), warn_at=_get(ticket, clock, "warn_at"),
+        detail=detail[:255] if detail else None))
+
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _running(ticket):
+    """The clocks that count now (not stopped, something due)."""
+    return [clock for clock in CLOCKS if not _is_stopped(ticket, clock) and _get(ticket, clock, "due_at") is not None]
+
+
 def start_clocks(ticket, now):
     """Set the deadlines and warning points of a new ticket (raising it is the requester's first
     message, so the update clock's first cycle starts too)."""
     settings = org_settings(ticket.org_id)
     for clock in ("first_response", "resolution"):
-        _arm(ticket, clock, now, _target(ticket.priority, clock), settings)
+        minutes = _target(ticket.priority, clock)
+        _arm(ticket, clock, now, minutes, settings, detail=f"{ticket.priority.name}: {_minutes_words(minutes)}")
     _start_cycle(ticket, now, settings)
     refresh_next_check(ticket, settings)
 
 
-def _arm(ticket, clock, start, minutes, settings, spent=0):
+def _arm(ticket, clock, start, minutes, settings, spent=0, *, kind="start", at=None, detail=None):
     """Due time and warning point of `clock`: `minutes` of its calendar's working time from
     `start`, less the `spent` minutes already counted."""
     calendar = settings.calendar_for(ticket.priority)
-    _set(ticket, clock, "due_at", calendar.add(start, max(minutes - spent, 0)))
+    working = timedelta(minutes=max(minutes - spent, 0))
+    _set(ticket, clock, "due_at", calendar.add(start, working))
     _set(ticket, clock, "warn_at", calendar.add(start, max(minutes * settings.warning_percent / 100 - spent, 0)))
+    _step(ticket, clock, kind, at or start, base=start, working=working, calendar=ticket.priority.calendar,
+          detail=detail)
+
+
+def _minutes_words(minutes):
+    return duration_words(timedelta(minutes=minutes))
 
 
 def _start_cycle(ticket, now, settings=None):
@@ -145,7 +175,10 @@ def _start_cycle(ticket, now, settings=None):
     ticket.next_response_due_at = ticket.next_response_warn_at = None
     minutes = ticket.priority.next_response_minutes
     if minutes is not None:
-        _arm(ticket, "next_response", now, minutes, settings or org_settings(ticket.org_id))
+        _arm(ticket, "next_response", now, minutes, settings or org_settings(ticket.org_id),
+             detail=f"{ticket.priority.name}: {_minutes_words(minutes)}")
+    else:
+        _step(ticket, "next_response", "start", now, detail=f"{ticket.priority.name} sets no update target")
 
 
 def requester_wrote(ticket, now):
@@ -163,14 +196,31 @@ def staff_replied(ticket, now):
     update cycle stop."""
     if ticket.first_response_at is None:
         ticket.first_response_at = now
-    stop_update_cycle(ticket, now)
+        _step(ticket, "first_response", "stop", now, detail="first public reply")
+    stop_update_cycle(ticket, now, "answered by a public reply")
     refresh_next_check(ticket)
 
 
-def stop_update_cycle(ticket, now):
+def stop_update_cycle(ticket, now, why):
     """The running cycle of the update clock ends (answered, or the ticket resolved)."""
     if ticket.next_response_started_at is not None and ticket.next_response_at is None:
         ticket.next_response_at = now
+        _step(ticket, "next_response", "stop", now, detail=why)
+
+
+def resolve_clocks(ticket, now):
+    """The ticket is resolved: the resolution clock stops, and the resolution answers what the
+    requester last wrote."""
+    ticket.resolved_at = now
+    _step(ticket, "resolution", "stop", now, detail="resolved")
+    stop_update_cycle(ticket, now, "the ticket was resolved")
+
+
+def pause_clocks(ticket, now):
+    """Pending: every running clock stands still until the ticket resumes."""
+    ticket.paused_at = now
+    for clock in _running(ticket):
+        _step(ticket, clock, "pause", now, detail="pending: the clock stands still")
 
 
 def change_priority(ticket, old_priority, now):
@@ -182,9 +232,11 @@ def change_priority(ticket, old_priority, now):
         if _is_stopped(ticket, clock) or (clock == "next_response" and ticket.next_response_started_at is None):
             continue
         due, target = _get(ticket, clock, "due_at"), _target(ticket.priority, clock)
+        change = f"{old_priority.name} → {ticket.priority.name}"
         if target is None:  # the new priority sets no update target: nothing is due
             _set(ticket, clock, "due_at", None)
             _set(ticket, clock, "warn_at", None)
+            _step(ticket, clock, "retarget", now, detail=f"{change}: no update target")
             continue
         if due is not None:
             spent = _target(old_priority, clock) - old_calendar.between(reference, due).total_seconds() / 60
@@ -194,23 +246,67 @@ def change_priority(ticket, old_priority, now):
             spent = new_calendar.between(ticket.next_response_started_at, reference).total_seconds() / 60
         else:
             continue
-        _arm(ticket, clock, reference, target, settings, spent)
+        _arm(ticket, clock, reference, target, settings, spent, kind="retarget", at=now,
+             detail=f"{change}: {_minutes_words(max(spent, 0))} counted of {_minutes_words(target)}")
     refresh_next_check(ticket, settings)
 
 
-def resume_clocks(ticket, since, now):
+_SAME = timedelta(seconds=1)  # closer than this is the same moment (float minutes round to microseconds)
+
+
+def recompute(ticket, before, now, why):
+    """The organization's SLA settings changed (services/sla_changes.py): recompute the running
+    clocks, the working time counted so far measured on the `before` settings and the time left
+    on the current ones. Warnings and breaches already recorded stay (their event keys never fire
+    twice); a due time already past under both stays where it was. True if a time moved (an SLA
+    step and an audit event say how)."""
+    settings = org_settings(ticket.org_id)
+    reference = ticket.paused_at or now  # a pending ticket stays frozen at its pause
+    old_calendar, new_calendar = before.calendar_for(ticket.priority), settings.calendar_for(ticket.priority)
+    moved = []
+    for clock in _running(ticket):
+        due, warn = _get(ticket, clock, "due_at"), _get(ticket, clock, "warn_at")
+        old_target, new_target = before.target(ticket.priority, clock), _target(ticket.priority, clock)
+        if new_target is None:
+            _set(ticket, clock, "due_at", None)
+            _set(ticket, clock, "warn_at", None)
+            _step(ticket, clock, "recompute", now, detail=f"{why}: no target any more")
+            moved.append(f"{CLOCK_LABELS[clock]} no longer due")
+            continue
+        counted = timedelta(minutes=old_target) - old_calendar.between(reference, due)
+        left = timedelta(minutes=new_target) - counted  # negative: overdue by that much already
+        new_due = new_calendar.shift(reference, left)
+        new_warn = new_calendar.shift(reference, timedelta(minutes=new_target * settings.warning_percent / 100) - counted)
+        if abs(new_due - due) < _SAME and (warn is None or abs(new_warn - warn) < _SAME):
+            continue
+        _set(ticket, clock, "due_at", new_due)
+        _set(ticket, clock, "warn_at", new_warn)
+        _step(ticket, clock, "recompute", now, base=reference, working=left,
+              calendar=ticket.priority.calendar, detail=f"{why}: {duration_words(max(counted, ZERO))} counted")
+        moved.append(f"{CLOCK_LABELS[clock]} due {_local(due, settings.calendar.tz.key)} → "
+                     f"{_local(new_due, settings.calendar.tz.key)}")
+    refresh_next_check(ticket, settings)
+    if moved:
+        ticket.updated_at = now
+        audit.record(ticket.org_id, "sla_recompute", actor=None, ticket=ticket, detail=f"{why}: {'; '.join(moved)}"[:255],
+                     now=now)
+    return bool(moved)
+
+
+def resume_clocks(ticket, since, now, why="resumed"):
     """The clocks stood still from `since` to `now` (pending, or resolved then reopened):
     move every unmet deadline out by the working time that passed. The caller then
     refreshes the next check, once the ticket's new state is set."""
     calendar = calendar_for(ticket.priority)
-    stood = calendar.between(since, now).total_seconds() / 60
-    for clock in CLOCKS:
-        if _is_stopped(ticket, clock) or _get(ticket, clock, "due_at") is None:
-            continue
-        for what in ("due_at", "warn_at"):
-            moment = _get(ticket, clock, what)
-            if moment is not None:
-                _set(ticket, clock, what, calendar.add(moment, stood))
+    stood = calendar.between(since, now)
+    for clock in _running(ticket):
+        due = _get(ticket, clock, "due_at")
+        _set(ticket, clock, "due_at", calendar.add(due, stood))
+        warn = _get(ticket, clock, "warn_at")
+        if warn is not None:
+            _set(ticket, clock, "warn_at", calendar.add(warn, stood))
+        _step(ticket, clock, "resume", now, base=due, working=stood, calendar=ticket.priority.calendar,
+              detail=f"{why} after {duration_words(stood)} of working time")
 
 
 def refresh_next_check(ticket, settings=None):
@@ -284,12 +380,14 @@ class SweepResult:
     notifications: int = 0
     tickets_examined: int = 0
     digests: int = 0  # reminder emails, one per person and period
+    recomputed: int = 0  # tickets whose due times moved after a settings change
 
     def summary(self):
         levels = ", ".join(f"level {lvl}: {n}" for lvl, n in sorted(self.escalated.items())) or "none"
         return (f"examined {self.tickets_examined}, warned {self.warned}, breached {self.breached}, "
                 f"escalated ({levels}), emails queued {self.emails_queued}, "
-                f"notifications {self.notifications}, reminder digests {self.digests}")
+                f"notifications {self.notifications}, reminder digests {self.digests}, "
+                f"recomputed after settings changes {self.recomputed}")
 
 
 SWEEP_COLUMNS = (
@@ -310,13 +408,14 @@ def sweep(now=None, batch_size=5000):
     now = now or utcnow()
     result = SweepResult()
     sweep_id = uuid.uuid4().hex
+    from autotrack.services import reminders, sla_changes  # both build on this module
+
+    result.recomputed = sla_changes.run_pending(now)  # settings changed: due times first
     while True:
         processed = _sweep_batch(now, sweep_id, batch_size, result)
         db.session.commit()
         if processed < batch_size:
             break
-    from autotrack.services import reminders  # it builds on this module
-
     result.digests = reminders.send_due(now, sweep_id)
     result.emails_queued += result.digests
     db.session.commit()

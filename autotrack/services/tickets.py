@@ -251,19 +251,18 @@ def _transition(actor, ticket, action, *, assignee=None, status=None, now=None):
     ticket.state = new_status.category
     ticket.updated_at = now
     if action == "wait":
-        ticket.paused_at = now
+        sla.pause_clocks(ticket, now)
     elif action == "resume":
         paused_since, ticket.paused_at = ticket.paused_at, None
-        sla.resume_clocks(ticket, paused_since, now)
+        sla.resume_clocks(ticket, paused_since, now, "resumed")
     elif action == "resolve":
-        ticket.resolved_at = now
-        sla.stop_update_cycle(ticket, now)  # the resolution answers what the requester wrote
+        sla.resolve_clocks(ticket, now)
     elif action == "close":
         ticket.closed_at = now
     elif action == "reopen":
         # The resolution clock restarts from where it stood when the ticket was resolved.
         resolved_since, ticket.resolved_at = ticket.resolved_at, None
-        sla.resume_clocks(ticket, resolved_since, now)
+        sla.resume_clocks(ticket, resolved_since, now, "reopened")
     sla.refresh_next_check(ticket)
     audit.record(ticket.org_id, "transition", actor=actor, ticket=ticket,
                  from_value=old_status.name, to_value=new_status.name, detail=action, now=now)

@@ -15,6 +15,7 @@ from autotrack.extensions import db
 from autotrack.models import Portal
 from autotrack.services import live, notifications, policy, sla
 from autotrack.services.errors import DomainError
+from autotrack.services.timefmt import duration_words
 
 PORTAL_HOME = {
     Portal.ADMIN: "admin.index",
@@ -210,6 +211,7 @@ def register_template_helpers(app):
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(linkify, "linkify")
     app.add_template_global(sla.status_of, "sla_status")  # a global: imported macros see it
+    app.add_template_global(duration_words, "duration_words")
 
     @app.context_processor
     def inject_helpers():

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import Category, Priority, Status, Task, User
-from autotrack.services import attachments, policy, tickets
+from autotrack.services import attachments, tickets
 from autotrack.services.errors import DomainError, NotFound
 from autotrack.services.tenancy import get_scoped, get_scoped_optional, parse_id, scoped
 

@@ -64,3 +64,28 @@ def test_working_hours_are_local_wall_clock_in_new_york():
 def test_a_calendar_without_working_time_refuses_instead_of_looping():
     with pytest.raises(ValueError, match="no working time"):
         WorkCalendar(tz=BERLIN, periods={}).add(berlin(2026, 1, 5, 9, 0), 10)
+
+
+# --- going back: a recomputed due time that is already past -------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+def test_back_walks_working_time_backwards_over_nights_weekends_and_holidays():
+    assert OFFICE.back(berlin(2026, 11, 30, 10, 0), 120) == berlin(2026, 11, 27, 16, 0)  # over the weekend
+    assert OFFICE.back(berlin(2026, 12, 28, 10, 0), 120) == berlin(2026, 12, 24, 16, 0)  # over Christmas
+    assert OFFICE.back(berlin(2026, 11, 24, 22, 0), 30) == berlin(2026, 11, 24, 16, 30)  # from the night
+    assert OFFICE.shift(berlin(2026, 11, 24, 9, 30), timedelta(minutes=-60)) == berlin(2026, 11, 23, 16, 30)
+    assert ALWAYS.back(berlin(2026, 11, 24, 10, 0), 90) == berlin(2026, 11, 24, 8, 30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
+       minutes=st.integers(min_value=1, max_value=20 * 24 * 60), calendar=st.sampled_from([OFFICE, ALWAYS]))
+def test_back_undoes_add_across_dst_switches(start, minutes, calendar):
+    start = start.replace(tzinfo=timezone.utc)
+    due = calendar.add(start, minutes)
+    # From inside working time, going back the same working time returns to the start.
+    begin = next(calendar.intervals(start))[0] if not calendar.always else start
+    assert calendar.back(due, minutes) == max(begin, start)
+    assert calendar.between(calendar.back(due, minutes), due) == timedelta(minutes=minutes)
