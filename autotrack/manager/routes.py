@@ -1,13 +1,14 @@
-from datetime import timedelta
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
-from flask import render_template, request
+from flask import Response, render_template, request
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 
 from autotrack.extensions import db
 from autotrack.manager import bp
-from autotrack.models import ACTIVE_STATES, Department, Ticket
-from autotrack.services import queues, reports
+from autotrack.models import ACTIVE_STATES, Department, Perm, Ticket, utcnow
+from autotrack.services import queues, reports, sla, sla_reports
 from autotrack.services.pagination import keyset_page
 from autotrack.services.timefmt import duration_words
 from autotrack.services.tenancy import visible_tickets
@@ -44,3 +45,54 @@ def home():
         report=reports.sla_report(current_user, department_ids, days),
         duration=lambda seconds: "—" if seconds is None else duration_words(timedelta(seconds=seconds)),
     )
+
+
+@bp.route("/reports/sla")
+def sla_report():
+    """SLA compliance per clock over a chosen period, by department, agent, category or priority,
+    with its weekly trend; ?format=csv downloads it. Managers see their departments, those who
+    see every ticket (org admins) the organization."""
+    departments = reports.managed_departments(current_user)
+    choice, errors = _report_choice(request.args, {str(d.id): d for d in departments})
+    report = None
+    if not errors:
+        if choice["department"] is not None:
+            department_ids = [choice["department"].id]
+        elif current_user.has_permission(Perm.TICKET_VIEW_ALL):
+            department_ids = None  # the whole organization, inactive departments too
+        else:
+            department_ids = [d.id for d in departments]
+        report = sla_reports.build(current_user.org_id, department_ids, choice["since"], choice["until"],
+                                   choice["by"], current_user.organization.timezone)
+        if request.args.get("format") == "csv":
+            name = f"sla-{choice['by']}-{choice['since']:%Y%m%d}-{choice['until']:%Y%m%d}.csv"
+            return Response(sla_reports.to_csv(report), mimetype="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return render_template("manager/sla_report.html", report=report, choice=choice, errors=errors,
+                           departments=departments, groupings=sla_reports.GROUPINGS, clocks=sla.CLOCKS,
+                           labels=sla.CLOCK_LABELS), 400 if errors and request.args.get("format") == "csv" else 200
+
+
+def _report_choice(args, allowed_departments):
+    """The period, grouping and department asked for (defaults: the last 30 days by department),
+    and {field: message} for whatever cannot be used."""
+    today = utcnow().astimezone(ZoneInfo(current_user.organization.timezone or "UTC")).date()
+    errors, choice = {}, {"by": args.get("by") or "department", "department": None}
+    for name, default in (("since", today - timedelta(days=29)), ("until", today)):
+        raw = (args.get(name) or "").strip()
+        try:
+            choice[name] = date.fromisoformat(raw) if raw else default
+        except ValueError:
+            choice[name], errors[name] = default, "Write the date as YYYY-MM-DD."
+    if "since" not in errors and "until" not in errors:
+        if choice["until"] < choice["since"]:
+            errors["until"] = "The end comes before the start."
+        elif (choice["until"] - choice["since"]).days >= sla_reports.MAX_DAYS:
+            errors["until"] = f"At most {sla_reports.MAX_DAYS} days at once."
+    if choice["by"] not in sla_reports.GROUPINGS:
+        errors["by"], choice["by"] = "Choose department, agent, category or priority.", "department"
+    if args.get("department"):
+        choice["department"] = allowed_departments.get(args["department"])
+        if choice["department"] is None:
+            errors["department"] = "Not one of your departments."
+    return choice, errors

@@ -41,7 +41,11 @@ class SlaStep(db.Model):
     SLA timeline replays these to explain every stored due time."""
 
     __tablename__ = "sla_steps"
-    __table_args__ = (Index("ix_sla_steps_ticket", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_sla_steps_ticket", "ticket_id", "id"),
+        # The SLA report's update-clock cycles answered in a period.
+        Index("ix_sla_steps_report", "org_id", "clock", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))

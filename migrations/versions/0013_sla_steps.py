@@ -41,6 +41,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_steps')),
     )
     op.create_index('ix_sla_steps_ticket', 'sla_steps', ['ticket_id', 'id'])
+    op.create_index('ix_sla_steps_report', 'sla_steps', ['org_id', 'clock', 'kind', 'at'])
 
 
 def downgrade():
