@@ -95,6 +95,7 @@ def register_blueprints(app):
     from autotrack.agent import bp as agent_bp
     from autotrack import api
     from autotrack.auth import bp as auth_bp
+    from autotrack.feedback import bp as feedback_bp
     from autotrack.files import bp as files_bp
     from autotrack.health import bp as health_bp
     from autotrack.inbox import bp as inbox_bp
@@ -103,6 +104,7 @@ def register_blueprints(app):
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(feedback_bp)
     app.register_blueprint(inbox_bp, url_prefix="/notifications")
     app.register_blueprint(files_bp, url_prefix="/attachments")
     app.register_blueprint(portal_bp, url_prefix="/portal")

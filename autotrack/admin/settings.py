@@ -3,7 +3,7 @@ from flask import flash, redirect, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange
 
 from autotrack.admin.base import ConsoleAccess
@@ -21,6 +21,10 @@ class SettingsForm(FlaskForm):
     sla_warning_percent = IntegerField(
         "Warn at (% of an SLA window)", validators=[NumberRange(1, 99)],
         description="The assignee (or the leads) are warned once this share of a deadline's time has passed.")
+    low_rating_action = SelectField(
+        "When a requester rates a resolution 1 or 2 of 5",
+        choices=[("notify_manager", "Tell the department's managers (in the app and by email)"),
+                 ("reopen", "Reopen the ticket"), ("nothing", "Nothing")])
 
 
 for _day in orgs.WEEKDAYS:
@@ -37,7 +41,8 @@ class SettingsView(ConsoleAccess, BaseView):
             try:
                 week = {i: orgs.parse_periods(form[day].data, day) for i, day in enumerate(DAY_FIELDS)}
                 orgs.update_settings(org, name=form.name.data, timezone=form.timezone.data.strip(),
-                                     warning_percent=form.sla_warning_percent.data, hours=week)
+                                     warning_percent=form.sla_warning_percent.data, hours=week,
+                                     low_rating_action=form.low_rating_action.data)
             except ValidationError as error:
                 db.session.rollback()
                 for name, message in error.fields.items():
@@ -46,6 +51,7 @@ class SettingsView(ConsoleAccess, BaseView):
                     flash(error.message, "error")
             else:
                 db.session.commit()
-                flash("Settings saved. New deadlines follow them; deadlines already set are kept.", "success")
+                flash("Settings saved. The next SLA sweep (within a minute) recomputes the due times of open "
+                      "tickets; the time they have already counted is kept.", "success")
                 return redirect(url_for(".index"))
         return self.render("admin/settings.html", form=form, day_fields=DAY_FIELDS)

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import ValidationError as WtfValidationError
 
 from autotrack.admin.base import OrgModelView
 from autotrack.admin.imports import ImportView
@@ -18,6 +19,7 @@ from autotrack.extensions import db
 from autotrack.models import (
     AuditEvent,
     BusinessCalendar,
+    CannedReply,
     Category,
     Department,
     DirectoryEntry,
@@ -40,7 +42,18 @@ from autotrack.models import (
     Ticket,
     User,
 )
-from autotrack.services import accounts, categories, mail_in, mailboxes, orgs, outbox, sla_timeline, tickets, users
+from autotrack.services import (
+    accounts,
+    canned,
+    categories,
+    mail_in,
+    mailboxes,
+    orgs,
+    outbox,
+    sla_timeline,
+    tickets,
+    users,
+)
 from autotrack.services.errors import DomainError
 
 
@@ -376,6 +389,33 @@ class InboundMessageView(ReadOnlyView):
               else "Only failed or rejected messages can be processed again.", "success" if done else "warning")
 
 
+def _fillable(form, field):
+    """A canned reply's text must fill in (known placeholders only, nothing the sandbox refuses)."""
+    try:
+        canned.validate_shared(form.title.data or "-", field.data)
+    except DomainError as error:
+        raise WtfValidationError(next(iter(error.fields.values()), error.message)) from None
+
+
+class CannedReplyView(OrgModelView):
+    """The organization's canned replies (agents keep their own in the agent portal)."""
+
+    column_list = ("title", "body", "updated_at")
+    column_searchable_list = ("title", "body")
+    column_default_sort = "title"
+    form_columns = ("title", "body")
+    form_args = {"body": {"validators": [DataRequired(), _fillable], "description": (
+        "Placeholders: " + ", ".join("{{ " + p + " }}" for p in canned.PLACEHOLDERS))}}
+    form_widget_args = {"body": {"rows": 8}}
+
+    def _scoped(self, query):
+        return super()._scoped(query).filter(CannedReply.owner_id.is_(None))
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        model.owner_id = None
+
+
 def register_views(admin):
     admin.add_view(SettingsView(name="Settings & business hours", category="Organization", endpoint="settings"))
     admin.add_view(UserView(User, name="Users", category="Organization"))
@@ -391,5 +431,6 @@ def register_views(admin):
     admin.add_view(AuditLogView(AuditEvent, name="Audit log", category="Records", endpoint="audit"))
     admin.add_view(NotificationView(Notification, name="Notifications", category="Records"))
     admin.add_view(OutboxView(OutboxEmail, name="Email outbox", category="Records", endpoint="outbox"))
+    admin.add_view(CannedReplyView(CannedReply, name="Canned replies", category="Organization"))
     admin.add_view(MailboxView(Mailbox, name="Mailboxes", category="Email"))
     admin.add_view(InboundMessageView(InboundMessage, name="Received mail", category="Email", endpoint="inbound"))

@@ -1,12 +1,21 @@
-from flask import render_template, request
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from autotrack.agent import bp
 from autotrack.models import utcnow
-from autotrack.services import attachments, policy, queues, sla_timeline, tickets
+from autotrack.extensions import db
+from autotrack.services import attachments, canned, policy, queues, sla_timeline, tickets
+from autotrack.services.errors import DomainError, ValidationError
 from autotrack.services.tenancy import ticket_for
 from autotrack.web import ticket_pages
-from autotrack.web.ticket_forms import CommentForm, PriorityForm, TaskDoneForm, TaskForm, TransitionForm
+from autotrack.web.ticket_forms import (
+    CannedReplyForm,
+    CommentForm,
+    PriorityForm,
+    TaskDoneForm,
+    TaskForm,
+    TransitionForm,
+)
 
 @bp.route("/")
 def home():
@@ -31,11 +40,18 @@ def ticket(reference):
     priority_form.priority_id.choices = ticket_pages.priority_choices(ticket.org_id)
     task_form = TaskForm()
     task_form.assignee_id.choices = [("", "— Anyone —")] + ticket_pages.assignee_choices(ticket)
+    comment_form = CommentForm()
+    if request.args.get("canned", "").isdigit():  # the picker without JavaScript: the reply box filled in
+        try:
+            comment_form.body.data = canned.fill(current_user, int(request.args["canned"]), ticket)
+        except DomainError as error:
+            flash(error.message, "warning")
     return render_template(
         "agent/ticket.html", ticket=ticket,
         comments=ticket_pages.visible_comments(ticket, current_user),
         files=attachments.visible_attachments(current_user, ticket),
-        comment_form=CommentForm(), transition_form=transition_form, priority_form=priority_form,
+        comment_form=comment_form, transition_form=transition_form, priority_form=priority_form,
+        canned_replies=canned.available(current_user),
         task_form=task_form, task_done_form=TaskDoneForm(), history=ticket_pages.history(ticket), now=utcnow(),
         actions=tickets.allowed_actions(current_user, ticket),
         statuses=ticket_pages.statuses_by_category(ticket.org_id),
@@ -76,3 +92,52 @@ def add_task(reference):
 @bp.route("/tickets/<reference>/tasks/done", methods=["POST"])
 def task_done(reference):
     return ticket_pages.handle_task_done(ticket_for(current_user, reference), TaskDoneForm(), "agent.ticket")
+
+
+# --- canned replies ------------------------------------------------------------------------------
+
+@bp.route("/tickets/<reference>/canned")
+def canned_search(reference):
+    """JSON for the reply box's picker: the canned replies the agent may use, matching ?q=."""
+    ticket_for(current_user, reference)  # the ticket must be theirs to see
+    return jsonify([{"id": c.id, "title": c.title, "shared": c.owner_id is None}
+                    for c in canned.available(current_user, request.args.get("q", ""))])
+
+
+@bp.route("/tickets/<reference>/canned/<int:canned_id>")
+def canned_fill(reference, canned_id):
+    """JSON: the canned reply filled in for this ticket (a text that cannot be: 422 with why)."""
+    ticket = ticket_for(current_user, reference)
+    try:
+        return jsonify({"text": canned.fill(current_user, canned_id, ticket)})
+    except ValidationError as error:
+        return jsonify({"error": {"code": "validation_error", "message": error.message}}), 422
+
+
+@bp.route("/canned", methods=["GET", "POST"])
+def canned_replies():
+    """The agent's own canned replies (and, to read, the organization's)."""
+    form = CannedReplyForm()
+    if form.validate_on_submit():
+        try:
+            mine = canned.get_for(current_user, form.canned_id.data) if form.canned_id.data else None
+            canned.save_own(current_user, form.title.data, form.body.data, mine)
+        except DomainError as error:
+            db.session.rollback()
+            for name, message in (error.fields or {"body": error.message}).items():
+                getattr(form, name, form.body).errors.append(message)
+        else:
+            db.session.commit()
+            flash("Canned reply saved.", "success")
+            return redirect(url_for("agent.canned_replies"))
+    return render_template("agent/canned.html", form=form, replies=canned.available(current_user),
+                           placeholders=canned.PLACEHOLDERS), 400 if form.errors else 200
+
+
+@bp.route("/canned/<int:canned_id>/delete", methods=["POST"])
+def canned_delete(canned_id):
+    """One of the agent's own (CSRF is checked app-wide for every POST)."""
+    canned.delete_own(current_user, canned.get_for(current_user, canned_id))
+    db.session.commit()
+    flash("Canned reply deleted.", "success")
+    return redirect(url_for("agent.canned_replies"))

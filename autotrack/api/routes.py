@@ -7,9 +7,14 @@ from werkzeug.datastructures import MultiDict
 
 from autotrack.api import bp
 from autotrack.api.schemas import (
+    CannedReplyArgs,
+    CannedReplySchema,
     CommentCreate,
     CommentSchema,
     EventSchema,
+    FeedbackCreate,
+    FeedbackSchema,
+    FilledReplySchema,
     MeSchema,
     SlaTimelineSchema,
     TicketCreate,
@@ -23,8 +28,8 @@ from autotrack.api.schemas import (
 )
 from autotrack.extensions import db
 from autotrack.models import Category, Department, Priority, Status, User
-from autotrack.services import api_tokens, policy, queues, sla_timeline, tickets
-from autotrack.services.errors import NotFound, ValidationError
+from autotrack.services import api_tokens, canned, feedback, policy, queues, sla_timeline, tickets
+from autotrack.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from autotrack.services.tenancy import get_scoped_optional, ticket_for
 
 TICKET_ERRORS = (401, 404)
@@ -41,7 +46,8 @@ def _errors(*codes):
 
 _WHY = {400: "Malformed request (e.g. invalid JSON)", 401: "Missing, expired or revoked token",
         403: "Your role may not do this", 404: "No such ticket in your organization",
-        409: "Not possible in the ticket's current state", 429: "Too many requests; see Retry-After"}
+        409: "Not possible in the ticket's current state", 422: "The stored text cannot be used",
+        429: "Too many requests; see Retry-After"}
 
 
 def _by_name(model, name, field):
@@ -197,6 +203,56 @@ def sla(reference):
     ticket = ticket_for(g.api_user, reference)
     policy.require(g.api_user, "ticket.sla_timeline", ticket, message="Only staff of the ticket see its SLA timeline.")
     return sla_timeline.timeline(ticket)
+
+
+@bp.route("/tickets/<reference>/feedback", endpoint="feedback")
+class Feedback(MethodView):
+    @bp.response(200, FeedbackSchema)
+    @_errors(*TICKET_ERRORS)
+    def get(self, reference):
+        """The requester's rating of the latest resolution, and whether one is asked for now."""
+        ticket = ticket_for(g.api_user, reference)
+        return _feedback_view(ticket)
+
+    @bp.arguments(FeedbackCreate)
+    @bp.response(201, FeedbackSchema)
+    @_errors(400, 401, 403, 404, 409)
+    def post(self, data, reference):
+        """The requester rates the resolved ticket, once (a rating of 2 or less does what the
+        organization chose: tell the managers or reopen)."""
+        ticket = ticket_for(g.api_user, reference)
+        asked = feedback.pending_for(ticket, g.api_user)
+        if asked is None:
+            if ticket.requester_id != g.api_user.id:
+                raise Forbidden("Only the requester rates a ticket.")
+            raise InvalidTransition("There is nothing to rate on this ticket now.")
+        feedback.rate(asked, data["rating"], data["comment"])
+        db.session.commit()
+        return _feedback_view(ticket)
+
+
+@bp.route("/canned-replies", endpoint="canned_replies", methods=["GET"])
+@bp.arguments(CannedReplyArgs, location="query")
+@bp.response(200, CannedReplySchema(many=True))
+@_errors(401)
+def canned_replies(args):
+    """The canned replies the caller may use (the organization's and their own), matching ?q=."""
+    return canned.available(g.api_user, args["q"])
+
+
+@bp.route("/tickets/<reference>/canned-replies/<int:canned_id>", endpoint="canned_fill", methods=["GET"])
+@bp.response(200, FilledReplySchema)
+@_errors(401, 403, 404, 422)
+def canned_fill(reference, canned_id):
+    """A canned reply filled in for this ticket, ready to post as a comment (422 if it cannot be)."""
+    return {"text": canned.fill(g.api_user, canned_id, ticket_for(g.api_user, reference))}
+
+
+def _feedback_view(ticket):
+    rated = feedback.latest(ticket)
+    return {"asked": feedback.pending_for(ticket, g.api_user) is not None,
+            "rating": rated.rating if rated else None, "comment": rated.comment if rated else None,
+            "rated_at": rated.rated_at if rated else None}
 
 
 def docs():

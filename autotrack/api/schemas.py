@@ -247,3 +247,34 @@ class SlaTimelineSchema(ma.Schema):
     explained = fields.Boolean(required=True, metadata={"description": "Every stored due time is explained"})
     clocks = fields.List(fields.Nested(SlaClockSchema), required=True)
     escalations = fields.List(fields.Nested(SlaMomentSchema), required=True)
+
+
+# --- feedback -----------------------------------------------------------------------------------
+
+class FeedbackSchema(ma.Schema):
+    asked = fields.Boolean(required=True, metadata={"description": "The requester may rate the resolution now"})
+    rating = fields.Integer(allow_none=True, metadata={"description": "1 (poor) to 5 (excellent); null until rated"})
+    comment = fields.String(allow_none=True)
+    rated_at = fields.AwareDateTime(allow_none=True)
+
+
+class FeedbackCreate(StrictSchema):
+    rating = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+# --- canned replies -------------------------------------------------------------------------------
+
+class CannedReplySchema(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    shared = fields.Function(lambda c: c.owner_id is None, required=True,
+                             metadata={"type": "boolean", "description": "The organization's (else the caller's own)"})
+
+
+class CannedReplyArgs(StrictSchema):
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class FilledReplySchema(ma.Schema):
+    text = fields.String(required=True, metadata={"description": "The canned reply filled in for the ticket"})

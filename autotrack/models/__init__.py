@@ -1,5 +1,7 @@
 """All models, importable from one place (Alembic and the services read them from here)."""
 from autotrack.models.audit import AuditEvent, AuditTrailIsAppendOnly
+from autotrack.models.canned import CannedReply
+from autotrack.models.feedback import Feedback
 from autotrack.models.mail import AfterImport, InboundMessage, InboundStatus, Mailbox, MailSecurity
 from autotrack.models.notify import Notification, OutboxEmail, OutboxStatus
 from autotrack.models.org import (
@@ -28,6 +30,7 @@ from autotrack.models.vocab import (
     Lifecycle,
     MemberRole,
     Perm,
+    LowRatingAction,
     Portal,
     Reminder,
     SlaCalendar,
@@ -35,8 +38,8 @@ from autotrack.models.vocab import (
 
 __all__ = [
     "ACTIVE_STATES", "AfterImport", "Attachment", "AuditEvent", "AuditTrailIsAppendOnly", "BUILTIN_ROLES",
-    "BusinessCalendar", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry",
-    "EscalationRule", "EscalationTarget", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "MailSecurity", "Mailbox", "MemberRole", "Notification",
+    "BusinessCalendar", "CannedReply", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry",
+    "EscalationRule", "EscalationTarget", "Feedback", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "LowRatingAction", "MailSecurity", "Mailbox", "MemberRole", "Notification",
     "Organization", "OutboxEmail", "OutboxStatus", "Perm", "Portal", "Priority", "Reminder", "Role",
     "RolePermission", "SlaCalendar", "SlaDigestRun", "SlaEvent", "SlaRecompute", "SlaStep", "Status", "Task", "Throttle", "Ticket", "UTCDateTime", "User",
     "WorkingHours", "in_declared_schema", "utcnow",

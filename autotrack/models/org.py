@@ -24,6 +24,10 @@ class Organization(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # IANA name
     # Percent of an SLA clock's window after which the assignee is warned once.
     sla_warning_percent: Mapped[int] = mapped_column(Integer, default=75)
+    # What a rating of 2 or less does (vocab.LowRatingAction): notify the department's managers,
+    # reopen the ticket, or nothing.
+    low_rating_action: Mapped[str] = mapped_column(String(16), default="notify_manager",
+                                                   server_default="notify_manager")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A new random value whenever the SLA settings change (timezone, warning percent, business

@@ -30,6 +30,12 @@ class EscalationTarget(StrEnum):
     ORG_ADMIN = "org_admin"
 
 
+class LowRatingAction(StrEnum):
+    NOTIFY_MANAGER = "notify_manager"
+    REOPEN = "reopen"
+    NOTHING = "nothing"
+
+
 class Reminder(StrEnum):
     """How often an escalation level reminds its people of their overdue tickets (one digest each)."""
 

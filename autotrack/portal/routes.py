@@ -4,12 +4,12 @@ from flask_login import current_user
 from autotrack.extensions import db
 from autotrack.models import Category, Ticket
 from autotrack.portal import bp
-from autotrack.services import attachments, queues, tickets
+from autotrack.services import attachments, feedback, queues, tickets
 from autotrack.services.errors import DomainError
 from autotrack.services.pagination import keyset_page
 from autotrack.services.tenancy import get_scoped_optional, scoped, ticket_for
 from autotrack.web import ticket_pages
-from autotrack.web.ticket_forms import CommentForm, NewTicketForm, TransitionForm
+from autotrack.web.ticket_forms import CommentForm, FeedbackForm, NewTicketForm, TransitionForm
 
 
 def _own_ticket(reference):
@@ -61,14 +61,40 @@ def new_ticket():
 
 @bp.route("/tickets/<reference>")
 def ticket(reference):
-    ticket = _own_ticket(reference)
+    return _ticket_page(_own_ticket(reference))
+
+
+def _ticket_page(ticket, feedback_form=None, status=200):
     return render_template(
         "portal/ticket.html", ticket=ticket,
         comments=ticket_pages.visible_comments(ticket, current_user),
         files=attachments.visible_attachments(current_user, ticket),
         comment_form=CommentForm(), transition_form=TransitionForm(),
         actions=tickets.allowed_actions(current_user, ticket),
-    )
+        asked=feedback.pending_for(ticket, current_user), rated=feedback.latest(ticket),
+        feedback_form=feedback_form or FeedbackForm(),
+    ), status
+
+
+@bp.route("/tickets/<reference>/feedback", methods=["POST"])
+def rate(reference):
+    """The requester rates their resolved ticket from the portal (the same rule as the email link)."""
+    ticket = _own_ticket(reference)
+    asked, form = feedback.pending_for(ticket, current_user), FeedbackForm()
+    if asked is None:
+        flash("There is nothing to rate on this ticket now.", "warning")
+        return redirect(url_for("portal.ticket", reference=ticket.reference))
+    if form.validate_on_submit():
+        try:
+            feedback.rate(asked, form.rating.data, form.comment.data)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "warning")
+        else:
+            flash("Thank you for your rating.", "success")
+        return redirect(url_for("portal.ticket", reference=ticket.reference))
+    return _ticket_page(ticket, feedback_form=form, status=400)  # the form again, with its messages
 
 
 @bp.route("/tickets/<reference>/comments", methods=["POST"])

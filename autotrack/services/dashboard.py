@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, literal, select
 
 from autotrack.extensions import db
 from autotrack.models import ACTIVE_STATES, Department, Priority, SlaEvent, Status, Ticket, utcnow
+from autotrack.services import feedback
 from autotrack.services.sqlutil import seconds_between
 
 PERIODS = (7, 30)  # days
@@ -33,6 +34,8 @@ class Dashboard:
     compliance: dict = field(default_factory=dict)
     # [(department name, breaches 7d, breaches 30d, escalations 7d, escalations 30d)]
     by_department: list = field(default_factory=list)
+    # days -> (average rating 1-5 or None, number of ratings): requesters' feedback on resolutions
+    satisfaction: dict = field(default_factory=dict)
 
 
 def build(org_id, now=None):
@@ -46,6 +49,7 @@ def build(org_id, now=None):
                               with_median=days == MEDIAN_PERIOD)
             for days in PERIODS
         }
+    board.satisfaction = {days: feedback.satisfaction(org_id, now - timedelta(days=days)) for days in PERIODS}
     return board
 
 

@@ -14,6 +14,7 @@ from autotrack.models import (
     EscalationRule,
     EscalationTarget,
     Lifecycle,
+    LowRatingAction,
     MemberRole,
     Organization,
     Priority,
@@ -261,11 +262,10 @@ def weekly_hours(org):
     return hours
 
 
-def update_settings(org, *, name, timezone, warning_percent, hours):
-    """Change the organization's name, timezone, SLA warning point and weekly business hours.
-
-    Deadlines already set keep their value; new tickets, priority changes and resumed clocks
-    use the new calendar."""
+def update_settings(org, *, name, timezone, warning_percent, hours, low_rating_action=None):
+    """Change the organization's name, timezone, SLA warning point, weekly business hours and
+    what a low rating does. A change to the SLA settings is recomputed on the open tickets by
+    the next sweep (services/sla_changes.py); hours saved unchanged are left alone."""
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationError("The organization needs a name of at most 120 characters.", {"name": "Required."})
@@ -276,9 +276,14 @@ def update_settings(org, *, name, timezone, warning_percent, hours):
     if not any(hours.values()):
         raise ValidationError("Business hours need at least one working period in the week.",
                               {"monday": "Add working hours."})
+    if low_rating_action is not None:
+        if low_rating_action not in set(LowRatingAction):
+            raise ValidationError("Choose what a low rating does.", {"low_rating_action": "Not a choice."})
+        org.low_rating_action = low_rating_action
     org.name, org.timezone, org.sla_warning_percent = name, timezone, warning_percent
     calendar = db.session.scalar(select(BusinessCalendar).where(BusinessCalendar.org_id == org.id))
-    calendar.hours = [WorkingHours(weekday=day, start_minute=start, end_minute=end)
-                      for day in range(7) for start, end in hours.get(day, [])]
+    wanted = sorted((day, start, end) for day in range(7) for start, end in hours.get(day, []))
+    if wanted != sorted((h.weekday, h.start_minute, h.end_minute) for h in calendar.hours):
+        calendar.hours = [WorkingHours(weekday=day, start_minute=start, end_minute=end) for day, start, end in wanted]
     db.session.flush()
     return org

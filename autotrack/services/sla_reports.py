@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 
 from autotrack.extensions import db
-from autotrack.models import Category, Department, Priority, SlaEvent, SlaStep, Ticket, User
+from autotrack.models import Category, Department, Feedback, Priority, SlaEvent, SlaStep, Ticket, User
 from autotrack.services import sla
 from autotrack.services.imports import safe_cell
 
@@ -54,6 +54,8 @@ class Report:
     rows: list = field(default_factory=list)  # [(group name, {clock: Cell})], worst first
     totals: dict = field(default_factory=dict)  # clock -> Cell
     trend: list = field(default_factory=list)  # [(week starting, {clock: Cell})]
+    satisfaction: dict = field(default_factory=dict)  # group name -> (average rating, ratings)
+    satisfaction_total: tuple = (None, 0)
 
     @property
     def trend_values(self):
@@ -77,11 +79,19 @@ def build(org_id, department_ids, since, until, by="department", tz_name="UTC"):
                 target.met += n
             else:
                 target.breached += n
+    ratings = _ratings(org_id, department_ids, start, end, by)
+    for group_id in ratings:
+        cells[group_id]  # a group rated but with no clock in the period still gets its row
     names = _names(by, org_id, [g for g in cells if g is not None])
     report = Report(since, until, by)
     for group_id, by_clock in cells.items():
         name = names.get(group_id, "—") if group_id is not None else ("Unassigned" if by == "agent" else "None")
         report.rows.append((name, dict(by_clock)))
+        if group_id in ratings:
+            report.satisfaction[name] = ratings[group_id]
+    count = sum(n for _, n in ratings.values())
+    if count:
+        report.satisfaction_total = (round(sum(avg * n for avg, n in ratings.values()) / count, 2), count)
     report.rows.sort(key=lambda row: (min((c.percent for c in row[1].values() if c.percent is not None),
                                           default=101), row[0]))
     for _, by_clock in report.rows:
@@ -127,6 +137,19 @@ def _counts(org_id, department_ids, start, end, group_column):
     return out
 
 
+def _ratings(org_id, department_ids, start, end, by):
+    """group id -> (average rating, number of ratings) of the period. Department and agent are
+    the ones the ticket had when resolved (whose work was rated); category and priority today's."""
+    group = {"department": Feedback.department_id, "agent": Feedback.agent_id,
+             "category": Ticket.category_id, "priority": Ticket.priority_id}[by]
+    query = (select(group, func.avg(Feedback.rating), func.count()).join(Ticket, Ticket.id == Feedback.ticket_id)
+             .where(Feedback.org_id == org_id, Feedback.rated_at >= start, Feedback.rated_at < end)
+             .group_by(group))
+    if department_ids is not None:
+        query = query.where(Feedback.department_id.in_(department_ids or [0]))
+    return {g: (round(float(avg), 2), n) for g, avg, n in db.session.execute(query).all()}
+
+
 def _names(by, org_id, ids):
     if not ids:
         return {}
@@ -146,11 +169,12 @@ def to_csv(report):
     for clock in sla.CLOCKS:
         label = sla.CLOCK_LABELS[clock]
         header += [f"{label} met", f"{label} breached", f"{label} compliance %"]
-    writer.writerow(header)
+    writer.writerow(header + ["satisfaction (1-5)", "ratings"])
     for name, by_clock in [*report.rows, ("All", report.totals)]:
         line = [safe_cell(name)]
         for clock in sla.CLOCKS:
             cell = by_clock.get(clock, Cell())
             line += [cell.met, cell.breached, "" if cell.percent is None else cell.percent]
-        writer.writerow(line)
+        average, ratings = report.satisfaction_total if name == "All" else report.satisfaction.get(name, (None, 0))
+        writer.writerow(line + ["" if average is None else average, ratings])
     return out.getvalue()

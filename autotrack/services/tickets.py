@@ -22,7 +22,7 @@ from autotrack.models import (
     User,
     utcnow,
 )
-from autotrack.services import audit, policy, sla, ticket_mail
+from autotrack.services import audit, feedback, policy, sla, ticket_mail
 from autotrack.services.errors import DomainError, InvalidTransition, ValidationError
 from autotrack.services.notifications import notify
 
@@ -266,6 +266,8 @@ def _transition(actor, ticket, action, *, assignee=None, status=None, now=None):
     sla.refresh_next_check(ticket)
     audit.record(ticket.org_id, "transition", actor=actor, ticket=ticket,
                  from_value=old_status.name, to_value=new_status.name, detail=action, now=now)
+    if action == "resolve":
+        feedback.ask(ticket, now=now)  # the resolution email, with its rating links
     notify([ticket.requester_id, ticket.assignee_id], org_id=ticket.org_id, kind="status",
            ticket=ticket, skip_user_id=actor.id, now=now,
            message=f"{ticket.reference} was {_ACTION_WORDS[action]} by {actor.name}")

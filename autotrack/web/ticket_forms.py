@@ -1,9 +1,10 @@
 """Forms for working on a ticket, shared by the employee and agent pages."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from autotrack.services import feedback
 from autotrack.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
 
 
@@ -16,6 +17,20 @@ class NewTicketForm(FlaskForm):
     description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)],
                                 render_kw={"rows": 6})
     attachments = MultipleFileField("Attachments", description=ATTACHMENTS_HELP)
+
+
+class FeedbackForm(FlaskForm):
+    rating = RadioField("How did we do?", choices=[(str(v), f"{v} · {label}") for v, label in feedback.RATINGS.items()],
+                        validators=[DataRequired(message="Choose a rating from 1 to 5.")])
+    comment = TextAreaField("Anything to add? (optional)", validators=[Length(max=feedback.COMMENT_MAX)],
+                            render_kw={"rows": 3})
+
+
+class CannedReplyForm(FlaskForm):
+    canned_id = HiddenField()
+    title = StringField("Title", validators=[DataRequired(), Length(max=120)])
+    body = TextAreaField("Text", validators=[DataRequired(), Length(max=10_000)], render_kw={"rows": 6},
+                         description="Placeholders: {{ requester.first_name }}, {{ ticket.reference }}, {{ agent.name }} …")
 
 
 class CommentForm(FlaskForm):

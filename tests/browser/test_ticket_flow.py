@@ -55,7 +55,7 @@ def test_employee_registers_raises_with_attachment_agent_resolves_employee_confi
     sam.get_by_role("link", name=ticket.reference).click()
     sam.get_by_role("button", name="Assign").click()
     expect(sam.get_by_text(f"{ticket.reference} is now")).to_be_visible()
-    sam.get_by_label("Reply").fill("Please try the new driver; I pushed it to your laptop.")
+    sam.get_by_label("Reply", exact=True).fill("Please try the new driver; I pushed it to your laptop.")
     sam.get_by_role("button", name="Send").click()
     expect(sam.get_by_text("Reply sent.")).to_be_visible()
     sam.get_by_role("button", name="Resolve").click()
