@@ -11,6 +11,8 @@ from autotrack.web import ticket_pages
 from autotrack.web.ticket_forms import (
     CannedReplyForm,
     CommentForm,
+    LinkForm,
+    MergeForm,
     PriorityForm,
     TaskDoneForm,
     TaskForm,
@@ -33,6 +35,10 @@ def home():
 @bp.route("/tickets/<reference>")
 def ticket(reference):
     ticket = ticket_for(current_user, reference)
+    if reference != ticket.reference:  # a merged duplicate's number, or the number alone
+        if reference.split("-")[-1] != str(ticket.number):
+            flash(f"{reference} was merged into {ticket.reference}.", "info")
+        return redirect(url_for("agent.ticket", reference=ticket.reference, **request.args))
     transition_form = TransitionForm()
     transition_form.assignee_id.choices = ticket_pages.assignee_choices(ticket)
     transition_form.assignee_id.data = str(ticket.assignee_id or current_user.id)
@@ -51,7 +57,8 @@ def ticket(reference):
         comments=ticket_pages.visible_comments(ticket, current_user),
         files=attachments.visible_attachments(current_user, ticket),
         comment_form=comment_form, transition_form=transition_form, priority_form=priority_form,
-        canned_replies=canned.available(current_user),
+        canned_replies=canned.available(current_user), merge_form=MergeForm(), link_form=LinkForm(),
+        links=tickets.links_of(ticket, current_user),
         task_form=task_form, task_done_form=TaskDoneForm(), history=ticket_pages.history(ticket), now=utcnow(),
         actions=tickets.allowed_actions(current_user, ticket),
         statuses=ticket_pages.statuses_by_category(ticket.org_id),
@@ -141,3 +148,54 @@ def canned_delete(canned_id):
     db.session.commit()
     flash("Canned reply deleted.", "success")
     return redirect(url_for("agent.canned_replies"))
+
+
+# --- merge and link ------------------------------------------------------------------------------
+
+@bp.route("/tickets/<reference>/merge", methods=["POST"])
+def merge(reference):
+    """Merge this ticket (a duplicate) into the one named in the form; lands on that one."""
+    ticket, form = ticket_for(current_user, reference), MergeForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(f"Not merged: {error}", "danger")
+        return redirect(url_for("agent.ticket", reference=ticket.reference))
+    try:
+        target = ticket_for(current_user, form.into.data)
+        tickets.merge(current_user, ticket, target)
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"Not merged: {error.message}", "danger")
+        return redirect(url_for("agent.ticket", reference=ticket.reference))
+    db.session.commit()
+    flash(f"{ticket.reference} was merged into {target.reference}.", "success")
+    return redirect(url_for("agent.ticket", reference=target.reference))
+
+
+@bp.route("/tickets/<reference>/links", methods=["POST"])
+def add_link(reference):
+    ticket, form = ticket_for(current_user, reference), LinkForm()
+    if form.validate_on_submit():
+        try:
+            tickets.link(current_user, ticket, ticket_for(current_user, form.ticket.data), form.kind.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(f"Not linked: {error.message}", "danger")
+        else:
+            db.session.commit()
+            flash("Linked.", "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(f"Not linked: {error}", "danger")
+    return redirect(url_for("agent.ticket", reference=ticket.reference))
+
+
+@bp.route("/tickets/<reference>/links/<int:link_id>/delete", methods=["POST"])
+def remove_link(reference, link_id):
+    ticket = ticket_for(current_user, reference)
+    tickets.unlink(current_user, ticket, link_id)
+    db.session.commit()
+    flash("Link removed.", "success")
+    return redirect(url_for("agent.ticket", reference=ticket.reference))

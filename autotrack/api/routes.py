@@ -15,6 +15,9 @@ from autotrack.api.schemas import (
     FeedbackCreate,
     FeedbackSchema,
     FilledReplySchema,
+    LinkCreate,
+    LinkSchema,
+    MergeRequest,
     MeSchema,
     SlaTimelineSchema,
     TicketCreate,
@@ -246,6 +249,62 @@ def canned_replies(args):
 def canned_fill(reference, canned_id):
     """A canned reply filled in for this ticket, ready to post as a comment (422 if it cannot be)."""
     return {"text": canned.fill(g.api_user, canned_id, ticket_for(g.api_user, reference))}
+
+
+@bp.route("/tickets/<reference>/merge", endpoint="merge", methods=["POST"])
+@bp.arguments(MergeRequest)
+@bp.response(200, TicketSchema)
+@_errors(400, 401, 403, 404, 409)
+def merge(data, reference):
+    """Merge this ticket (a duplicate of the same requester) into another: its comments, tasks
+    and attachments move, it is closed, and its number leads to the other. Answers the other."""
+    user = g.api_user
+    duplicate = ticket_for(user, reference)
+    target = _ticket_field(user, data["into"], "into")
+    tickets.merge(user, duplicate, target)
+    db.session.commit()
+    return target
+
+
+@bp.route("/tickets/<reference>/links", endpoint="links")
+class Links(MethodView):
+    @bp.response(200, LinkSchema(many=True))
+    @_errors(*TICKET_ERRORS)
+    def get(self, reference):
+        """The tickets linked to this one (that the caller may see)."""
+        return _links_view(ticket_for(g.api_user, reference))
+
+    @bp.arguments(LinkCreate)
+    @bp.response(201, LinkSchema(many=True))
+    @_errors(400, 401, 403, 404)
+    def post(self, data, reference):
+        """Link another ticket: related, or this one its parent or child. Answers every link."""
+        ticket = ticket_for(g.api_user, reference)
+        tickets.link(g.api_user, ticket, _ticket_field(g.api_user, data["ticket"], "ticket"), data["kind"])
+        db.session.commit()
+        return _links_view(ticket)
+
+
+@bp.route("/tickets/<reference>/links/<int:link_id>", endpoint="link", methods=["DELETE"])
+@bp.response(204)
+@_errors(401, 403, 404)
+def unlink(reference, link_id):
+    """Remove a link."""
+    tickets.unlink(g.api_user, ticket_for(g.api_user, reference), link_id)
+    db.session.commit()
+
+
+def _ticket_field(user, reference, field):
+    """A ticket named in the body: one the caller cannot see is a 422 on that field."""
+    try:
+        return ticket_for(user, reference)
+    except NotFound:
+        raise ValidationError("Unknown ticket.", {field: "No such ticket in your organization."}) from None
+
+
+def _links_view(ticket):
+    return [{"id": row.id, "kind": kind, "ticket": other.reference, "title": other.title}
+            for row, kind, other in tickets.links_of(ticket, g.api_user)]
 
 
 def _feedback_view(ticket):

@@ -278,3 +278,23 @@ class CannedReplyArgs(StrictSchema):
 
 class FilledReplySchema(ma.Schema):
     text = fields.String(required=True, metadata={"description": "The canned reply filled in for the ticket"})
+
+
+# --- merge and link -------------------------------------------------------------------------------
+
+class MergeRequest(StrictSchema):
+    into = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                         metadata={"description": "The ticket to merge this duplicate into", "example": "ACME-1042"})
+
+
+class LinkCreate(StrictSchema):
+    ticket = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={"example": "ACME-1042"})
+    kind = fields.String(required=True, validate=validate.OneOf(["related", "parent", "child"]),
+                         metadata={"description": "This ticket is related to, the parent of, or the child of the other"})
+
+
+class LinkSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"description": "related, parent or child, as seen from this ticket"})
+    ticket = fields.String(required=True, metadata={"description": "The other ticket's reference"})
+    title = fields.String(required=True)

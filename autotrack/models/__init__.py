@@ -20,7 +20,7 @@ from autotrack.models.org import (
 from autotrack.models.sla import SlaDigestRun, SlaEvent, SlaRecompute, SlaStep
 from autotrack.models import settings_events  # noqa: F401,E402  (renews settings tokens)
 from autotrack.models.throttle import Throttle
-from autotrack.models.ticket import Attachment, Comment, Task, Ticket, in_declared_schema
+from autotrack.models.ticket import Attachment, Comment, Task, Ticket, TicketLink, in_declared_schema
 from autotrack.models.types import UTCDateTime, utcnow
 from autotrack.models.user import Role, RolePermission, User
 from autotrack.models.vocab import (
@@ -41,6 +41,6 @@ __all__ = [
     "BusinessCalendar", "CannedReply", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry",
     "EscalationRule", "EscalationTarget", "Feedback", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "LowRatingAction", "MailSecurity", "Mailbox", "MemberRole", "Notification",
     "Organization", "OutboxEmail", "OutboxStatus", "Perm", "Portal", "Priority", "Reminder", "Role",
-    "RolePermission", "SlaCalendar", "SlaDigestRun", "SlaEvent", "SlaRecompute", "SlaStep", "Status", "Task", "Throttle", "Ticket", "UTCDateTime", "User",
+    "RolePermission", "SlaCalendar", "SlaDigestRun", "SlaEvent", "SlaRecompute", "SlaStep", "Status", "Task", "Throttle", "Ticket", "TicketLink", "UTCDateTime", "User",
     "WorkingHours", "in_declared_schema", "utcnow",
 ]

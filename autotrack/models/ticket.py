@@ -77,6 +77,10 @@ class Ticket(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set while the ticket is pending (clock paused); cleared on resume.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A duplicate merged into another ticket (of the same organization): closed, and its number
+    # leads to that one. No foreign key: SQLite can neither add one to, nor drop a column with
+    # one from, `tickets` without the table rebuild that loses its full-text triggers (0005).
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
     # Highest escalation level fired so far (0 = none).
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     # The next moment the sweep must look at this ticket (a warning, a deadline or an
@@ -119,6 +123,25 @@ class Ticket(db.Model):
 
     def __str__(self):
         return f"{self.reference} {self.title}"
+
+
+class TicketLink(db.Model):
+    """Two tickets of one organization that belong together: related, or parent and child
+    (`from_ticket` is the parent). One link per pair, whichever way round."""
+
+    __tablename__ = "ticket_links"
+    __table_args__ = (UniqueConstraint("from_ticket_id", "to_ticket_id"), Index("ix_ticket_links_to", "to_ticket_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    from_ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    to_ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # related / parent
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    from_ticket: Mapped[Ticket] = relationship(foreign_keys=[from_ticket_id])
+    to_ticket: Mapped[Ticket] = relationship(foreign_keys=[to_ticket_id])
 
 
 class Comment(db.Model):

@@ -61,7 +61,12 @@ def new_ticket():
 
 @bp.route("/tickets/<reference>")
 def ticket(reference):
-    return _ticket_page(_own_ticket(reference))
+    ticket = _own_ticket(reference)
+    if reference != ticket.reference:  # a merged duplicate's number, or the number alone
+        if reference.split("-")[-1] != str(ticket.number):
+            flash(f"{reference} was merged into {ticket.reference}: it continues here.", "info")
+        return redirect(url_for("portal.ticket", reference=ticket.reference))
+    return _ticket_page(ticket)
 
 
 def _ticket_page(ticket, feedback_form=None, status=200):

@@ -32,7 +32,7 @@ def ask(ticket, now=None):
     """Ask the requester to rate this resolution (called by the ticket service on resolve): the
     previous unanswered request of the ticket, if any, is withdrawn; the email carries the links."""
     now = now or utcnow()
-    db.session.execute(Feedback.__table__.delete().where(Feedback.ticket_id == ticket.id, Feedback.rated_at.is_(None)))
+    withdraw(ticket)
     token = secrets.token_urlsafe(24)
     request = Feedback(org_id=ticket.org_id, ticket_id=ticket.id, requester_id=ticket.requester_id,
                        department_id=ticket.department_id, agent_id=ticket.assignee_id, token_hash=_hash(token),
@@ -49,6 +49,11 @@ def ask(ticket, now=None):
                  "ratings": [(value, label, f"{link}?rating={value}") for value, label in RATINGS.items()],
                  "link": f"{base_url}/portal/tickets/{ticket.reference}"})
     return token
+
+
+def withdraw(ticket):
+    """The ticket's unanswered request is void (say, the ticket was merged into another)."""
+    db.session.execute(Feedback.__table__.delete().where(Feedback.ticket_id == ticket.id, Feedback.rated_at.is_(None)))
 
 
 def by_link(reference, token):

@@ -54,6 +54,8 @@ def can(user, action, ticket=None):
             return works_on(user, ticket) and user.has_permission(Perm.TICKET_TRANSITION)
         case "ticket.transition.close" | "ticket.transition.reopen":
             return is_requester or (works_on(user, ticket) and user.has_permission(Perm.TICKET_TRANSITION))
+        case "ticket.merge" | "ticket.link":
+            return works_on(user, ticket) and user.has_permission(Perm.TICKET_TRANSITION)
         case "ticket.manage_tasks":
             return works_on(user, ticket) and user.has_permission(Perm.TICKET_TRANSITION)
         case "report.view" | "settings.manage" | "user.manage":

@@ -76,6 +76,10 @@ def ticket_for(user, reference):
     if prefix and prefix.upper() != user.organization.ticket_prefix.upper():
         raise NotFound()
     ticket = db.session.scalar(visible_tickets(user).where(Ticket.number == int(match["number"])))
+    for _ in range(10):  # a merged duplicate's number leads to the ticket it was merged into
+        if ticket is None or ticket.merged_into_id is None:
+            break
+        ticket = db.session.scalar(visible_tickets(user).where(Ticket.id == ticket.merged_into_id))
     if ticket is None:
         raise NotFound()
     return ticket

@@ -26,6 +26,20 @@ class FeedbackForm(FlaskForm):
                             render_kw={"rows": 3})
 
 
+class MergeForm(FlaskForm):
+    into = StringField("Merge into ticket", validators=[DataRequired(), Length(max=40)],
+                       render_kw={"placeholder": "e.g. ACME-1042"})
+    confirm = BooleanField("This ticket is a duplicate: close it and move its replies there",
+                           validators=[DataRequired(message="Tick the box to confirm.")])
+
+
+class LinkForm(FlaskForm):
+    ticket = StringField("Link to ticket", validators=[DataRequired(), Length(max=40)],
+                         render_kw={"placeholder": "e.g. ACME-1042"})
+    kind = SelectField("As", choices=[("related", "related"), ("parent", "its parent (this one is the parent)"),
+                                      ("child", "its child (this one is the child)")])
+
+
 class CannedReplyForm(FlaskForm):
     canned_id = HiddenField()
     title = StringField("Title", validators=[DataRequired(), Length(max=120)])
