@@ -11,7 +11,7 @@ from tests.browser.conftest import sign_in
 
 
 def test_an_agent_inserts_a_canned_reply_with_the_keyboard_and_sends_it(org, open_session):
-    agent = factories.make_user(org, "agent", name="Sam Agent", email="sam@acme.example")
+    factories.make_user(org, "agent", name="Sam Agent", email="sam@acme.example")
     ticket = tickets.create_ticket(factories.make_user(org, name="Ada Lovelace"), title="Printer jams")
     _db.session.add(CannedReply(org_id=org.id, title="Restart the printer",
                                 body="Hello {{ requester.first_name }}, please restart it. ({{ ticket.reference }})"))
