@@ -2,11 +2,11 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from autotrack.agent import bp
-from autotrack.models import utcnow
+from autotrack.models import Priority, Ticket, User, utcnow
 from autotrack.extensions import db
 from autotrack.services import attachments, canned, policy, queues, sla_timeline, tickets
 from autotrack.services.errors import DomainError, ValidationError
-from autotrack.services.tenancy import ticket_for
+from autotrack.services.tenancy import get_scoped_optional, ticket_for, visible_tickets
 from autotrack.web import ticket_pages
 from autotrack.web.ticket_forms import (
     CannedReplyForm,
@@ -28,7 +28,7 @@ def home():
         sla_states=queues.SLA_STATES, statuses=ticket_pages.status_choices(current_user.org_id),
         priorities=ticket_pages.priority_choices(current_user.org_id),
         categories=ticket_pages.category_choices(current_user.org_id),
-        assignees=ticket_pages.staff_choices(current_user.org_id),
+        assignees=ticket_pages.staff_choices(current_user.org_id), bulk_actions=tickets.BULK_ACTIONS,
     )
 
 
@@ -199,3 +199,33 @@ def remove_link(reference, link_id):
     db.session.commit()
     flash("Link removed.", "success")
     return redirect(url_for("agent.ticket", reference=ticket.reference))
+
+
+# --- bulk actions --------------------------------------------------------------------------------
+
+@bp.route("/bulk", methods=["POST"])
+def bulk():
+    """The queue's bulk action: first a confirmation listing the selected tickets, then each
+    ticket changed on its own and a result per ticket."""
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][: tickets.BULK_MAX]
+    selected = db.session.scalars(visible_tickets(current_user).where(Ticket.id.in_(ids or [0]))
+                                  .order_by(Ticket.id)).all()  # another organization's ids: not found, not listed
+    action = request.form.get("action", "")
+    if not selected:
+        flash("Select the tickets first.", "warning")
+        return redirect(url_for("agent.home"))
+    if action not in tickets.BULK_ACTIONS:
+        flash("Choose an action.", "warning")
+        return redirect(url_for("agent.home"))
+    assignee = get_scoped_optional(User, request.form.get("assignee_id"), current_user.org_id)
+    priority = get_scoped_optional(Priority, request.form.get("priority_id"), current_user.org_id)
+    label = tickets.BULK_ACTIONS[action] + {"assign": f" {assignee.name}" if assignee else "",
+                                            "priority": f" {priority.name}" if priority else ""}.get(action, "")
+    if (action == "assign" and assignee is None) or (action == "priority" and priority is None):
+        flash("Choose the " + ("assignee" if action == "assign" else "priority") + " for that action.", "warning")
+        return redirect(url_for("agent.home"))
+    if not request.form.get("confirmed"):
+        return render_template("agent/bulk.html", selected=selected, action=action, label=label, results=None)
+    done, skipped = tickets.bulk(current_user, selected, action, assignee=assignee, priority=priority)
+    db.session.commit()
+    return render_template("agent/bulk.html", label=label, results={"done": done, "skipped": skipped})

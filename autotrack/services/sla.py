@@ -273,6 +273,8 @@ def recompute(ticket, before, now, why):
             _step(ticket, clock, "recompute", now, detail=f"{why}: no target any more")
             moved.append(f"{CLOCK_LABELS[clock]} no longer due")
             continue
+        if old_target is None:  # no target before the change, yet a due time: nothing to measure from
+            continue
         counted = timedelta(minutes=old_target) - old_calendar.between(reference, due)
         left = timedelta(minutes=new_target) - counted  # negative: overdue by that much already
         new_due = new_calendar.shift(reference, left)

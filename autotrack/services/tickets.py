@@ -440,24 +440,47 @@ def complete_task(actor, task, done=True, now=None):
 
 
 
-def reassign_many(actor, tickets, assignee, now=None):
-    """Assign each ticket to `assignee` where the rules allow it (e.g. everything of an agent
-    who left). Returns (reassigned tickets, [(ticket, reason)] skipped); each ticket is its own
-    savepoint, so one refusal leaves the others done."""
+BULK_ACTIONS = {"assign": "Assign to", "priority": "Set the priority to", "resolve": "Resolve",
+                "wait": "Set to pending", "resume": "Resume", "close": "Close", "reopen": "Reopen"}
+BULK_MAX = 500  # the console reassigns up to 500 at once
+
+
+def bulk(actor, tickets, action, *, assignee=None, priority=None, now=None):
+    """Apply one action to many tickets (the queue's bulk actions), each in its own savepoint, so
+    one refusal leaves the others done. Returns (done tickets, [(ticket, reason)] skipped)."""
+    if action not in BULK_ACTIONS:
+        raise ValidationError("Choose an action.", {"action": "Unknown action."})
+    if len(tickets) > BULK_MAX:
+        raise ValidationError(f"At most {BULK_MAX} tickets at once.", {"ids": "Too many tickets."})
+    if action == "assign" and assignee is None:
+        raise ValidationError("Choose who to assign the tickets to.", {"assignee_id": "Required."})
+    if action == "priority" and priority is None:
+        raise ValidationError("Choose the priority.", {"priority_id": "Required."})
     now = now or utcnow()
     done, skipped = [], []
     for ticket in tickets:
-        if ticket.assignee_id == assignee.id:
+        if action == "assign" and ticket.assignee_id == assignee.id:
             skipped.append((ticket, f"already assigned to {assignee.name}"))
             continue
         try:
             with db.session.begin_nested():
-                assign(actor, ticket, assignee, now=now)
+                if action == "assign":
+                    assign(actor, ticket, assignee, now=now)
+                elif action == "priority":
+                    change_priority(actor, ticket, priority, now=now)
+                else:
+                    transition(actor, ticket, action, now=now)
         except DomainError as error:
             skipped.append((ticket, error.message))
         else:
             done.append(ticket)
     return done, skipped
+
+
+def reassign_many(actor, tickets, assignee, now=None):
+    """Assign each ticket to `assignee` where the rules allow it (e.g. everything of an agent
+    who left); see `bulk`."""
+    return bulk(actor, tickets, "assign", assignee=assignee, now=now)
 
 
 # --- merge and link -----------------------------------------------------------------------------

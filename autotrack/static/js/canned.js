@@ -15,10 +15,14 @@
     return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
   }
   document.addEventListener("keydown", function (event) {
-    if (event.key === "c" && !event.ctrlKey && !event.metaKey && !event.altKey && !typing(event.target)) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+    if (event.key === "c") {
       event.preventDefault();
       search.focus();
       search.select();
+    } else if (event.key === "r") {  // reply
+      event.preventDefault();
+      reply.focus();
     }
   });
 
