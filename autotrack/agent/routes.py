@@ -1,10 +1,12 @@
+from urllib.parse import parse_qsl, urlencode
+
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from autotrack.agent import bp
 from autotrack.models import Priority, Ticket, User, utcnow
 from autotrack.extensions import db
-from autotrack.services import attachments, canned, policy, queues, sla_timeline, tickets
+from autotrack.services import attachments, canned, policy, queues, saved_views, sla_timeline, tickets
 from autotrack.services.errors import DomainError, ValidationError
 from autotrack.services.tenancy import get_scoped_optional, ticket_for, visible_tickets
 from autotrack.web import ticket_pages
@@ -29,6 +31,8 @@ def home():
         priorities=ticket_pages.priority_choices(current_user.org_id),
         categories=ticket_pages.category_choices(current_user.org_id),
         assignees=ticket_pages.staff_choices(current_user.org_id), bulk_actions=tickets.BULK_ACTIONS,
+        saved=saved_views.available(current_user), filter_query=urlencode(filters.args),
+        my_departments=current_user.memberships,
     )
 
 
@@ -229,3 +233,32 @@ def bulk():
     done, skipped = tickets.bulk(current_user, selected, action, assignee=assignee, priority=priority)
     db.session.commit()
     return render_template("agent/bulk.html", label=label, results={"done": done, "skipped": skipped})
+
+
+# --- saved views ---------------------------------------------------------------------------------
+
+@bp.route("/views", methods=["POST"])
+def save_view():
+    """Save the queue's current filters (sent along as the form's `filters`) under a name."""
+    try:
+        view = saved_views.save(current_user, request.form.get("name"),
+                                parse_qs_flat(request.form.get("filters", "")), request.form.get("department_id"))
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"Not saved: {next(iter((error.fields or {}).values()), error.message)}", "warning")
+        return redirect(url_for("agent.home") + "?" + request.form.get("filters", ""))
+    db.session.commit()
+    flash(f"View “{view.name}” saved.", "success")
+    return redirect(url_for("agent.home") + "?" + view.query)
+
+
+@bp.route("/views/<int:view_id>/delete", methods=["POST"])
+def delete_view(view_id):
+    saved_views.delete(current_user, view_id)
+    db.session.commit()
+    flash("View deleted.", "success")
+    return redirect(url_for("agent.home"))
+
+
+def parse_qs_flat(query):
+    return dict(parse_qsl(query[:1000]))

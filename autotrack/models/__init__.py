@@ -1,6 +1,6 @@
 """All models, importable from one place (Alembic and the services read them from here)."""
 from autotrack.models.audit import AuditEvent, AuditTrailIsAppendOnly
-from autotrack.models.canned import CannedReply
+from autotrack.models.canned import CannedReply, SavedView
 from autotrack.models.feedback import Feedback
 from autotrack.models.mail import AfterImport, InboundMessage, InboundStatus, Mailbox, MailSecurity
 from autotrack.models.notify import Notification, OutboxEmail, OutboxStatus
@@ -40,7 +40,7 @@ __all__ = [
     "ACTIVE_STATES", "AfterImport", "Attachment", "AuditEvent", "AuditTrailIsAppendOnly", "BUILTIN_ROLES",
     "BusinessCalendar", "CannedReply", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry",
     "EscalationRule", "EscalationTarget", "Feedback", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "LowRatingAction", "MailSecurity", "Mailbox", "MemberRole", "Notification",
-    "Organization", "OutboxEmail", "OutboxStatus", "Perm", "Portal", "Priority", "Reminder", "Role",
+    "Organization", "OutboxEmail", "OutboxStatus", "Perm", "Portal", "Priority", "Reminder", "Role", "SavedView",
     "RolePermission", "SlaCalendar", "SlaDigestRun", "SlaEvent", "SlaRecompute", "SlaStep", "Status", "Task", "Throttle", "Ticket", "TicketLink", "UTCDateTime", "User",
     "WorkingHours", "in_declared_schema", "utcnow",
 ]
