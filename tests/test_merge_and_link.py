@@ -7,8 +7,8 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from autotrack.extensions import db as _db
-from autotrack.models import AuditEvent, Ticket, TicketLink
-from autotrack.services import attachments, tickets
+from autotrack.models import AuditEvent, OutboxEmail, Ticket, TicketLink
+from autotrack.services import attachments, tickets, watchers
 from autotrack.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from autotrack.services.tenancy import ticket_for
 from tests import factories
@@ -49,9 +49,6 @@ def test_what_cannot_be_merged_is_refused_and_nothing_changes(org, other_org, pa
     agent, original, duplicate = pair["agent"], pair["original"], pair["duplicate"]
     with pytest.raises(ValidationError):
         tickets.merge(agent, duplicate, duplicate)
-    someone_elses = tickets.create_ticket(factories.make_user(org), title="Also VPN")
-    with pytest.raises(ValidationError, match="different requesters"):
-        tickets.merge(agent, duplicate, someone_elses)
     foreign = factories.make_ticket(factories.make_user(other_org))
     with pytest.raises((ValidationError, Forbidden)):
         tickets.merge(agent, duplicate, foreign)
@@ -64,6 +61,22 @@ def test_what_cannot_be_merged_is_refused_and_nothing_changes(org, other_org, pa
     _db.session.rollback()
     _db.session.expire_all()
     assert duplicate.merged_into_id is None and len(duplicate.comments) == 1
+
+
+def test_a_merge_across_requesters_copies_the_duplicates_requester_on_the_target(org, pair):
+    """Two people report one outage: the duplicate's requester keeps reading and answering the
+    surviving ticket, as a copied colleague, and hears of its updates."""
+    agent, ada, duplicate = pair["agent"], pair["ada"], pair["duplicate"]
+    bob = factories.make_user(org, name="Bob")
+    surviving = tickets.create_ticket(bob, title="VPN is down for everyone")
+    tickets.merge(agent, duplicate, surviving)
+    _db.session.commit()
+    assert ticket_for(ada, duplicate.reference) == surviving  # her number leads to the ticket she can read
+    assert [(w.user.name, w.kind) for w in watchers.watchers_of(surviving)] == [("Ada Lovelace", "cc")]
+    tickets.add_comment(agent, surviving, "The VPN gateway is being replaced.")
+    _db.session.commit()
+    assert _db.session.scalar(select(OutboxEmail.recipient).where(OutboxEmail.dedupe_key.like("watch:%"))) \
+        == ada.email
 
 
 def test_links_are_seen_from_both_sides_once_and_within_the_organization(org, other_org, pair):

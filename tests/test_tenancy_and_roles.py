@@ -10,6 +10,7 @@ OBJECT_ROUTES = {
     "portal.comment": ("POST", {"body": "hello"}),
     "portal.transition": ("POST", {"action": "close"}),
     "portal.rate": ("POST", {"rating": "4"}),
+    "portal.add_cc": ("POST", {"email": "someone@example.com"}),
     "agent.ticket": ("GET", {}),
     "agent.sla": ("GET", {}),
     "agent.canned_search": ("GET", {}),
@@ -20,6 +21,8 @@ OBJECT_ROUTES = {
     "agent.priority": ("POST", {"priority_id": "1"}),
     "agent.add_task": ("POST", {"title": "a task"}),
     "agent.task_done": ("POST", {"task_id": "1", "done": "1"}),
+    "agent.follow": ("POST", {}),
+    "agent.add_cc": ("POST", {"email": "someone@example.com"}),
 }
 # Routes that take arguments but name no organization object: static files, the console's
 # export routes (console views take ids as ?id=; tests/admin covers them view by view) and the
@@ -34,10 +37,11 @@ COVERED_ELSEWHERE = {
     "feedback.rate": "tests/test_feedback.py",
     **{name: "tests/test_canned.py" for name in ("agent.canned_fill", "agent.canned_delete", "api.canned_fill")},
     **{name: "tests/test_merge_and_link.py" for name in ("agent.remove_link", "api.link")},
-    "agent.delete_view": "tests/test_saved_views.py",  # no sign-in: the token is the key, good for its own ticket only
+    "agent.delete_view": "tests/test_saved_views.py",
+    **{name: "tests/test_watchers.py" for name in ("agent.remove_watcher", "portal.remove_watcher", "api.watcher")},  # no sign-in: the token is the key, good for its own ticket only
     # Bearer-token routes: test_another_organizations_ticket_is_404_on_every_endpoint
     **{f"api.{name}": "tests/api/test_api.py" for name in ("ticket", "transitions", "comments", "events", "sla", "feedback",
-                                                                  "merge", "links")},
+                                                                  "merge", "links", "watchers")},
 }
 
 

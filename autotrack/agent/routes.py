@@ -6,12 +6,13 @@ from flask_login import current_user
 from autotrack.agent import bp
 from autotrack.models import Priority, Ticket, User, utcnow
 from autotrack.extensions import db
-from autotrack.services import attachments, canned, policy, queues, saved_views, sla_timeline, tickets
+from autotrack.services import attachments, canned, policy, queues, saved_views, sla_timeline, tickets, watchers
 from autotrack.services.errors import DomainError, ValidationError
 from autotrack.services.tenancy import get_scoped_optional, ticket_for, visible_tickets
 from autotrack.web import ticket_pages
 from autotrack.web.ticket_forms import (
     CannedReplyForm,
+    CcForm,
     CommentForm,
     LinkForm,
     MergeForm,
@@ -19,6 +20,7 @@ from autotrack.web.ticket_forms import (
     TaskDoneForm,
     TaskForm,
     TransitionForm,
+    WatchForm,
 )
 
 @bp.route("/")
@@ -62,7 +64,7 @@ def ticket(reference):
         files=attachments.visible_attachments(current_user, ticket),
         comment_form=comment_form, transition_form=transition_form, priority_form=priority_form,
         canned_replies=canned.available(current_user), merge_form=MergeForm(), link_form=LinkForm(),
-        links=tickets.links_of(ticket, current_user),
+        links=tickets.links_of(ticket, current_user), watchers=watchers.watchers_of(ticket), cc_form=CcForm(),
         task_form=task_form, task_done_form=TaskDoneForm(), history=ticket_pages.history(ticket), now=utcnow(),
         actions=tickets.allowed_actions(current_user, ticket),
         statuses=ticket_pages.statuses_by_category(ticket.org_id),
@@ -103,6 +105,24 @@ def add_task(reference):
 @bp.route("/tickets/<reference>/tasks/done", methods=["POST"])
 def task_done(reference):
     return ticket_pages.handle_task_done(ticket_for(current_user, reference), TaskDoneForm(), "agent.ticket")
+
+
+# --- watchers ----------------------------------------------------------------------------------
+
+@bp.route("/tickets/<reference>/follow", methods=["POST"])
+def follow(reference):
+    return ticket_pages.handle_follow(ticket_for(current_user, reference), WatchForm(), "agent.ticket")
+
+
+@bp.route("/tickets/<reference>/watchers", methods=["POST"])
+def add_cc(reference):
+    return ticket_pages.handle_add_cc(ticket_for(current_user, reference), CcForm(), "agent.ticket")
+
+
+@bp.route("/tickets/<reference>/watchers/<int:user_id>/delete", methods=["POST"])
+def remove_watcher(reference, user_id):
+    return ticket_pages.handle_remove_watcher(ticket_for(current_user, reference), WatchForm(), user_id,
+                                              "agent.ticket")
 
 
 # --- canned replies ------------------------------------------------------------------------------

@@ -28,10 +28,23 @@ from autotrack.api.schemas import (
     TokenRequest,
     TokenResponse,
     TransitionRequest,
+    PreferencesSchema,
+    WatcherCreate,
+    WatcherSchema,
 )
 from autotrack.extensions import db
 from autotrack.models import Category, Department, Priority, Status, User
-from autotrack.services import api_tokens, canned, feedback, policy, queues, sla_timeline, tickets
+from autotrack.services import (
+    api_tokens,
+    canned,
+    feedback,
+    policy,
+    preferences,
+    queues,
+    sla_timeline,
+    tickets,
+    watchers,
+)
 from autotrack.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from autotrack.services.tenancy import get_scoped_optional, ticket_for
 
@@ -90,6 +103,24 @@ def token(credentials):
 def me():
     """Who the token belongs to."""
     return g.api_user
+
+
+@bp.route("/me/notification-preferences", endpoint="preferences")
+class Preferences(MethodView):
+    @bp.response(200, PreferencesSchema)
+    @_errors(401)
+    def get(self):
+        """What reaches the caller, per topic, by email and in the app (SLA notices always do)."""
+        return preferences.for_user(g.api_user)
+
+    @bp.arguments(PreferencesSchema)
+    @bp.response(200, PreferencesSchema)
+    @_errors(400, 401)
+    def put(self, data):
+        """Change some topics' channels; what is not named stays as it is."""
+        chosen = preferences.save(g.api_user, data)
+        db.session.commit()
+        return chosen
 
 
 # --- tickets ---------------------------------------------------------------------------------
@@ -291,6 +322,38 @@ class Links(MethodView):
 def unlink(reference, link_id):
     """Remove a link."""
     tickets.unlink(g.api_user, ticket_for(g.api_user, reference), link_id)
+    db.session.commit()
+
+
+@bp.route("/tickets/<reference>/watchers", endpoint="watchers")
+class Watchers(MethodView):
+    @bp.response(200, WatcherSchema(many=True))
+    @_errors(*TICKET_ERRORS)
+    def get(self, reference):
+        """Who hears of the ticket's public updates besides its requester and assignee."""
+        return watchers.watchers_of(ticket_for(g.api_user, reference))
+
+    @bp.arguments(WatcherCreate)
+    @bp.response(201, WatcherSchema(many=True))
+    @_errors(400, 401, 403, 404)
+    def post(self, data, reference):
+        """Follow the ticket (staff; no body needed), or copy a colleague on it by email address
+        (the requester or staff): a copied colleague may read and answer it. Answers every watcher."""
+        ticket = ticket_for(g.api_user, reference)
+        if data.get("email"):
+            watchers.add_cc(g.api_user, ticket, data["email"])
+        else:
+            watchers.follow(g.api_user, ticket)
+        db.session.commit()
+        return watchers.watchers_of(ticket)
+
+
+@bp.route("/tickets/<reference>/watchers/<int:user_id>", endpoint="watcher", methods=["DELETE"])
+@bp.response(204)
+@_errors(401, 403, 404)
+def remove_watcher(reference, user_id):
+    """Stop watching (your own id), or take a watcher off (the requester or staff)."""
+    watchers.remove(g.api_user, ticket_for(g.api_user, reference), user_id)
     db.session.commit()
 
 

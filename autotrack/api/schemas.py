@@ -298,3 +298,28 @@ class LinkSchema(ma.Schema):
     kind = fields.String(required=True, metadata={"description": "related, parent or child, as seen from this ticket"})
     ticket = fields.String(required=True, metadata={"description": "The other ticket's reference"})
     title = fields.String(required=True)
+
+
+# --- watchers and notification preferences --------------------------------------------------------
+
+class WatcherSchema(ma.Schema):
+    user = fields.Nested(PersonSchema, required=True)
+    kind = fields.String(required=True, metadata={"description": "follow (staff following) or cc (a copied colleague)"})
+    added_at = fields.DateTime(attribute="created_at", required=True)
+
+
+class WatcherCreate(StrictSchema):
+    email = fields.String(validate=validate.Length(min=1, max=254), metadata={
+        "description": "A colleague to copy on the ticket; leave out to follow it yourself (staff)",
+        "example": "colleague@acme.example"})
+
+
+class ChannelsSchema(StrictSchema):
+    email = fields.Boolean(metadata={"description": "By email (topics never mailed stay false)"})
+    in_app = fields.Boolean(metadata={"description": "In the app (the bell and live notices)"})
+
+
+class PreferencesSchema(StrictSchema):
+    my_tickets = fields.Nested(ChannelsSchema, metadata={"description": "Replies and status changes on tickets I raised"})
+    watched = fields.Nested(ChannelsSchema, metadata={"description": "Public updates on tickets I follow or am copied on"})
+    work = fields.Nested(ChannelsSchema, metadata={"description": "New tickets in my departments, assignments, tasks"})

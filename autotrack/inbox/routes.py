@@ -5,7 +5,7 @@ from wtforms import HiddenField
 
 from autotrack.extensions import db
 from autotrack.inbox import bp
-from autotrack.services import live, notifications
+from autotrack.services import live, notifications, preferences
 from autotrack.services.tenancy import parse_id
 from autotrack.web import is_safe_next, ticket_endpoint
 
@@ -48,3 +48,19 @@ def stream():
     events = live.stream(current_user.id, after, lambda ticket: url_for(endpoint, reference=ticket.reference))
     return Response(stream_with_context(events), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """What reaches the user, per topic, by email and in the app. SLA notices always do."""
+    form = FlaskForm()
+    if form.validate_on_submit():
+        preferences.save(current_user, {
+            topic: {channel: request.form.get(f"{topic}.{channel}") == "on" for channel in preferences.CHANNELS}
+            for topic in preferences.TOPICS})
+        db.session.commit()
+        flash("Your notification settings are saved.", "success")
+        return redirect(url_for("inbox.settings"))
+    return render_template("inbox/settings.html", form=form, topics=preferences.TOPICS,
+                           chosen=preferences.for_user(current_user))

@@ -3,7 +3,7 @@ from autotrack.models.audit import AuditEvent, AuditTrailIsAppendOnly
 from autotrack.models.canned import CannedReply, SavedView
 from autotrack.models.feedback import Feedback
 from autotrack.models.mail import AfterImport, InboundMessage, InboundStatus, Mailbox, MailSecurity
-from autotrack.models.notify import Notification, OutboxEmail, OutboxStatus
+from autotrack.models.notify import Notification, NotificationPreference, OutboxEmail, OutboxStatus
 from autotrack.models.org import (
     BusinessCalendar,
     Category,
@@ -20,7 +20,7 @@ from autotrack.models.org import (
 from autotrack.models.sla import SlaDigestRun, SlaEvent, SlaRecompute, SlaStep
 from autotrack.models import settings_events  # noqa: F401,E402  (renews settings tokens)
 from autotrack.models.throttle import Throttle
-from autotrack.models.ticket import Attachment, Comment, Task, Ticket, TicketLink, in_declared_schema
+from autotrack.models.ticket import Attachment, Comment, Task, Ticket, TicketLink, TicketWatcher, in_declared_schema
 from autotrack.models.types import UTCDateTime, utcnow
 from autotrack.models.user import Role, RolePermission, User
 from autotrack.models.vocab import (
@@ -39,8 +39,8 @@ from autotrack.models.vocab import (
 __all__ = [
     "ACTIVE_STATES", "AfterImport", "Attachment", "AuditEvent", "AuditTrailIsAppendOnly", "BUILTIN_ROLES",
     "BusinessCalendar", "CannedReply", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry",
-    "EscalationRule", "EscalationTarget", "Feedback", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "LowRatingAction", "MailSecurity", "Mailbox", "MemberRole", "Notification",
+    "EscalationRule", "EscalationTarget", "Feedback", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "LowRatingAction", "MailSecurity", "Mailbox", "MemberRole", "Notification", "NotificationPreference",
     "Organization", "OutboxEmail", "OutboxStatus", "Perm", "Portal", "Priority", "Reminder", "Role", "SavedView",
-    "RolePermission", "SlaCalendar", "SlaDigestRun", "SlaEvent", "SlaRecompute", "SlaStep", "Status", "Task", "Throttle", "Ticket", "TicketLink", "UTCDateTime", "User",
+    "RolePermission", "SlaCalendar", "SlaDigestRun", "SlaEvent", "SlaRecompute", "SlaStep", "Status", "Task", "Throttle", "Ticket", "TicketLink", "TicketWatcher", "UTCDateTime", "User",
     "WorkingHours", "in_declared_schema", "utcnow",
 ]

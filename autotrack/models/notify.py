@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autotrack.extensions import db
@@ -28,6 +28,18 @@ class Notification(db.Model):
 
     user: Mapped[User] = relationship()
     ticket: Mapped["Ticket | None"] = relationship()  # noqa: F821
+
+
+class NotificationPreference(db.Model):
+    """A user's choice for one topic of notices (services/preferences.py names the topics);
+    no row means the topic's defaults."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(20), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean)
+    in_app: Mapped[bool] = mapped_column(Boolean)
 
 
 class OutboxStatus(StrEnum):

@@ -144,6 +144,32 @@ class TicketLink(db.Model):
     to_ticket: Mapped[Ticket] = relationship(foreign_keys=[to_ticket_id])
 
 
+class TicketWatcher(db.Model):
+    """Someone told of a ticket's public updates besides its requester and assignee: staff who
+    follow it, or a colleague the requester (or staff) copied on it. A copied colleague may read
+    and answer the ticket; following grants nothing the follower could not already see."""
+
+    __tablename__ = "ticket_watchers"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "user_id"),
+        Index("ix_ticket_watchers_user", "user_id", "kind", "ticket_id"),  # "copied on" lists and access
+    )
+
+    FOLLOW = "follow"
+    CC = "cc"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # follow / cc
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
+
+
 class Comment(db.Model):
     __tablename__ = "comments"
     __table_args__ = (Index("ix_comments_ticket", "ticket_id", "id"),)

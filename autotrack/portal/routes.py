@@ -1,33 +1,38 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from autotrack.extensions import db
-from autotrack.models import Category, Ticket
+from autotrack.models import Category, Ticket, TicketWatcher
 from autotrack.portal import bp
-from autotrack.services import attachments, feedback, queues, tickets
-from autotrack.services.errors import DomainError
+from autotrack.services import attachments, feedback, policy, queues, tickets, watchers
+from autotrack.services.errors import DomainError, NotFound
 from autotrack.services.pagination import keyset_page
 from autotrack.services.tenancy import get_scoped_optional, scoped, ticket_for
 from autotrack.web import ticket_pages
-from autotrack.web.ticket_forms import CommentForm, FeedbackForm, NewTicketForm, TransitionForm
+from autotrack.web.ticket_forms import CcForm, CommentForm, FeedbackForm, NewTicketForm, TransitionForm, WatchForm
 
 
 def _own_ticket(reference):
-    """Only tickets the user raised are reachable here; anything else is a 404."""
+    """Only tickets the user raised or was copied on are reachable here; anything else is a 404."""
     ticket = ticket_for(current_user, reference)
-    if ticket.requester_id != current_user.id:
-        from autotrack.services.errors import NotFound
-
+    if ticket.requester_id != current_user.id and not policy.is_copied(current_user, ticket):
         raise NotFound()
     return ticket
 
 
 @bp.route("/")
 def home():
-    query = (scoped(Ticket, current_user.org_id).where(Ticket.requester_id == current_user.id)
-             .options(*queues.ROW_OPTIONS))
+    """The tickets the user raised, or (`?copied=1`) those colleagues copied them on."""
+    copied = request.args.get("copied") == "1"
+    if copied:
+        mine = Ticket.id.in_(select(TicketWatcher.ticket_id).where(
+            TicketWatcher.user_id == current_user.id, TicketWatcher.kind == TicketWatcher.CC))
+    else:
+        mine = Ticket.requester_id == current_user.id
+    query = scoped(Ticket, current_user.org_id).where(mine).options(*queues.ROW_OPTIONS)
     items, next_cursor = keyset_page(query, Ticket.id, request.args.get("cursor"))
-    return render_template("portal/home.html", tickets=items, next_cursor=next_cursor)
+    return render_template("portal/home.html", tickets=items, next_cursor=next_cursor, copied=copied)
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -71,7 +76,8 @@ def ticket(reference):
 
 def _ticket_page(ticket, feedback_form=None, status=200):
     return render_template(
-        "portal/ticket.html", ticket=ticket,
+        "portal/ticket.html", ticket=ticket, watchers=watchers.watchers_of(ticket), cc_form=CcForm(),
+        watch_form=WatchForm(),
         comments=ticket_pages.visible_comments(ticket, current_user),
         files=attachments.visible_attachments(current_user, ticket),
         comment_form=CommentForm(), transition_form=TransitionForm(),
@@ -112,3 +118,15 @@ def comment(reference):
 @bp.route("/tickets/<reference>/transitions", methods=["POST"])
 def transition(reference):
     return ticket_pages.handle_transition(_own_ticket(reference), TransitionForm(), "portal.ticket")
+
+
+@bp.route("/tickets/<reference>/watchers", methods=["POST"])
+def add_cc(reference):
+    """The requester copies a colleague on their ticket."""
+    return ticket_pages.handle_add_cc(_own_ticket(reference), CcForm(), "portal.ticket")
+
+
+@bp.route("/tickets/<reference>/watchers/<int:user_id>/delete", methods=["POST"])
+def remove_watcher(reference, user_id):
+    """The requester takes a colleague off, or a copied colleague leaves."""
+    return ticket_pages.handle_remove_watcher(_own_ticket(reference), WatchForm(), user_id, "portal.ticket")

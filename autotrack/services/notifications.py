@@ -4,15 +4,19 @@ from sqlalchemy.orm import selectinload
 
 from autotrack.extensions import db
 from autotrack.models import Notification, Ticket, utcnow
-from autotrack.services import live
+from autotrack.services import live, preferences
 from autotrack.services.pagination import keyset_page
 
 
-def notify(user_ids, *, org_id, kind, message, ticket=None, skip_user_id=None, now=None):
-    """Write one notification per distinct user (never to the user who caused it); returns how
-    many. One multi-row INSERT: a new ticket tells every agent of its department."""
+def notify(user_ids, *, org_id, kind, message, ticket=None, skip_user_id=None, topic=None, now=None):
+    """Write one notification per distinct user (never to the user who caused it, nor to one
+    who turned off in-app notices of `topic`); returns how many. One multi-row INSERT: a new
+    ticket tells every agent of its department."""
     now = now or utcnow()
-    recipients = sorted({u for u in user_ids if u is not None and u != skip_user_id})
+    recipients = {u for u in user_ids if u is not None and u != skip_user_id}
+    if topic is not None:
+        recipients = preferences.wanting(recipients, topic, "in_app")
+    recipients = sorted(recipients)
     if not recipients:
         return 0
     if ticket is not None and ticket.id is None:

@@ -2,7 +2,10 @@
 
 Code asks `can()` or `require()`; it never compares role names.
 """
-from autotrack.models import Lifecycle, Perm
+from sqlalchemy import select
+
+from autotrack.extensions import db
+from autotrack.models import Lifecycle, Perm, TicketWatcher
 from autotrack.services.errors import Forbidden
 
 
@@ -20,6 +23,13 @@ def works_on(user, ticket):
     return ticket.assignee_id == user.id or serves_department(user, ticket.department_id)
 
 
+def is_copied(user, ticket):
+    """Whether the requester (or staff) copied `user` on `ticket`: they may read and answer it."""
+    return user.org_id == ticket.org_id and db.session.scalar(select(TicketWatcher.id).where(
+        TicketWatcher.ticket_id == ticket.id, TicketWatcher.user_id == user.id,
+        TicketWatcher.kind == TicketWatcher.CC)) is not None
+
+
 def can(user, action, ticket=None):
     """True if `user` may do `action`; ticket actions also need the ticket."""
     if user is None or not user.is_active:
@@ -34,8 +44,13 @@ def can(user, action, ticket=None):
         case "ticket.create_on_behalf":
             return user.has_permission(Perm.TICKET_CREATE) and user.has_permission(Perm.TICKET_TRANSITION)
         case "ticket.view":
-            return is_requester or works_on(user, ticket)
+            return is_requester or works_on(user, ticket) or is_copied(user, ticket)
         case "ticket.comment":
+            staff = works_on(user, ticket) and user.has_permission(Perm.TICKET_TRANSITION)
+            return (is_requester or staff or is_copied(user, ticket)) and ticket.state != Lifecycle.CLOSED
+        case "ticket.follow":
+            return works_on(user, ticket)
+        case "ticket.add_cc":
             staff = works_on(user, ticket) and user.has_permission(Perm.TICKET_TRANSITION)
             return (is_requester or staff) and ticket.state != Lifecycle.CLOSED
         case "ticket.comment_internal":

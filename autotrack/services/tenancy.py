@@ -7,7 +7,7 @@ import re
 from sqlalchemy import or_, select
 
 from autotrack.extensions import db
-from autotrack.models import Organization, Perm, Ticket
+from autotrack.models import Organization, Perm, Ticket, TicketWatcher
 from autotrack.services.errors import NotFound
 
 MAX_ID = 2**31 - 1  # INT columns; larger numbers cannot name a row (and overflow SQLite)
@@ -53,11 +53,17 @@ def org_by_slug(slug):
 
 
 def visible_tickets(user):
-    """SELECT of the tickets `user` may see: their own, their departments', or the whole org."""
+    """SELECT of the tickets `user` may see: their own, those they are copied on, their
+    departments', or the whole org."""
     query = scoped(Ticket, user.org_id)
     if user.has_permission(Perm.TICKET_VIEW_ALL):
         return query
     conditions = [Ticket.requester_id == user.id, Ticket.assignee_id == user.id]
+    # The copied-on ids as literals: the queue's plan stays the same for everyone copied on nothing.
+    copied = db.session.scalars(select(TicketWatcher.ticket_id).where(
+        TicketWatcher.user_id == user.id, TicketWatcher.kind == TicketWatcher.CC)).all()
+    if copied:
+        conditions.append(Ticket.id.in_(copied))
     departments = user.staff_department_ids
     if departments and user.has_permission(Perm.TICKET_VIEW_DEPARTMENT):
         conditions.append(Ticket.department_id.in_(departments))

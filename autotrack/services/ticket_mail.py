@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import InboundMessage, Mailbox, Organization, OutboxEmail, Ticket
-from autotrack.services import outbox
+from autotrack.services import outbox, preferences
 
 _ROOT = re.compile(r"<ticket\.(\d+)\.(\d+)@autotrack>")
 _MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
@@ -48,10 +48,13 @@ def subject_for(ticket, text):
 
 
 def queue_reply(comment, now=None):
-    """Mail a staff member's public reply to the requester (who can answer it by mail)."""
+    """Mail a public reply (staff's, or a copied colleague's) to the requester, who can answer it
+    by mail."""
     ticket = comment.ticket
     requester = ticket.requester
     if requester is None or not requester.active or requester.id == comment.author_id:
+        return False
+    if not preferences.wants(requester, "my_tickets", "email"):
         return False
     base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
     author = comment.author.name if comment.author else "Support"

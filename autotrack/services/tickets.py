@@ -24,7 +24,7 @@ from autotrack.models import (
     User,
     utcnow,
 )
-from autotrack.services import audit, feedback, policy, sla, ticket_mail
+from autotrack.services import audit, feedback, policy, sla, ticket_mail, watchers
 from autotrack.services.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from autotrack.services.notifications import notify
 
@@ -155,7 +155,7 @@ def create_ticket(actor, *, title, description="", category=None, priority=None,
     db.session.flush()
     audit.record(org_id, "create", actor=actor, ticket=ticket, to_value=status.name,
                  detail=f"priority {priority.name}, department {department.name}", now=now)
-    notify(staff_ids, org_id=org_id, kind="new_ticket", ticket=ticket,
+    notify(staff_ids, org_id=org_id, kind="new_ticket", ticket=ticket, topic="work",
            message=f"New ticket {ticket.reference}: {title}", skip_user_id=actor.id, now=now)
     return ticket
 
@@ -266,15 +266,25 @@ def _transition(actor, ticket, action, *, assignee=None, status=None, now=None):
         resolved_since, ticket.resolved_at = ticket.resolved_at, None
         sla.resume_clocks(ticket, resolved_since, now, "reopened")
     sla.refresh_next_check(ticket)
-    audit.record(ticket.org_id, "transition", actor=actor, ticket=ticket,
-                 from_value=old_status.name, to_value=new_status.name, detail=action, now=now)
+    event = audit.record(ticket.org_id, "transition", actor=actor, ticket=ticket,
+                         from_value=old_status.name, to_value=new_status.name, detail=action, now=now)
     if action == "resolve":
         feedback.ask(ticket, now=now)  # the resolution email, with its rating links
-    notify([ticket.requester_id, ticket.assignee_id], org_id=ticket.org_id, kind="status",
-           ticket=ticket, skip_user_id=actor.id, now=now,
-           message=f"{ticket.reference} was {_ACTION_WORDS[action]} by {actor.name}")
+    message = f"{ticket.reference} was {_ACTION_WORDS[action]} by {actor.name}"
+    _tell_requester_and_assignee(ticket, actor, "status", message, now)
     db.session.flush()
+    watchers.tell(ticket, actor, f"{message} (now {new_status.name}).", key=f"event:{event.id}", now=now)
     return ticket
+
+
+def _tell_requester_and_assignee(ticket, actor, kind, message, now):
+    """In-app notices of a change: the requester's as their own tickets' (`my_tickets`), the
+    assignee's as their work; each as their preferences allow."""
+    notify([ticket.requester_id], org_id=ticket.org_id, kind=kind, ticket=ticket, topic="my_tickets",
+           skip_user_id=actor.id, message=message, now=now)
+    if ticket.assignee_id != ticket.requester_id:
+        notify([ticket.assignee_id], org_id=ticket.org_id, kind=kind, ticket=ticket, topic="work",
+               skip_user_id=actor.id, message=message, now=now)
 
 
 def _target_status(org_id, category, status):
@@ -293,7 +303,7 @@ def _set_assignee(actor, ticket, assignee, now):
     audit.record(ticket.org_id, "assign", actor=actor, ticket=ticket,
                  from_value=previous.name if previous else None, to_value=assignee.name, now=now)
     notify([assignee.id], org_id=ticket.org_id, kind="assigned", ticket=ticket, skip_user_id=actor.id,
-           message=f"{ticket.reference} was assigned to you: {ticket.title}", now=now)
+           topic="work", message=f"{ticket.reference} was assigned to you: {ticket.title}", now=now)
 
 
 def assign(actor, ticket, assignee, now=None):
@@ -327,8 +337,9 @@ def add_comment(actor, ticket, body, *, internal=False, email_text=None, now=Non
 
     The first public staff reply is the first response, every public staff reply answers the
     requester on the update clock and is mailed to them (they may answer it by mail). The
-    requester's reply ends the wait it answers (a pending ticket resumes, a resolved one reopens)
-    and starts the update clock again.
+    requester's reply (or a copied colleague's) ends the wait it answers (a pending ticket
+    resumes, a resolved one reopens if the requester wrote) and starts the update clock again.
+    Watchers hear of every public reply.
     `email_text` is the whole mail a reply by mail came from."""
     policy.require(actor, "ticket.comment", ticket, message="You may not comment on this ticket.")
     if internal:
@@ -345,19 +356,23 @@ def add_comment(actor, ticket, body, *, internal=False, email_text=None, now=Non
     db.session.flush()
     audit.record(ticket.org_id, "comment", actor=actor, ticket=ticket,
                  detail="internal note" if internal else "public reply", now=now)
+    message = f"{actor.name} commented on {ticket.reference}"
     if internal:
-        recipients = [ticket.assignee_id]
+        notify([ticket.assignee_id], org_id=ticket.org_id, kind="comment", ticket=ticket, topic="work",
+               skip_user_id=actor.id, message=message, now=now)
     else:
-        recipients = [ticket.requester_id, ticket.assignee_id]
-    notify(recipients, org_id=ticket.org_id, kind="comment", ticket=ticket, skip_user_id=actor.id,
-           message=f"{actor.name} commented on {ticket.reference}", now=now)
-    if by_staff and not internal:
-        ticket_mail.queue_reply(comment, now=now)
-    elif actor.id == ticket.requester_id and not internal:
+        _tell_requester_and_assignee(ticket, actor, "comment", message, now)
+        watchers.tell(ticket, actor, f"{actor.name} replied on {ticket.reference}:", key=f"comment:{comment.id}",
+                      text=body, now=now)
+    if internal:
+        return comment
+    if actor.id != ticket.requester_id:
+        ticket_mail.queue_reply(comment, now=now)  # staff's, or a copied colleague's
+    if not by_staff:  # the requester's side: the requester, or a colleague they copied
         if ticket.state == Lifecycle.PENDING:
             _transition(actor, ticket, "resume", now=now)  # what the ticket was waiting for has come
-        elif ticket.state == Lifecycle.RESOLVED:
-            transition(actor, ticket, "reopen", now=now)
+        elif ticket.state == Lifecycle.RESOLVED and actor.id == ticket.requester_id:
+            transition(actor, ticket, "reopen", now=now)  # only the requester reopens
         if ticket.state in sla.TICKING_STATES:
             sla.requester_wrote(ticket, now)  # the update clock: an answer is owed again
     return comment
@@ -402,7 +417,7 @@ def change_department(actor, ticket, department, now=None):
         audit.record(ticket.org_id, "assign", actor=actor, ticket=ticket,
                      from_value=ticket.assignee.name, to_value=None, detail="left the department", now=now)
         ticket.assignee = None
-    notify(_department_staff_ids(department.id), org_id=ticket.org_id, kind="new_ticket", ticket=ticket,
+    notify(_department_staff_ids(department.id), org_id=ticket.org_id, kind="new_ticket", ticket=ticket, topic="work",
            message=f"{ticket.reference} moved to {department.name}", skip_user_id=actor.id, now=now)
     db.session.flush()
     return ticket
@@ -421,7 +436,7 @@ def add_task(actor, ticket, title, *, assignee=None, due_at=None, now=None):
     db.session.flush()
     audit.record(ticket.org_id, "task_add", actor=actor, ticket=ticket, to_value=title, now=now)
     if assignee is not None:
-        notify([assignee.id], org_id=ticket.org_id, kind="task", ticket=ticket, skip_user_id=actor.id,
+        notify([assignee.id], org_id=ticket.org_id, kind="task", ticket=ticket, skip_user_id=actor.id, topic="work",
                message=f"Task on {ticket.reference}: {title}", now=now)
     return task
 
@@ -489,8 +504,9 @@ LINK_KINDS = {"related": "related to", "parent": "parent of", "child": "child of
 
 
 def merge(actor, duplicate, target, now=None):
-    """Merge `duplicate` into `target` (one organization, one requester): its comments, tasks and
-    attachments move over, it is closed pointing at the target, and its number leads there.
+    """Merge `duplicate` into `target` (one organization): its comments, tasks, attachments and
+    watchers move over (its requester, if another, is copied on the target and so keeps reading
+    it), it is closed pointing at the target, and its number leads there.
     The audit trail is append-only, so nothing of it moves: the target's history reads both."""
     for ticket in (duplicate, target):
         policy.require(actor, "ticket.merge", ticket, message=f"You may not merge {ticket.reference}.")
@@ -502,13 +518,11 @@ def merge(actor, duplicate, target, now=None):
         raise InvalidTransition(f"{target.reference} is closed; merge into an open ticket.")
     if duplicate.state == Lifecycle.CLOSED:
         raise InvalidTransition(f"{duplicate.reference} is closed already.")
-    if duplicate.requester_id != target.requester_id:
-        raise ValidationError("These tickets have different requesters: link them as related instead.",
-                              {"into": "Only a requester's own duplicate can be merged."})
     now = now or utcnow()
     for model in (Comment, Task, Attachment):
         db.session.execute(update(model).where(model.ticket_id == duplicate.id).values(ticket_id=target.id)
                            .execution_options(synchronize_session=False))
+    watchers.move(duplicate, target)  # and the duplicate's requester, if another, copied on the target
     db.session.expire(target, ["comments", "tasks", "attachments"])
     db.session.expire(duplicate, ["comments", "tasks", "attachments"])
     feedback.withdraw(duplicate)
@@ -524,7 +538,8 @@ def merge(actor, duplicate, target, now=None):
                  to_value=target.reference, detail=f"merged into {target.reference}", now=now)
     audit.record(target.org_id, "merge", actor=actor, ticket=target, from_value=duplicate.reference,
                  detail=f"{duplicate.reference} merged into this ticket", now=now)
-    notify([target.requester_id, target.assignee_id, duplicate.assignee_id], org_id=target.org_id, kind="status",
+    notify([target.requester_id, duplicate.requester_id, target.assignee_id, duplicate.assignee_id],
+           org_id=target.org_id, kind="status",
            ticket=target, skip_user_id=actor.id, now=now,
            message=f"{duplicate.reference} was merged into {target.reference} by {actor.name}")
     db.session.flush()

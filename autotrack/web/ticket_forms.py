@@ -33,6 +33,16 @@ class MergeForm(FlaskForm):
                            validators=[DataRequired(message="Tick the box to confirm.")])
 
 
+class CcForm(FlaskForm):
+    email = StringField("Copy a colleague", validators=[DataRequired(message="Give your colleague's email address."),
+                                                        Length(max=254)],
+                        render_kw={"placeholder": "colleague@example.com", "type": "email"})
+
+
+class WatchForm(FlaskForm):
+    """Follow, stop following or take someone off: the CSRF token is all it carries."""
+
+
 class LinkForm(FlaskForm):
     ticket = StringField("Link to ticket", validators=[DataRequired(), Length(max=40)],
                          render_kw={"placeholder": "e.g. ACME-1042"})

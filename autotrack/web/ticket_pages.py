@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import Category, Priority, Status, Task, User
-from autotrack.services import attachments, tickets
+from autotrack.services import attachments, policy, tickets, watchers
 from autotrack.services.errors import DomainError, NotFound
 from autotrack.services.tenancy import get_scoped, get_scoped_optional, parse_id, scoped
 
@@ -90,6 +90,51 @@ def handle_comment(ticket, form, endpoint):
     for message in refused:
         flash(f"Not attached: {message}", "warning")
     return _done(ticket, endpoint, "Note added." if form.internal.data else "Reply sent.")
+
+
+def handle_add_cc(ticket, form, endpoint):
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(f"Not copied: {error}", "danger")
+        return redirect(url_for(endpoint, reference=ticket.reference))
+    try:
+        row = watchers.add_cc(current_user, ticket, form.email.data)
+    except DomainError as error:
+        return _refused(ticket, endpoint, error)
+    db.session.commit()
+    return _done(ticket, endpoint, f"{row.user.name} is copied on {ticket.reference}.")
+
+
+def handle_follow(ticket, form, endpoint):
+    if not form.validate_on_submit():
+        flash("That action could not be read; please try again.", "danger")
+        return redirect(url_for(endpoint, reference=ticket.reference))
+    try:
+        watchers.follow(current_user, ticket)
+    except DomainError as error:
+        return _refused(ticket, endpoint, error)
+    db.session.commit()
+    return _done(ticket, endpoint, f"You follow {ticket.reference}: its updates reach you.")
+
+
+def handle_remove_watcher(ticket, form, user_id, endpoint):
+    """Stop watching (oneself), or take someone off. A copied colleague who leaves can no longer
+    open the ticket, so they land on their own list."""
+    if not form.validate_on_submit():
+        flash("That action could not be read; please try again.", "danger")
+        return redirect(url_for(endpoint, reference=ticket.reference))
+    try:
+        watchers.remove(current_user, ticket, user_id)
+    except DomainError as error:
+        return _refused(ticket, endpoint, error)
+    db.session.commit()
+    if user_id == current_user.id:
+        flash(f"You no longer watch {ticket.reference}.", "success")
+        if not policy.can(current_user, "ticket.view", ticket):
+            return redirect(url_for("auth.index"))
+        return redirect(url_for(endpoint, reference=ticket.reference))
+    return _done(ticket, endpoint, "Taken off the ticket.")
 
 
 def handle_transition(ticket, form, endpoint):

@@ -216,6 +216,7 @@ def test_employees_see_only_their_own_tickets(client, org, api):
     ("GET", "/comments", None), ("POST", "/comments", {"body": "hello"}), ("GET", "/events", None),
     ("GET", "/sla", None), ("GET", "/feedback", None), ("POST", "/feedback", {"rating": 5}),
     ("POST", "/merge", {"into": "1"}), ("GET", "/links", None), ("POST", "/links", {"ticket": "1", "kind": "related"}),
+    ("GET", "/watchers", None), ("POST", "/watchers", {}), ("POST", "/watchers", {"email": "x@example.com"}),
 ])
 def test_another_organizations_ticket_is_404_on_every_endpoint(client, org, other_org, api, method, suffix, body):
     foreign = factories.make_ticket(factories.make_user(other_org))
