@@ -104,6 +104,13 @@ class Config:
     AUTOTRACK_STREAM_HEARTBEAT_SECONDS = env_int("AUTOTRACK_STREAM_HEARTBEAT_SECONDS", 20)
     AUTOTRACK_STREAM_POLL_SECONDS = env_int("AUTOTRACK_STREAM_POLL_SECONDS", 5)
     AUTOTRACK_LIVE_CHANNEL = env_str("AUTOTRACK_LIVE_CHANNEL", "autotrack:notifications")
+    # Directory sync (services/directory_sync.py): the source is fetched over https only, from
+    # public addresses unless listed here (comma-separated CIDRs, e.g. an intranet HR server's
+    # 10.20.0.0/16), within these limits; a private CA's bundle may be given.
+    AUTOTRACK_DIRECTORY_ALLOWED_NETWORKS = env_str("AUTOTRACK_DIRECTORY_ALLOWED_NETWORKS", "")
+    AUTOTRACK_DIRECTORY_CA_BUNDLE = env_str("AUTOTRACK_DIRECTORY_CA_BUNDLE")
+    AUTOTRACK_DIRECTORY_MAX_MB = env_int("AUTOTRACK_DIRECTORY_MAX_MB", 5)
+    AUTOTRACK_DIRECTORY_TIMEOUT_SECONDS = env_int("AUTOTRACK_DIRECTORY_TIMEOUT_SECONDS", 30)
     # werkzeug's default (scrypt) in production; tests use a cheap method to stay fast.
     AUTOTRACK_PASSWORD_HASH_METHOD = env_str("AUTOTRACK_PASSWORD_HASH_METHOD", "scrypt")
     AUTOTRACK_LOG_LEVEL = env_str("AUTOTRACK_LOG_LEVEL", "INFO")

@@ -1,14 +1,15 @@
-"""Organization settings in the console: name, timezone, SLA warning point, business hours."""
-from flask import flash, redirect, url_for
+"""Organization settings in the console: name, timezone, SLA warning point, business hours, and
+the directory source."""
+from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, NumberRange
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from autotrack.admin.base import ConsoleAccess
 from autotrack.extensions import db
-from autotrack.services import orgs
+from autotrack.services import directory_sync, orgs
 from autotrack.services.errors import ValidationError
 
 DAY_FIELDS = tuple(day.lower() for day in orgs.WEEKDAYS)
@@ -55,3 +56,50 @@ class SettingsView(ConsoleAccess, BaseView):
                       "tickets; the time they have already counted is kept.", "success")
                 return redirect(url_for(".index"))
         return self.render("admin/settings.html", form=form, day_fields=DAY_FIELDS)
+
+
+class DirectorySourceForm(FlaskForm):
+    directory_url = StringField(
+        "Directory source (https)", validators=[Optional(), Length(max=directory_sync.URL_MAX)],
+        description="A CSV in the directory import's columns (employee_id, first_name, last_name, email, "
+                    "department, role), read by the server on a public https address. Empty: upload only.")
+    directory_sync_hours = SelectField("Read it every", coerce=int,
+                                       choices=[(h, f"{h} hour{'s' if h > 1 else ''}" if h < 168 else "week")
+                                                for h in directory_sync.HOURS_CHOICES])
+
+
+class DirectorySyncView(ConsoleAccess, BaseView):
+    """The directory source: where and how often; a preview of its diff; the runs so far."""
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        org = current_user.organization
+        form = DirectorySourceForm(obj=org)
+        if form.validate_on_submit():
+            action = request.form.get("action", "save")
+            try:
+                directory_sync.save_source(org, form.directory_url.data, form.directory_sync_hours.data,
+                                           actor=current_user)
+                db.session.commit()
+                if action in ("preview", "sync"):
+                    run = directory_sync.run_now(org, apply=action == "sync", actor=current_user)
+                    flash(_outcome(run), "error" if run.status == "failed" else "success")
+                else:
+                    flash("Directory source saved." if org.directory_url else
+                          "No directory source: the directory is kept by CSV upload.", "success")
+            except ValidationError as error:
+                db.session.rollback()
+                for name, message in error.fields.items():
+                    form[name].errors.append(message)
+            else:
+                return redirect(url_for(".index"))
+        return self.render("admin/directory_sync.html", form=form, runs=directory_sync.recent_runs(org),
+                           diff_lines=directory_sync.diff_lines), 422 if form.errors else 200
+
+
+def _outcome(run):
+    counts = f"{run.added} added, {run.changed} changed, {run.removed} removed"
+    return {"applied": f"Directory synced: {counts}.",
+            "unchanged": "Directory read: nothing has changed.",
+            "previewed": f"Preview: syncing now would make {counts}. Nothing was changed.",
+            "failed": f"The directory was not synced: {run.error}"}.get(run.status, run.status)

@@ -14,7 +14,7 @@ from wtforms.validators import ValidationError as WtfValidationError
 
 from autotrack.admin.base import OrgModelView
 from autotrack.admin.imports import ImportView
-from autotrack.admin.settings import SettingsView
+from autotrack.admin.settings import DirectorySyncView, SettingsView
 from autotrack.extensions import db
 from autotrack.models import (
     AuditEvent,
@@ -194,9 +194,11 @@ class HolidayView(OrgModelView):
 
 class DirectoryView(OrgModelView):
     natural_key_column = "employee_id"
-    column_list = ("employee_id", "first_name", "last_name", "email", "department", "role")
+    column_list = ("employee_id", "first_name", "last_name", "email", "department", "role", "active")
+    column_labels = {"active": "Can register"}
+    column_filters = ("active",)
     column_searchable_list = ("employee_id", "first_name", "last_name", "email")
-    form_columns = ("employee_id", "first_name", "last_name", "email", "department", "role")
+    form_columns = ("employee_id", "first_name", "last_name", "email", "department", "role", "active")
 
 
 class UserView(OrgModelView):
@@ -423,6 +425,7 @@ def register_views(admin):
     admin.add_view(DirectoryView(DirectoryEntry, name="Directory", category="Organization"))
     admin.add_view(CategoryView(Category, name="Categories", category="Organization"))
     admin.add_view(ImportView(name="Import CSV", category="Organization", endpoint="csv_import"))
+    admin.add_view(DirectorySyncView(name="Directory sync", category="Organization", endpoint="directory_sync"))
     admin.add_view(HolidayView(Holiday, name="Holidays", category="SLA"))
     admin.add_view(PriorityView(Priority, name="Priorities", category="SLA"))
     admin.add_view(StatusView(Status, name="Statuses", category="SLA"))

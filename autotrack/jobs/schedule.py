@@ -17,6 +17,8 @@ SCHEDULE = (
     PeriodicJob("periodic-outbox-delivery", "autotrack.jobs.tasks.deliver_outbox", 30),
     PeriodicJob("periodic-mail-fetch", "autotrack.jobs.tasks.fetch_mail", 60),
     PeriodicJob("periodic-housekeeping", "autotrack.jobs.tasks.housekeeping", 3600),
+    # Each organization's directory is read once per its own interval; this only looks whether one is due.
+    PeriodicJob("periodic-directory-sync", "autotrack.jobs.tasks.sync_directories", 600),
 )
 ID_PREFIX = "periodic-"  # ids we own in rq-scheduler; anything else there is left alone
 QUEUE_NAME = "default"

@@ -4,7 +4,7 @@ import logging
 from datetime import datetime
 
 from autotrack.extensions import db
-from autotrack.services import mailboxes, outbox, sla, throttle
+from autotrack.services import directory_sync, mailboxes, outbox, sla, throttle
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,15 @@ def fetch_mail():
     if any(report.values()):
         log.info("Mail: %s", report)
     return str(report)
+
+
+def sync_directories():
+    """Read each organization's directory source whose period has come (once per period)."""
+    runs = directory_sync.run_due()
+    for run in runs:
+        log.info("Directory sync of organization %s: %s (+%s ~%s -%s)%s", run.org_id, run.status, run.added,
+                 run.changed, run.removed, f": {run.error}" if run.error else "")
+    return f"{len(runs)} directory sync(s)"
 
 
 def housekeeping():

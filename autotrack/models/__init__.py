@@ -10,6 +10,7 @@ from autotrack.models.org import (
     Department,
     DepartmentMember,
     DirectoryEntry,
+    DirectorySync,
     EscalationRule,
     Holiday,
     Organization,
@@ -38,7 +39,7 @@ from autotrack.models.vocab import (
 
 __all__ = [
     "ACTIVE_STATES", "AfterImport", "Attachment", "AuditEvent", "AuditTrailIsAppendOnly", "BUILTIN_ROLES",
-    "BusinessCalendar", "CannedReply", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry",
+    "BusinessCalendar", "CannedReply", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry", "DirectorySync",
     "EscalationRule", "EscalationTarget", "Feedback", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "LowRatingAction", "MailSecurity", "Mailbox", "MemberRole", "Notification", "NotificationPreference",
     "Organization", "OutboxEmail", "OutboxStatus", "Perm", "Portal", "Priority", "Reminder", "Role", "SavedView",
     "RolePermission", "SlaCalendar", "SlaDigestRun", "SlaEvent", "SlaRecompute", "SlaStep", "Status", "Task", "Throttle", "Ticket", "TicketLink", "TicketWatcher", "UTCDateTime", "User",

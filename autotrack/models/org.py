@@ -3,11 +3,11 @@ categories, escalation rules and the staff directory."""
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autotrack.extensions import db
-from autotrack.models.types import UTCDateTime, utcnow
+from autotrack.models.types import LongText, UTCDateTime, utcnow
 from autotrack.models.vocab import Lifecycle, MemberRole, SlaCalendar
 
 
@@ -30,6 +30,10 @@ class Organization(db.Model):
                                                    server_default="notify_manager")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where a scheduled job reads the staff directory (a CSV over https), and how often; None:
+    # the directory is kept by CSV upload only (services/directory_sync.py).
+    directory_url: Mapped[str | None] = mapped_column(String(500))
+    directory_sync_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     # A new random value whenever the SLA settings change (timezone, warning percent, business
     # calendar, escalation rules): the key of their in-process cache (services/sla.py). Random,
     # not a counter, so a rolled-back change or a reused id can never match a cached entry.
@@ -234,6 +238,33 @@ class DirectoryEntry(db.Model):
     email: Mapped[str] = mapped_column(String(254))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     role_id: Mapped[int | None] = mapped_column(ForeignKey("roles.id"))  # None: employee
+    # False once the directory source stopped listing them: they can no longer register (their
+    # account, if any, is left as it is). Listed again, they are active again.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     department: Mapped[Department | None] = relationship()
     role: Mapped["Role | None"] = relationship()  # noqa: F821
+
+
+class DirectorySync(db.Model):
+    """One read of an organization's directory source: what it found (the diff) and whether it
+    was applied. `run_key` is unique: a scheduled period (or a console request) runs once,
+    whichever worker claims it; a run left `running` past its lease may be taken over."""
+
+    __tablename__ = "directory_syncs"
+    __table_args__ = (Index("ix_directory_syncs_org", "org_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    run_key: Mapped[str] = mapped_column(String(80), unique=True)
+    trigger: Mapped[str] = mapped_column(String(12))  # scheduled / manual / preview
+    status: Mapped[str] = mapped_column(String(12))  # running / applied / unchanged / previewed / failed
+    source_url: Mapped[str] = mapped_column(String(500))
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    diff: Mapped[str | None] = mapped_column(LongText)  # JSON: [{action, employee_id, text, detail}]
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -555,6 +555,7 @@ class Directory(Kind):
                   "department_id": self.department(_required(row, "department")).id}
         role = clean(row.get("role"))
         values["role_id"] = self.role(role).id if role else None
+        values["active"] = True  # listed again after a directory sync removed them: back
         return values
 
     def apply(self, obj, values):

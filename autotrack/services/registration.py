@@ -18,7 +18,8 @@ def register(org_code, employee_id, email, password):
                               {"organization": "Unknown organization code."})
     employee_id = (employee_id or "").strip()
     entry = db.session.scalar(select(DirectoryEntry).where(
-        DirectoryEntry.org_id == org.id, func.lower(DirectoryEntry.employee_id) == employee_id.lower()))
+        DirectoryEntry.org_id == org.id, func.lower(DirectoryEntry.employee_id) == employee_id.lower(),
+        DirectoryEntry.active.is_(True)))  # no longer listed by the directory source: not any more
     if entry is None:
         raise ValidationError(f"Employee id {employee_id!r} is not in {org.name}'s staff directory. "
                               "Check it, or ask your administrator to add you.",

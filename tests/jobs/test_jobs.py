@@ -44,7 +44,7 @@ def test_scheduler_registers_the_periodic_jobs_once_across_restarts(app, redis_c
     assert set(jobs) == {spec.id for spec in SCHEDULE}
     assert {job_id: job.meta["interval"] for job_id, job in jobs.items()} == {
         "periodic-sla-sweep": 60, "periodic-outbox-delivery": 30, "periodic-mail-fetch": 60,
-        "periodic-housekeeping": 3600}
+        "periodic-housekeeping": 3600, "periodic-directory-sync": 600}
 
 
 def test_reconcile_replaces_changed_and_drops_undeclared_jobs(redis_conn):
