@@ -93,3 +93,9 @@ def test_the_queue_page_offers_it_and_employees_have_none(client, org, queue):
     client.post("/logout", data={"csrf_token": __import__("tests.conftest").conftest.csrf_token(client, "/agent/")})
     login(client, factories.make_user(org))
     assert client.post("/agent/bulk", data={"action": "resolve"}).status_code in (400, 403)
+
+
+def test_ids_too_big_for_any_row_select_nothing(org, login_as):
+    client = login_as(factories.make_user(org, "agent"))
+    response = post_form(client, "/agent/bulk", {"ids": [str(4 * 10**31)], "action": "resolve"}, token_from="/agent/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/agent/")

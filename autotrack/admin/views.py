@@ -55,6 +55,7 @@ from autotrack.services import (
     users,
 )
 from autotrack.services.errors import DomainError
+from autotrack.services.tenancy import parse_id
 
 
 def _choices(enum):
@@ -276,7 +277,7 @@ class TicketView(ReadOnlyView):
 
     @expose("/reassign/", methods=("GET", "POST"))
     def reassign(self):
-        wanted = [int(part) for part in (request.values.get("ids") or "").split(",") if part.strip().isdigit()]
+        wanted = [i for i in map(parse_id, (request.values.get("ids") or "").split(",")) if i is not None]
         selected = self.get_query().filter(Ticket.id.in_(wanted[: self.MAX_REASSIGN])).order_by(Ticket.id).all()
         if not selected:
             flash("Select the tickets to reassign first.", "warning")

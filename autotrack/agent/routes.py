@@ -8,7 +8,7 @@ from autotrack.models import Priority, Ticket, User, utcnow
 from autotrack.extensions import db
 from autotrack.services import attachments, canned, policy, queues, saved_views, sla_timeline, tickets, watchers
 from autotrack.services.errors import DomainError, ValidationError
-from autotrack.services.tenancy import get_scoped_optional, ticket_for, visible_tickets
+from autotrack.services.tenancy import get_scoped_optional, parse_id, ticket_for, visible_tickets
 from autotrack.web import ticket_pages
 from autotrack.web.ticket_forms import (
     CannedReplyForm,
@@ -231,7 +231,7 @@ def remove_link(reference, link_id):
 def bulk():
     """The queue's bulk action: first a confirmation listing the selected tickets, then each
     ticket changed on its own and a result per ticket."""
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][: tickets.BULK_MAX]
+    ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None][: tickets.BULK_MAX]
     selected = db.session.scalars(visible_tickets(current_user).where(Ticket.id.in_(ids or [0]))
                                   .order_by(Ticket.id)).all()  # another organization's ids: not found, not listed
     action = request.form.get("action", "")

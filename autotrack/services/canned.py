@@ -15,6 +15,7 @@ from autotrack.extensions import db
 from autotrack.models import CannedReply, Perm, utcnow
 from autotrack.services import policy
 from autotrack.services.errors import Forbidden, NotFound, ValidationError
+from autotrack.services.tenancy import parse_id
 
 TITLE_MAX = 120
 BODY_MAX = 10_000
@@ -98,7 +99,8 @@ def available(user, q=""):
 
 def get_for(user, canned_id):
     """One the user may use (the organization's, or their own); NotFound otherwise."""
-    canned = db.session.get(CannedReply, canned_id) if str(canned_id).isdigit() else None
+    ident = parse_id(canned_id)  # a number too big for the column is no row, not an overflow
+    canned = db.session.get(CannedReply, ident) if ident is not None else None
     if canned is None or canned.org_id != user.org_id or canned.owner_id not in (None, user.id):
         raise NotFound("No such canned reply.")
     return canned

@@ -26,6 +26,7 @@ from autotrack.models import (
 )
 from autotrack.services import audit, feedback, policy, sla, ticket_mail, watchers
 from autotrack.services.errors import DomainError, InvalidTransition, NotFound, ValidationError
+from autotrack.services.tenancy import parse_id
 from autotrack.services.notifications import notify
 
 TITLE_MAX = 200
@@ -576,7 +577,8 @@ def link(actor, ticket, other, kind, now=None):
 
 
 def unlink(actor, ticket, link_id, now=None):
-    row = db.session.get(TicketLink, link_id) if str(link_id).isdigit() else None
+    ident = parse_id(link_id)
+    row = db.session.get(TicketLink, ident) if ident is not None else None
     if row is None or row.org_id != ticket.org_id or ticket.id not in (row.from_ticket_id, row.to_ticket_id):
         raise NotFound("No such link on this ticket.")
     policy.require(actor, "ticket.link", ticket, message="You may not unlink tickets.")

@@ -12,6 +12,7 @@ from autotrack.services import audit, outbox, policy, preferences, ticket_mail
 from autotrack.services.errors import NotFound, ValidationError
 from autotrack.services.notifications import notify
 from autotrack.services.sqlutil import insert_ignoring_duplicates
+from autotrack.services.tenancy import parse_id
 
 MAX_WATCHERS = 50  # per ticket: a reply is one email each
 
@@ -95,7 +96,7 @@ def remove(actor, ticket, user_id, now=None):
     staff of the ticket: those who may copy people)."""
     row = db.session.scalar(select(TicketWatcher).where(
         TicketWatcher.ticket_id == ticket.id, TicketWatcher.org_id == ticket.org_id,
-        TicketWatcher.user_id == (user_id if isinstance(user_id, int) else -1)))
+        TicketWatcher.user_id == (parse_id(user_id) or -1)))
     if row is None:
         raise NotFound("Not watching this ticket.")
     if row.user_id != actor.id:

@@ -307,3 +307,14 @@ def test_the_spec_is_public_and_describes_every_operation(client, org):
     assert {"number", "status", "priority", "first_response_due_at", "resolution_due_at"} <= set(ticket)
     page = client.get("/api/v1/docs").get_data(as_text=True)
     assert "/api/v1/tickets/{reference}/transitions" in page
+
+
+@pytest.mark.parametrize("method, suffix", [
+    ("DELETE", "/watchers/{big}"), ("GET", "/canned-replies/{big}"), ("DELETE", "/links/{big}"),
+])
+def test_ids_too_big_for_any_row_are_404_not_a_server_error(client, org, api, method, suffix):
+    """Found by schemathesis: a 32-digit id overflowed the database driver."""
+    agent = factories.make_user(org, "agent")
+    ticket = factories.make_ticket(factories.make_user(org))
+    response = api(agent)(method, f"/tickets/{ticket.reference}" + suffix.format(big=4 * 10**31))
+    assert_error(response, 404, "not_found")
