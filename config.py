@@ -4,6 +4,7 @@ The defaults are the embedded ones: SQLite in `instance/`, no Redis, mail kept i
 and printed to the log. Tests pass overrides through `create_app(config)`.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -62,6 +63,11 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    # Server-side sessions (services/sessions.py): ended by inactivity, by age, or by sign-out.
+    AUTOTRACK_SESSION_IDLE_MINUTES = env_int("AUTOTRACK_SESSION_IDLE_MINUTES", 30)
+    AUTOTRACK_SESSION_HOURS = env_int("AUTOTRACK_SESSION_HOURS", 12)
+    AUTOTRACK_REMEMBER_DAYS = env_int("AUTOTRACK_REMEMBER_DAYS", 14)
+    REMEMBER_COOKIE_DURATION = timedelta(days=AUTOTRACK_REMEMBER_DAYS)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE

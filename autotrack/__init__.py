@@ -48,6 +48,7 @@ def register_logging(app):
 def register_extensions(app):
     from autotrack import models  # noqa: F401  (every model known to SQLAlchemy and Alembic)
     from autotrack.services import sla_changes  # noqa: F401  (records SLA settings changes for the sweep)
+    from autotrack.services import sessions  # noqa: F401  (a password or role change ends sessions)
     from autotrack.extensions import bootstrap, csrf, db, login_manager, mail, migrate
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
@@ -65,13 +66,10 @@ def register_extensions(app):
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id):
-        from autotrack.models import User
+    def load_user(session_id):
+        from autotrack.services import sessions
 
-        try:
-            return db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
-            return None
+        return sessions.load(session_id)  # a revoked, expired or superseded session: signed out
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event

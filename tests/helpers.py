@@ -64,7 +64,10 @@ class Site:
 
         connection = self.connection()
         connection.request("GET", path, headers={"Cookie": cookie})
-        page = connection.getresponse().read().decode()
+        response = connection.getresponse()
+        page = response.read().decode()
+        if response.getheader("Set-Cookie"):  # the page stored a new CSRF token: a browser keeps the cookie
+            cookie = response.getheader("Set-Cookie").split(";")[0]
         token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
         connection.request("POST", path, body=urllib.parse.urlencode({**data, "csrf_token": token}),
                            headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})

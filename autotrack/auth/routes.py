@@ -1,10 +1,10 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 
 from autotrack.auth import bp
-from autotrack.auth.forms import LoginForm, LogoutForm, RegisterForm
+from autotrack.auth.forms import LoginForm, LogoutForm, PasswordChangeForm, ProfileForm, RegisterForm
 from autotrack.extensions import db
-from autotrack.services import accounts, registration
+from autotrack.services import accounts, registration, sessions
 from autotrack.services.errors import DomainError
 from autotrack.web import home_url, is_safe_next
 
@@ -31,7 +31,7 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         db.session.commit()  # failure counters and lockouts are kept either way
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            _sign_in(user, remember=form.remember.data)
             target = form.next.data
             return redirect(target if is_safe_next(target) else home_url(user))
         form.password.errors.append(BAD_CREDENTIALS.format(
@@ -58,16 +58,73 @@ def register():
                 getattr(form, name, form.email).errors.append(message)
             flash(error.message, "danger")
             return render_template("auth/register.html", form=form), 422
-        db.session.commit()
-        login_user(user)
+        _sign_in(user)
         flash(f"Welcome, {user.name}: your account is ready.", "success")
         return redirect(home_url(user))
     return render_template("auth/register.html", form=form)
 
 
+def _sign_in(user, remember=False):
+    """A fresh session: whatever the browser's cookie held before is dropped (no session
+    fixation), and the new one is a row the server can end."""
+    session.clear()
+    sessions.start(user, remember=remember, user_agent=request.user_agent.string,
+                   address=request.remote_addr or "")
+    login_user(user, remember=remember)
+    db.session.commit()
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
     if LogoutForm().validate_on_submit():
+        if current_user.is_authenticated:
+            sessions.end(current_user)  # the cookie, even copied, no longer signs anyone in
+            db.session.commit()
         logout_user()
+        session.clear()
         flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+# --- the user's own account ----------------------------------------------------------------------
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """Name, password, the sessions signed in, and a way to end them all."""
+    profile, password = ProfileForm(prefix="profile", obj=current_user), PasswordChangeForm(prefix="password")
+    status = 200
+    action = request.form.get("action")
+    try:
+        if action == "profile" and profile.validate_on_submit():
+            accounts.change_name(current_user, profile.name.data)
+            db.session.commit()
+            flash("Your name is saved.", "success")
+            return redirect(url_for("auth.account"))
+        if action == "password" and password.validate_on_submit():
+            accounts.change_password(current_user, password.current.data, password.password.data)
+            _sign_in(current_user)  # every other session ended with the change; this one goes on, anew
+            flash("Your password is changed. Your other sessions and API tokens have ended.", "success")
+            return redirect(url_for("auth.account"))
+    except DomainError as error:
+        db.session.rollback()
+        form = profile if action == "profile" else password
+        for name, message in (error.fields or {"password": error.message}).items():
+            getattr(form, name, form.password if form is password else form.name).errors.append(message)
+    if request.method == "POST":
+        status = 422
+    return render_template("auth/account.html", profile=profile, password=password, logout_form=LogoutForm(),
+                           live_sessions=sessions.live_sessions(current_user)), status
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    if LogoutForm().validate_on_submit():
+        sessions.end_all(current_user)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash("You are signed out everywhere: every session and API token of yours has ended.", "info")
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.account"))

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autotrack.extensions import db
@@ -66,6 +66,9 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by a password change or reset, a role change, deactivation and "sign out
+    # everywhere": every session and API token made under an older value stops working.
+    auth_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     organization: Mapped[Organization] = relationship()
     role: Mapped[Role] = relationship(lazy="joined")
@@ -105,5 +108,36 @@ class User(UserMixin, db.Model):
     def is_lead(self):
         return any(m.is_lead and m.role == MemberRole.AGENT for m in self.memberships)
 
+    # The signed-in session this request runs under (services/sessions.py sets it); Flask-Login
+    # keeps get_id() in the cookie, so the cookie names the session, not only the user.
+    current_session = None
+
+    def get_id(self):
+        if self.current_session is None:
+            return None
+        return f"{self.id}:{self.current_session.raw_id}"
+
     def __str__(self):
         return f"{self.name} <{self.email}>"
+
+
+class UserSession(db.Model):
+    """One sign-in: the cookie carries its random id, the database its hash and its life, so a
+    session can end on the server (sign-out, sign out everywhere, timeouts) and a copied cookie
+    stops working with it."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user", "user_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the cookie's id
+    auth_version: Mapped[int] = mapped_column(Integer)  # the user's at sign-in
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+    raw_id = None  # the id as the cookie has it, known only in the request that holds it

@@ -80,3 +80,20 @@ def _count_failure(user_id, now):
     db.session.execute(update(User).where(User.id == user_id, User.failed_login_count >= limit)
                        .values(failed_login_count=0, locked_until=lock_until)
                        .execution_options(synchronize_session=False))
+
+
+def change_name(user, name):
+    name = " ".join((name or "").split())
+    if not name or len(name) > 120:
+        raise ValidationError("Give your name (at most 120 characters).", {"name": "Required, at most 120 characters."})
+    user.name = name
+    db.session.flush()
+
+
+def change_password(user, current, new):
+    """The signed-in user's own change: the current password is required, and every other
+    session and API token of theirs ends (services/sessions.py bumps their auth version)."""
+    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
+        raise ValidationError("That is not your current password.", {"current": "Not your current password."})
+    set_password(user, new)
+    db.session.flush()

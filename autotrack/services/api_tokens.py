@@ -1,7 +1,8 @@
 """Bearer tokens for the JSON API: signed JWTs (PyJWT, HS256 with a key derived from SECRET_KEY).
 
-A token names its user, organization and a fingerprint of the user's password hash, so it
-stops working when the user is deactivated, moved, or changes their password; it expires
+A token names its user, organization, a fingerprint of the user's password hash and the user's
+auth_version, so it stops working when the user is deactivated, moved, changes role or password,
+or signs out everywhere (services/sessions.py); it expires
 after AUTOTRACK_API_TOKEN_MINUTES. Nothing is stored: the signature is the proof.
 """
 import hashlib
@@ -51,6 +52,7 @@ def issue(email, password, address, now=None):
         raise Unauthorized("Wrong email or password, or the account is locked or inactive.")
     minutes = config["AUTOTRACK_API_TOKEN_MINUTES"]
     claims = {"iss": ISSUER, "sub": str(user.id), "org": user.org_id, "pv": _password_version(user),
+              "av": user.auth_version,
               "iat": now, "exp": now + timedelta(minutes=minutes)}
     token = jwt.encode(claims, signing_key(), algorithm=ALGORITHM)
     return {"access_token": token, "token_type": "Bearer", "expires_in": minutes * 60}
@@ -76,6 +78,6 @@ def user_for(header):
     user = db.session.scalar(select(User).where(User.id == user_id).options(
         joinedload(User.organization), joinedload(User.role).selectinload(Role.permission_rows)))
     if (user is None or not user.is_active or user.org_id != claims.get("org")
-            or claims.get("pv") != _password_version(user)):
+            or claims.get("pv") != _password_version(user) or claims.get("av") != user.auth_version):
         raise Unauthorized("The token is no longer valid. Ask for a new one.")
     return user

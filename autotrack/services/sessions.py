@@ -1,0 +1,117 @@
+"""Signed-in sessions that the server can end.
+
+Flask's cookie is signed, not stored: by itself a copied cookie keeps working after sign-out.
+So each sign-in is a row (user_sessions) and the cookie carries only its random id (Flask-Login's
+alternative-token pattern: `User.get_id()` is "<user id>:<session id>"). A request is signed in
+while its row is not revoked, not idle too long, not older than its lifetime, and made under the
+user's current `auth_version`, which a password change or reset, a role change, deactivation and
+"sign out everywhere" bump (a listener below), ending every session and API token at once.
+"""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+
+from autotrack.extensions import db
+from autotrack.models import User, UserSession, utcnow
+
+TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
+
+
+def _hash(raw):
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def start(user, *, remember=False, user_agent="", address="", now=None):
+    """A new session for `user` (the caller signs them in with Flask-Login and commits)."""
+    now = now or utcnow()
+    raw = secrets.token_urlsafe(32)
+    row = UserSession(user_id=user.id, token_hash=_hash(raw), auth_version=user.auth_version, remember=bool(remember),
+                      created_at=now, last_seen_at=now, user_agent=(user_agent or "")[:200],
+                      address=(address or "")[:64])
+    db.session.add(row)
+    db.session.flush()
+    row.raw_id = raw
+    user.current_session = row
+    return row
+
+
+def load(cookie_id, now=None):
+    """The user of a live session named by the cookie's "<user id>:<session id>", else None."""
+    user_id, _, raw = str(cookie_id or "").partition(":")
+    if not raw or not user_id.isdigit():
+        return None  # a cookie from before sessions were kept: sign in again
+    now = now or utcnow()
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(raw)))
+    if row is None or row.revoked_at is not None or str(row.user_id) != user_id:
+        return None
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.is_active or user.auth_version != row.auth_version or _expired(row, now):
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        db.session.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()  # the request has written nothing yet
+        row.last_seen_at = now
+    row.raw_id = raw
+    user.current_session = row
+    return user
+
+
+def _expired(row, now):
+    config = current_app.config
+    if row.remember:
+        return now - row.created_at > timedelta(days=config["AUTOTRACK_REMEMBER_DAYS"])
+    return (now - row.created_at > timedelta(hours=config["AUTOTRACK_SESSION_HOURS"])
+            or now - row.last_seen_at > timedelta(minutes=config["AUTOTRACK_SESSION_IDLE_MINUTES"]))
+
+
+def end(user, now=None):
+    """Sign-out: this session ends on the server, so its cookie is worthless from now on."""
+    row = user.current_session
+    if row is not None and row.id is not None:
+        db.session.execute(update(UserSession).where(UserSession.id == row.id, UserSession.revoked_at.is_(None))
+                           .values(revoked_at=now or utcnow()).execution_options(synchronize_session=False))
+
+
+def end_all(user, now=None):
+    """Sign out everywhere: every session and every API token of `user` stops working."""
+    user.auth_version = (user.auth_version or 1) + 1
+    db.session.execute(update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+                       .values(revoked_at=now or utcnow()).execution_options(synchronize_session=False))
+    db.session.flush()
+
+
+def live_sessions(user, now=None):
+    """The user's sessions that still work, newest first (the account page lists them)."""
+    now = now or utcnow()
+    rows = db.session.scalars(select(UserSession).where(
+        UserSession.user_id == user.id, UserSession.revoked_at.is_(None),
+        UserSession.auth_version == user.auth_version).order_by(UserSession.id.desc()).limit(50)).all()
+    return [row for row in rows if not _expired(row, now)]
+
+
+# What ends every session and token of a user, wherever it is changed (console, import, CLI,
+# profile, reset): one listener rather than a call at each place.
+_ENDS_SESSIONS = ("password_hash", "role_id", "role", "active")  # role: set as an object, role_id follows at flush
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_auth_version(session, _flush_context, _instances):
+    for obj in session.dirty:
+        if isinstance(obj, User) and _changed(obj):
+            state = inspect(obj)
+            if not state.attrs.auth_version.history.has_changes():
+                obj.auth_version = (obj.auth_version or 1) + 1
+
+
+def _changed(user):
+    state = inspect(user)
+    for name in _ENDS_SESSIONS:
+        history = state.attrs[name].history
+        if history.has_changes() and history.deleted and history.deleted[0] not in (None,) + tuple(history.added):
+            return True
+    return False
