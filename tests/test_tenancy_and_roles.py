@@ -38,6 +38,7 @@ COVERED_ELSEWHERE = {
     **{name: "tests/test_canned.py" for name in ("agent.canned_fill", "agent.canned_delete", "api.canned_fill")},
     **{name: "tests/test_merge_and_link.py" for name in ("agent.remove_link", "api.link")},
     "agent.delete_view": "tests/test_saved_views.py",
+    "auth.reset": "tests/security/test_password_links.py",  # no sign-in: the token is the key, to one account only
     **{name: "tests/test_watchers.py" for name in ("agent.remove_watcher", "portal.remove_watcher", "api.watcher")},  # no sign-in: the token is the key, good for its own ticket only
     # Bearer-token routes: test_another_organizations_ticket_is_404_on_every_endpoint
     **{f"api.{name}": "tests/api/test_api.py" for name in ("ticket", "transitions", "comments", "events", "sla", "feedback",

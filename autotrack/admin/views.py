@@ -50,6 +50,7 @@ from autotrack.services import (
     mailboxes,
     orgs,
     outbox,
+    password_links,
     sla_timeline,
     tickets,
     users,
@@ -224,6 +225,9 @@ class UserView(OrgModelView):
             accounts.set_password(model, form.new_password.data)
         users.ensure_an_admin_remains(model)
         users.drop_memberships_the_role_no_longer_allows(model)
+        if is_created and not form.new_password.data:
+            db.session.flush()
+            password_links.invite(model, actor=current_user)  # they choose their own password
         if model.department is not None and model.role.portal in ("agent", "manager", "admin"):
             db.session.flush()  # a new user needs an id to join
             orgs.add_member(model.department, model,

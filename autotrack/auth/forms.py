@@ -37,3 +37,13 @@ class PasswordChangeForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField("Repeat the new password",
                             validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField("Your email", validators=[DataRequired(), Length(max=254)])
+
+
+class ResetForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])

@@ -2,10 +2,18 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 
 from autotrack.auth import bp
-from autotrack.auth.forms import LoginForm, LogoutForm, PasswordChangeForm, ProfileForm, RegisterForm
+from autotrack.auth.forms import (
+    LoginForm,
+    LogoutForm,
+    PasswordChangeForm,
+    ProfileForm,
+    RegisterForm,
+    ResetForm,
+    ResetRequestForm,
+)
 from autotrack.extensions import db
-from autotrack.services import accounts, registration, sessions
-from autotrack.services.errors import DomainError
+from autotrack.services import accounts, password_links, registration, sessions
+from autotrack.services.errors import DomainError, TooManyRequests
 from autotrack.web import home_url, is_safe_next
 
 BAD_CREDENTIALS = (
@@ -128,3 +136,46 @@ def sign_out_everywhere():
         flash("You are signed out everywhere: every session and API token of yours has ended.", "info")
         return redirect(url_for("auth.login"))
     return redirect(url_for("auth.account"))
+
+
+# --- forgotten passwords and invitations -----------------------------------------------------------
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request():
+    """Ask for a reset link: the same answer whether or not the address has an account."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        try:
+            password_links.request_reset(form.email.data, request.remote_addr or "")
+        except TooManyRequests as error:
+            db.session.rollback()
+            form.email.errors.append(error.message)
+            return render_template("auth/reset_request.html", form=form), 429, {"Retry-After": str(error.retry_after)}
+        db.session.commit()
+        flash(password_links.RESET_SENT, "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token):
+    """Choose a password through a reset or invitation link (single-use, expiring)."""
+    if password_links.valid_token(token) is None:
+        return render_template("auth/reset_invalid.html"), 410
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            user = password_links.use(token, form.password.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.password.errors.append(next(iter(error.fields.values()), error.message))
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            flash(f"Your password is set, {user.name}. Sign in with it.", "success")
+            return redirect(url_for("auth.login"))
+    # The token is in the path: tell the browser not to send it on as a referrer.
+    return render_template("auth/reset.html", form=form), 422 if form.errors else 200, \
+        {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}

@@ -141,3 +141,21 @@ class UserSession(db.Model):
     address: Mapped[str] = mapped_column(String(64), default="")
 
     raw_id = None  # the id as the cookie has it, known only in the request that holds it
+
+
+class PasswordToken(db.Model):
+    """A single-use link to set a password: a reset someone asked for, or an invitation to a new
+    account. Only the token's hash is kept; it expires, and using it (or a newer one) ends it."""
+
+    __tablename__ = "password_tokens"
+    __table_args__ = (Index("ix_password_tokens_user", "user_id", "used_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(8))  # reset / invite
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -37,7 +37,7 @@ from autotrack.models import (
     SlaCalendar,
     User,
 )
-from autotrack.services import audit, categories, orgs, users
+from autotrack.services import audit, categories, orgs, password_links, users
 from autotrack.services.errors import DomainError, NotFound
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -515,6 +515,7 @@ class Users(Kind):
         if obj is None:
             user = orgs.create_user(self.org, values["email"], role_key=values["role"].builtin or values["role"].name,
                                     name=values["name"], department=values["department"], lead=values["lead"])
+            password_links.invite(user)  # a set-password email through the outbox
             self._users()[user.email] = user
             return user
         obj.name = values["name"]
