@@ -123,6 +123,8 @@ class Config:
     # werkzeug's default (scrypt) in production; tests use a cheap method to stay fast.
     AUTOTRACK_PASSWORD_HASH_METHOD = env_str("AUTOTRACK_PASSWORD_HASH_METHOD", "scrypt")
     AUTOTRACK_LOG_LEVEL = env_str("AUTOTRACK_LOG_LEVEL", "INFO")
+    # Strict-Transport-Security: on in production (served over HTTPS), off for the embedded mode.
+    AUTOTRACK_HSTS = env_bool("AUTOTRACK_HSTS", False)
 
     @classmethod
     def validate(cls, app_config):
@@ -134,6 +136,7 @@ class DevelopmentConfig(Config):
 
 
 class ProductionConfig(Config):
+    AUTOTRACK_HSTS = env_bool("AUTOTRACK_HSTS", True)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 

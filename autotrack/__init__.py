@@ -32,6 +32,7 @@ def create_app(config=None):
     register_admin(app)
     register_error_handlers(app)
     register_template_helpers(app)
+    register_security_headers(app)
     register_cli(app)
     register_jobs(app)
     register_live(app)
@@ -109,6 +110,12 @@ def register_blueprints(app):
     app.register_blueprint(agent_bp, url_prefix="/agent")
     app.register_blueprint(manager_bp, url_prefix="/manager")
     api.init_app(app)  # /api/v1 and its OpenAPI spec
+
+
+def register_security_headers(app):
+    from autotrack.web import headers
+
+    headers.init_app(app)
 
 
 def register_admin(app):
