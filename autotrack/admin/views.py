@@ -37,6 +37,7 @@ from autotrack.models import (
     OutboxEmail,
     Priority,
     Role,
+    SecurityEvent,
     SlaCalendar,
     Status,
     Ticket,
@@ -51,6 +52,7 @@ from autotrack.services import (
     orgs,
     outbox,
     password_links,
+    security_log,
     sla_timeline,
     tickets,
     users,
@@ -247,6 +249,17 @@ class AuditLogView(ReadOnlyView):
     column_searchable_list = ("action", "detail")
 
 
+class SecurityEventView(ReadOnlyView):
+    """Sign-ins and failures, lockouts, denied access, role and password changes, ended sessions."""
+
+    column_list = ("created_at", "kind", "user", "detail", "address")
+    column_labels = {"kind": "Event", "address": "Client address"}
+    column_default_sort = ("id", True)
+    column_filters = ("kind", "address")
+    column_searchable_list = ("kind", "detail", "address")
+    column_formatters = {"kind": lambda view, context, model, name: security_log.KINDS.get(model.kind, model.kind)}
+
+
 class ReassignForm(FlaskForm):
     ids = HiddenField()
     assignee = SelectField("Assign to", coerce=int, validators=[DataRequired("Choose who takes the tickets.")])
@@ -437,6 +450,7 @@ def register_views(admin):
     admin.add_view(EscalationRuleView(EscalationRule, name="Escalation rules", category="SLA"))
     admin.add_view(TicketView(Ticket, name="Tickets", category="Records"))
     admin.add_view(AuditLogView(AuditEvent, name="Audit log", category="Records", endpoint="audit"))
+    admin.add_view(SecurityEventView(SecurityEvent, name="Security events", category="Records", endpoint="security"))
     admin.add_view(NotificationView(Notification, name="Notifications", category="Records"))
     admin.add_view(OutboxView(OutboxEmail, name="Email outbox", category="Records", endpoint="outbox"))
     admin.add_view(CannedReplyView(CannedReply, name="Canned replies", category="Organization"))

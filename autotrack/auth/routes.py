@@ -12,7 +12,7 @@ from autotrack.auth.forms import (
     ResetRequestForm,
 )
 from autotrack.extensions import db
-from autotrack.services import accounts, password_links, registration, sessions
+from autotrack.services import accounts, password_links, registration, security_log, sessions
 from autotrack.services.errors import DomainError, TooManyRequests
 from autotrack.web import home_url, is_safe_next
 
@@ -87,6 +87,7 @@ def logout():
     if LogoutForm().validate_on_submit():
         if current_user.is_authenticated:
             sessions.end(current_user)  # the cookie, even copied, no longer signs anyone in
+            security_log.record("sign_out", user=current_user._get_current_object())
             db.session.commit()
         logout_user()
         session.clear()
@@ -130,6 +131,7 @@ def account():
 def sign_out_everywhere():
     if LogoutForm().validate_on_submit():
         sessions.end_all(current_user)
+        security_log.record("signed_out_everywhere", user=current_user._get_current_object())
         db.session.commit()
         logout_user()
         session.clear()

@@ -1,5 +1,5 @@
 """All models, importable from one place (Alembic and the services read them from here)."""
-from autotrack.models.audit import AuditEvent, AuditTrailIsAppendOnly
+from autotrack.models.audit import AuditEvent, AuditTrailIsAppendOnly, SecurityEvent
 from autotrack.models.canned import CannedReply, SavedView
 from autotrack.models.feedback import Feedback
 from autotrack.models.mail import AfterImport, InboundMessage, InboundStatus, Mailbox, MailSecurity
@@ -41,7 +41,7 @@ __all__ = [
     "ACTIVE_STATES", "AfterImport", "Attachment", "AuditEvent", "AuditTrailIsAppendOnly", "BUILTIN_ROLES",
     "BusinessCalendar", "CannedReply", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry", "DirectorySync",
     "EscalationRule", "EscalationTarget", "Feedback", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "LowRatingAction", "MailSecurity", "Mailbox", "MemberRole", "Notification", "NotificationPreference",
-    "Organization", "OutboxEmail", "PasswordToken", "OutboxStatus", "Perm", "Portal", "Priority", "Reminder", "Role", "SavedView",
+    "Organization", "OutboxEmail", "PasswordToken", "OutboxStatus", "Perm", "Portal", "Priority", "Reminder", "Role", "SavedView", "SecurityEvent",
     "RolePermission", "SlaCalendar", "SlaDigestRun", "SlaEvent", "SlaRecompute", "SlaStep", "Status", "Task", "Throttle", "Ticket", "TicketLink", "TicketWatcher", "UTCDateTime", "User", "UserSession",
     "WorkingHours", "in_declared_schema", "utcnow",
 ]

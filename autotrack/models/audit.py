@@ -37,5 +37,24 @@ class AuditTrailIsAppendOnly(Exception):
 def _refuse_audit_changes(session, flush_context, instances):
     """Audit events are evidence: once written they are never updated or deleted."""
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+        if isinstance(obj, (AuditEvent, SecurityEvent)) and (obj in session.deleted or session.is_modified(obj)):
             raise AuditTrailIsAppendOnly("audit events cannot be changed or deleted")
+
+
+class SecurityEvent(db.Model):
+    """What an auditor asks about: sign-ins and failures, lockouts, denied access, role and
+    password changes, ended sessions. Append-only like the audit trail; an attempt on an
+    unknown address belongs to no organization (and so to no org admin's view)."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (Index("ix_security_events_org", "org_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()

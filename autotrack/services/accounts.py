@@ -7,6 +7,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from autotrack.extensions import db
 from autotrack.models import User, utcnow
+from autotrack.services import security_log
 from autotrack.services.errors import ValidationError
 
 PASSWORD_MIN = 8
@@ -43,7 +44,7 @@ def user_by_email(email):
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def authenticate(email, password, now=None):
+def authenticate(email, password, now=None, channel="web"):
     """The user for these credentials, or None (never saying which part was wrong).
 
     Failures are counted per account; after AUTOTRACK_LOGIN_MAX_FAILURES in a row the account
@@ -56,12 +57,20 @@ def authenticate(email, password, now=None):
         # Same work as a real check, so response time tells nothing about the account.
         _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password")
         check_password_hash(_DUMMY_HASH, password or "")
+        why = "unknown address" if user is None else ("locked" if user.password_hash else "no password set yet")
+        security_log.record("sign_in_failed", user=user, detail=f"{channel}: {why} {normalize_email(email)[:120]}",
+                            now=now)
         return None
     if not check_password_hash(user.password_hash, password or ""):
-        _count_failure(user.id, now)
+        if _count_failure(user.id, now):
+            security_log.record("locked", user=user, detail=f"{channel}: until {user.locked_until}", now=now)
+        else:
+            security_log.record("sign_in_failed", user=user, detail=f"{channel}: wrong password", now=now)
         return None
     if not user.is_active or not user.organization.is_active:
+        security_log.record("sign_in_failed", user=user, detail=f"{channel}: account inactive", now=now)
         return None
+    security_log.record("sign_in", user=user, detail=channel, now=now)
     user.failed_login_count = 0
     user.locked_until = None
     user.last_login_at = now
@@ -77,9 +86,12 @@ def _count_failure(user_id, now):
     db.session.execute(update(User).where(User.id == user_id)
                        .values(failed_login_count=User.failed_login_count + 1)
                        .execution_options(synchronize_session=False))
-    db.session.execute(update(User).where(User.id == user_id, User.failed_login_count >= limit)
-                       .values(failed_login_count=0, locked_until=lock_until)
-                       .execution_options(synchronize_session=False))
+    locked = db.session.execute(update(User).where(User.id == user_id, User.failed_login_count >= limit)
+                                .values(failed_login_count=0, locked_until=lock_until)
+                                .execution_options(synchronize_session=False)).rowcount == 1
+    if locked:
+        db.session.expire(db.session.get(User, user_id), ["locked_until", "failed_login_count"])
+    return locked
 
 
 def change_name(user, name):

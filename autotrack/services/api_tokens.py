@@ -46,7 +46,7 @@ def issue(email, password, address, now=None):
         if retry_after:
             db.session.commit()  # the refused attempt still counts
             raise TooManyRequests("Too many token requests. Try again in a minute.", retry_after)
-    user = accounts.authenticate(email, password, now=now)
+    user = accounts.authenticate(email, password, now=now, channel="api")
     db.session.commit()  # failure counters and lockout
     if user is None:
         raise Unauthorized("Wrong email or password, or the account is locked or inactive.")

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from autotrack.extensions import db
 from autotrack.models import PasswordToken, User, utcnow
-from autotrack.services import accounts, audit, outbox, throttle
+from autotrack.services import accounts, audit, outbox, security_log, throttle
 from autotrack.services.errors import TooManyRequests, ValidationError
 
 RESET, INVITE = "reset", "invite"
@@ -74,7 +74,7 @@ def request_reset(email, address, now=None):
                    f"account. This link sets a new one; it works once, for {minutes} minutes:\n\n{link_for(raw)}\n\n"
                    "If you did not ask, ignore this email: your password stays as it is.\n"),
         dedupe_key=f"password:{row.id}", now=now)
-    audit.record(user.org_id, "password_reset_requested", actor=None, to_value=user.email, now=now)
+    security_log.record("password_reset_requested", user=user, now=now)
     return True
 
 

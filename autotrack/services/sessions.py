@@ -16,7 +16,8 @@ from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from autotrack.extensions import db
-from autotrack.models import User, UserSession, utcnow
+from autotrack.models import Role, User, UserSession, utcnow
+from autotrack.services import security_log
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
 
@@ -95,23 +96,40 @@ def live_sessions(user, now=None):
 
 
 # What ends every session and token of a user, wherever it is changed (console, import, CLI,
-# profile, reset): one listener rather than a call at each place.
-_ENDS_SESSIONS = ("password_hash", "role_id", "role", "active")  # role: set as an object, role_id follows at flush
+# profile, reset): one listener rather than a call at each place. `role` is checked besides
+# `role_id`: code sets the relationship, and role_id follows only at flush.
 
 
 @event.listens_for(Session, "before_flush")
 def _bump_auth_version(session, _flush_context, _instances):
-    for obj in session.dirty:
-        if isinstance(obj, User) and _changed(obj):
-            state = inspect(obj)
-            if not state.attrs.auth_version.history.has_changes():
-                obj.auth_version = (obj.auth_version or 1) + 1
+    for obj in list(session.dirty):
+        if not isinstance(obj, User):
+            continue
+        changes = _changes(obj)
+        if changes and not inspect(obj).attrs.auth_version.history.has_changes():
+            obj.auth_version = (obj.auth_version or 1) + 1
+        for kind, detail in changes:
+            security_log.record(kind, user=obj, detail=" ".join(filter(None, (detail, security_log.actor_words()))))
 
 
-def _changed(user):
+def _changes(user):
+    """[(security event kind, detail)] of the changes that end the user's sessions."""
     state = inspect(user)
-    for name in _ENDS_SESSIONS:
+
+    def changed(name):
         history = state.attrs[name].history
-        if history.has_changes() and history.deleted and history.deleted[0] not in (None,) + tuple(history.added):
-            return True
-    return False
+        if history.has_changes() and history.deleted and history.deleted[0] not in (None, *history.added):
+            return history
+        return None
+
+    changes = []
+    if changed("password_hash"):
+        changes.append(("password_changed", None))
+    if changed("active"):
+        changes.append(("reactivated" if user.active else "deactivated", None))
+    role, role_id = changed("role"), changed("role_id")
+    if role or role_id:
+        old = role.deleted[0] if role else db.session.get(Role, role_id.deleted[0])
+        new = user.role if role else db.session.get(Role, user.role_id)
+        changes.append(("role_changed", f"{getattr(old, 'name', '?')} → {getattr(new, 'name', '?')}"))
+    return changes

@@ -1,0 +1,74 @@
+"""Security events: failed sign-ins, lockouts, denied access, role changes, deactivation and
+ended sessions are recorded where they happen, and the org admin sees their organization's."""
+from sqlalchemy import select
+
+from autotrack.extensions import db as _db
+from autotrack.models import Role, SecurityEvent
+from tests import factories
+from tests.api.test_api import api, token_for  # noqa: F401  (api: a fixture)
+from tests.conftest import login, post_form
+
+
+def events(**where):
+    _db.session.expire_all()
+    query = select(SecurityEvent).order_by(SecurityEvent.id)
+    for name, value in where.items():
+        query = query.where(getattr(SecurityEvent, name) == value)
+    return _db.session.scalars(query).all()
+
+
+def test_sign_ins_failures_and_lockouts_are_recorded(app, client, org):
+    user = factories.make_user(org)
+    for _ in range(app.config["AUTOTRACK_LOGIN_MAX_FAILURES"]):
+        post_form(client, "/login", {"email": user.email, "password": "wrong"})
+    post_form(client, "/login", {"email": "nobody@acme.example", "password": "wrong"})
+    kinds = [e.kind for e in events(user_id=user.id)]
+    assert kinds == ["sign_in_failed"] * (app.config["AUTOTRACK_LOGIN_MAX_FAILURES"] - 1) + ["locked"]
+    [unknown] = events(kind="sign_in_failed", org_id=None)
+    assert "unknown address nobody@acme.example" in unknown.detail and unknown.address == "127.0.0.1"
+    other = factories.make_user(org)
+    login(app.test_client(), other)
+    token_for(app.test_client(), other)
+    assert [(e.kind, e.detail) for e in events(user_id=other.id)] == [("sign_in", "web"), ("sign_in", "api")]
+
+
+def test_denied_requests_are_recorded_on_the_web_and_the_api(app, client, org, api):
+    employee = factories.make_user(org)
+    login(client, employee)
+    assert client.get("/agent/").status_code == 403
+    ticket = factories.make_ticket(employee)
+    response = api(employee)("POST", f"/tickets/{ticket.reference}/transitions", json={"action": "resolve"})
+    assert response.status_code == 403
+    details = [e.detail for e in events(kind="access_denied", user_id=employee.id)]
+    assert details[0].startswith("GET /agent/") and details[1].startswith(f"POST /api/v1/tickets/{ticket.reference}")
+
+
+def test_role_changes_deactivation_and_sign_out_everywhere_are_recorded(app, client, org):
+    user = factories.make_user(org, name="Ada")
+    admin = factories.admin_of(org)
+    login(client, admin)
+    agent_role = _db.session.scalar(select(Role).where(Role.org_id == org.id, Role.builtin == "agent"))
+    page = f"/admin/user/edit/?id={user.id}"
+    response = post_form(client, page, {"name": user.name, "email": user.email, "role": str(agent_role.id),
+                                        "active": ""}, token_from=page)
+    assert response.status_code == 302
+    recorded = {e.kind: e.detail for e in events(user_id=user.id)}
+    assert recorded["role_changed"] == f"Employee → Agent by {admin.name}"
+    assert "deactivated" in recorded
+
+    other = app.test_client()
+    login(other, admin)
+    post_form(other, "/account/sign-out-everywhere", token_from="/account")
+    assert events(kind="signed_out_everywhere", user_id=admin.id)
+
+
+def test_the_org_admin_sees_their_organizations_events_only(client, org, other_org):
+    stranger = factories.make_user(other_org, email="eve@globex.example")
+    post_form(client, "/login", {"email": stranger.email, "password": "wrong"})
+    ours = factories.make_user(org, email="ada@acme.example")
+    post_form(client, "/login", {"email": ours.email, "password": "wrong"})
+    login(client, factories.admin_of(org))
+    page = client.get("/admin/security/").get_data(as_text=True)
+    assert "ada@acme.example" in page and "Sign-in failed" in page
+    assert "eve@globex.example" not in page
+    assert client.get(f"/admin/security/details/?id={events(user_id=stranger.id)[0].id}").status_code in (302, 404)
