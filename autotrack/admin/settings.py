@@ -4,7 +4,7 @@ from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from autotrack.admin.base import ConsoleAccess
@@ -26,6 +26,9 @@ class SettingsForm(FlaskForm):
         "When a requester rates a resolution 1 or 2 of 5",
         choices=[("notify_manager", "Tell the department's managers (in the app and by email)"),
                  ("reopen", "Reopen the ticket"), ("nothing", "Nothing")])
+    require_2fa_for_admins = BooleanField(
+        "Org admins must use two-factor sign-in",
+        description="Each org admin is asked to set it up at their next page, and cannot turn it off.")
 
 
 for _day in orgs.WEEKDAYS:
@@ -43,7 +46,8 @@ class SettingsView(ConsoleAccess, BaseView):
                 week = {i: orgs.parse_periods(form[day].data, day) for i, day in enumerate(DAY_FIELDS)}
                 orgs.update_settings(org, name=form.name.data, timezone=form.timezone.data.strip(),
                                      warning_percent=form.sla_warning_percent.data, hours=week,
-                                     low_rating_action=form.low_rating_action.data)
+                                     low_rating_action=form.low_rating_action.data,
+                                     require_2fa_for_admins=form.require_2fa_for_admins.data)
             except ValidationError as error:
                 db.session.rollback()
                 for name, message in error.fields.items():

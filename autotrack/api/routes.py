@@ -93,8 +93,10 @@ def _by_id(model, ident, field):
 @_errors(400, 401, 429)
 @bp.doc(security=[])
 def token(credentials):
-    """Exchange email and password for a bearer token."""
-    return api_tokens.issue(credentials["email"], credentials["password"], request.remote_addr or "unknown")
+    """Exchange email and password (and, with two-factor sign-in on, the app's current code) for a
+    bearer token."""
+    return api_tokens.issue(credentials["email"], credentials["password"], request.remote_addr or "unknown",
+                            otp=credentials.get("otp"))
 
 
 @bp.route("/me", endpoint="me", methods=["GET"])

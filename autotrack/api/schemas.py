@@ -31,6 +31,8 @@ class ErrorSchema(ma.Schema):
 class TokenRequest(StrictSchema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=254))
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    otp = fields.String(validate=validate.Length(min=1, max=20), metadata={
+        "description": "The authenticator app's current code, for accounts with two-factor sign-in"})
 
 
 class TokenResponse(ma.Schema):

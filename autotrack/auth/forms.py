@@ -47,3 +47,15 @@ class ResetForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField("Repeat the new password",
                             validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
+                       description="The 6 digits your authenticator app shows, or one of your recovery codes.")
+
+
+class TwoFactorOffForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=200)])
+    code = StringField("A current code from the app", validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})

@@ -3,6 +3,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from autotrack.auth import bp
 from autotrack.auth.forms import (
+    CodeForm,
     LoginForm,
     LogoutForm,
     PasswordChangeForm,
@@ -10,9 +11,11 @@ from autotrack.auth.forms import (
     RegisterForm,
     ResetForm,
     ResetRequestForm,
+    TwoFactorOffForm,
 )
 from autotrack.extensions import db
-from autotrack.services import accounts, password_links, registration, security_log, sessions
+from autotrack.models import User, utcnow
+from autotrack.services import accounts, password_links, registration, security_log, sessions, two_factor
 from autotrack.services.errors import DomainError, TooManyRequests
 from autotrack.web import home_url, is_safe_next
 
@@ -39,9 +42,14 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         db.session.commit()  # failure counters and lockouts are kept either way
         if user is not None:
+            target = form.next.data if is_safe_next(form.next.data) else None
+            if two_factor.enabled(user):  # the password was right; the second factor decides
+                session.clear()
+                session["second_factor"] = {"user_id": user.id, "remember": bool(form.remember.data),
+                                            "next": target, "since": utcnow().timestamp()}
+                return redirect(url_for("auth.second_factor"))
             _sign_in(user, remember=form.remember.data)
-            target = form.next.data
-            return redirect(target if is_safe_next(target) else home_url(user))
+            return redirect(target or home_url(user))
         form.password.errors.append(BAD_CREDENTIALS.format(
             n=current_app.config["AUTOTRACK_LOGIN_MAX_FAILURES"],
             m=current_app.config["AUTOTRACK_LOGIN_LOCK_MINUTES"],
@@ -123,7 +131,8 @@ def account():
     if request.method == "POST":
         status = 422
     return render_template("auth/account.html", profile=profile, password=password, logout_form=LogoutForm(),
-                           live_sessions=sessions.live_sessions(current_user)), status
+                           live_sessions=sessions.live_sessions(current_user), code_form=CodeForm(),
+                           off_form=TwoFactorOffForm(), recovery_left=two_factor.remaining_codes(current_user)), status
 
 
 @bp.route("/account/sign-out-everywhere", methods=["POST"])
@@ -181,3 +190,104 @@ def reset(token):
     # The token is in the path: tell the browser not to send it on as a referrer.
     return render_template("auth/reset.html", form=form), 422 if form.errors else 200, \
         {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+# --- two-factor sign-in ------------------------------------------------------------------------------
+
+SECOND_FACTOR_MINUTES = 5  # between the password and the code
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def second_factor():
+    """The second step of signing in: a code from the authenticator app (or a recovery code)."""
+    pending = session.get("second_factor") or {}
+    user = db.session.get(User, pending.get("user_id") or 0)
+    if user is None or not user.is_active or utcnow().timestamp() - pending.get("since", 0) > SECOND_FACTOR_MINUTES * 60:
+        session.pop("second_factor", None)
+        flash("Sign in again, please.", "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            accepted = two_factor.verify(user, form.code.data)
+        except TooManyRequests as error:
+            db.session.commit()
+            session.pop("second_factor", None)
+            flash(error.message, "danger")
+            return redirect(url_for("auth.login"))
+        db.session.commit()
+        if accepted:
+            _sign_in(user, remember=pending.get("remember", False))
+            return redirect(pending.get("next") or home_url(user))
+        form.code.errors.append("That code is not right, or was used already.")
+    return render_template("auth/second_factor.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor_setup():
+    """Turn two-factor sign-in on: scan the QR code, type the code the app shows."""
+    if two_factor.enabled(current_user):
+        return redirect(url_for("auth.account"))
+    secret = session.get("totp_setup") or two_factor.new_secret()
+    session["totp_setup"] = secret  # in the signed session only until confirmed
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = two_factor.enable(current_user, secret, form.code.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.code.errors.append(next(iter(error.fields.values()), error.message))
+        else:
+            db.session.commit()
+            session.pop("totp_setup", None)
+            flash("Two-factor sign-in is on. Keep these recovery codes somewhere safe: each works once.", "success")
+            return render_template("auth/recovery_codes.html", codes=codes)
+    return render_template("auth/two_factor_setup.html", form=form, secret=secret,
+                           qr=two_factor.qr_data_uri(current_user, secret)), 422 if form.errors else 200
+
+
+@bp.route("/account/two-factor/off", methods=["POST"])
+@login_required
+def two_factor_off():
+    form = TwoFactorOffForm()
+    if not form.validate_on_submit() or not two_factor.enabled(current_user):
+        flash("Give your password and a current code to turn two-factor sign-in off.", "danger")
+        return redirect(url_for("auth.account"))
+    user = current_user._get_current_object()
+    try:
+        if not accounts.password_matches(user, form.password.data):
+            raise DomainError("That is not your password.")
+        if not two_factor.verify(user, form.code.data, recovery=False):
+            db.session.commit()  # the wrong code counts
+            raise DomainError("That code is not right.")
+        two_factor.disable(user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"Two-factor sign-in stays on: {error.message}", "danger")
+        return redirect(url_for("auth.account"))
+    db.session.commit()
+    flash("Two-factor sign-in is off.", "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/two-factor/codes", methods=["POST"])
+@login_required
+def recovery_codes():
+    """New recovery codes (the old ones stop working), after a current code from the app."""
+    form = CodeForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit() and two_factor.enabled(user):
+        try:
+            accepted = two_factor.verify(user, form.code.data, recovery=False)
+        except TooManyRequests as error:
+            db.session.commit()
+            flash(error.message, "danger")
+            return redirect(url_for("auth.account"))
+        if accepted:
+            codes = two_factor.new_recovery_codes(user)
+            db.session.commit()
+            return render_template("auth/recovery_codes.html", codes=codes)
+        db.session.commit()
+    flash("New recovery codes need a current code from your app.", "danger")
+    return redirect(url_for("auth.account"))

@@ -3,7 +3,7 @@ categories, escalation rules and the staff directory."""
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autotrack.extensions import db
@@ -34,6 +34,8 @@ class Organization(db.Model):
     # the directory is kept by CSV upload only (services/directory_sync.py).
     directory_url: Mapped[str | None] = mapped_column(String(500))
     directory_sync_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    # Org admins must sign in with a second factor (they set it up at their next sign-in).
+    require_2fa_for_admins: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A new random value whenever the SLA settings change (timezone, warning percent, business
     # calendar, escalation rules): the key of their in-process cache (services/sla.py). Random,
     # not a counter, so a rolled-back change or a reused id can never match a cached entry.

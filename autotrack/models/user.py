@@ -69,6 +69,11 @@ class User(UserMixin, db.Model):
     # Bumped by a password change or reset, a role change, deactivation and "sign out
     # everywhere": every session and API token made under an older value stops working.
     auth_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Two-factor sign-in (services/two_factor.py): the TOTP secret, encrypted; when it was turned
+    # on (None: off); the last time step accepted, so a code works once.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     organization: Mapped[Organization] = relationship()
     role: Mapped[Role] = relationship(lazy="joined")
@@ -159,3 +164,16 @@ class PasswordToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app (lost phone); stored hashed."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (Index("ix_recovery_codes_user", "user_id", "used_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

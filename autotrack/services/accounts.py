@@ -102,10 +102,14 @@ def change_name(user, name):
     db.session.flush()
 
 
+def password_matches(user, password):
+    return bool(user.password_hash) and check_password_hash(user.password_hash, password or "")
+
+
 def change_password(user, current, new):
     """The signed-in user's own change: the current password is required, and every other
     session and API token of theirs ends (services/sessions.py bumps their auth version)."""
-    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
+    if not password_matches(user, current):
         raise ValidationError("That is not your current password.", {"current": "Not your current password."})
     set_password(user, new)
     db.session.flush()

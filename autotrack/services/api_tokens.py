@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from autotrack.extensions import db
 from autotrack.models import Role, User, utcnow
-from autotrack.services import accounts, throttle
+from autotrack.services import accounts, throttle, two_factor
 from autotrack.services.errors import TooManyRequests, Unauthorized
 
 ALGORITHM = "HS256"
@@ -32,7 +32,7 @@ def _password_version(user):
     return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
-def issue(email, password, address, now=None):
+def issue(email, password, address, now=None, otp=None):
     """{access_token, token_type, expires_in} for valid credentials; Unauthorized otherwise.
 
     Rate-limited per client address and per account (the count is kept in the database, so it
@@ -50,6 +50,15 @@ def issue(email, password, address, now=None):
     db.session.commit()  # failure counters and lockout
     if user is None:
         raise Unauthorized("Wrong email or password, or the account is locked or inactive.")
+    if two_factor.enabled(user):
+        try:
+            accepted = bool(otp) and two_factor.verify(user, otp, now, recovery=False)
+        finally:
+            db.session.commit()  # a wrong code counts, also the one past the limit
+        if not accepted:
+            raise Unauthorized("This account signs in with two factors: send the app's current code as `otp`.")
+    elif two_factor.required(user):
+        raise Unauthorized("Your organization requires two-factor sign-in: set it up in the web first.")
     minutes = config["AUTOTRACK_API_TOKEN_MINUTES"]
     claims = {"iss": ISSUER, "sub": str(user.id), "org": user.org_id, "pv": _password_version(user),
               "av": user.auth_version,

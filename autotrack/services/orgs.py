@@ -262,7 +262,8 @@ def weekly_hours(org):
     return hours
 
 
-def update_settings(org, *, name, timezone, warning_percent, hours, low_rating_action=None):
+def update_settings(org, *, name, timezone, warning_percent, hours, low_rating_action=None,
+                    require_2fa_for_admins=None):
     """Change the organization's name, timezone, SLA warning point, weekly business hours and
     what a low rating does. A change to the SLA settings is recomputed on the open tickets by
     the next sweep (services/sla_changes.py); hours saved unchanged are left alone."""
@@ -280,6 +281,8 @@ def update_settings(org, *, name, timezone, warning_percent, hours, low_rating_a
         if low_rating_action not in set(LowRatingAction):
             raise ValidationError("Choose what a low rating does.", {"low_rating_action": "Not a choice."})
         org.low_rating_action = low_rating_action
+    if require_2fa_for_admins is not None:
+        org.require_2fa_for_admins = bool(require_2fa_for_admins)
     org.name, org.timezone, org.sla_warning_percent = name, timezone, warning_percent
     calendar = db.session.scalar(select(BusinessCalendar).where(BusinessCalendar.org_id == org.id))
     wanted = sorted((day, start, end) for day in range(7) for start, end in hours.get(day, []))

@@ -7,11 +7,13 @@ from autotrack.extensions import db
 from autotrack.models import SecurityEvent, utcnow
 
 KINDS = {
-    "sign_in": "Signed in", "sign_in_failed": "Sign-in failed", "locked": "Account locked after failed sign-ins",
+    "sign_in": "Password accepted (signed in, or on to the second factor)", "sign_in_failed": "Sign-in failed", "locked": "Account locked after failed sign-ins",
     "sign_out": "Signed out", "signed_out_everywhere": "Signed out everywhere (sessions and API tokens ended)",
     "access_denied": "Access denied", "role_changed": "Role changed", "deactivated": "Deactivated",
     "reactivated": "Reactivated", "password_changed": "Password changed",
     "password_reset_requested": "Password reset link sent",
+    "two_factor_enabled": "Two-factor sign-in turned on", "two_factor_disabled": "Two-factor sign-in turned off",
+    "two_factor_failed": "Wrong two-factor code", "recovery_code_used": "Recovery code used",
 }
 
 

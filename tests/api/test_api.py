@@ -87,8 +87,8 @@ def test_expired_forged_and_revoked_tokens_stop_working(app, client, org):
     assert status_with(fresh) == 401
 
 
-def test_the_token_endpoint_is_rate_limited_per_address(app, client, org):
-    app.config["AUTOTRACK_API_TOKEN_PER_ADDRESS"] = 3
+def test_the_token_endpoint_is_rate_limited_per_address(app, client, org, monkeypatch):
+    monkeypatch.setitem(app.config, "AUTOTRACK_API_TOKEN_PER_ADDRESS", 3)  # for this test only
     user = factories.make_user(org)
     statuses = [client.post("/api/v1/auth/token", json={"email": f"nobody{i}@acme.example", "password": "x"}
                             ).status_code for i in range(3)]
@@ -98,8 +98,8 @@ def test_the_token_endpoint_is_rate_limited_per_address(app, client, org):
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
 
 
-def test_the_token_endpoint_is_rate_limited_per_account_across_addresses(app, client, org):
-    app.config["AUTOTRACK_API_TOKEN_PER_ACCOUNT"] = 2
+def test_the_token_endpoint_is_rate_limited_per_account_across_addresses(app, client, org, monkeypatch):
+    monkeypatch.setitem(app.config, "AUTOTRACK_API_TOKEN_PER_ACCOUNT", 2)
     user = factories.make_user(org)
     for i in range(2):
         client.post("/api/v1/auth/token", json={"email": user.email, "password": "guess"},
