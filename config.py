@@ -68,6 +68,9 @@ class Config:
     AUTOTRACK_SESSION_HOURS = env_int("AUTOTRACK_SESSION_HOURS", 12)
     AUTOTRACK_REMEMBER_DAYS = env_int("AUTOTRACK_REMEMBER_DAYS", 14)
     REMEMBER_COOKIE_DURATION = timedelta(days=AUTOTRACK_REMEMBER_DAYS)
+    # Per client address, across sign-in, its code step, registration, reset and API tokens
+    # (Flask-Limiter's notation); the per-account lockout and limits come on top.
+    AUTOTRACK_AUTH_RATE_LIMIT = env_str("AUTOTRACK_AUTH_RATE_LIMIT", "20 per minute; 200 per hour")
     # How long a password reset link, and an invitation's link, can be used (once).
     AUTOTRACK_RESET_MINUTES = env_int("AUTOTRACK_RESET_MINUTES", 30)
     AUTOTRACK_INVITE_HOURS = env_int("AUTOTRACK_INVITE_HOURS", 72)
@@ -159,6 +162,8 @@ class TestConfig(Config):
     MAIL_SERVER = None
     AUTOTRACK_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     AUTOTRACK_UPLOAD_DIR = str(INSTANCE_DIR / "test-uploads")
+    # The suite signs in thousands of times from 127.0.0.1; tests/security tightens it to test it.
+    AUTOTRACK_AUTH_RATE_LIMIT = "100000 per minute"
 
 
 CONFIGS = {

@@ -50,7 +50,7 @@ def register_extensions(app):
     from autotrack import models  # noqa: F401  (every model known to SQLAlchemy and Alembic)
     from autotrack.services import sla_changes  # noqa: F401  (records SLA settings changes for the sweep)
     from autotrack.services import sessions  # noqa: F401  (a password or role change ends sessions)
-    from autotrack.extensions import bootstrap, csrf, db, login_manager, mail, migrate
+    from autotrack.extensions import bootstrap, csrf, db, limiter, login_manager, mail, migrate
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(
@@ -61,6 +61,15 @@ def register_extensions(app):
     csrf.init_app(app)
     mail.init_app(app)
     bootstrap.init_app(app)
+    # Rate limits on sign-in, registration, reset and tokens (autotrack/web/limits.py): counted
+    # in Redis across processes, in memory in the embedded mode; a Redis outage falls back to
+    # memory rather than refusing sign-ins.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "autotrack-limits")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

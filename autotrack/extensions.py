@@ -1,5 +1,7 @@
 """Extension objects only; each is bound to an app in the factory (`create_app`)."""
 from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -28,3 +30,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
 bootstrap = Bootstrap5()
+# Per client address; storage (Redis, or memory in the embedded mode) is set in create_app.
+limiter = Limiter(key_func=get_remote_address)

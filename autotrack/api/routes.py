@@ -47,6 +47,7 @@ from autotrack.services import (
 )
 from autotrack.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from autotrack.services.tenancy import get_scoped_optional, ticket_for
+from autotrack.web.limits import auth_limit
 
 TICKET_ERRORS = (401, 404)
 
@@ -92,6 +93,7 @@ def _by_id(model, ident, field):
 @bp.response(200, TokenResponse)
 @_errors(400, 401, 429)
 @bp.doc(security=[])
+@auth_limit
 def token(credentials):
     """Exchange email and password (and, with two-factor sign-in on, the app's current code) for a
     bearer token."""

@@ -18,6 +18,7 @@ from autotrack.models import User, utcnow
 from autotrack.services import accounts, password_links, registration, security_log, sessions, two_factor
 from autotrack.services.errors import DomainError, TooManyRequests
 from autotrack.web import home_url, is_safe_next
+from autotrack.web.limits import auth_limit
 
 BAD_CREDENTIALS = (
     "Invalid email or password. After {n} failed attempts an account is locked for {m} minutes."
@@ -32,6 +33,7 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@auth_limit
 def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
@@ -59,6 +61,7 @@ def login():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@auth_limit
 def register():
     """Staff open their own account; the organization's directory must know them."""
     if current_user.is_authenticated:
@@ -152,6 +155,7 @@ def sign_out_everywhere():
 # --- forgotten passwords and invitations -----------------------------------------------------------
 
 @bp.route("/reset", methods=["GET", "POST"])
+@auth_limit
 def reset_request():
     """Ask for a reset link: the same answer whether or not the address has an account."""
     form = ResetRequestForm()
@@ -198,6 +202,7 @@ SECOND_FACTOR_MINUTES = 5  # between the password and the code
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@auth_limit
 def second_factor():
     """The second step of signing in: a code from the authenticator app (or a recovery code)."""
     pending = session.get("second_factor") or {}

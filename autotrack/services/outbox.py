@@ -120,12 +120,20 @@ class _SmtpConnection(Connection):
         return host
 
 
+def header_safe(value):
+    """A header value with no line breaks: text people typed (a ticket title in a subject) can
+    never add a header of its own (Bcc: …) to our mail."""
+    return " ".join(str(value).splitlines()).replace("\r", " ").replace("\n", " ").replace("\x00", "")
+
+
 def _build_message(row, text, html):
     from autotrack.services import ticket_mail
 
     headers, reply_to = ticket_mail.delivery_headers(row)
-    message = Message(subject=row.subject, recipients=[row.recipient], body=text, html=html,
-                      sender=current_app.config["MAIL_DEFAULT_SENDER"], reply_to=reply_to, extra_headers=headers)
+    message = Message(subject=header_safe(row.subject), recipients=[header_safe(row.recipient)], body=text,
+                      html=html, sender=current_app.config["MAIL_DEFAULT_SENDER"],
+                      reply_to=header_safe(reply_to) if reply_to else None,
+                      extra_headers={name: header_safe(value) for name, value in headers.items()})
     message.msgId = row.message_id or message_id(row.dedupe_key)
     return message
 

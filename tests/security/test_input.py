@@ -1,0 +1,42 @@
+"""Input that can't hurt: text people type never becomes a mail header of its own, malformed
+ids are a 404 (never a 500), unknown sort and filter values fall back to the defaults."""
+import pytest
+
+from autotrack.extensions import db as _db
+from autotrack.services import outbox, tickets
+from tests import factories
+from tests.api.test_api import api  # noqa: F401  (a fixture)
+from tests.conftest import login
+from tests.services.test_outbox import smtp_port, smtp_server  # noqa: F401  (fixtures)
+
+
+def test_a_title_with_line_breaks_cannot_add_mail_headers(org, smtp_server):
+    requester, agent = factories.make_user(org), factories.make_user(org, "agent")
+    ticket = tickets.create_ticket(requester, title="Printer\r\nBcc: evil@example.com\r\nX-Evil: 1")
+    tickets.add_comment(agent, ticket, "On it.")
+    _db.session.commit()
+    outbox.deliver_all_due()
+    [(recipients, message)] = smtp_server.messages
+    assert recipients == [requester.email]
+    assert message["Bcc"] is None and message["X-Evil"] is None
+    assert "\n" not in message["Subject"] and "Bcc: evil@example.com" in message["Subject"]
+
+
+@pytest.mark.parametrize("ident", ["1,2", "-1", "abc", "0", "99999999999999999999", "1%00", "1.5"])
+def test_malformed_ids_are_not_found(client, org, api, ident):  # noqa: F811
+    agent = factories.make_user(org, "agent")
+    login(client, agent)
+    for path in (f"/agent/tickets/{ident}", f"/portal/tickets/{ident}", f"/attachments/{ident}",
+                 f"/agent/tickets/{ident}/sla"):
+        assert client.get(path).status_code in (400, 404), path
+    assert api(agent)("GET", f"/tickets/{ident}").status_code in (400, 404)
+
+
+@pytest.mark.parametrize("query", ["sort=drop+table", "sort=__class__", "status=abc", "priority=-1",
+                                   "assignee=1,2", "view=nonsense", "sla=what", "cursor=%%%", "q=" + "x" * 5000])
+def test_unknown_sort_and_filter_values_never_fail(client, org, api, query):  # noqa: F811
+    agent = factories.make_user(org, "agent")
+    factories.make_ticket(factories.make_user(org))
+    login(client, agent)
+    assert client.get(f"/agent/?{query}").status_code in (200, 400)
+    assert api(agent)("GET", f"/tickets?{query}").status_code in (200, 400, 422)
