@@ -8,7 +8,8 @@ from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
-from wtforms import HiddenField, PasswordField, SelectField
+from wtforms import HiddenField, PasswordField, SelectField, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, NumberRange, Optional
 from wtforms.validators import ValidationError as WtfValidationError
 
@@ -35,6 +36,7 @@ from autotrack.models import (
     MemberRole,
     Notification,
     OutboxEmail,
+    Perm,
     Priority,
     Role,
     SecurityEvent,
@@ -45,6 +47,7 @@ from autotrack.models import (
 )
 from autotrack.services import (
     accounts,
+    audit,
     canned,
     categories,
     mail_in,
@@ -52,6 +55,7 @@ from autotrack.services import (
     orgs,
     outbox,
     password_links,
+    roles,
     security_log,
     sla_timeline,
     tickets,
@@ -92,6 +96,14 @@ def _members_formatter(role, leads=False):
     return format_members
 
 
+def _top_categories():
+    return db.session.query(Category).filter(Category.parent_id.is_(None)).order_by(Category.name)
+
+
+CATEGORY_LIMIT_HELP = ("Leave empty for every category; otherwise only these top-level categories (and what is "
+                       "under them) can be chosen when raising a ticket.")
+
+
 class DepartmentView(OrgModelView):
     """Departments and who works in them: managers (escalation level 2), agents, and the agents
     who lead (escalation level 1)."""
@@ -103,7 +115,9 @@ class DepartmentView(OrgModelView):
                          "agents": _members_formatter(MemberRole.AGENT),
                          "leads": _members_formatter(MemberRole.AGENT, leads=True)}
     column_formatters_export = column_formatters
-    form_columns = ("name", "is_default", "is_active", "managers", "agents", "leads")
+    form_columns = ("name", "is_default", "is_active", "managers", "agents", "leads", "categories")
+    form_args = {"categories": {"query_factory": _top_categories, "label": "Its people may raise tickets in",
+                                "description": CATEGORY_LIMIT_HELP}}
     form_extra_fields = {
         group: MultipleSelectField(group.capitalize(), query_factory=_staff,
                                         get_label=lambda user: f"{user.name} <{user.email}>",
@@ -125,6 +139,43 @@ class DepartmentView(OrgModelView):
         db.session.flush()  # a new department needs its id before members can join
         orgs.set_department_members(model, managers=form.managers.data, agents=form.agents.data,
                                     leads=form.leads.data)
+
+
+class RoleView(OrgModelView):
+    """Roles are records: the built-in four and custom ones (say, an Auditor who reads every ticket
+    and changes none). Changes apply from each holder's next request and are audited."""
+
+    natural_key_column = "name"
+    column_list = ("name", "portal", "description", "permissions", "categories", "holders")
+    column_formatters = {
+        "permissions": lambda view, context, model, name: ", ".join(
+            roles.PERMISSION_LABELS[Perm(p)] for p in sorted(model.permissions)),
+        "holders": lambda view, context, model, name: db.session.scalar(
+            select(func.count()).select_from(User).where(User.role_id == model.id)),
+        "portal": lambda view, context, model, name: dict(roles.PORTAL_CHOICES).get(model.portal, model.portal),
+    }
+    column_formatters_export = column_formatters
+    # The field is not called `permissions`: Flask-Admin would write it onto Role.permissions.
+    form_columns = ("name", "portal", "description", "permission_set", "categories")
+    form_choices = {"portal": roles.PORTAL_CHOICES}
+    form_extra_fields = {"permission_set": SelectMultipleField(
+        "Permissions", choices=[(p.value, label) for p, label in roles.PERMISSION_LABELS.items()],
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        description="The built-in Organization admin role always keeps every permission.")}
+    form_args = {"categories": {"query_factory": _top_categories, "label": "May raise tickets in",
+                                "description": CATEGORY_LIMIT_HELP}}
+
+    def on_form_prefill(self, form, id):
+        form.permission_set.data = sorted(self.get_one(id).permissions)
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        roles.apply(model, form.permission_set.data or [], actor=current_user._get_current_object(),
+                    is_created=is_created)
+
+    def on_model_delete(self, model):
+        roles.check_deletable(model)
+        audit.record(model.org_id, "role_deleted", actor=current_user._get_current_object(), to_value=model.name)
 
 
 class PriorityView(OrgModelView):
@@ -439,6 +490,7 @@ class CannedReplyView(OrgModelView):
 def register_views(admin):
     admin.add_view(SettingsView(name="Settings & business hours", category="Organization", endpoint="settings"))
     admin.add_view(UserView(User, name="Users", category="Organization"))
+    admin.add_view(RoleView(Role, name="Roles", category="Organization"))
     admin.add_view(DepartmentView(Department, name="Departments", category="Organization"))
     admin.add_view(DirectoryView(DirectoryEntry, name="Directory", category="Organization"))
     admin.add_view(CategoryView(Category, name="Categories", category="Organization"))

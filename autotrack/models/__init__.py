@@ -26,6 +26,7 @@ from autotrack.models.types import UTCDateTime, utcnow
 from autotrack.models.user import PasswordToken, RecoveryCode, Role, RolePermission, User, UserSession
 from autotrack.models.vocab import (
     ACTIVE_STATES,
+    ALL_PERMISSIONS,
     BUILTIN_ROLES,
     EscalationTarget,
     Lifecycle,
@@ -38,7 +39,7 @@ from autotrack.models.vocab import (
 )
 
 __all__ = [
-    "ACTIVE_STATES", "AfterImport", "Attachment", "AuditEvent", "AuditTrailIsAppendOnly", "BUILTIN_ROLES",
+    "ACTIVE_STATES", "ALL_PERMISSIONS", "AfterImport", "Attachment", "AuditEvent", "AuditTrailIsAppendOnly", "BUILTIN_ROLES",
     "BusinessCalendar", "CannedReply", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry", "DirectorySync",
     "EscalationRule", "EscalationTarget", "Feedback", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "LowRatingAction", "MailSecurity", "Mailbox", "MemberRole", "Notification", "NotificationPreference",
     "Organization", "OutboxEmail", "PasswordToken", "OutboxStatus", "Perm", "Portal", "Priority", "RecoveryCode", "Reminder", "Role", "SavedView", "SecurityEvent",

@@ -45,6 +45,20 @@ class Organization(db.Model):
         return f"<Organization {self.slug}>"
 
 
+# Which top-level categories a role, or the people of a department, may choose when raising a
+# ticket (services/categories.py `allowed_roots`); no row: every category.
+role_categories = db.Table(
+    "role_categories",
+    db.Column("role_id", ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+)
+department_categories = db.Table(
+    "department_categories",
+    db.Column("department_id", ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class Department(db.Model):
     __tablename__ = "departments"
     __table_args__ = (UniqueConstraint("org_id", "name"),)
@@ -60,6 +74,8 @@ class Department(db.Model):
     members: Mapped[list["DepartmentMember"]] = relationship(
         back_populates="department", cascade="all, delete-orphan"
     )
+    # Top-level categories its people may raise tickets in (none listed: all).
+    categories: Mapped[list["Category"]] = relationship(secondary=department_categories, order_by="Category.name")
 
     def __str__(self):
         return self.name

@@ -26,6 +26,8 @@ class Role(db.Model):
     permission_rows: Mapped[list["RolePermission"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
+    # Top-level categories this role may raise tickets in (none listed: all).
+    categories = relationship("Category", secondary="role_categories", order_by="Category.name")
 
     @property
     def permissions(self) -> frozenset[str]:

@@ -38,7 +38,7 @@ def home():
 @bp.route("/tickets/new", methods=["GET", "POST"])
 def new_ticket():
     form = NewTicketForm()
-    form.category_id.choices = ticket_pages.category_choices(current_user.org_id)
+    form.category_id.choices = ticket_pages.category_choices(current_user.org_id, current_user)
     if form.validate_on_submit():
         try:
             category = get_scoped_optional(Category, form.category_id.data, current_user.org_id)
@@ -61,7 +61,7 @@ def new_ticket():
             return redirect(url_for("portal.ticket", reference=ticket.reference))
     status = 422 if form.errors else 200
     return render_template("portal/new_ticket.html", form=form,
-                           category_tree=ticket_pages.category_tree(current_user.org_id)), status
+                           category_tree=ticket_pages.category_tree(current_user.org_id, current_user)), status
 
 
 @bp.route("/tickets/<reference>")

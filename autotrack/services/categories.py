@@ -47,3 +47,41 @@ def _set_path(category, parent):
             children = db.session.scalars(select(Category).where(Category.parent_id == category.id)).all()
         for child in children:
             _set_path(child, category)
+
+
+# --- which categories a person may raise tickets in ---------------------------------------------
+
+def allowed_roots(user):
+    """Ids of the top-level categories `user` may choose, or None for all: their role's list and
+    their department's list (an employee's own department), each applying when it lists any."""
+    limits = []
+    with db.session.no_autoflush:
+        role_ids = {c.id for c in user.role.categories} if user.role is not None else set()
+        department = user.department
+        department_ids = {c.id for c in department.categories} if department is not None else set()
+    for ids in (role_ids, department_ids):
+        if ids:
+            limits.append(ids)
+    if not limits:
+        return None
+    allowed = limits[0]
+    for ids in limits[1:]:
+        allowed = allowed & ids
+    return allowed
+
+
+def root_of(category):
+    return list(category.lineage())[-1]
+
+
+def may_choose(user, category):
+    allowed = allowed_roots(user)
+    return allowed is None or root_of(category).id in allowed
+
+
+def check_choosable(user, category):
+    """Refuse a category `user`'s role or department may not raise tickets in (staff raising a
+    ticket for someone choose as themselves)."""
+    if category is not None and not may_choose(user, category):
+        raise ValidationError("You may not raise tickets in that category.",
+                              {"category": "Not available to you; choose another category."})

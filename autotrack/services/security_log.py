@@ -14,6 +14,7 @@ KINDS = {
     "password_reset_requested": "Password reset link sent",
     "two_factor_enabled": "Two-factor sign-in turned on", "two_factor_disabled": "Two-factor sign-in turned off",
     "two_factor_failed": "Wrong two-factor code", "recovery_code_used": "Recovery code used",
+    "role_edited": "A role's permissions changed",
 }
 
 

@@ -24,7 +24,7 @@ from autotrack.models import (
     User,
     utcnow,
 )
-from autotrack.services import audit, feedback, policy, sla, ticket_mail, watchers
+from autotrack.services import audit, categories, feedback, policy, sla, ticket_mail, watchers
 from autotrack.services.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from autotrack.services.tenancy import parse_id
 from autotrack.services.notifications import notify
@@ -126,6 +126,7 @@ def create_ticket(actor, *, title, description="", category=None, priority=None,
         raise ValidationError("You may only raise tickets for yourself.", {"requester": "Not allowed."})
     if category is not None and not category.is_active:
         raise ValidationError("That category is no longer in use.", {"category": "Choose another category."})
+    categories.check_choosable(actor, category)
 
     lineage = list(category.lineage()) if category is not None else []
     if priority is None:

@@ -8,28 +8,35 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import Category, Priority, Status, Task, User
-from autotrack.services import attachments, policy, tickets, watchers
+from autotrack.services import attachments, categories, policy, tickets, watchers
 from autotrack.services.errors import DomainError, NotFound
 from autotrack.services.tenancy import get_scoped, get_scoped_optional, parse_id, scoped
 
 
-def category_choices(org_id):
+def category_choices(org_id, user=None):
+    """The active categories, for a filter or (with `user`) those the user may raise tickets in."""
     rows = db.session.scalars(
         scoped(Category, org_id).where(Category.is_active.is_(True)).order_by(Category.path)
     ).all()
+    allowed = categories.allowed_roots(user) if user is not None else None
+    if allowed is not None:
+        rows = [c for c in rows if categories.root_of(c).id in allowed]
     return [("", "— Not sure —")] + [(str(c.id), c.display_path) for c in rows]
 
 
-def category_tree(org_id):
-    """The active categories as nested [{id, name, children}] for the cascading select."""
+def category_tree(org_id, user=None):
+    """The active categories (those `user` may choose) as nested [{id, name, children}] for the
+    cascading select."""
     rows = db.session.scalars(
         scoped(Category, org_id).where(Category.is_active.is_(True)).order_by(Category.depth, Category.name)
     ).all()
+    allowed = categories.allowed_roots(user) if user is not None else None
     nodes = {c.id: {"id": c.id, "name": c.name, "children": []} for c in rows}
     roots = []
     for c in rows:  # parents come first (ordered by depth)
         if c.parent_id is None:
-            roots.append(nodes[c.id])
+            if allowed is None or c.id in allowed:
+                roots.append(nodes[c.id])
         elif c.parent_id in nodes:
             nodes[c.parent_id]["children"].append(nodes[c.id])
         # else: under an inactive category, hidden with it
