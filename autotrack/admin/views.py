@@ -118,6 +118,7 @@ class DepartmentView(OrgModelView):
     form_columns = ("name", "is_default", "is_active", "managers", "agents", "leads", "categories")
     form_args = {"categories": {"query_factory": _top_categories, "label": "Its people may raise tickets in",
                                 "description": CATEGORY_LIMIT_HELP}}
+    form_overrides = {"categories": MultipleSelectField}  # another organization's id is refused
     form_extra_fields = {
         group: MultipleSelectField(group.capitalize(), query_factory=_staff,
                                         get_label=lambda user: f"{user.name} <{user.email}>",
@@ -164,6 +165,7 @@ class RoleView(OrgModelView):
         description="The built-in Organization admin role always keeps every permission.")}
     form_args = {"categories": {"query_factory": _top_categories, "label": "May raise tickets in",
                                 "description": CATEGORY_LIMIT_HELP}}
+    form_overrides = {"categories": MultipleSelectField}
 
     def on_form_prefill(self, form, id):
         form.permission_set.data = sorted(self.get_one(id).permissions)
