@@ -2,6 +2,7 @@
 derived from SECRET_KEY: a copy of the database alone does not reveal them."""
 import base64
 import hashlib
+import re
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
@@ -22,3 +23,17 @@ def decrypt(token):
         return _fernet().decrypt(token.encode()).decode()
     except (InvalidToken, ValueError):
         return None
+
+
+_URL_CREDENTIALS = re.compile(r"(//[^/\s:@]*:)[^@\s/]+@")
+
+
+def redact(text, *extra_secrets):
+    """`text` (an error message about to be logged or stored) without the secrets it might carry:
+    the configured SMTP password and secret key, any given (a mailbox's password), and passwords
+    written into URLs."""
+    text = _URL_CREDENTIALS.sub(r"\1[redacted]@", str(text))
+    for secret in (current_app.config.get("MAIL_PASSWORD"), current_app.config.get("SECRET_KEY"), *extra_secrets):
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text

@@ -113,7 +113,8 @@ def fetch_all(now=None):
         except Exception as error:  # noqa: BLE001 - recorded for the console; the next run retries
             db.session.rollback()
             mailbox = db.session.get(Mailbox, mailbox.id)
-            mailbox.last_error = f"{error.__class__.__name__}: {error}"[:2000]
+            mailbox.last_error = crypto.redact(f"{error.__class__.__name__}: {error}",
+                                               crypto.decrypt(mailbox.password_encrypted or "") or "")[:2000]
             report[mailbox.name] = mailbox.last_error
             log.warning("mail: fetching %s failed: %s", mailbox.name, mailbox.last_error)
         mailbox.last_fetch_at = now

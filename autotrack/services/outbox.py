@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, update
 
 from autotrack.extensions import db
 from autotrack.models import OutboxEmail, OutboxStatus, utcnow
+from autotrack.services import crypto
 from autotrack.services.errors import NotFound, ValidationError
 from autotrack.services.sqlutil import dialect_name, insert_ignoring_duplicates
 
@@ -183,7 +184,7 @@ def deliver_due(now=None, limit=100):
 
 def _record_failure(row, lease, error, now, result):
     attempts = row.attempts + 1
-    text = f"{error.__class__.__name__}: {error}"[:2000]
+    text = crypto.redact(f"{error.__class__.__name__}: {error}")[:2000]  # stored and shown in the console
     if attempts >= MAX_ATTEMPTS:
         if _finish(row.id, lease, status=OutboxStatus.FAILED, attempts=attempts, last_error=text):
             result.failed += 1

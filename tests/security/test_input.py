@@ -40,3 +40,15 @@ def test_unknown_sort_and_filter_values_never_fail(client, org, api, query):  # 
     login(client, agent)
     assert client.get(f"/agent/?{query}").status_code in (200, 400)
     assert api(agent)("GET", f"/tickets?{query}").status_code in (200, 400, 422)
+
+
+def test_stored_and_logged_error_texts_carry_no_secrets(app, db, monkeypatch):
+    from autotrack.services import crypto
+
+    monkeypatch.setitem(app.config, "MAIL_PASSWORD", "smtp-secret-123")
+    message = ("SMTPAuthenticationError: (535, 'bad login smtp-secret-123') via "
+               "redis://:hunter2@cache:6379/0 and mysql+pymysql://autotrack:dbpass99@db/autotrack")
+    cleaned = crypto.redact(message, "imap-pass-456") + crypto.redact("imap-pass-456 refused", "imap-pass-456")
+    for secret in ("smtp-secret-123", "hunter2", "dbpass99", "imap-pass-456", app.config["SECRET_KEY"]):
+        assert secret not in cleaned
+    assert "[redacted]" in cleaned and "SMTPAuthenticationError" in cleaned
