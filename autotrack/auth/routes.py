@@ -93,15 +93,22 @@ def _sign_in(user, remember=False):
     db.session.commit()
 
 
+def _sign_out(everywhere=False):
+    """End this session on the server (or, `everywhere`, every session and API token of the
+    user), so the cookie, even copied, no longer signs anyone in; then forget it here."""
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        (sessions.end_all if everywhere else sessions.end)(user)
+        security_log.record("signed_out_everywhere" if everywhere else "sign_out", user=user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
     if LogoutForm().validate_on_submit():
-        if current_user.is_authenticated:
-            sessions.end(current_user)  # the cookie, even copied, no longer signs anyone in
-            security_log.record("sign_out", user=current_user._get_current_object())
-            db.session.commit()
-        logout_user()
-        session.clear()
+        _sign_out()
         flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -142,11 +149,7 @@ def account():
 @login_required
 def sign_out_everywhere():
     if LogoutForm().validate_on_submit():
-        sessions.end_all(current_user)
-        security_log.record("signed_out_everywhere", user=current_user._get_current_object())
-        db.session.commit()
-        logout_user()
-        session.clear()
+        _sign_out(everywhere=True)
         flash("You are signed out everywhere: every session and API token of yours has ended.", "info")
         return redirect(url_for("auth.login"))
     return redirect(url_for("auth.account"))
