@@ -1,7 +1,7 @@
 """The append-only audit trail."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, event
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from autotrack.extensions import db
@@ -47,14 +47,17 @@ class SecurityEvent(db.Model):
     unknown address belongs to no organization (and so to no org admin's view)."""
 
     __tablename__ = "security_events"
-    __table_args__ = (Index("ix_security_events_org", "org_id", "id"),)
+    __table_args__ = (Index("ix_security_events_org", "org_id", "id"), Index("ix_security_events_user", "user_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # No foreign keys: writing an event must not lock the user's or the organization's row (a
+    # sign-in's update of the user and a ticket's numbering of the organization deadlocked on
+    # MariaDB over them). Users and organizations are never deleted, so the ids stay meaningful.
+    org_id: Mapped[int | None] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(String(500))
     address: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    user: Mapped[User | None] = relationship()
+    user: Mapped[User | None] = relationship(primaryjoin="foreign(SecurityEvent.user_id) == User.id", viewonly=True)
