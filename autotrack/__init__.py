@@ -147,7 +147,12 @@ def register_template_helpers(app):
 
 def register_jobs(app):
     """Without Redis, the first request starts the in-process scheduler thread (not the factory:
-    CLI commands and tests build apps that must not run jobs)."""
+    CLI commands and tests build apps that must not run jobs). With Redis, warn now if it may
+    evict queued jobs."""
+    if app.config.get("REDIS_URL"):
+        from autotrack.services import health
+
+        health.warn_about_redis_policy(app.config["REDIS_URL"])
     if app.config["AUTOTRACK_EMBEDDED_JOBS"]:
         from autotrack.jobs.embedded import start_embedded_scheduler
 

@@ -17,6 +17,22 @@ def _fail(error):
     raise click.ClickException(error.message)
 
 
+@autotrack_cli.command("doctor")
+def doctor():
+    """Database, Redis, how long ago the sweep and the outbox delivery last ran, the oldest email
+    waiting; exit status 1 when anything needs a look."""
+    from autotrack.services import health
+
+    healthy, report = health.check()
+    for key, value in report.items():
+        if key != "problems":
+            click.echo(f"{key}: {'never' if value is None else value}")
+    for problem in report["problems"]:
+        click.echo(f"problem: {problem}", err=True)
+    if not healthy or report["problems"]:
+        raise SystemExit(1)
+
+
 @autotrack_cli.command("create-org")
 @click.argument("name")
 @click.option("--slug", required=True, help="Short lower-case id, also the ticket prefix (acme -> ACME-1001).")

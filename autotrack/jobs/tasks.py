@@ -4,7 +4,7 @@ import logging
 from datetime import datetime
 
 from autotrack.extensions import db
-from autotrack.services import directory_sync, mailboxes, outbox, sla, throttle
+from autotrack.services import directory_sync, health, mailboxes, outbox, sla, throttle
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +15,8 @@ def sla_sweep(now_iso=None):
     result = sla.sweep(now)
     if result.tickets_examined:
         log.info("SLA sweep: %s", result.summary())
+    health.beat("sla_sweep", result.summary())
+    db.session.commit()
     return result.summary()
 
 
@@ -23,6 +25,8 @@ def deliver_outbox():
     result = outbox.deliver_all_due()
     if result.sent or result.retrying or result.failed:
         log.info("Outbox: %s", result.summary())
+    health.beat("outbox_delivery", result.summary())
+    db.session.commit()
     return result.summary()
 
 

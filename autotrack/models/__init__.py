@@ -20,7 +20,7 @@ from autotrack.models.org import (
 )
 from autotrack.models.sla import SlaDigestRun, SlaEvent, SlaRecompute, SlaStep
 from autotrack.models import settings_events  # noqa: F401,E402  (renews settings tokens)
-from autotrack.models.throttle import Throttle
+from autotrack.models.throttle import Heartbeat, Throttle
 from autotrack.models.ticket import Attachment, Comment, Task, Ticket, TicketLink, TicketWatcher, in_declared_schema
 from autotrack.models.types import UTCDateTime, utcnow
 from autotrack.models.user import PasswordToken, RecoveryCode, Role, RolePermission, User, UserSession
@@ -41,7 +41,7 @@ from autotrack.models.vocab import (
 __all__ = [
     "ACTIVE_STATES", "ALL_PERMISSIONS", "AfterImport", "Attachment", "AuditEvent", "AuditTrailIsAppendOnly", "BUILTIN_ROLES",
     "BusinessCalendar", "CannedReply", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry", "DirectorySync",
-    "EscalationRule", "EscalationTarget", "Feedback", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "LowRatingAction", "MailSecurity", "Mailbox", "MemberRole", "Notification", "NotificationPreference",
+    "EscalationRule", "EscalationTarget", "Feedback", "Heartbeat", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "LowRatingAction", "MailSecurity", "Mailbox", "MemberRole", "Notification", "NotificationPreference",
     "Organization", "OutboxEmail", "PasswordToken", "OutboxStatus", "Perm", "Portal", "Priority", "RecoveryCode", "Reminder", "Role", "SavedView", "SecurityEvent",
     "RolePermission", "SlaCalendar", "SlaDigestRun", "SlaEvent", "SlaRecompute", "SlaStep", "Status", "Task", "Throttle", "Ticket", "TicketLink", "TicketWatcher", "UTCDateTime", "User", "UserSession",
     "WorkingHours", "in_declared_schema", "utcnow",

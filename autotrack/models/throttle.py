@@ -15,3 +15,14 @@ class Throttle(db.Model):
     key: Mapped[str] = mapped_column(String(190), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Heartbeat(db.Model):
+    """When a periodic job last completed (the sweep, the outbox delivery, the mail fetch): the
+    health report shows its age, so a stalled scheduler or worker shows before users notice."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    detail: Mapped[str] = mapped_column(String(255), default="")
