@@ -87,6 +87,9 @@ class Config:
     MAIL_USERNAME = env_str("MAIL_USERNAME")
     MAIL_PASSWORD = env_str("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "AutoTrack <autotrack@localhost>")
+    # How long a deliverer holds the rows it claimed: a worker killed mid-batch leaves them to
+    # the others after this (longer than a batch takes to send).
+    AUTOTRACK_OUTBOX_LEASE_SECONDS = env_int("AUTOTRACK_OUTBOX_LEASE_SECONDS", 300)
     MAIL_SUPPRESS_SEND = False  # never drop mail silently (Flask-Mail's default when TESTING)
 
     BOOTSTRAP_SERVE_LOCAL = True  # Bootstrap comes from our own static files, never a CDN

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # Wait before each retry; after the last one fails the row is marked failed.
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 MAX_ATTEMPTS = len(BACKOFF) + 1
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=5)  # the default of AUTOTRACK_OUTBOX_LEASE_SECONDS
 SMTP_TIMEOUT_SECONDS = 30
 # Refusals of one message (bad recipient, rejected content); other SMTP errors mean the server.
 MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused)
@@ -80,7 +80,7 @@ def message_id(dedupe_key):
 
 def _claim(now, limit):
     """Lease up to `limit` due rows to this deliverer; returns (ids, lease)."""
-    lease = now + LEASE
+    lease = now + timedelta(seconds=current_app.config.get("AUTOTRACK_OUTBOX_LEASE_SECONDS") or LEASE.total_seconds())
     query = (
         select(OutboxEmail.id)
         .where(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now,

@@ -171,3 +171,15 @@ def test_flush_command_delivers_and_reports(runner, smtp_server):
     result = runner.invoke(args=["outbox", "flush"])
     assert result.exit_code == 0 and "sent 2" in result.output
     assert len(smtp_server.messages) == 2
+
+
+def test_the_lease_on_claimed_rows_is_configurable(app, db, monkeypatch):
+    """A worker killed mid-batch leaves its claimed rows to the others once the lease is over
+    (drills/run.py kill9 runs with a 15 s lease)."""
+    monkeypatch.setitem(app.config, "AUTOTRACK_OUTBOX_LEASE_SECONDS", 15)
+    queue(2)
+    now = utcnow()
+    ids, lease = outbox._claim(now, limit=10)
+    assert len(ids) == 2 and lease == now + timedelta(seconds=15)
+    assert outbox._claim(now + timedelta(seconds=14), limit=10)[0] == []  # still held
+    assert sorted(outbox._claim(now + timedelta(seconds=16), limit=10)[0]) == sorted(ids)  # free again
