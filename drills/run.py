@@ -11,6 +11,7 @@ outbox (one row per email, each with its own Message-ID), against what the SMTP 
 """
 import argparse
 import collections
+import json
 import os
 import random
 import signal
@@ -19,6 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -47,7 +51,8 @@ class Stack:
         self.env = {**os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "MAIL_SERVER": "127.0.0.1",
                     "MAIL_PORT": str(self.smtp_port), "AUTOTRACK_LIVE_CHANNEL": "autotrack-drill",
                     "AUTOTRACK_OUTBOX_LEASE_SECONDS": str(lease_seconds), "AUTOTRACK_LOG_LEVEL": "WARNING",
-                    "AUTOTRACK_EMBEDDED_JOBS": "false"}
+                    "AUTOTRACK_EMBEDDED_JOBS": "false", "AUTOTRACK_AUTH_RATE_LIMIT": "100000 per minute",
+                    "AUTOTRACK_API_TOKEN_PER_ADDRESS": "100000", "AUTOTRACK_API_TOKEN_PER_ACCOUNT": "100000"}
         self.sink = self._spawn([sys.executable, str(ROOT / "drills" / "smtp_sink.py"), "--port", str(self.smtp_port),
                                  "--log", str(self.log), "--delay", str(smtp_delay)])
         self.workers, self.schedulers = [], []
@@ -64,6 +69,24 @@ class Stack:
         self.schedulers.append(self._spawn([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "scheduler",
                                             "--interval", "1"]))
         return self.schedulers[-1]
+
+    def web(self, workers=2, threads=8):
+        """gunicorn with the production config on a free port; its base URL once it answers."""
+        port = free_port()
+        self.workers.append(subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
+            env={**self.env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers),
+                 "GUNICORN_THREADS": str(threads), "GUNICORN_RESERVED_THREADS": "2"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                    return base
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("gunicorn did not start")
 
     def received(self):
         """Message-ID -> how many times the sink accepted it."""
@@ -255,20 +278,101 @@ def drill_kill9(tickets, timeout):
         stack.stop()
 
 
+def _call(base, method, path, token=None, body=None):
+    """(status, seconds, JSON answer or None) of one API call."""
+    request = urllib.request.Request(f"{base}/api/v1{path}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json",
+                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, answer = response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        status, answer = error.code, None
+    except OSError:
+        status, answer = 599, None  # no answer at all counts as a server failure
+    return status, time.monotonic() - started, answer
+
+
+def drill_load(tickets, timeout, clients=50, seconds=60):
+    """`clients` API clients raise tickets and reply to them for `seconds` while the scheduler
+    sweeps: no 5xx, and every write that was acknowledged is in the database afterwards."""
+    fresh_start(tickets)
+    stack = Stack()
+    try:
+        base = stack.web()
+        for _ in range(2):
+            stack.worker()
+        stack.scheduler()
+        tokens = [_call(base, "POST", "/auth/token", body={"email": "lead@drill.example", "password": PASSWORD})[2]
+                  ["access_token"] for _ in range(5)]
+        stop_at = time.monotonic() + seconds
+
+        def client(number):
+            token, calls, written = tokens[number % len(tokens)], [], []
+            while time.monotonic() < stop_at:
+                status, spent, answer = _call(base, "POST", "/tickets", token, {"title": f"Load {number}"})
+                calls.append((status, spent))
+                if status == 201:
+                    written.append(("ticket", answer["number"]))
+                    status, spent, answer = _call(base, "POST", f"/tickets/{answer['number']}/comments", token,
+                                                  {"body": "Looking into it", "internal": False})
+                    calls.append((status, spent))
+                    if status == 201:
+                        written.append(("comment", answer["id"]))
+            return calls, written
+
+        with ThreadPoolExecutor(clients) as pool:
+            results = list(pool.map(client, range(clients)))
+        calls = [call for calls, _ in results for call in calls]
+        written = [item for _, items in results for item in items]
+        errors = sum(1 for status, _ in calls if status >= 500)
+        refused = sum(1 for status, _ in calls if 400 <= status < 500)
+        app = make_app()
+        with app.app_context():
+            from sqlalchemy import select
+
+            from autotrack.extensions import db
+            from autotrack.models import Comment, Ticket
+
+            numbers = {ref for kind, ref in written if kind == "ticket"}
+            comment_ids = {ref for kind, ref in written if kind == "comment"}
+            lost_tickets = len(numbers - set(db.session.scalars(select(Ticket.number))))
+            found_comments = set(db.session.scalars(select(Comment.id).where(Comment.id.in_(comment_ids or [0]))))
+            lost_comments = len(comment_ids - found_comments)
+        spent = sorted(s for _, s in calls)
+
+        def pct(p):
+            return spent[min(len(spent) - 1, int(len(spent) * p))] * 1000 if spent else 0
+
+        observed = (f"{clients} clients, {len(calls)} calls in {seconds} s ({len(calls) / seconds:.0f}/s); 5xx {errors}, "
+                    f"4xx {refused}; acknowledged {len(numbers)} tickets, {len(comment_ids)} replies, lost "
+                    f"{lost_tickets + lost_comments}; p50 {pct(0.5):.0f} ms, p95 {pct(0.95):.0f} ms, p99 {pct(0.99):.0f} ms")
+        return not errors and not lost_tickets and not lost_comments and len(calls) > 0, observed
+    finally:
+        stack.stop()
+
+
 DRILLS = {
     "overlap": ("two schedulers, three workers: one escalation event per ticket and level, one email each",
                 drill_overlap),
     "sigterm": ("SIGTERM to a random worker every 2 s: every email delivered once", drill_sigterm),
     "kill9": ("kill -9 mid-SMTP: every email delivered, at most twice with the same Message-ID, no row left leased",
               drill_kill9),
+    "load": ("50 API clients raising tickets and replying for 60 s while sweeps run: no 5xx, no acknowledged write lost",
+             drill_load),
 }
+QUICK = ("overlap", "sigterm", "kill9")  # the load drill is by hand: its figures need the machine to itself
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer tickets, for CI")
-    parser.add_argument("drills", nargs="*", default=list(DRILLS), help=f"which drills (default all: {', '.join(DRILLS)})")
+    parser.add_argument("drills", nargs="*", help=f"which drills (default all: {', '.join(DRILLS)}; "
+                                                  f"with --quick: {', '.join(QUICK)})")
     args = parser.parse_args()
+    args.drills = args.drills or list(QUICK if args.quick else DRILLS)
     tickets, timeout = (60, 150) if args.quick else (500, 600)
     rows, failed = [], False
     for name in args.drills:
