@@ -90,6 +90,11 @@ class Config:
     # How long a deliverer holds the rows it claimed: a worker killed mid-batch leaves them to
     # the others after this (longer than a batch takes to send).
     AUTOTRACK_OUTBOX_LEASE_SECONDS = env_int("AUTOTRACK_OUTBOX_LEASE_SECONDS", 300)
+    # Retries after SMTP trouble wait base × 2^(tries−1) seconds, at most the cap; an email still
+    # undelivered this long after it was queued is marked failed (a 5xx refusal fails at once).
+    AUTOTRACK_OUTBOX_BACKOFF_SECONDS = env_int("AUTOTRACK_OUTBOX_BACKOFF_SECONDS", 60)
+    AUTOTRACK_OUTBOX_BACKOFF_CAP_SECONDS = env_int("AUTOTRACK_OUTBOX_BACKOFF_CAP_SECONDS", 3600)
+    AUTOTRACK_OUTBOX_GIVE_UP_SECONDS = env_int("AUTOTRACK_OUTBOX_GIVE_UP_SECONDS", 3 * 86400)
     MAIL_SUPPRESS_SEND = False  # never drop mail silently (Flask-Mail's default when TESTING)
 
     BOOTSTRAP_SERVE_LOCAL = True  # Bootstrap comes from our own static files, never a CDN

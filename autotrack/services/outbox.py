@@ -3,8 +3,13 @@
 Rows are written in the transaction that causes them (`queue_email`), with a unique dedupe key,
 so an email is queued once however often its cause is evaluated. `deliver_due` leases due rows
 (SKIP LOCKED on MariaDB, plus a lease time so a crashed deliverer's rows come back), sends them
-with Flask-Mail and records the outcome of each message as soon as it is known. SMTP trouble
-means a retry with backoff, never a lost message.
+with Flask-Mail and records the outcome of each message as soon as it is known.
+
+SMTP trouble is retried with capped exponential backoff (1, 2, 4 … minutes, at most an hour
+between tries), as a mail server would: a server that is down or answers 4xx ("try later")
+delays the mail, never loses it, until the email is older than the give-up age (3 days). Only a
+5xx refusal of this one message (550 no such user) marks it failed at once, for a person to see
+in the console.
 """
 import hashlib
 import json
@@ -25,13 +30,10 @@ from autotrack.services.sqlutil import dialect_name, insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
 
-# Wait before each retry; after the last one fails the row is marked failed.
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
-MAX_ATTEMPTS = len(BACKOFF) + 1
 LEASE = timedelta(minutes=5)  # the default of AUTOTRACK_OUTBOX_LEASE_SECONDS
 SMTP_TIMEOUT_SECONDS = 30
 # Refusals of one message (bad recipient, rejected content); other SMTP errors mean the server.
-MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused)
+MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
 
 
 def queue_email(*, recipient, subject, dedupe_key, body_text=None, body_html=None, template=None, context=None,
@@ -67,6 +69,7 @@ class DeliveryResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    server_trouble: bool = False  # the server was unreachable or dropped us: try again later
 
     def summary(self):
         return f"sent {self.sent}, will retry {self.retrying}, failed for good {self.failed}"
@@ -161,6 +164,7 @@ def deliver_due(now=None, limit=100):
                 result.sent += 1
         return result
     unsent = list(rows)
+    trouble = None  # the server's own error: a failing QUIT on the way out must not hide it
     try:
         with _SmtpConnection(current_app.extensions["mail"]) as connection:
             while unsent:
@@ -170,26 +174,51 @@ def deliver_due(now=None, limit=100):
                     connection.send(_build_message(row, text, html))
                 except MESSAGE_ERRORS as error:
                     _record_failure(row, lease, error, now, result)  # this message only; go on
+                except (smtplib.SMTPException, OSError) as error:
+                    trouble = error
+                    raise
                 else:
                     if _sent(row, lease, text, html):
                         result.sent += 1
                 unsent.pop(0)
     except (smtplib.SMTPException, OSError) as error:
         # The server is down or dropped us: every email not yet sent waits for its next try.
-        log.warning("SMTP delivery failed: %s", error)
+        error = trouble or error
+        log.warning("SMTP delivery failed: %s", crypto.redact(str(error)))
+        result.server_trouble = True
         for row in unsent:
             _record_failure(row, lease, error, now, result)
     return result
 
 
+def smtp_code(error):
+    """The SMTP reply code an error carries (the worst one for refused recipients), or None."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return max((code for code, _ in error.recipients.values()), default=None)
+    return getattr(error, "smtp_code", None)
+
+
+def backoff(attempts):
+    """The wait after the `attempts`-th failed try: base × 2^(attempts−1), capped."""
+    config = current_app.config
+    base = config.get("AUTOTRACK_OUTBOX_BACKOFF_SECONDS") or 60
+    cap = config.get("AUTOTRACK_OUTBOX_BACKOFF_CAP_SECONDS") or 3600
+    return timedelta(seconds=min(cap, base * 2 ** min(attempts - 1, 30)))
+
+
 def _record_failure(row, lease, error, now, result):
     attempts = row.attempts + 1
     text = crypto.redact(f"{error.__class__.__name__}: {error}")[:2000]  # stored and shown in the console
-    if attempts >= MAX_ATTEMPTS:
+    code = smtp_code(error)
+    # 550-559: this mailbox or this message is refused for good (500-504 are protocol trouble).
+    permanent = isinstance(error, MESSAGE_ERRORS) and code is not None and 550 <= code < 560
+    give_up_at = row.created_at + timedelta(seconds=current_app.config.get("AUTOTRACK_OUTBOX_GIVE_UP_SECONDS")
+                                            or 3 * 86400)
+    if permanent or now >= give_up_at:
         if _finish(row.id, lease, status=OutboxStatus.FAILED, attempts=attempts, last_error=text):
             result.failed += 1
             log.error("Giving up on email %s to %s after %s attempts: %s", row.id, row.recipient, attempts, text)
-    elif _finish(row.id, lease, attempts=attempts, last_error=text, next_attempt_at=now + BACKOFF[attempts - 1]):
+    elif _finish(row.id, lease, attempts=attempts, last_error=text, next_attempt_at=now + backoff(attempts)):
         result.retrying += 1
 
 
@@ -200,7 +229,9 @@ def deliver_all_due(now=None, limit=100):
         batch = deliver_due(now, limit)
         total.sent, total.retrying, total.failed = (total.sent + batch.sent, total.retrying + batch.retrying,
                                                     total.failed + batch.failed)
-        if batch.sent + batch.retrying + batch.failed < limit:
+        total.server_trouble |= batch.server_trouble
+        # A server in trouble is not asked again for every batch: the next run tries again.
+        if batch.server_trouble or batch.sent + batch.retrying + batch.failed < limit:
             return total
 
 

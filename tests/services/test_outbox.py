@@ -106,24 +106,45 @@ def test_smtp_down_then_up_delivers_everything_exactly_once(app, db, smtp_port):
     assert all(r.status == "sent" and r.attempts == 2 and r.last_error is None for r in rows())
 
 
-def test_backoff_then_failed_for_good_then_retry_from_the_console(db, smtp_port):
+def test_backoff_doubles_up_to_its_cap_and_an_outage_never_loses_mail(db, smtp_port):
+    """Server down: 1, 2, 4 … minutes between tries, never more than an hour, and the email stays
+    pending through a long outage; only past the give-up age (3 days) is it marked failed."""
     queue(1)
     now = utcnow()
     waits = []
-    for _ in range(outbox.MAX_ATTEMPTS):
+    for _ in range(10):
         outbox.deliver_due(now)
         row = rows()[0]
-        waits.append(row.next_attempt_at - now)
+        waits.append(round((row.next_attempt_at - now).total_seconds() / 60))
         now = row.next_attempt_at
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
     row = rows()[0]
-    assert row.status == "failed" and row.attempts == outbox.MAX_ATTEMPTS
-    assert [round(w.total_seconds() / 60) for w in waits[:4]] == [1, 5, 30, 120]
-    assert outbox.deliver_due(now + timedelta(days=1)).retrying == 0  # failed rows wait for a person
+    assert row.status == "pending" and row.attempts == 10 and "Connection" in row.last_error
+
+    assert outbox.deliver_due(row.created_at + timedelta(days=3, seconds=1)).failed == 1
+    row = rows()[0]
+    assert row.status == "failed" and row.attempts == 11
+    assert outbox.deliver_due(now + timedelta(days=10)).retrying == 0  # failed rows wait for a person
 
     outbox.retry(row.org_id, row.id)
     _db.session.commit()
     row = rows()[0]
     assert row.status == "pending" and row.attempts == 0
+
+
+def test_the_backoff_is_configurable(app, db, smtp_port, monkeypatch):
+    monkeypatch.setitem(app.config, "AUTOTRACK_OUTBOX_BACKOFF_SECONDS", 2)
+    monkeypatch.setitem(app.config, "AUTOTRACK_OUTBOX_BACKOFF_CAP_SECONDS", 5)
+    assert [outbox.backoff(n).total_seconds() for n in range(1, 6)] == [2, 4, 5, 5, 5]
+
+
+def test_one_connection_attempt_per_run_while_the_server_is_down(db, smtp_port):
+    """A run that finds the server down stops there: 250 due emails are not 3 connection attempts."""
+    queue(250)
+    result = outbox.deliver_all_due(limit=100)
+    assert (result.sent, result.retrying, result.server_trouble) == (0, 100, True)
+    assert sum(1 for r in rows() if r.attempts == 1) == 100
+    assert all(r.status == "pending" for r in rows())
 
 
 def test_a_leased_email_is_not_sent_by_a_second_deliverer(db, smtp_server):
@@ -145,15 +166,22 @@ def test_without_a_mail_server_the_log_is_the_mail_server(db, caplog):
     assert rows()[0].status == "sent"
 
 
-def test_a_refused_recipient_does_not_block_the_others(db, smtp_port):
-    class Picky(Inbox):
-        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-            if address.startswith("user0@"):
-                return "550 no such user"
-            envelope.rcpt_tos.append(address)
-            return "250 OK"
+class Picky(Inbox):
+    """Answers RCPT for user0 with `code`, accepts everyone else."""
 
-    inbox = Picky()
+    def __init__(self, code):
+        super().__init__()
+        self.code = code
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.code and address.startswith("user0@"):
+            return f"{self.code} mailbox says {self.code}"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_550_recipient_fails_at_once_and_does_not_block_the_others(app, db, smtp_port):
+    inbox = Picky(550)
     controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     try:
@@ -161,9 +189,63 @@ def test_a_refused_recipient_does_not_block_the_others(db, smtp_port):
         result = outbox.deliver_all_due()
     finally:
         controller.stop()
-    assert (result.sent, result.retrying) == (2, 1)
+    assert (result.sent, result.retrying, result.failed) == (2, 0, 1)
     refused = next(r for r in rows() if r.recipient == "user0@acme.example")
-    assert refused.status == "pending" and "550" in refused.last_error
+    assert refused.status == "failed" and refused.attempts == 1 and "550" in refused.last_error
+    assert sorted(rcpt[0] for rcpt, _ in inbox.messages) == ["user1@acme.example", "user2@acme.example"]
+
+
+def test_a_451_recipient_is_tried_again_later(app, db, smtp_port):
+    inbox = Picky(451)
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        queue(2)
+        now = utcnow()
+        result = outbox.deliver_all_due(now)
+        inbox.code = None  # the mailbox is back
+        later = outbox.deliver_all_due(now + timedelta(minutes=1, seconds=1))
+    finally:
+        controller.stop()
+    assert (result.sent, result.retrying, result.failed) == (1, 1, 0)
+    assert later.sent == 1
+    assert all(r.status == "sent" for r in rows()) and len(inbox.messages) == 2
+
+
+def test_a_server_answering_421_keeps_every_email_for_later(app, db, smtp_port):
+    class Closing(Inbox):
+        async def handle_MAIL(self, server, session, envelope, address, mail_options):
+            return "421 4.3.2 closing, try later"
+
+    controller = Controller(Closing(), hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        queue(3)
+        result = outbox.deliver_all_due()
+    finally:
+        controller.stop()
+    assert (result.sent, result.retrying, result.failed) == (0, 3, 0)
+    assert all(r.status == "pending" and "421" in r.last_error for r in rows())
+
+
+def test_the_mail_password_never_reaches_the_stored_error(app, db, smtp_port, monkeypatch):
+    """A server that rejects the login: the error kept for the console names no credentials."""
+    from aiosmtpd.smtp import AuthResult
+
+    secret = "s3cret-mail-passw0rd"
+    monkeypatch.setattr(app.extensions["mail"], "username", "autotrack")
+    monkeypatch.setattr(app.extensions["mail"], "password", secret)
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=smtp_port, auth_require_tls=False,
+                            authenticator=lambda *args: AuthResult(success=False, handled=False))
+    controller.start()
+    try:
+        queue(1)
+        result = outbox.deliver_all_due()
+    finally:
+        controller.stop()
+    row = rows()[0]
+    assert result.retrying == 1 and row.status == "pending" and "535" in row.last_error
+    assert secret not in row.last_error
 
 
 def test_flush_command_delivers_and_reports(runner, smtp_server):
