@@ -470,6 +470,7 @@ class _Event:
     due_at: object
     recipients: list  # user ids to tell
     reassign_to: int | None = None
+    told: bool = True  # False: recorded only (a warning overtaken by its breach before any sweep ran)
 
     @property
     def clock_key(self):
@@ -494,13 +495,17 @@ def _evaluate(row, now, context, events):
                 continue
             warn = row[warn_at]
             breaching = row[breached_at] is None and due <= now
+            # Stamped with the moment each threshold was crossed, not when this sweep noticed it:
+            # after downtime a breach still reads as the time the deadline passed.
             if warn is not None and warn <= now and row[warned_at] is None:
-                row[warned_at] = change[warned_at] = now
-                if not breaching:  # a late sweep does not warn about what already breached
+                row[warned_at] = change[warned_at] = warn
+                if breaching:  # a late sweep records the warning but tells no one: the breach says more
+                    events.append(_Event(row, "warning", clock, 0, due, [], told=False))
+                else:
                     recipients = [row["assignee_id"]] if row["assignee_id"] else context.leads(row["department_id"])
                     events.append(_Event(row, "warning", clock, 0, due, recipients))
             if breaching:
-                row[breached_at] = change[breached_at] = now
+                row[breached_at] = change[breached_at] = due
                 events.append(_Event(row, "breach", clock, 0, due, [row["assignee_id"]]))
         start = _breach_start(row)
         if start is not None:
@@ -631,6 +636,8 @@ def _fan_out(events, now, context, result):
     queued_at = min(now, utcnow())  # deliverable at once, even when the sweep simulates a future `now`
     words = {}  # due -> time left before, or overdue after, the deadline (events share few dues)
     for event in events:
+        if not event.told:
+            continue
         row, kind, clock, level, due = event.ticket, event.kind, event.clock, event.level, event.due_at
         reference = context.reference(row)
         when = words.get(due) or words.setdefault(due, duration_words(due - now))

@@ -122,7 +122,9 @@ def test_breach_escalates_level_by_level_each_once(org, team):
     assert [e.recipient for e in emails("escalation:")] == [
         "lead@acme.example", "boss@acme.example", "admin@acme.example"]
     keys = _db.session.scalars(select(SlaEvent.key).where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.id)).all()
-    assert keys == ["breach:first_response", "escalation:1", "escalation:2", "breach:resolution", "escalation:3"]
+    # Each sweep here jumps past a warning and its breach at once: the warning is recorded, not sent.
+    assert keys == ["warning:first_response", "breach:first_response", "escalation:1", "escalation:2",
+                    "warning:resolution", "breach:resolution", "escalation:3"]
     trail = _db.session.execute(select(AuditEvent.action, AuditEvent.from_value, AuditEvent.to_value)
                                 .where(AuditEvent.ticket_id == ticket.id, AuditEvent.actor_id.is_(None))).all()
     assert trail == [("escalation", "0", "1"), ("escalation", "1", "2"), ("escalation", "2", "3")]
@@ -143,6 +145,30 @@ def test_a_late_sweep_catches_up_every_level_once_and_says_how_late(org, team):
     before = snapshot()
     assert sweep(T0 + 10 * 60 * MIN).summary() == sla.SweepResult().summary()
     assert snapshot() == before
+
+
+def test_after_downtime_every_crossed_threshold_is_stamped_with_its_real_time(org, team):
+    """The jobs were down from T0+5 min to T0+3 h (drills/run.py downtime does this with real
+    processes): the catch-up sweep records each crossed threshold once, the ticket's breach times
+    are the deadlines, not the restart; a warning overtaken by its breach is recorded, not sent."""
+    ticket = p1_ticket(team, org)
+    sweep(T0 + 5 * MIN)  # the last sweep before the outage: nothing due yet
+    restart = T0 + 180 * MIN
+    sweep(restart)
+    _db.session.refresh(ticket)
+    assert ticket.first_response_warned_at == ticket.first_response_warn_at == T0 + 11 * MIN + timedelta(seconds=15)
+    assert ticket.first_response_breached_at == ticket.first_response_due_at == T0 + 15 * MIN
+    assert ticket.resolution_breached_at == ticket.resolution_due_at == T0 + 120 * MIN
+    events = _db.session.execute(select(SlaEvent.key, SlaEvent.due_at, SlaEvent.fired_at)
+                                 .where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.id)).all()
+    assert [(key, due) for key, due, _ in events] == [
+        ("warning:first_response", T0 + 15 * MIN), ("breach:first_response", T0 + 15 * MIN),
+        ("warning:resolution", T0 + 120 * MIN), ("breach:resolution", T0 + 120 * MIN),
+        ("escalation:1", T0 + 15 * MIN), ("escalation:2", T0 + 15 * MIN)]  # level 3 is due at T0+255 min
+    assert {fired for _, _, fired in events} == {restart}
+    assert emails("warning:") == []  # "due in -2 hours" helps no one; the escalations say it
+    assert count(Notification, Notification.kind == "sla_warning") == 0
+    assert sweep(restart).summary() == sla.SweepResult().summary()
 
 
 def test_sweep_at_the_same_moment_twice_changes_nothing(org, team):
