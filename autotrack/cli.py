@@ -211,11 +211,45 @@ def jobs_worker(burst):
     """Run an RQ worker for the job queue."""
     from flask import current_app
 
+    from redis import ConnectionError as RedisConnectionError
+    from redis import TimeoutError as RedisTimeoutError
+
     from autotrack.jobs.schedule import QUEUE_NAME
     from autotrack.jobs.worker import AppWorker
 
-    worker = AppWorker([QUEUE_NAME], connection=_redis(), app=current_app._get_current_object())
-    worker.work(burst=burst, with_scheduler=False)
+    connection, app = _redis(), current_app._get_current_object()
+    while True:
+        # RQ retries a lost Redis only while waiting for a job: one lost while a job runs ends
+        # its work loop (or raises from its teardown). A worker that quits on a Redis restart
+        # leaves the queue to the others, or to no one, so this starts a new one instead.
+        worker = AppWorker([QUEUE_NAME], connection=connection, app=app)
+        try:
+            worker.work(burst=burst, with_scheduler=False)
+            if burst or worker.stop_requested:
+                return
+            error = "its work loop ended on an error"
+        except (RedisConnectionError, RedisTimeoutError) as lost:
+            if burst:
+                raise click.ClickException(f"Redis is unreachable: {lost}") from None
+            error = lost
+        click.echo(f"Worker stopped ({error}); starting a new one once Redis answers.", err=True)
+        _wait_for_redis(connection)
+
+
+def _wait_for_redis(connection):
+    """Until Redis answers again, asking after 1, 2, 4 … (at most 30) seconds."""
+    import time
+
+    from redis import RedisError
+
+    delay = 1
+    while True:
+        try:
+            connection.ping()
+            return
+        except RedisError:
+            time.sleep(delay)
+            delay = min(delay * 2, 30)
 
 
 @jobs_cli.command("scheduler")
@@ -227,29 +261,25 @@ def jobs_scheduler(burst, interval):
     rq-scheduler itself stops at the first Redis error; this command waits for Redis instead and
     reconciles again when it is back (a Redis restarted without its data has lost the schedule).
     """
-    import time
-
     from redis import ConnectionError as RedisConnectionError
     from redis import TimeoutError as RedisTimeoutError
     from rq_scheduler import Scheduler
 
     from autotrack.jobs.schedule import QUEUE_NAME, reconcile
 
-    connection, delay = _redis(), 1
+    connection = _redis()
     while True:
         try:
             scheduler = Scheduler(queue_name=QUEUE_NAME, connection=connection, interval=interval)
             added, removed = reconcile(scheduler)
             click.echo(f"Schedule reconciled: added {added or 'none'}, removed {removed or 'none'}.")
-            delay = 1
             scheduler.run(burst=burst)
             return
         except (RedisConnectionError, RedisTimeoutError) as error:
             if burst:
                 raise click.ClickException(f"Redis is unreachable: {error}") from None
-            click.echo(f"Redis is unreachable ({error}); trying again in {delay} s.", err=True)
-            time.sleep(delay)
-            delay = min(delay * 2, 30)
+            click.echo(f"Redis is unreachable ({error}); reconciling again once it answers.", err=True)
+            _wait_for_redis(connection)
 
 
 def register_cli(app):

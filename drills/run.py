@@ -60,8 +60,11 @@ class Stack:
         if sink:
             self.start_sink()
 
-    def _spawn(self, command):
-        return subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    def _spawn(self, command, name=None):
+        """A process of the drill; its output goes to a file of its own in the drill's folder."""
+        self.spawned = getattr(self, "spawned", 0) + 1
+        output = open(self.log.parent / f"{self.spawned:02d}-{name or Path(command[1]).stem}.log", "wb")
+        return subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
     def start_sink(self, mode="ok", auth=None):
@@ -78,6 +81,11 @@ class Stack:
             time.sleep(0.1)
         raise RuntimeError("the SMTP sink did not start")
 
+    def output_lines(self, text):
+        """How many lines of the drill's processes' output contain `text`."""
+        return sum(line.count(text) for path in self.log.parent.glob("*-*.log")
+                   for line in path.read_text(errors="replace").splitlines())
+
     def set_sink_mode(self, mode):
         self.mode_file.write_text(mode)
 
@@ -89,11 +97,12 @@ class Stack:
         return [sys.executable, "-m", "flask", "--app", "wsgi"]
 
     def worker(self, faults=()):
-        self.workers.append(self._spawn([*self._flask(faults), "jobs", "worker"]))
+        self.workers.append(self._spawn([*self._flask(faults), "jobs", "worker"], "worker"))
         return self.workers[-1]
 
     def scheduler(self, faults=()):
-        self.schedulers.append(self._spawn([*self._flask(faults), "jobs", "scheduler", "--interval", "1"]))
+        self.schedulers.append(self._spawn([*self._flask(faults), "jobs", "scheduler", "--interval", "1"],
+                                           "scheduler"))
         return self.schedulers[-1]
 
     def web(self, workers=2, threads=8):
@@ -453,7 +462,9 @@ def drill_redis_restart(tickets, timeout):
         declared = sorted(job.id for job in SCHEDULE)
         alive = sum(1 for worker in stack.workers if worker.poll() is None)
         ok = ok and scheduled == declared and alive == 2 and before < tickets
-        return ok, (f"Redis restarted after {before} of {tickets} breaches; schedule afterwards "
+        restarted = stack.output_lines("starting a new one once Redis answers")
+        return ok, (f"Redis restarted after {before} of {tickets} breaches; worker loops started again after "
+                    f"losing Redis mid-job {restarted}; schedule afterwards "
                     f"{len(scheduled)} jobs ({'the declared ids, once each' if scheduled == declared else scheduled}); "
                     f"workers alive {alive}/2; " + observed)
     finally:

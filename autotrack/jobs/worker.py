@@ -8,6 +8,13 @@ class AppContextMixin:
     def __init__(self, *args, app=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.app = app
+        # A signal asked this worker to stop (RQ records that only for a busy worker), as
+        # opposed to its work loop ending on an error: `flask jobs worker` restarts only the latter.
+        self.stop_requested = False
+
+    def request_stop(self, signum, frame):
+        self.stop_requested = True
+        super().request_stop(signum, frame)
 
     def bootstrap(self, *args, **kwargs):
         # Not in __init__: RQ also instantiates worker classes just to read their state.

@@ -118,3 +118,37 @@ def test_the_scheduler_waits_out_a_redis_outage_and_registers_the_jobs_again(app
         scheduler.terminate()
         output = scheduler.communicate(timeout=20)[0]
     assert "Redis is unreachable" in output
+
+
+def test_a_worker_outlives_a_redis_restart_in_the_middle_of_a_job(app, own_redis, overdue_ticket):
+    """RQ itself quits when Redis goes away while a job runs (found by drills/run.py
+    redis-restart): the worker command starts a new work loop once Redis answers again."""
+    url = f"redis://127.0.0.1:{own_redis['port']}/0"
+    redis = Redis.from_url(url, socket_connect_timeout=1)
+    env = {**os.environ, "AUTOTRACK_CONFIG": "development", "REDIS_URL": url,
+           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "AUTOTRACK_EMBEDDED_JOBS": "false"}
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        slow = Queue(QUEUE_NAME, connection=redis).enqueue("time.sleep", 4)
+        wait_until(lambda: slow.get_status(refresh=True) == "started", 30, "the worker did not take the job")
+        own_redis["server"].kill()  # mid-job
+        own_redis["server"].wait()
+        time.sleep(6)  # the job ends while Redis is away
+        own_redis["server"] = start_redis(own_redis["port"])  # back, without its data
+        job = Queue(QUEUE_NAME, connection=redis).enqueue(
+            "autotrack.jobs.tasks.sla_sweep", (PAST + timedelta(hours=6)).isoformat())
+        wait_until(lambda: job.get_status(refresh=True) == "finished", 60,
+                   "no worker ran the job queued after the restart")
+        assert count(SlaEvent, SlaEvent.kind == "escalation") == 3
+        assert worker.poll() is None, "the worker quit"
+    finally:
+        worker.terminate()
+        try:
+            output = worker.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output = worker.communicate()[0]
+            print(output)
+            raise
+    assert "starting a new one once Redis answers" in output

@@ -331,3 +331,33 @@ def test_a_moment_recorded_before_is_never_announced_again(org, team):
     assert emails("escalation:") == []
     _db.session.refresh(ticket)
     assert ticket.escalation_level == 1  # the columns caught up with the record
+
+
+def test_a_sweep_that_loses_the_database_mid_batch_leaves_nothing_half_written(org, team, monkeypatch):
+    """The connection drops after the batch's events and ticket updates were written but before
+    the fan-out (drills/run.py mariadb-restart does it with a real restart): the transaction
+    is rolled back whole, and the next sweep does the work once."""
+    from sqlalchemy.exc import OperationalError
+
+    for _ in range(3):
+        p1_ticket(team, org)
+    fan_out = sla._fan_out
+
+    def lost_connection(*args):
+        raise OperationalError("INSERT INTO notifications", {}, ConnectionError("Lost connection to server"))
+
+    before = snapshot()
+    monkeypatch.setattr(sla, "_fan_out", lost_connection)
+    with pytest.raises(OperationalError):
+        sweep(T0 + 10 * 60 * MIN)
+    _db.session.rollback()
+    assert snapshot() == before
+    assert count(Ticket, Ticket.escalation_level > 0) == 0
+    assert count(Ticket, Ticket.first_response_breached_at.is_not(None)) == 0
+
+    monkeypatch.setattr(sla, "_fan_out", fan_out)
+    result = sweep(T0 + 10 * 60 * MIN)
+    assert dict(result.escalated) == {1: 3, 2: 3, 3: 3}
+    assert count(Ticket, Ticket.escalation_level == 3) == 3
+    assert len(emails("escalation:")) == 9
+    assert sweep(T0 + 10 * 60 * MIN).summary() == sla.SweepResult().summary()
