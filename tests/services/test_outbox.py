@@ -1,5 +1,6 @@
 """Email delivery through a real local SMTP server (aiosmtpd): once per dedupe key, retried
 with backoff while the server is down, never lost."""
+import contextlib
 import email
 import socket
 from datetime import timedelta
@@ -49,6 +50,17 @@ def smtp_server(smtp_port):
     controller.start()
     yield inbox
     controller.stop()
+
+
+@contextlib.contextmanager
+def serving(handler, port, **options):
+    """A real aiosmtpd server answering with `handler` on `port` for the block's duration."""
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        yield handler
+    finally:
+        controller.stop()
 
 
 def queue(n=1, prefix="test"):
@@ -181,14 +193,9 @@ class Picky(Inbox):
 
 
 def test_a_550_recipient_fails_at_once_and_does_not_block_the_others(app, db, smtp_port):
-    inbox = Picky(550)
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    try:
+    with serving(Picky(550), smtp_port) as inbox:
         queue(3)
         result = outbox.deliver_all_due()
-    finally:
-        controller.stop()
     assert (result.sent, result.retrying, result.failed) == (2, 0, 1)
     refused = next(r for r in rows() if r.recipient == "user0@acme.example")
     assert refused.status == "failed" and refused.attempts == 1 and "550" in refused.last_error
@@ -196,17 +203,12 @@ def test_a_550_recipient_fails_at_once_and_does_not_block_the_others(app, db, sm
 
 
 def test_a_451_recipient_is_tried_again_later(app, db, smtp_port):
-    inbox = Picky(451)
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    try:
+    with serving(Picky(451), smtp_port) as inbox:
         queue(2)
         now = utcnow()
         result = outbox.deliver_all_due(now)
         inbox.code = None  # the mailbox is back
         later = outbox.deliver_all_due(now + timedelta(minutes=1, seconds=1))
-    finally:
-        controller.stop()
     assert (result.sent, result.retrying, result.failed) == (1, 1, 0)
     assert later.sent == 1
     assert all(r.status == "sent" for r in rows()) and len(inbox.messages) == 2
@@ -217,13 +219,9 @@ def test_a_server_answering_421_keeps_every_email_for_later(app, db, smtp_port):
         async def handle_MAIL(self, server, session, envelope, address, mail_options):
             return "421 4.3.2 closing, try later"
 
-    controller = Controller(Closing(), hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    try:
+    with serving(Closing(), smtp_port):
         queue(3)
         result = outbox.deliver_all_due()
-    finally:
-        controller.stop()
     assert (result.sent, result.retrying, result.failed) == (0, 3, 0)
     assert all(r.status == "pending" and "421" in r.last_error for r in rows())
 
@@ -235,14 +233,10 @@ def test_the_mail_password_never_reaches_the_stored_error(app, db, smtp_port, mo
     secret = "s3cret-mail-passw0rd"
     monkeypatch.setattr(app.extensions["mail"], "username", "autotrack")
     monkeypatch.setattr(app.extensions["mail"], "password", secret)
-    controller = Controller(Inbox(), hostname="127.0.0.1", port=smtp_port, auth_require_tls=False,
-                            authenticator=lambda *args: AuthResult(success=False, handled=False))
-    controller.start()
-    try:
+    with serving(Inbox(), smtp_port, auth_require_tls=False,
+                 authenticator=lambda *args: AuthResult(success=False, handled=False)):
         queue(1)
         result = outbox.deliver_all_due()
-    finally:
-        controller.stop()
     row = rows()[0]
     assert result.retrying == 1 and row.status == "pending" and "535" in row.last_error
     assert secret not in row.last_error
