@@ -17,6 +17,8 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
+from email.charset import QP, Charset
+from email.mime.text import MIMEText
 
 from flask import current_app, render_template
 from flask_mail import Connection, Message
@@ -124,6 +126,17 @@ class _SmtpConnection(Connection):
         return host
 
 
+class _Message(Message):
+    """Flask-Mail's message with quoted-printable bodies. Flask-Mail sends UTF-8 bodies as 8bit,
+    unfolded: a line over 998 characters (a long paragraph, a rendered HTML template) makes a
+    standards-keeping server answer "500 Line too long", and the email could never go out."""
+
+    def _mimetext(self, text, subtype="plain"):
+        utf8 = Charset("utf-8")
+        utf8.body_encoding = QP
+        return MIMEText(text, _subtype=subtype, _charset=utf8)
+
+
 def header_safe(value):
     """A header value with no line breaks: text people typed (a ticket title in a subject) can
     never add a header of its own (Bcc: …) to our mail."""
@@ -134,7 +147,7 @@ def _build_message(row, text, html):
     from autotrack.services import ticket_mail
 
     headers, reply_to = ticket_mail.delivery_headers(row)
-    message = Message(subject=header_safe(row.subject), recipients=[header_safe(row.recipient)], body=text,
+    message = _Message(subject=header_safe(row.subject), recipients=[header_safe(row.recipient)], body=text,
                       html=html, sender=current_app.config["MAIL_DEFAULT_SENDER"],
                       reply_to=header_safe(reply_to) if reply_to else None,
                       extra_headers={name: header_safe(value) for name, value in headers.items()})

@@ -259,3 +259,17 @@ def test_the_lease_on_claimed_rows_is_configurable(app, db, monkeypatch):
     assert len(ids) == 2 and lease == now + timedelta(seconds=15)
     assert outbox._claim(now + timedelta(seconds=14), limit=10)[0] == []  # still held
     assert sorted(outbox._claim(now + timedelta(seconds=16), limit=10)[0]) == sorted(ids)  # free again
+
+
+def test_a_body_with_very_long_lines_is_delivered_intact(db, smtp_server):
+    """aiosmtpd, like other standards-keeping servers, refuses lines over 998 characters: bodies
+    go out quoted-printable, so a long paragraph (or a rendered HTML template) still arrives."""
+    paragraph = "Ünïcode and a very long paragraph without a break. " * 200  # ~10,000 characters
+    outbox.queue_email(recipient="a@acme.example", subject="Long", body_text=paragraph,
+                       body_html=f"<p>{paragraph}</p>", dedupe_key="long")
+    _db.session.commit()
+    assert outbox.deliver_all_due().sent == 1
+    _, message = smtp_server.messages[0]
+    text, html = (part.get_payload(decode=True).decode() for part in message.walk() if not part.is_multipart())
+    assert text == paragraph and html == f"<p>{paragraph}</p>"
+    assert rows()[0].status == "sent"
