@@ -211,6 +211,8 @@ def jobs_worker(burst):
     """Run an RQ worker for the job queue."""
     from flask import current_app
 
+    import time
+
     from redis import ConnectionError as RedisConnectionError
     from redis import TimeoutError as RedisTimeoutError
 
@@ -233,6 +235,7 @@ def jobs_worker(burst):
                 raise click.ClickException(f"Redis is unreachable: {lost}") from None
             error = lost
         click.echo(f"Worker stopped ({error}); starting a new one once Redis answers.", err=True)
+        time.sleep(1)  # an error that repeats at once must not become a busy loop
         _wait_for_redis(connection)
 
 
