@@ -223,6 +223,9 @@ class SlaMomentSchema(ma.Schema):
     cycle = fields.Integer(required=True)
     notified = fields.List(fields.String(), required=True, metadata={"description": "Told in the app"})
     emails = fields.List(fields.Nested(SlaDeliverySchema), required=True)
+    overtaken = fields.Boolean(required=True, metadata={
+        "description": "A warning first seen after its deadline had passed (the jobs were down): recorded, "
+                       "sent to no one; the breach and the escalation levels tell"})
 
 
 class SlaClockSchema(ma.Schema):

@@ -69,6 +69,11 @@ class Moment:
     notified: list = field(default_factory=list)  # names told in the app
     emails: list = field(default_factory=list)  # Delivery
 
+    @property
+    def overtaken(self):
+        """A warning first seen after its deadline (the jobs were down): recorded, told to no one."""
+        return self.kind == "warning" and self.fired_at >= self.due_at
+
 
 @dataclass
 class ClockTimeline:

@@ -213,3 +213,28 @@ def test_the_timeline_explains_every_stored_due_time(berlin_org, staff, start, f
         if current.due_at is not None:
             assert arithmetic and arithmetic[-1].replayed_due == current.due_at
     _db.session.rollback()  # the next example starts from the same organization
+
+
+def test_a_warning_overtaken_during_downtime_says_why_no_one_was_told(app, berlin_org, staff):
+    p1 = factories.priority(berlin_org, "P1")  # 24x7: warning at 11 min 15 s, due at 15 min
+    ticket = tickets.create_ticket(staff["agent"], title="Core switch down", priority=p1,
+                                   requester=staff["employee"], now=berlin(2026, 11, 23, 22, 0))
+    _db.session.commit()
+    sla.sweep(berlin(2026, 11, 23, 23, 0))  # the first sweep after the jobs were down for an hour
+    _db.session.commit()
+    first = clock(sla_timeline.timeline(ticket, now=berlin(2026, 11, 23, 23, 5)), "first_response")
+    warning, breach = first.moments
+    assert (warning.kind, warning.overtaken, warning.notified, warning.emails) == ("warning", True, [], [])
+    assert (breach.kind, breach.overtaken) == ("breach", False)
+
+    client = app.test_client()
+    login(client, staff["agent"])
+    page = client.get(f"/agent/tickets/{ticket.reference}/sla").get_data(as_text=True)
+    assert "Not sent: the deadline had already passed" in page
+    from tests.api.test_api import token_for
+
+    api = app.test_client()
+    body = api.get(f"/api/v1/tickets/{ticket.reference}/sla",
+                   headers={"Authorization": f"Bearer {token_for(api, staff['agent'])}"}).get_json()
+    moments = next(c for c in body["clocks"] if c["clock"] == "first_response")["moments"]
+    assert [m["overtaken"] for m in moments] == [True, False]
