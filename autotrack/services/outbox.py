@@ -8,8 +8,8 @@ with Flask-Mail and records the outcome of each message as soon as it is known.
 SMTP trouble is retried with capped exponential backoff (1, 2, 4 … minutes, at most an hour
 between tries), as a mail server would: a server that is down or answers 4xx ("try later")
 delays the mail, never loses it, until the email is older than the give-up age (3 days). Only a
-5xx refusal of this one message (550 no such user) marks it failed at once, for a person to see
-in the console.
+550-559 refusal of this one message (550 no such user) marks it failed at once, for a person to
+see in the console.
 """
 import hashlib
 import json
