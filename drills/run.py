@@ -293,15 +293,8 @@ def drill_sigterm(tickets, timeout):
 
 
 def _leased_ids():
-    import pymysql
-
-    connection = pymysql.connect(host="127.0.0.1", user="root", database=DATABASE)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT message_id FROM outbox_emails WHERE status = 'pending' AND leased_until > UTC_TIMESTAMP()")
-            return {row[0] for row in cursor.fetchall()}
-    finally:
-        connection.close()
+    return {row[0] for row in _query(
+        "SELECT message_id FROM outbox_emails WHERE status = 'pending' AND leased_until > UTC_TIMESTAMP()")}
 
 
 def _kill(worker):
@@ -374,16 +367,21 @@ def drill_slow_sweep(tickets, timeout):
         stack.stop()
 
 
-def _scalar(sql):
+def _query(sql):
+    """Every row of one SQL statement on the drill's database (a connection of its own)."""
     import pymysql
 
     connection = pymysql.connect(host="127.0.0.1", user="root", database=DATABASE)
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql)
-            return cursor.fetchone()[0]
+            return cursor.fetchall()
     finally:
         connection.close()
+
+
+def _scalar(sql):
+    return _query(sql)[0][0]
 
 
 def _wait(check, timeout, what):
@@ -485,12 +483,15 @@ def drill_downtime(tickets, timeout):
     A sweep ran at `down` (3 h ago), then scheduler and workers were stopped; they start now.
     Each threshold crossed in between fires exactly once, its event stamped with its real
     deadline and the ticket's breach times with the deadline, not the restart."""
+    from autotrack.models import utcnow
+
     hours = 3
-    seeded = utcnow_()
+    seeded = utcnow()
     down = seeded - timedelta(hours=hours)
     # Raising times from 4 h 20 min before the outage to its last hour: thresholds before, during
     # and after it; none within 10 minutes of the restart, so the drill's own run crosses none.
     candidates = [down + timedelta(minutes=m, seconds=s) for m in range(-260, hours * 60 - 20, 7) for s in (0, 29)]
+
     def clear(at):
         return all(not seeded - timedelta(minutes=1) <= at + timedelta(minutes=m) <= seeded + timedelta(minutes=10)
                    for _, m, _ in P1_MOMENTS)
@@ -507,7 +508,7 @@ def drill_downtime(tickets, timeout):
         db.session.commit()
         db.engine.dispose()
     stack = Stack()
-    restarted = utcnow_()
+    restarted = utcnow()
     try:
         for _ in range(2):
             stack.worker()
@@ -524,18 +525,10 @@ def drill_downtime(tickets, timeout):
         emails = _scalar("SELECT COUNT(*) FROM outbox_emails")
         _wait(lambda: not _scalar("SELECT COUNT(*) FROM outbox_emails WHERE status = 'pending'")
               and len(stack.received()) >= emails, 60, "the delivery")
-        import pymysql
-
-        connection = pymysql.connect(host="127.0.0.1", user="root", database=DATABASE)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT ticket_id, `key`, due_at, fired_at FROM sla_events")
-            events = cursor.fetchall()
-            cursor.execute("SELECT id, first_response_breached_at, first_response_due_at, resolution_breached_at, "
-                           "resolution_due_at FROM tickets")
-            stamps = cursor.fetchall()
-            cursor.execute("SELECT COUNT(*) FROM outbox_emails WHERE status <> 'sent'")
-            unsent = cursor.fetchone()[0]
-        connection.close()
+        events = _query("SELECT ticket_id, `key`, due_at, fired_at FROM sla_events")
+        stamps = _query("SELECT id, first_response_breached_at, first_response_due_at, resolution_breached_at, "
+                        "resolution_due_at FROM tickets")
+        unsent = _scalar("SELECT COUNT(*) FROM outbox_emails WHERE status <> 'sent'")
         naive = {key: (before, due.replace(tzinfo=None)) for key, (before, due) in expected.items()}
         second = timedelta(seconds=1)
         actual = collections.Counter((ticket_id, key) for ticket_id, key, _, _ in events)
@@ -560,12 +553,6 @@ def drill_downtime(tickets, timeout):
                     f"the restart {wrong_stamp}; {emails} emails, {len(received)} received, repeated {repeated}")
     finally:
         stack.stop()
-
-
-def utcnow_():
-    from autotrack.models import utcnow
-
-    return utcnow()
 
 
 def drill_mariadb_restart(tickets, timeout):
@@ -670,13 +657,7 @@ def drill_smtp(tickets, timeout):
               "the delivery after the recovery")
         up_p95, up_errors = _p95(base, token, phase)
         received = stack.received()
-        import pymysql
-
-        connection = pymysql.connect(host="127.0.0.1", user="root", database=DATABASE)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT message_id, recipient, status, last_error FROM outbox_emails")
-            rows = cursor.fetchall()
-        connection.close()
+        rows = _query("SELECT message_id, recipient, status, last_error FROM outbox_emails")
         to_manager = [row for row in rows if row[1] == "manager@drill.example"]
         others = [row for row in rows if row[1] != "manager@drill.example"]
         failed_right = sum(1 for row in to_manager if row[2] == "failed" and "550" in (row[3] or ""))
