@@ -7,7 +7,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from wtforms import HiddenField, PasswordField, SelectField, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, NumberRange, Optional
@@ -78,12 +78,15 @@ class MultipleSelectField(QuerySelectMultipleField):
         super().pre_validate(form)
 
 
-def _staff():
-    """Active support staff of the admin's organization (the base view adds the org filter too)."""
+def _staff(keep=()):
+    """Active support staff of the admin's organization (the base view adds the org filter too),
+    plus the users `keep` names: a department's current members stay choosable (and selected)
+    even once deactivated, so saving the form unchanged does not drop them."""
+    offered = User.active.is_(True) if not keep else or_(User.active.is_(True), User.id.in_(keep))
     return (db.session.query(User).join(Role, Role.id == User.role_id)
-            .filter(User.org_id == current_user.org_id, User.active.is_(True),
+            .filter(User.org_id == current_user.org_id, offered,
                     Role.portal.in_(("agent", "manager", "admin")))
-            .order_by(User.name))
+            .order_by(User.name, User.id))
 
 
 def _people(users):
@@ -130,7 +133,17 @@ class DepartmentView(OrgModelView):
     }
 
     def on_form_prefill(self, form, id):
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if obj is not None:
+            keep = tuple({m.user_id for m in obj.members})
+            for group in ("managers", "agents", "leads"):
+                form[group].query_factory = lambda keep=keep: _staff(keep)
+        return form
+
         department = self.get_one(id)
+        """Each list selects exactly the department's members in that role (tested: a save of the
+        unchanged form changes nothing)."""
         form.managers.data = [m.user for m in department.members if m.role == MemberRole.MANAGER]
         form.agents.data = [m.user for m in department.members if m.role == MemberRole.AGENT]
         form.leads.data = [m.user for m in department.members if m.role == MemberRole.AGENT and m.is_lead]

@@ -124,6 +124,22 @@ class User(UserMixin, db.Model):
             return None
         return f"{self.id}:{self.current_session.raw_id}"
 
+    # Flask-Login's UserMixin compares get_id(), which is None for every user but the signed-in
+    # one: any two other users were "equal", so `user in selected` was true for everyone (the
+    # console's department form showed all staff as managers, agents and leads). Same row, same user.
+    def __eq__(self, other):
+        if not isinstance(other, User):
+            return NotImplemented
+        if self.id is None or other.id is None:
+            return self is other
+        return self.id == other.id
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__  # a row has one object per session; ids appear only at flush
+
     def __str__(self):
         return f"{self.name} <{self.email}>"
 
