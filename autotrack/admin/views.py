@@ -132,7 +132,6 @@ class DepartmentView(OrgModelView):
             ("leads", "Agents told first when a ticket breaches (escalation level 1)."))
     }
 
-    def on_form_prefill(self, form, id):
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
         if obj is not None:
@@ -141,9 +140,10 @@ class DepartmentView(OrgModelView):
                 form[group].query_factory = lambda keep=keep: _staff(keep)
         return form
 
-        department = self.get_one(id)
+    def on_form_prefill(self, form, id):
         """Each list selects exactly the department's members in that role (tested: a save of the
         unchanged form changes nothing)."""
+        department = self.get_one(id)
         form.managers.data = [m.user for m in department.members if m.role == MemberRole.MANAGER]
         form.agents.data = [m.user for m in department.members if m.role == MemberRole.AGENT]
         form.leads.data = [m.user for m in department.members if m.role == MemberRole.AGENT and m.is_lead]
