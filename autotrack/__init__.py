@@ -109,7 +109,9 @@ def register_blueprints(app):
     from autotrack.inbox import bp as inbox_bp
     from autotrack.manager import bp as manager_bp
     from autotrack.portal import bp as portal_bp
+    from autotrack.web import ids
 
+    ids.init_app(app)  # <int:...> only matches a number a row id can be (a huge one is a 404)
     app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(feedback_bp)

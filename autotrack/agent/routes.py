@@ -2,6 +2,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from autotrack.agent import bp
 from autotrack.models import Priority, Ticket, User, utcnow
@@ -25,8 +26,13 @@ from autotrack.web.ticket_forms import (
 
 @bp.route("/")
 def home():
-    filters = queues.Filters.parse(current_user, request.args)
-    items, next_cursor = queues.page(current_user, filters, request.args.get("cursor"))
+    return _queue_page(request.args)
+
+
+def _queue_page(args, status=200):
+    """The queue with the filters in `args` (the page's query, or a refused saved view's)."""
+    filters = queues.Filters.parse(current_user, args)
+    items, next_cursor = queues.page(current_user, filters, args.get("cursor"))
     return render_template(
         "agent/home.html", tickets=items, next_cursor=next_cursor, filters=filters, views=queues.VIEWS,
         sla_states=queues.SLA_STATES, statuses=ticket_pages.status_choices(current_user.org_id),
@@ -35,7 +41,7 @@ def home():
         assignees=ticket_pages.staff_choices(current_user.org_id), bulk_actions=tickets.BULK_ACTIONS,
         saved=saved_views.available(current_user), filter_query=urlencode(filters.args),
         my_departments=current_user.memberships,
-    )
+    ), status
 
 
 @bp.route("/tickets/<reference>")
@@ -44,7 +50,9 @@ def ticket(reference):
     if reference != ticket.reference:  # a merged duplicate's number, or the number alone
         if reference.split("-")[-1] != str(ticket.number):
             flash(f"{reference} was merged into {ticket.reference}.", "info")
-        return redirect(url_for("agent.ticket", reference=ticket.reference, **request.args))
+        # The query goes along encoded, never as url_for's keywords (`reference`, `_method`…).
+        query = urlencode(list(request.args.items(multi=True)))
+        return redirect(url_for("agent.ticket", reference=ticket.reference) + ("?" + query if query else ""))
     transition_form = TransitionForm()
     transition_form.assignee_id.choices = ticket_pages.assignee_choices(ticket)
     transition_form.assignee_id.data = str(ticket.assignee_id or current_user.id)
@@ -53,9 +61,9 @@ def ticket(reference):
     task_form = TaskForm()
     task_form.assignee_id.choices = [("", "— Anyone —")] + ticket_pages.assignee_choices(ticket)
     comment_form = CommentForm()
-    if request.args.get("canned", "").isdigit():  # the picker without JavaScript: the reply box filled in
+    if request.args.get("canned"):  # the picker without JavaScript: the reply box filled in
         try:
-            comment_form.body.data = canned.fill(current_user, int(request.args["canned"]), ticket)
+            comment_form.body.data = canned.fill(current_user, request.args["canned"], ticket)
         except DomainError as error:
             flash(error.message, "warning")
     return render_template(
@@ -260,13 +268,16 @@ def bulk():
 @bp.route("/views", methods=["POST"])
 def save_view():
     """Save the queue's current filters (sent along as the form's `filters`) under a name."""
+    filters = MultiDict(parse_qs_flat(request.form.get("filters", "")))
     try:
-        view = saved_views.save(current_user, request.form.get("name"),
-                                parse_qs_flat(request.form.get("filters", "")), request.form.get("department_id"))
+        view = saved_views.save(current_user, request.form.get("name"), filters, request.form.get("department_id"))
     except DomainError as error:
         db.session.rollback()
-        flash(f"Not saved: {next(iter((error.fields or {}).values()), error.message)}", "warning")
-        return redirect(url_for("agent.home") + "?" + request.form.get("filters", ""))
+        # The queue again, with the filters it knows (never the raw text: it may hold line
+        # breaks or anything else), and why the view was not saved.
+        detail = next(iter((error.fields or {}).values()), "")
+        flash(" ".join(filter(None, ("Not saved:", error.message, detail))), "warning")
+        return _queue_page(filters, status=400)
     db.session.commit()
     flash(f"View “{view.name}” saved.", "success")
     return redirect(url_for("agent.home") + "?" + view.query)

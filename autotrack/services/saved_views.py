@@ -10,6 +10,7 @@ from autotrack.extensions import db
 from autotrack.models import SavedView
 from autotrack.services import queues
 from autotrack.services.errors import NotFound, ValidationError
+from autotrack.services.tenancy import parse_id
 
 NAME_MAX = 80
 
@@ -19,11 +20,12 @@ def save(user, name, args, department_id=None):
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
         raise ValidationError("Give the view a name.", {"name": f"1 to {NAME_MAX} characters."})
-    if department_id and int(department_id) not in user.staff_department_ids:
+    shared_with = parse_id(department_id) if department_id else None
+    if department_id and shared_with not in user.staff_department_ids:
         raise ValidationError("You can share a view only with your own departments.",
                               {"department_id": "Not one of your departments."})
     filters = queues.Filters.parse(user, MultiDict(args))
-    view = SavedView(org_id=user.org_id, owner_id=user.id, department_id=int(department_id) if department_id else None,
+    view = SavedView(org_id=user.org_id, owner_id=user.id, department_id=shared_with,
                      name=name, query=urlencode(filters.args)[:1000])
     db.session.add(view)
     db.session.flush()
@@ -39,7 +41,8 @@ def available(user):
 
 
 def delete(user, view_id):
-    view = db.session.get(SavedView, view_id)
+    ident = parse_id(view_id)
+    view = db.session.get(SavedView, ident) if ident is not None else None
     if view is None or view.org_id != user.org_id or view.owner_id != user.id:
         raise NotFound("No such view of yours.")
     db.session.delete(view)
