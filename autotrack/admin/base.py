@@ -2,6 +2,7 @@
 query (list, count, search, details, edit, delete, relation choices) scoped to the admin's
 organization. Another organization's row is a 404."""
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
@@ -23,7 +24,24 @@ from autotrack.web import local_time
 
 
 class ConsoleAccess:
-    """Only org admins (the `settings.manage` capability); others 403, anonymous users to login."""
+    """Only org admins (the `settings.manage` capability); others 403, anonymous users to login.
+    A return address (`url=`, where Flask-Admin goes after a save, delete or action and what its
+    List and Cancel links point at) is followed only when it is a path on this site."""
+
+    RETURN_PARAMETERS = ("url",)
+
+    def _handle_view(self, name, **kwargs):
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        if all(is_local_path(value) for key in self.RETURN_PARAMETERS
+               for value in request.values.getlist(key) if value):
+            return None
+        if request.method in ("GET", "HEAD"):  # the same page, returning to its usual place
+            kept = [(key, value) for key, value in request.args.items(multi=True)
+                    if key not in self.RETURN_PARAMETERS]
+            return redirect(request.path + ("?" + urlencode(kept) if kept else ""))
+        abort(400, "The return address must be a page of this site.")
 
     def is_accessible(self):
         return current_user.is_authenticated and policy.can(current_user, "portal.admin")

@@ -1,6 +1,5 @@
 """What every web face shares: the portal guard, home pages, error pages, template helpers."""
 import re
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import abort, jsonify, render_template, request, url_for
@@ -16,6 +15,7 @@ from autotrack.models import Portal
 from autotrack.services import live, notifications, policy, security_log, sla
 from autotrack.services.errors import DomainError
 from autotrack.services.timefmt import duration_words
+from autotrack.web.redirects import is_local_path
 
 PORTAL_HOME = {
     Portal.ADMIN: "admin.index",
@@ -69,13 +69,9 @@ def _latest_notification_id():
 
 
 def is_safe_next(target):
-    """Only local paths are followed after login (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return False
-    if any(ord(char) < 32 or ord(char) == 127 for char in target):
-        return False  # a line break would break the Location header
-    parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc
+    """Only local paths are followed after login (no open redirects): the one check, shared
+    with the console's return addresses, lives in web/redirects.py."""
+    return is_local_path(target)
 
 
 def guard_portal(portal):
