@@ -1,6 +1,7 @@
 """The secure base every console view inherits: org admins only, CSRF on every form, and every
 query (list, count, search, details, edit, delete, relation choices) scoped to the admin's
 organization. Another organization's row is a 404."""
+import re
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -13,6 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, InputRequired
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
 from autotrack.extensions import db
@@ -99,6 +101,18 @@ class ConsoleForm(FlaskForm):
         super().__init__(*args, **kwargs)
 
 
+# Column names that hold a secret or what proves one (hashes, encrypted values, tokens, TOTP
+# state): no console view lists, shows, exports, sorts, filters or searches them, whatever its
+# own column lists say. Write-only form fields (a "new password") are not model columns.
+SECRET_COLUMN = re.compile(r"password|passwd|secret|token|hash|digest|encrypted|cipher|recovery|totp_last|"
+                           r"salt|private|credential|api_?key", re.IGNORECASE)
+
+
+def is_secret_column(name):
+    """True for a column (or dotted path, e.g. user.password_hash) whose value must stay unseen."""
+    return bool(SECRET_COLUMN.search(str(name)))
+
+
 class OrgModelView(ConsoleAccess, ModelView):
     """A model view over one organization's rows. Subclasses set the model and the columns."""
 
@@ -120,6 +134,35 @@ class OrgModelView(ConsoleAccess, ModelView):
 
     def _scoped(self, query):
         return query.filter(self.model.org_id == current_user.org_id)
+
+    # -- secrets stay out of every page, export, sort, filter and search --------------------------
+
+    def get_column_names(self, only_columns, excluded_columns):
+        """Used for the list, details and export columns."""
+        return [(name, label) for name, label in super().get_column_names(only_columns, excluded_columns)
+                if not is_secret_column(name)]
+
+    def get_sortable_columns(self):
+        return {name: column for name, column in super().get_sortable_columns().items()
+                if not is_secret_column(name) and not is_secret_column(getattr(column, "key", ""))}
+
+    def get_filters(self):
+        kept = [flt for flt in super().get_filters() or ()
+                if not is_secret_column(getattr(flt, "column", "")) and not is_secret_column(flt.name)]
+        return kept or None
+
+    def init_search(self):
+        if self.column_searchable_list:
+            self.column_searchable_list = [name for name in self.column_searchable_list
+                                           if not is_secret_column(name)]
+        return super().init_search()
+
+    def scaffold_form(self):
+        form_class = super().scaffold_form()
+        for name in [attr.key for attr in sa_inspect(self.model).column_attrs if is_secret_column(attr.key)]:
+            if hasattr(form_class, name):
+                delattr(form_class, name)
+        return form_class
 
     def get_query(self):
         return self._scoped(super().get_query())
