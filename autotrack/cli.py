@@ -8,6 +8,7 @@ from autotrack.extensions import db
 from autotrack.services import demo, imports, orgs, outbox, sla
 from autotrack.services.errors import DomainError
 from autotrack.services.tenancy import org_by_slug
+from autotrack.models.types import utcnow
 
 autotrack_cli = AppGroup("autotrack", help="Organizations, users and demo data.")
 
@@ -79,7 +80,7 @@ def seed_demo(if_empty):
             raise click.ClickException("The demo organization 'acme' exists already.")
         click.echo("Demo organization 'acme' is already there.")
     else:
-        demo.seed_demo()
+        demo.seed_demo(now=utcnow())
         db.session.commit()
         click.echo("Created demo organization 'acme' with 50 tickets.")
     click.echo("Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)

@@ -2,6 +2,7 @@
 to whom, when, and how a reconnect resumes. (Across processes through Redis, and Redis going
 away: tests/jobs/test_live_redis.py. In a real browser: tests/browser/test_live_notifications.py.)"""
 import time
+from datetime import datetime, timezone
 
 import pytest
 
@@ -12,6 +13,7 @@ from config import TestConfig
 from tests import factories
 from tests.helpers import EventStream, Served
 
+NOW = datetime(2026, 3, 4, 11, 0, tzinfo=timezone.utc)  # when the notifications were written
 PUSH_SECONDS = 2  # a push arrives well before any heartbeat (20 s) could have found the row
 
 
@@ -95,10 +97,10 @@ def test_a_stream_carries_only_its_users_notifications(served, org, other_org, t
         outsider = factories.make_user(other_org, "agent")
         factories.make_ticket(factories.make_user(other_org), title="Globex only")
         notifications.notify([team["other_agent"].id, outsider.id], org_id=org.id, kind="assigned",
-                             message="Not for the agent")
+                             message="Not for the agent", now=NOW)
         _db.session.commit()
         assert stream.next_event(1) is None
-        notifications.notify([team["agent"].id], org_id=org.id, kind="assigned", message="For the agent")
+        notifications.notify([team["agent"].id], org_id=org.id, kind="assigned", message="For the agent", now=NOW)
         _db.session.commit()
         event = stream.next_event(PUSH_SECONDS)
         assert event is not None and event["message"] == "For the agent"
@@ -111,10 +113,10 @@ def test_a_rolled_back_notification_is_never_pushed(app, team):
     agent = team["agent"]
     signal = live.current().hub.subscribe(agent.id)
     try:
-        notifications.notify([agent.id], org_id=agent.org_id, kind="assigned", message="Never happened")
+        notifications.notify([agent.id], org_id=agent.org_id, kind="assigned", message="Never happened", now=NOW)
         _db.session.rollback()
         assert not signal.wait(1), "woken for a notification that was rolled back"
-        notifications.notify([agent.id], org_id=agent.org_id, kind="assigned", message="Happened")
+        notifications.notify([agent.id], org_id=agent.org_id, kind="assigned", message="Happened", now=NOW)
         _db.session.commit()
         assert signal.wait(PUSH_SECONDS)
     finally:
@@ -132,7 +134,7 @@ def test_a_deactivated_users_stream_ends(served, team):
     try:
         agent.active = False
         _db.session.commit()
-        notifications.notify([agent.id], org_id=agent.org_id, kind="assigned", message="Too late")
+        notifications.notify([agent.id], org_id=agent.org_id, kind="assigned", message="Too late", now=NOW)
         _db.session.commit()
         assert stream.next_event(PUSH_SECONDS) is None  # ended, without sending it
         stream.thread.join(PUSH_SECONDS)

@@ -102,9 +102,10 @@ def test_the_login_page_offers_registration(client):
 
 
 def test_the_demo_newcomer_can_register(client, db):
+    from autotrack.models.types import utcnow
     from autotrack.services import demo
 
-    demo.seed_demo()
+    demo.seed_demo(now=utcnow())
     _db.session.commit()
     response = register(client, organization="acme", employee_id="E0100", email="nora@acme.example")
     assert response.status_code == 302

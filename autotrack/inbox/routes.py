@@ -6,6 +6,7 @@ from wtforms import HiddenField
 from autotrack.extensions import db
 from autotrack.inbox import bp
 from autotrack.services import live, notifications, preferences
+from autotrack.models.types import utcnow
 from autotrack.services.tenancy import parse_id
 from autotrack.web import is_safe_next, ticket_endpoint
 
@@ -30,7 +31,7 @@ def mark_read():
     form = MarkReadForm()
     if form.validate_on_submit():
         ids = [parse_id(form.id.data) or 0] if form.id.data else None
-        changed = notifications.mark_read(current_user, ids)
+        changed = notifications.mark_read(current_user, ids, now=utcnow())
         db.session.commit()
         if ids is None:
             flash(f"{changed} notification(s) marked read.", "info")

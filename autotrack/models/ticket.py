@@ -88,7 +88,9 @@ class Ticket(db.Model):
     sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The time of the last change, set by the service that makes it (at its `now`); no
+    # onupdate: a second flush within one change, or the sweep, would stamp the wall clock.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Optimistic lock: an update based on a stale read fails (StaleDataError -> 409) instead of
     # silently overwriting a concurrent change; the SLA sweep bumps it too.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

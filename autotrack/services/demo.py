@@ -1,12 +1,31 @@
-"""The demo organization `acme`: every role, a category tree and ~50 tickets in all states."""
+"""The demo organization `acme`: every role, a category tree and 50 tickets in all states.
+
+The demo reads like a helpdesk that has been running for ten days: its history is played in
+time order through the real services, with the SLA sweep run at each moment a threshold
+passed (as the scheduler would have), so warnings, breaches and escalations carry their real
+times and a sweep right after seeding has nothing left to do. Mail of the history counts as
+delivered except that of its last hour, and each person has only their newest few
+notifications unread.
+"""
 import random
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from autotrack.extensions import db
-from autotrack.models import Category, DirectoryEntry, MemberRole, Organization, Priority, utcnow
-from autotrack.services import orgs, tickets
+from autotrack.models import (
+    Category,
+    DirectoryEntry,
+    MemberRole,
+    Notification,
+    Organization,
+    OutboxEmail,
+    OutboxStatus,
+    Priority,
+    Ticket,
+)
+from autotrack.services import orgs, sla, tickets
 
 DEMO_SLUG = "acme"
 DEMO_PASSWORD = "autotrack-demo"
@@ -59,6 +78,16 @@ TITLES = {
 }
 # How many demo tickets end in each lifecycle state.
 STATE_PLAN = [("new", 10), ("open", 14), ("pending", 8), ("resolved", 9), ("closed", 9)]
+# Raised within the last hour (minutes before seeding), so the demo has something fresh:
+# the first tickets of these states. The open one's resolution clock still runs at seeding
+# (every resolution target is longer than an hour), so a later sweep has work to do.
+FRESH = {("new", 1): 12, ("new", 2): 35, ("open", 1): 58}
+HISTORY_HOURS = 240  # how far back the oldest demo ticket may start
+UNREAD_PER_PERSON = 5  # each person's newest notifications stay unread; older ones were read
+READ_AFTER = timedelta(minutes=20)  # when an older notification was read, after it came
+MAIL_PENDING_FOR = timedelta(hours=1)  # mail of the history's last hour is not delivered yet
+# A resolved or closed demo ticket started at least this long ago: its story is over by seeding.
+MIN_AGE = {"resolved": timedelta(hours=3), "closed": timedelta(hours=6)}
 
 
 def demo_logins():
@@ -69,9 +98,9 @@ def demo_exists():
     return db.session.scalar(select(Organization.id).where(Organization.slug == DEMO_SLUG)) is not None
 
 
-def seed_demo(now=None):
-    """Create the demo organization (flushes; the caller commits)."""
-    now = now or utcnow()
+def seed_demo(now):
+    """Create the demo organization with its history up to `now`. The history's SLA sweeps
+    commit as the scheduler's do; the caller commits the rest."""
     rng = random.Random(1042)
     org = orgs.create_org("Acme Corporation", DEMO_SLUG, admin_email=DEMO_USERS[0][0],
                           admin_password=DEMO_PASSWORD, timezone="Europe/London", admin_name=DEMO_USERS[0][1])
@@ -112,38 +141,125 @@ def seed_demo(now=None):
     db.session.flush()
 
     employees = [u for u in users.values() if u.role.builtin == "employee"]
+    steps = []
     count = 0
     for state, how_many in STATE_PLAN:
-        for _ in range(how_many):
+        for nth in range(1, how_many + 1):
             count += 1
-            created = now - timedelta(hours=rng.randint(1, 240), minutes=rng.randint(0, 59))
+            fresh = FRESH.get((state, nth))
+            if fresh is not None:
+                created = now - timedelta(minutes=fresh)
+            else:
+                age = timedelta(hours=rng.randint(1, HISTORY_HOURS), minutes=rng.randint(0, 59))
+                created = now - max(age, MIN_AGE.get(state, age))
             category = rng.choice(leaves)
-            ticket = tickets.create_ticket(
-                rng.choice(employees), title=rng.choice(TITLES[category.name]), category=category, now=created,
-                description=f"Demo ticket #{count}. Details as the requester wrote them.",
-            )
-            _play_to_state(ticket, state, created, rng, admin)
-    db.session.flush()
+            story = _Story(requester=rng.choice(employees), category=category, title=rng.choice(TITLES[category.name]),
+                           description=f"Demo ticket #{count}. Details as the requester wrote them.")
+            steps.extend(_plan(story, state, created, rng, admin))
+    _play(org, steps, now)
+    _settle(org, now)
     return org
 
 
-def _play_to_state(ticket, state, created, rng, admin):
-    """Move a fresh demo ticket to `state` through the real service calls, with replies."""
+@dataclass
+class _Story:
+    """One demo ticket: what its requester raised, and the ticket once the history created it."""
+
+    requester: object
+    category: object
+    title: str
+    description: str
+    ticket: object = None
+
+
+def _department_of(category):
+    """Where a ticket of `category` is routed: the most specific node that names a department."""
+    node = category
+    while node is not None and node.default_department is None:
+        node = node.parent
+    return node.default_department if node is not None else None
+
+
+def _plan(story, state, created, rng, admin):
+    """[(time, action)] that take one demo ticket to `state` through the real service calls,
+    with replies."""
+    def create():
+        story.ticket = tickets.create_ticket(story.requester, title=story.title, category=story.category,
+                                             description=story.description, now=created)
+
+    plan = [(created, create)]
     if state == "new":
-        return
-    agents = [m.user for m in ticket.department.members if m.role == "agent"] or [admin]
+        return plan
+    department = _department_of(story.category)
+    agents = [m.user for m in (department.members if department else []) if m.role == "agent"] or [admin]
     agent = rng.choice(agents)
     step = created + timedelta(minutes=rng.randint(5, 50))
-    tickets.assign(agent, ticket, agent, now=step)
-    tickets.add_comment(agent, ticket, "Thanks, I am looking into it.", now=step + timedelta(minutes=1))
+
+    plan.append((step, lambda: tickets.assign(agent, story.ticket, agent, now=step)))
+    reply_at = step + timedelta(minutes=1)
+    plan.append((reply_at, lambda: tickets.add_comment(agent, story.ticket, "Thanks, I am looking into it.",
+                                                       now=reply_at)))
     if rng.random() < 0.3:
-        tickets.add_comment(agent, ticket, "Checked the logs; looks like a config issue.", internal=True,
-                            now=step + timedelta(minutes=2))
-    if state == "open":
-        return
+        note_at = step + timedelta(minutes=2)
+        plan.append((note_at, lambda: tickets.add_comment(
+            agent, story.ticket, "Checked the logs; looks like a config issue.", internal=True, now=note_at)))
     if state == "pending":
-        tickets.transition(agent, ticket, "wait", now=step + timedelta(minutes=3))
-        return
-    tickets.transition(agent, ticket, "resolve", now=step + timedelta(hours=2))
-    if state == "closed":
-        tickets.transition(ticket.requester, ticket, "close", now=step + timedelta(hours=5))
+        wait_at = step + timedelta(minutes=3)
+        plan.append((wait_at, lambda: tickets.transition(agent, story.ticket, "wait", now=wait_at)))
+    elif state in ("resolved", "closed"):
+        resolve_at = step + timedelta(hours=2)
+        plan.append((resolve_at, lambda: tickets.transition(agent, story.ticket, "resolve", now=resolve_at)))
+        if state == "closed":
+            close_at = step + timedelta(hours=5)
+            plan.append((close_at, lambda: tickets.transition(story.ticket.requester, story.ticket, "close",
+                                                              now=close_at)))
+    return plan
+
+
+def _play(org, steps, now):
+    """Run the steps in time order, and before each one the SLA sweep at every moment a
+    deadline, warning or escalation level of the demo passed (to the minute, as the scheduler
+    runs it), the last one at `now`."""
+    ordered = sorted(enumerate(steps), key=lambda item: (item[1][0], item[0]))
+    for _, (at, action) in ordered:
+        _sweep_until(org, at)
+        action()
+    _sweep_until(org, now)
+    sla.sweep(now)  # the scheduler's sweep at seeding time: whatever is due now, and its digests
+
+
+def _sweep_until(org, moment):
+    """Sweep at each moment before `moment` when something of the demo's tickets fell due."""
+    while True:
+        db.session.flush()
+        due = db.session.scalar(select(func.min(Ticket.sla_next_check_at)).where(Ticket.org_id == org.id))
+        if due is None or due >= moment:
+            return
+        minute = due.replace(second=0, microsecond=0)
+        at = minute if minute == due else minute + timedelta(minutes=1)  # the next run of a per-minute job
+        sla.sweep(min(at, moment))
+
+
+def _settle(org, now):
+    """What happened long enough ago has been dealt with: each person has read all but their
+    newest few notifications, and the history's mail went out, except its last hour's."""
+    db.session.flush()
+    rows = db.session.execute(
+        select(Notification.id, Notification.user_id, Notification.created_at)
+        .where(Notification.org_id == org.id)
+        .order_by(Notification.user_id, Notification.created_at.desc(), Notification.id.desc())
+    ).all()
+    seen = {}
+    for note_id, user_id, created_at in rows:
+        seen[user_id] = seen.get(user_id, 0) + 1
+        if seen[user_id] > UNREAD_PER_PERSON:
+            db.session.execute(update(Notification).where(Notification.id == note_id)
+                               .values(read_at=min(created_at + READ_AFTER, now)),
+                               execution_options={"synchronize_session": False})
+    db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.org_id == org.id, OutboxEmail.status == OutboxStatus.PENDING,
+               OutboxEmail.next_attempt_at < now - MAIL_PENDING_FOR)
+        .values(status=OutboxStatus.SENT, attempts=1, sent_at=OutboxEmail.next_attempt_at),
+        execution_options={"synchronize_session": False},
+    )

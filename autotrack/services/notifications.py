@@ -3,16 +3,15 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from autotrack.extensions import db
-from autotrack.models import Notification, Ticket, utcnow
+from autotrack.models import Notification, Ticket
 from autotrack.services import live, preferences
 from autotrack.services.pagination import keyset_page
 
 
-def notify(user_ids, *, org_id, kind, message, ticket=None, skip_user_id=None, topic=None, now=None):
+def notify(user_ids, *, org_id, kind, message, now, ticket=None, skip_user_id=None, topic=None):
     """Write one notification per distinct user (never to the user who caused it, nor to one
     who turned off in-app notices of `topic`); returns how many. One multi-row INSERT: a new
     ticket tells every agent of its department."""
-    now = now or utcnow()
     recipients = {u for u in user_ids if u is not None and u != skip_user_id}
     if topic is not None:
         recipients = preferences.wanting(recipients, topic, "in_app")
@@ -42,13 +41,23 @@ def page_for(user, cursor=None, per_page=30):
     return keyset_page(query, Notification.id, cursor, per_page=per_page)
 
 
-def mark_read(user, ids=None, now=None):
+def mark_read(user, ids=None, *, now):
     """Mark the user's own unread notifications read (all of them when `ids` is None); ids of
     anybody else's are ignored. Returns how many changed."""
     condition = [Notification.user_id == user.id, Notification.read_at.is_(None)]
     if ids is not None:
         condition.append(Notification.id.in_(ids))
+    return _mark(condition, now)
+
+
+def mark_ticket_read(user, ticket, *, now):
+    """The user opened `ticket`: what they were told about it is read. Returns how many changed."""
+    return _mark([Notification.user_id == user.id, Notification.ticket_id == ticket.id,
+                  Notification.read_at.is_(None)], now)
+
+
+def _mark(condition, now):
     return db.session.execute(
-        update(Notification).where(*condition).values(read_at=now or utcnow()),
+        update(Notification).where(*condition).values(read_at=now),
         execution_options={"synchronize_session": False},
     ).rowcount

@@ -33,6 +33,7 @@ def serve(url):
     import config
     from autotrack import create_app
     from autotrack.extensions import db
+    from autotrack.models.types import utcnow
     from autotrack.services import api_tokens, demo
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": config.sqlalchemy_engine_options(url),
@@ -40,7 +41,7 @@ def serve(url):
                       "AUTOTRACK_API_TOKEN_PER_ACCOUNT": 10_000})
     with app.app_context():
         upgrade()
-        demo.seed_demo()
+        demo.seed_demo(now=utcnow())
         db.session.commit()
         tokens = {role: api_tokens.issue(email, DEMO_PASSWORD, "127.0.0.1")["access_token"]
                   for role, email in DEMO_USERS.items()}
