@@ -57,6 +57,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'autotrack.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = sqlalchemy_engine_options(SQLALCHEMY_DATABASE_URI)
     REDIS_URL = env_str("REDIS_URL")  # None: jobs run in-process (embedded mode)
+    # SQLite (the embedded mode) lets one writer at a time: how long another waits for its turn
+    # before giving up with "database is locked".
+    AUTOTRACK_SQLITE_BUSY_TIMEOUT_SECONDS = env_int("AUTOTRACK_SQLITE_BUSY_TIMEOUT_SECONDS", 30)
     # Without Redis, the web process runs the periodic jobs itself in a background thread.
     AUTOTRACK_EMBEDDED_JOBS = env_bool("AUTOTRACK_EMBEDDED_JOBS", REDIS_URL is None)
 

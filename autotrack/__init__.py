@@ -77,12 +77,15 @@ def register_extensions(app):
 
     @login_manager.user_loader
     def load_user(session_id):
+        from autotrack.models import utcnow
         from autotrack.services import sessions
 
-        return sessions.load(session_id)  # a revoked, expired or superseded session: signed out
+        return sessions.load(session_id, utcnow())  # a revoked, expired or superseded session: signed out
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event
+
+        busy_ms = int(app.config["AUTOTRACK_SQLITE_BUSY_TIMEOUT_SECONDS"] * 1000)
 
         with app.app_context():
             @event.listens_for(db.engine, "connect")
@@ -94,7 +97,7 @@ def register_extensions(app):
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
-                cursor.execute("PRAGMA busy_timeout=5000")
+                cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
                 cursor.execute("PRAGMA cache_size=-65536")
                 cursor.close()
 

@@ -136,7 +136,7 @@ def test_parallel_wrong_passwords_still_lock_the_account(app, client, org):
 
     user = factories.make_user(org)
     email = user.email  # read here: the threads must not touch the test's session
-    run_concurrently(app, lambda: accounts.authenticate(email, "wrong-password"), 8)
+    run_concurrently(app, lambda: accounts.authenticate(email, "wrong-password", now=utcnow()), 8)
     _db.session.expire_all()
     assert user.locked_until is not None and user.locked_until > utcnow()
 

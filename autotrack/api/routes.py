@@ -48,6 +48,7 @@ from autotrack.services import (
 from autotrack.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from autotrack.services.tenancy import get_scoped_optional, ticket_for
 from autotrack.web.limits import auth_limit
+from autotrack.models.types import utcnow
 
 TICKET_ERRORS = (401, 404)
 
@@ -98,7 +99,7 @@ def token(credentials):
     """Exchange email and password (and, with two-factor sign-in on, the app's current code) for a
     bearer token."""
     return api_tokens.issue(credentials["email"], credentials["password"], request.remote_addr or "unknown",
-                            otp=credentials.get("otp"))
+                            utcnow(), otp=credentials.get("otp"))
 
 
 @bp.route("/me", endpoint="me", methods=["GET"])

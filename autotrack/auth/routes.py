@@ -41,7 +41,7 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        user = accounts.authenticate(form.email.data, form.password.data, now=utcnow())
         db.session.commit()  # failure counters and lockouts are kept either way
         if user is not None:
             target = form.next.data if is_safe_next(form.next.data) else None
@@ -88,7 +88,7 @@ def _sign_in(user, remember=False):
     fixation), and the new one is a row the server can end."""
     session.clear()
     sessions.start(user, remember=remember, user_agent=request.user_agent.string,
-                   address=request.remote_addr or "")
+                   address=request.remote_addr or "", now=utcnow())
     login_user(user, remember=remember)
     db.session.commit()
 
@@ -98,7 +98,7 @@ def _sign_out(everywhere=False):
     user), so the cookie, even copied, no longer signs anyone in; then forget it here."""
     if current_user.is_authenticated:
         user = current_user._get_current_object()
-        (sessions.end_all if everywhere else sessions.end)(user)
+        (sessions.end_all if everywhere else sessions.end)(user, utcnow())
         security_log.record("signed_out_everywhere" if everywhere else "sign_out", user=user)
         db.session.commit()
     logout_user()
@@ -141,7 +141,7 @@ def account():
     if request.method == "POST":
         status = 422
     return render_template("auth/account.html", profile=profile, password=password, logout_form=LogoutForm(),
-                           live_sessions=sessions.live_sessions(current_user), code_form=CodeForm(),
+                           live_sessions=sessions.live_sessions(current_user, utcnow()), code_form=CodeForm(),
                            off_form=TwoFactorOffForm(), recovery_left=two_factor.remaining_codes(current_user)), status
 
 
@@ -217,7 +217,7 @@ def second_factor():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            accepted = two_factor.verify(user, form.code.data)
+            accepted = two_factor.verify(user, form.code.data, utcnow())
         except TooManyRequests as error:
             db.session.commit()
             session.pop("second_factor", None)
@@ -242,7 +242,7 @@ def two_factor_setup():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            codes = two_factor.enable(current_user, secret, form.code.data)
+            codes = two_factor.enable(current_user, secret, form.code.data, utcnow())
         except DomainError as error:
             db.session.rollback()
             form.code.errors.append(next(iter(error.fields.values()), error.message))
@@ -266,10 +266,10 @@ def two_factor_off():
     try:
         if not accounts.password_matches(user, form.password.data):
             raise DomainError("That is not your password.")
-        if not two_factor.verify(user, form.code.data, recovery=False):
+        if not two_factor.verify(user, form.code.data, utcnow(), recovery=False):
             db.session.commit()  # the wrong code counts
             raise DomainError("That code is not right.")
-        two_factor.disable(user)
+        two_factor.disable(user, utcnow())
     except DomainError as error:
         db.session.rollback()
         flash(f"Two-factor sign-in stays on: {error.message}", "danger")
@@ -287,13 +287,13 @@ def recovery_codes():
     user = current_user._get_current_object()
     if form.validate_on_submit() and two_factor.enabled(user):
         try:
-            accepted = two_factor.verify(user, form.code.data, recovery=False)
+            accepted = two_factor.verify(user, form.code.data, utcnow(), recovery=False)
         except TooManyRequests as error:
             db.session.commit()
             flash(error.message, "danger")
             return redirect(url_for("auth.account"))
         if accepted:
-            codes = two_factor.new_recovery_codes(user)
+            codes = two_factor.new_recovery_codes(user, utcnow())
             db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes)
         db.session.commit()

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from autotrack.extensions import db
 from autotrack.services import directory_sync, health, mailboxes, outbox, sla, throttle
+from autotrack.models.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,6 @@ def sync_directories():
 
 def housekeeping():
     """Drop what has served its purpose: rate-limit counters of windows long past."""
-    pruned = throttle.prune()
+    pruned = throttle.prune(utcnow())
     db.session.commit()
     return f"pruned {pruned} rate-limit counters"

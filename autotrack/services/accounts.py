@@ -2,11 +2,12 @@
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from autotrack.extensions import db
-from autotrack.models import User, utcnow
+from autotrack.models import User
+from autotrack.models.types import UTCDateTime
 from autotrack.services import security_log
 from autotrack.services.errors import ValidationError
 
@@ -44,54 +45,76 @@ def user_by_email(email):
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def authenticate(email, password, now=None, channel="web"):
+def authenticate(email, password, *, now, channel="web"):
     """The user for these credentials, or None (never saying which part was wrong).
 
-    Failures are counted per account; after AUTOTRACK_LOGIN_MAX_FAILURES in a row the account
-    refuses every password for AUTOTRACK_LOGIN_LOCK_MINUTES. Flushes the counters; the caller commits.
+    Each attempt on an account is counted in the database before its password is checked, and
+    at most AUTOTRACK_LOGIN_MAX_FAILURES in a row are let through: parallel guesses cannot all
+    read "not locked" and each get a check. The attempt that takes the last one locks the
+    account for AUTOTRACK_LOGIN_LOCK_MINUTES at once, unless its password turns out right. The
+    count is committed before the slow hash check (no lock is held during it); the caller
+    commits the rest (security events, last sign-in).
     """
-    global _DUMMY_HASH
-    now = now or utcnow()
     user = user_by_email(email)
-    if user is None or not user.password_hash or (user.locked_until is not None and user.locked_until > now):
-        # Same work as a real check, so response time tells nothing about the account.
-        _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password")
-        check_password_hash(_DUMMY_HASH, password or "")
-        why = "unknown address" if user is None else ("locked" if user.password_hash else "no password set yet")
+    if user is None or not user.password_hash:
+        _dummy_check(password)
+        why = "unknown address" if user is None else "no password set yet"
         security_log.record("sign_in_failed", user=user, detail=f"{channel}: {why} {normalize_email(email)[:120]}",
                             now=now)
         return None
+    user_id = user.id
+    attempt = _take_attempt(user_id, now)
+    db.session.commit()  # other attempts see this one counted before it is checked
+    user = db.session.get(User, user_id)
+    if attempt is None:  # locked, or its last attempts are being checked right now
+        _dummy_check(password)
+        security_log.record("sign_in_failed", user=user, detail=f"{channel}: locked {user.email[:120]}", now=now)
+        return None
     if not check_password_hash(user.password_hash, password or ""):
-        if _count_failure(user.id, now):
+        if attempt >= current_app.config["AUTOTRACK_LOGIN_MAX_FAILURES"]:
             security_log.record("locked", user=user, detail=f"{channel}: until {user.locked_until}", now=now)
         else:
             security_log.record("sign_in_failed", user=user, detail=f"{channel}: wrong password", now=now)
         return None
+    # The right password: whoever knows it is not guessing, so the count starts again.
+    user.failed_login_count, user.locked_until = 0, None
     if not user.is_active or not user.organization.is_active:
         security_log.record("sign_in_failed", user=user, detail=f"{channel}: account inactive", now=now)
+        db.session.flush()
         return None
     security_log.record("sign_in", user=user, detail=channel, now=now)
-    user.failed_login_count = 0
-    user.locked_until = None
     user.last_login_at = now
     db.session.flush()
     return user
 
 
-def _count_failure(user_id, now):
-    """Count a failed sign-in in SQL (parallel guesses cannot overwrite each other's count)
-    and lock the account once the limit is reached."""
+def _dummy_check(password):
+    """As much work as a real check, so the response time tells nothing about the account."""
+    global _DUMMY_HASH
+    _DUMMY_HASH = _DUMMY_HASH or hash_password("not-a-real-password")
+    check_password_hash(_DUMMY_HASH, password or "")
+
+
+def _take_attempt(user_id, now):
+    """Count one attempt on the account with one conditional UPDATE (atomic on both databases:
+    the row stays locked until the caller commits) and return its number; None when the
+    account is locked or its attempts are all taken. The last one allowed locks the account
+    straight away (its own right password lifts that); an ended lock starts a new count."""
     limit = current_app.config["AUTOTRACK_LOGIN_MAX_FAILURES"]
     lock_until = now + timedelta(minutes=current_app.config["AUTOTRACK_LOGIN_LOCK_MINUTES"])
-    db.session.execute(update(User).where(User.id == user_id)
-                       .values(failed_login_count=User.failed_login_count + 1)
+    db.session.execute(update(User).where(User.id == user_id, User.locked_until <= now)
+                       .values(locked_until=None, failed_login_count=0)
                        .execution_options(synchronize_session=False))
-    locked = db.session.execute(update(User).where(User.id == user_id, User.failed_login_count >= limit)
-                                .values(failed_login_count=0, locked_until=lock_until)
-                                .execution_options(synchronize_session=False)).rowcount == 1
-    if locked:
-        db.session.expire(db.session.get(User, user_id), ["locked_until", "failed_login_count"])
-    return locked
+    taken = db.session.execute(
+        update(User).where(User.id == user_id, User.locked_until.is_(None), User.failed_login_count < limit)
+        # In this order: MariaDB's SET sees the columns assigned before it (SQLite the old values).
+        .ordered_values((User.locked_until, case((User.failed_login_count + 1 >= limit, literal(lock_until, UTCDateTime())), else_=None)),
+                        (User.failed_login_count, User.failed_login_count + 1))
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if not taken:
+        return None
+    # Still in this transaction, so the count read is this attempt's own.
+    return db.session.scalar(select(User.failed_login_count).where(User.id == user_id))
 
 
 def change_name(user, name):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from autotrack.extensions import db
-from autotrack.models import Role, User, utcnow
+from autotrack.models import Role, User
 from autotrack.services import accounts, throttle, two_factor
 from autotrack.services.errors import TooManyRequests, Unauthorized
 
@@ -32,12 +32,11 @@ def _password_version(user):
     return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
-def issue(email, password, address, now=None, otp=None):
+def issue(email, password, address, now, otp=None):
     """{access_token, token_type, expires_in} for valid credentials; Unauthorized otherwise.
 
     Rate-limited per client address and per account (the count is kept in the database, so it
     holds across workers and restarts); wrong passwords also count toward the account lockout."""
-    now = now or utcnow()
     config = current_app.config
     checks = ((f"token:address:{address}", config["AUTOTRACK_API_TOKEN_PER_ADDRESS"]),
               (f"token:account:{accounts.normalize_email(email)[:150]}", config["AUTOTRACK_API_TOKEN_PER_ACCOUNT"]))

@@ -16,7 +16,7 @@ from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from autotrack.extensions import db
-from autotrack.models import Role, User, UserSession, utcnow
+from autotrack.models import Role, User, UserSession
 from autotrack.services import security_log
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
@@ -26,9 +26,8 @@ def _hash(raw):
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def start(user, *, remember=False, user_agent="", address="", now=None):
+def start(user, *, remember=False, user_agent="", address="", now):
     """A new session for `user` (the caller signs them in with Flask-Login and commits)."""
-    now = now or utcnow()
     raw = secrets.token_urlsafe(32)
     row = UserSession(user_id=user.id, token_hash=_hash(raw), auth_version=user.auth_version, remember=bool(remember),
                       created_at=now, last_seen_at=now, user_agent=(user_agent or "")[:200],
@@ -40,12 +39,11 @@ def start(user, *, remember=False, user_agent="", address="", now=None):
     return row
 
 
-def load(cookie_id, now=None):
+def load(cookie_id, now):
     """The user of a live session named by the cookie's "<user id>:<session id>", else None."""
     user_id, _, raw = str(cookie_id or "").partition(":")
     if not raw or not user_id.isdigit():
         return None  # a cookie from before sessions were kept: sign in again
-    now = now or utcnow()
     row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(raw)))
     if row is None or row.revoked_at is not None or str(row.user_id) != user_id:
         return None
@@ -70,25 +68,24 @@ def _expired(row, now):
             or now - row.last_seen_at > timedelta(minutes=config["AUTOTRACK_SESSION_IDLE_MINUTES"]))
 
 
-def end(user, now=None):
+def end(user, now):
     """Sign-out: this session ends on the server, so its cookie is worthless from now on."""
     row = user.current_session
     if row is not None and row.id is not None:
         db.session.execute(update(UserSession).where(UserSession.id == row.id, UserSession.revoked_at.is_(None))
-                           .values(revoked_at=now or utcnow()).execution_options(synchronize_session=False))
+                           .values(revoked_at=now).execution_options(synchronize_session=False))
 
 
-def end_all(user, now=None):
+def end_all(user, now):
     """Sign out everywhere: every session and every API token of `user` stops working."""
     user.auth_version = (user.auth_version or 1) + 1
     db.session.execute(update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-                       .values(revoked_at=now or utcnow()).execution_options(synchronize_session=False))
+                       .values(revoked_at=now).execution_options(synchronize_session=False))
     db.session.flush()
 
 
-def live_sessions(user, now=None):
+def live_sessions(user, now):
     """The user's sessions that still work, newest first (the account page lists them)."""
-    now = now or utcnow()
     rows = db.session.scalars(select(UserSession).where(
         UserSession.user_id == user.id, UserSession.revoked_at.is_(None),
         UserSession.auth_version == user.auth_version).order_by(UserSession.id.desc()).limit(50)).all()

@@ -5,14 +5,13 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, select, update
 
 from autotrack.extensions import db
-from autotrack.models import Throttle, utcnow
+from autotrack.models import Throttle
 from autotrack.services.sqlutil import insert_ignoring_duplicates
 
 
-def hit(key, limit, *, window_seconds, now=None):
+def hit(key, limit, *, window_seconds, now):
     """Count one request for `key`; 0 while within `limit` per window, else the seconds until
     the window ends. Flushes; the caller commits."""
-    now = now or utcnow()
     epoch = int(now.timestamp())
     start = datetime.fromtimestamp(epoch - epoch % window_seconds, tz=timezone.utc)
     key = key[:190]
@@ -35,7 +34,7 @@ def hit(key, limit, *, window_seconds, now=None):
 KEEP = timedelta(days=1)  # longer than any window in use
 
 
-def prune(now=None):
+def prune(now):
     """Delete counters of windows long past (a key seen once, e.g. an address, would otherwise
     stay forever: `hit` only clears a key's old windows when that key comes back)."""
-    return db.session.execute(delete(Throttle).where(Throttle.window_start < (now or utcnow()) - KEEP)).rowcount
+    return db.session.execute(delete(Throttle).where(Throttle.window_start < now - KEEP)).rowcount

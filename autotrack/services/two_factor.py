@@ -15,7 +15,7 @@ import segno
 from sqlalchemy import delete, select, update
 
 from autotrack.extensions import db
-from autotrack.models import Perm, RecoveryCode, utcnow
+from autotrack.models import Perm, RecoveryCode
 from autotrack.services import crypto, security_log, throttle
 from autotrack.services.errors import TooManyRequests, ValidationError
 
@@ -56,9 +56,8 @@ def _step_matching(secret, code, now, after):
     return None
 
 
-def enable(user, secret, code, now=None):
+def enable(user, secret, code, now):
     """Turn it on once the app shows the right code; returns the new recovery codes (shown once)."""
-    now = now or utcnow()
     step = _step_matching(secret, _digits(code), now, None) if len(_digits(code)) == 6 else None
     if step is None:
         raise ValidationError("That code does not match: check the app's time and try the current code.",
@@ -68,9 +67,8 @@ def enable(user, secret, code, now=None):
     return new_recovery_codes(user, now)
 
 
-def new_recovery_codes(user, now=None):
+def new_recovery_codes(user, now):
     """Ten fresh one-time codes; the old ones stop working."""
-    now = now or utcnow()
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = ["-".join((secrets.token_hex(3), secrets.token_hex(3))) for _ in range(RECOVERY_CODES)]
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(code), created_at=now) for code in codes)
@@ -82,10 +80,9 @@ def _hash(code):
     return hashlib.sha256(_digits(code).lower().encode()).hexdigest()
 
 
-def verify(user, code, now=None, *, recovery=True):
+def verify(user, code, now, *, recovery=True):
     """True for the current app code (once) or an unused recovery code; counts wrong ones and
     raises TooManyRequests past the limit. Flushes; the caller commits either way."""
-    now = now or utcnow()
     retry_after = throttle.hit(f"2fa:{user.id}", ATTEMPTS, window_seconds=300, now=now)
     if retry_after:
         raise TooManyRequests("Too many wrong codes. Wait a few minutes and sign in again.", retry_after)
@@ -113,7 +110,7 @@ def remaining_codes(user):
         RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).all())
 
 
-def disable(user, now=None):
+def disable(user, now):
     """Turn it off (the caller has checked the password and a code)."""
     if required(user):
         raise ValidationError("Your organization requires two-factor sign-in for administrators.",

@@ -43,7 +43,7 @@ def serve(url):
         upgrade()
         demo.seed_demo(now=utcnow())
         db.session.commit()
-        tokens = {role: api_tokens.issue(email, DEMO_PASSWORD, "127.0.0.1")["access_token"]
+        tokens = {role: api_tokens.issue(email, DEMO_PASSWORD, "127.0.0.1", utcnow())["access_token"]
                   for role, email in DEMO_USERS.items()}
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -61,8 +61,9 @@ def test_deactivation_and_sign_out_everywhere_revoke_tokens(client, org):
     user.active = True
     _db.session.commit()
     fresh = token_for(client, user)
+    from autotrack.models import utcnow
     from autotrack.services import sessions
 
-    sessions.end_all(user)
+    sessions.end_all(user, utcnow())
     _db.session.commit()
     assert status_with(client, fresh) == 401

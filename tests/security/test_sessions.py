@@ -165,7 +165,7 @@ def test_the_account_page_lists_live_sessions_and_changes_the_name(app, client, 
     user = factories.make_user(org)
     login(app.test_client(), user)
     login(client, user)
-    assert len(sessions.live_sessions(user)) == 2
+    assert len(sessions.live_sessions(user, utcnow())) == 2
     response = post_form(client, "/account", {"action": "profile", "profile-name": "  Ada   King "},
                          token_from="/account")
     assert response.status_code == 302

@@ -16,7 +16,7 @@ from tests.conftest import login, post_form
 
 def turn_on(user):
     secret = two_factor.new_secret()
-    codes = two_factor.enable(user, secret, pyotp.TOTP(secret).now())
+    codes = two_factor.enable(user, secret, pyotp.TOTP(secret).now(), utcnow())
     _db.session.commit()
     return secret, codes
 
@@ -96,7 +96,7 @@ def test_an_organization_can_require_it_of_its_admins(app, client, org):
     secret, _ = turn_on(admin)
     assert client.get("/admin/").status_code == 200
     with pytest.raises(Exception, match="requires two-factor"):
-        two_factor.disable(admin)
+        two_factor.disable(admin, utcnow())
     employee = factories.make_user(org)
     login(app.test_client(), employee)  # the rule is for admins only
 
