@@ -114,19 +114,24 @@ def import_csv(kind, file, org_slug, dry_run):
 sla_cli = AppGroup("sla", help="SLA evaluation.")
 
 
+def _moment(now_iso):
+    """The --now option as an aware datetime; without it, the wall clock."""
+    if not now_iso:
+        return utcnow()
+    try:
+        now = datetime.fromisoformat(now_iso.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter("use ISO 8601, e.g. 2026-11-23T17:00:00Z", param_hint="--now") from None
+    if now.tzinfo is None:
+        raise click.BadParameter("give a timezone, e.g. a trailing Z for UTC", param_hint="--now")
+    return now
+
+
 @sla_cli.command("sweep")
 @click.option("--now", "now_iso", help="Evaluate as of this ISO 8601 time (default: now), e.g. 2026-11-23T17:00:00Z.")
 def sla_sweep(now_iso):
     """Run one SLA sweep and print what it did."""
-    now = None
-    if now_iso:
-        try:
-            now = datetime.fromisoformat(now_iso.replace("Z", "+00:00"))
-        except ValueError:
-            raise click.BadParameter("use ISO 8601, e.g. 2026-11-23T17:00:00Z", param_hint="--now") from None
-        if now.tzinfo is None:
-            raise click.BadParameter("give a timezone, e.g. a trailing Z for UTC", param_hint="--now")
-    result = sla.sweep(now)
+    result = sla.sweep(_moment(now_iso))
     click.echo(f"Warned: {result.warned}")
     click.echo(f"Breached: {result.breached}")
     for level in sorted(result.escalated) or []:
@@ -142,9 +147,11 @@ outbox_cli = AppGroup("outbox", help="The email outbox.")
 
 
 @outbox_cli.command("flush")
-def outbox_flush():
-    """Deliver every email that is due now."""
-    result = outbox.deliver_all_due()
+@click.option("--now", "now_iso", help="Deliver what is due at this ISO 8601 time (default: now), e.g. what a "
+                                       "sweep run with the same --now queued.")
+def outbox_flush(now_iso):
+    """Deliver every email that is due now (or at --now)."""
+    result = outbox.deliver_all_due(_moment(now_iso))
     click.echo(f"Outbox: {result.summary()}.")
 
 

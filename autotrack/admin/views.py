@@ -63,6 +63,7 @@ from autotrack.services import (
 )
 from autotrack.services.errors import DomainError
 from autotrack.services.tenancy import parse_id
+from autotrack.models.types import utcnow
 
 
 def _choices(enum):
@@ -352,7 +353,7 @@ class TicketView(ReadOnlyView):
     def sla_timeline(self):
         """The ticket's SLA timeline (another organization's ticket is a 404, as everywhere here)."""
         ticket = self.get_one(request.args.get("id"))
-        return self.render("admin/sla_timeline.html", ticket=ticket, timeline=sla_timeline.timeline(ticket))
+        return self.render("admin/sla_timeline.html", ticket=ticket, timeline=sla_timeline.timeline(ticket, utcnow()))
 
     @action("reassign", "Reassign")
     def action_reassign(self, ids):

@@ -85,7 +85,7 @@ def sla(reference):
     sweep did (warnings, breaches, escalation levels, who was told, each email's delivery)."""
     ticket = ticket_for(current_user, reference)
     policy.require(current_user, "ticket.sla_timeline", ticket, message="Only staff of the ticket see its SLA timeline.")
-    return render_template("agent/sla.html", ticket=ticket, timeline=sla_timeline.timeline(ticket))
+    return render_template("agent/sla.html", ticket=ticket, timeline=sla_timeline.timeline(ticket, utcnow()))
 
 
 @bp.route("/tickets/<reference>/comments", methods=["POST"])

@@ -3,6 +3,7 @@ the OpenAPI spec (apispec), so the two cannot drift apart."""
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from autotrack.models.types import utcnow
 from autotrack.services import queues, sla
 from autotrack.services.tickets import TRANSITIONS
 
@@ -81,7 +82,7 @@ class Sla(fields.Nested):
         super().__init__(SlaSchema, **kwargs)
 
     def get_value(self, obj, attr, accessor=None, default=ma.missing):
-        return sla.status_of(obj)
+        return sla.status_of(obj, utcnow())
 
     def _serialize(self, status, attr, obj, **kwargs):
         return {"state": status.state, "label": status.label, "words": status.words,

@@ -78,7 +78,7 @@ class SlaRecompute(db.Model):
     all_tickets: Mapped[bool] = mapped_column(Boolean, default=False)  # the calendar or warning point changed
     priority_ids: Mapped[str] = mapped_column(String(2000), default="")  # "3,7": priorities whose targets changed
     reason: Mapped[str] = mapped_column(String(255))
-    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # when the change was written
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a sweep's lease
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tickets_changed: Mapped[int] = mapped_column(Integer, default=0)

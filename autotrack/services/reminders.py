@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from autotrack.extensions import db
-from autotrack.models import EscalationRule, OutboxEmail, Reminder, SlaDigestRun, Ticket, User, utcnow
+from autotrack.models import EscalationRule, OutboxEmail, Reminder, SlaDigestRun, Ticket, User
 from autotrack.services import outbox, sla
 from autotrack.services.sqlutil import bulk_insert, insert_ignoring_duplicates
 from autotrack.services.timefmt import duration_words
@@ -90,7 +90,7 @@ def _digests(org_id, levels, period, now):
     users = {u.id: u for u in db.session.execute(
         select(User.id, User.email, User.name).where(User.id.in_(tickets_of), User.active.is_(True)))}
     base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
-    queued_at = min(now, utcnow())
+    queued_at = now  # the sweep's moment, like its other emails
     emails = []
     for user_id, overdue in tickets_of.items():
         user = users.get(user_id)

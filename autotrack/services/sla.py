@@ -41,7 +41,6 @@ from autotrack.models import (
     SlaStep,
     Ticket,
     User,
-    utcnow,
 )
 from autotrack.services import audit, live, outbox
 from autotrack.services.calendar import ALWAYS, ZERO, business_calendar
@@ -399,15 +398,16 @@ SWEEP_COLUMNS = (
 )
 
 
-def sweep(now=None, batch_size=5000):
+def sweep(now, batch_size=5000):
     """Evaluate every SLA moment that has come by `now`; each fires exactly once.
 
     Idempotent (a second run at the same `now` finds nothing to do) and safe to run in
     parallel: on MariaDB each batch locks its tickets with SKIP LOCKED, and the unique keys of
     sla_events and outbox_emails refuse any second copy. Commits once per batch, so a crash
-    loses at most one uncommitted batch, which the next sweep redoes.
+    loses at most one uncommitted batch, which the next sweep redoes. `now` comes from the
+    caller (the job or the CLI passes the wall clock, a test its own moment): every email,
+    notice and stamp of the sweep is dated `now`, never the machine's clock.
     """
-    now = now or utcnow()
     result = SweepResult()
     sweep_id = uuid.uuid4().hex
     from autotrack.services import reminders, sla_changes  # both build on this module
@@ -633,7 +633,7 @@ def _fan_out(events, now, context, result):
         select(User.id, User.email, User.name).where(User.id.in_(user_ids)))} if user_ids else {}
     audits, notifications, emails = [], [], []
     base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
-    queued_at = min(now, utcnow())  # deliverable at once, even when the sweep simulates a future `now`
+    queued_at = now  # deliverable from the sweep's moment (a sweep at a simulated `now` queues for that `now`)
     words = {}  # due -> time left before, or overdue after, the deadline (events share few dues)
     for event in events:
         if not event.told:
@@ -720,11 +720,10 @@ class SlaStatus:
                 "met": "SLA met", "missed": "SLA missed"}[self.state]
 
 
-def status_of(ticket, now=None):
+def status_of(ticket, now):
     """The running clock's state: breached once past its deadline, at risk once past its
     warning point, else on track; a paused ticket shows its clocks stand still; a finished
     ticket says whether both clocks were met."""
-    now = now or utcnow()
     if ticket.state == Lifecycle.PENDING:
         return SlaStatus("paused", None, words="clocks stopped while waiting")
     if ticket.state not in TICKING_STATES:

@@ -29,7 +29,6 @@ from autotrack.models import (
     SlaRecompute,
     Ticket,
     WorkingHours,
-    utcnow,
 )
 from autotrack.services.calendar import ALWAYS, WorkCalendar, business_calendar
 
@@ -70,7 +69,7 @@ def _record_changes(session, _flush_context, _instances):
             if not _has_open_tickets(session, org_id):
                 continue  # nothing to recompute (a new organization being set up, say)
             request = SlaRecompute(org_id=org_id, before=json.dumps(snapshot(org_id)), all_tickets=False,
-                                   priority_ids="", reason="", requested_at=utcnow(), tickets_changed=0)
+                                   priority_ids="", reason="", tickets_changed=0)
             session.add(request)
         request.all_tickets = bool(request.all_tickets or change["all"])
         ids = {int(i) for i in (request.priority_ids or "").split(",") if i} | change["priorities"]

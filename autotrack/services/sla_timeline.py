@@ -24,7 +24,6 @@ from autotrack.models import (
     SlaEvent,
     SlaStep,
     User,
-    utcnow,
 )
 from autotrack.services import sla
 from autotrack.services.calendar import ALWAYS
@@ -105,8 +104,9 @@ class Timeline:
         return all(c.explained for c in self.clocks)
 
 
-def timeline(ticket, now=None):
-    now = now or utcnow()
+def timeline(ticket, now):
+    """The ticket's timeline as of `now` (the caller's clock: a running clock is breached once
+    `now` passes its due time)."""
     settings = sla.org_settings(ticket.org_id)
     tz_name = ticket.organization.timezone or "UTC"
     explainer = _Explainer(settings.calendar, _holiday_names(ticket.org_id), ZoneInfo(tz_name))

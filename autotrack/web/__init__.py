@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from autotrack.extensions import db
-from autotrack.models import Portal
+from autotrack.models import Portal, utcnow
 from autotrack.services import live, notifications, policy, security_log, sla
 from autotrack.services.errors import DomainError
 from autotrack.services.timefmt import duration_words
@@ -207,10 +207,15 @@ def linkify(text):
     return Markup("").join(pieces)
 
 
+def _sla_status(ticket, now=None):
+    """A ticket's SLA badge as of the request (the service takes its `now` from here)."""
+    return sla.status_of(ticket, now or utcnow())
+
+
 def register_template_helpers(app):
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(linkify, "linkify")
-    app.add_template_global(sla.status_of, "sla_status")  # a global: imported macros see it
+    app.add_template_global(_sla_status, "sla_status")  # a global: imported macros see it
     app.add_template_global(duration_words, "duration_words")
 
     @app.context_processor

@@ -1,17 +1,21 @@
 """The SLA badge: on track, at risk, breached, paused, met or missed, with time in words."""
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from autotrack.extensions import db as _db
 from autotrack.services import sla, tickets
 from tests import factories
+from autotrack.models.types import utcnow
 from tests.conftest import login
 
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+MIN = timedelta(minutes=1)
 
-def p1_ticket(org):
+
+def p1_ticket(org, at=T0):
     """P1: 24x7, first response in 15 minutes (warning at 75%), resolution in 2 hours."""
     agent = factories.make_user(org, "agent")
     ticket = tickets.create_ticket(agent, title="Server down", requester=factories.make_user(org),
-                                   priority=factories.priority(org, "P1"))
+                                   priority=factories.priority(org, "P1"), now=at)
     _db.session.commit()
     return ticket, agent
 
@@ -36,28 +40,28 @@ def test_after_the_first_response_the_badge_follows_resolution(org):
 
 def test_paused_then_met(org):
     ticket, agent = p1_ticket(org)
-    tickets.transition(agent, ticket, "assign", assignee=agent)
-    tickets.transition(agent, ticket, "wait")
-    assert sla.status_of(ticket).state == "paused"
-    tickets.transition(agent, ticket, "resume")
-    tickets.add_comment(agent, ticket, "Fixed: restarted the service")
-    tickets.transition(agent, ticket, "resolve")
+    tickets.transition(agent, ticket, "assign", assignee=agent, now=T0 + MIN)
+    tickets.transition(agent, ticket, "wait", now=T0 + 2 * MIN)
+    assert sla.status_of(ticket, T0 + 60 * MIN).state == "paused"  # long past the first response: it stands still
+    tickets.transition(agent, ticket, "resume", now=T0 + 61 * MIN)
+    tickets.add_comment(agent, ticket, "Fixed: restarted the service", now=T0 + 62 * MIN)
+    tickets.transition(agent, ticket, "resolve", now=T0 + 63 * MIN)
     _db.session.commit()
-    assert sla.status_of(ticket).state == "met"
+    assert sla.status_of(ticket, T0 + 500 * MIN).state == "met"
 
 
 def test_a_breach_the_sweep_recorded_stays_missed_after_resolution(org):
     ticket, agent = p1_ticket(org)
     sla.sweep(ticket.created_at + timedelta(hours=1))
     _db.session.commit()
-    tickets.transition(agent, ticket, "assign", assignee=agent)
-    tickets.transition(agent, ticket, "resolve")
+    tickets.transition(agent, ticket, "assign", assignee=agent, now=T0 + 61 * MIN)
+    tickets.transition(agent, ticket, "resolve", now=T0 + 62 * MIN)
     _db.session.commit()
-    assert sla.status_of(ticket).state == "missed"
+    assert sla.status_of(ticket, T0 + 63 * MIN).state == "missed"
 
 
 def test_the_queue_and_ticket_pages_show_the_badge(client, org):
-    ticket, agent = p1_ticket(org)
+    ticket, agent = p1_ticket(org, at=utcnow())  # the pages read the wall clock: a ticket raised just now
     login(client, agent)
     page = client.get(f"/agent/tickets/{ticket.reference}").get_data(as_text=True)
     assert "sla-on_track" in page and "first response due in" in page

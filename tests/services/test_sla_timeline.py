@@ -48,7 +48,7 @@ def clock(line, name, cycle=0):
 def test_a_due_time_is_explained_across_the_weekend(berlin_org, staff):
     ticket = tickets.create_ticket(staff["employee"], title="VPN", now=berlin(2026, 11, 27, 15, 10))  # P3: 4 h
     _db.session.commit()
-    first = clock(sla_timeline.timeline(ticket), "first_response")
+    first = clock(sla_timeline.timeline(ticket, berlin(2026, 11, 27, 15, 20)), "first_response")
     assert first.due_at == ticket.first_response_due_at == berlin(2026, 11, 30, 11, 10)
     (start,) = first.steps
     assert start.arithmetic == "4 hours of business time from Fri 27 Nov 15:10 = Mon 30 Nov 11:10, skipping the weekend"
@@ -58,7 +58,7 @@ def test_a_due_time_is_explained_across_the_weekend(berlin_org, staff):
 def test_and_across_a_holiday(berlin_org, staff):
     ticket = tickets.create_ticket(staff["employee"], title="VPN", now=berlin(2027, 1, 5, 15, 10))
     _db.session.commit()
-    (start,) = clock(sla_timeline.timeline(ticket), "first_response").steps
+    (start,) = clock(sla_timeline.timeline(ticket, berlin(2027, 1, 5, 15, 20)), "first_response").steps
     assert start.arithmetic == ("4 hours of business time from Tue 05 Jan 15:10 = Thu 07 Jan 11:10, "
                                 "skipping the 6 Jan holiday (Epiphany)")
     assert start.due_at == ticket.first_response_due_at
@@ -92,7 +92,7 @@ def test_an_edited_calendar_is_flagged_not_hidden(berlin_org, staff):
     ticket = tickets.create_ticket(staff["employee"], title="VPN", now=berlin(2026, 11, 27, 15, 10))
     _db.session.commit()
     add_holiday(berlin_org, date(2026, 11, 30), "Company day")  # the due day becomes a holiday
-    first = clock(sla_timeline.timeline(ticket), "first_response")
+    first = clock(sla_timeline.timeline(ticket, berlin(2026, 11, 27, 15, 20)), "first_response")
     assert not first.explained and not first.steps[0].explained
     assert first.steps[0].replayed_due == berlin(2026, 12, 1, 11, 10)
     assert first.due_at == berlin(2026, 11, 30, 11, 10)  # the stored due time, as it is
