@@ -241,7 +241,7 @@ def sla(reference):
     due time, and the warnings, breaches and escalation levels with each email's delivery."""
     ticket = ticket_for(g.api_user, reference)
     policy.require(g.api_user, "ticket.sla_timeline", ticket, message="Only staff of the ticket see its SLA timeline.")
-    return sla_timeline.timeline(ticket)
+    return sla_timeline.timeline(ticket, utcnow())
 
 
 @bp.route("/tickets/<reference>/feedback", endpoint="feedback")

@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 def sla_sweep(now_iso=None):
     """Evaluate every SLA moment that has come (warnings, breaches, escalation levels)."""
-    now = datetime.fromisoformat(now_iso) if now_iso else None
+    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
     result = sla.sweep(now)
     if result.tickets_examined:
         log.info("SLA sweep: %s", result.summary())
