@@ -21,6 +21,7 @@ from autotrack.extensions import db
 from autotrack.models import Department, User
 from autotrack.services import dashboard, imports, policy
 from autotrack.services.errors import DomainError, ValidationError
+from autotrack.services.tenancy import parse_id
 from autotrack.services.timefmt import duration_words
 from autotrack.web import local_time
 
@@ -113,6 +114,21 @@ def is_secret_column(name):
     return bool(SECRET_COLUMN.search(str(name)))
 
 
+# Query arguments Flask-Admin reads as whole numbers (the page and its size, the sort column).
+LIST_NUMBERS = ("page", "page_size", "sort")
+MAX_LIST_NUMBER = 1_000_000  # page 1,000,000 of 50 rows is already past any list here
+MAX_SQL_INTEGER = 2**63 - 1  # BIGINT; SQLite raises OverflowError past it, MariaDB errors on LIMIT
+FILTER_ARG = re.compile(r"flt\d+_\d+")
+NUMBER = re.compile(r"[0-9]+")
+
+
+def _fits(value, limit):
+    """An ASCII whole number from 0 to `limit` (checked by length first: int() refuses 4,300 digits)."""
+    digits = value.lstrip("0")
+    return (value.isascii() and value.isdigit() and len(digits) <= len(str(limit))
+            and int(digits or "0") <= limit)
+
+
 class OrgModelView(ConsoleAccess, ModelView):
     """A model view over one organization's rows. Subclasses set the model and the columns."""
 
@@ -134,6 +150,36 @@ class OrgModelView(ConsoleAccess, ModelView):
 
     def _scoped(self, query):
         return query.filter(self.model.org_id == current_user.org_id)
+
+    # -- odd input is a 404 or a 400, never a 500 ---------------------------------------------------
+
+    def _handle_view(self, name, **kwargs):
+        """Before any view of any console model: ids must be ids, page numbers and filter numbers
+        must be numbers a database can take (Flask-Admin passes them on as they come)."""
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        if any(parse_id(value) is None for value in request.values.getlist("id")):
+            abort(404)
+        if any(parse_id(value) is None for value in request.form.getlist("rowid")):
+            abort(400, "Choose the rows from the list.")
+        for key in LIST_NUMBERS:
+            value = request.args.get(key, "").strip()
+            if value and not _fits(value, MAX_LIST_NUMBER):
+                abort(400, f"{key.replace('_', ' ').capitalize()} must be a number from 0 to {MAX_LIST_NUMBER}.")
+        for key, value in request.args.items(multi=True):
+            if FILTER_ARG.fullmatch(key) and any(not _fits(n, MAX_SQL_INTEGER) for n in NUMBER.findall(value)):
+                abort(400, "That filter value is not a number the list can use.")
+        return None
+
+    def _run_view(self, fn, *args, **kwargs):
+        """A number the checks above did not foresee still reaches no 500 (SQLite refuses ints
+        past 64 bits with OverflowError): the request is refused and nothing is written."""
+        try:
+            return super()._run_view(fn, *args, **kwargs)
+        except OverflowError:
+            db.session.rollback()
+            abort(400, "A number in the request is too large.")
 
     # -- secrets stay out of every page, export, sort, filter and search --------------------------
 
@@ -171,10 +217,10 @@ class OrgModelView(ConsoleAccess, ModelView):
         return self._scoped(super().get_count_query())
 
     def get_one(self, id):
-        """Details, edit and delete all load through here: another organization's id is a 404."""
-        try:
-            ident = int(id)
-        except (TypeError, ValueError):
+        """Details, edit and delete all load through here: another organization's id is a 404,
+        and so is a number no row can have (30 digits would overflow the database)."""
+        ident = parse_id(id)
+        if ident is None:
             abort(404)
         obj = self.get_query().filter(self.model.id == ident).one_or_none()  # already scoped
         if obj is None:
