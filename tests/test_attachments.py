@@ -138,6 +138,78 @@ def test_anonymous_users_are_sent_to_login(client, shared_file):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
+def test_stored_files_and_folders_are_private_to_the_app(client, org, uploads):
+    uploads.mkdir(mode=0o755)  # a folder made before, more open, is closed too
+    login(client, factories.make_user(org))
+    raise_ticket(client, [("report.pdf", PDF)])
+    attachment = _db.session.scalar(select(Attachment))
+    stored = uploads / attachment.stored_path
+    assert stored.stat().st_mode & 0o777 == 0o600
+    assert stored.parent.stat().st_mode & 0o777 == 0o700
+    assert uploads.stat().st_mode & 0o777 == 0o700
+
+
+def stored_files(uploads):
+    return [p for p in uploads.rglob("*") if p.is_file()] if uploads.exists() else []
+
+
+def test_too_many_files_in_one_request_raise_nothing_and_say_why(client, org, uploads):
+    login(client, factories.make_user(org))
+    response = raise_ticket(client, [(f"page{n}.txt", b"x") for n in range(11)], title="Eleven files")
+    assert response.status_code == 422
+    assert "At most 10 files at a time (11 were sent): nothing was saved." in response.get_data(as_text=True)
+    assert newest_ticket() is None and attachment_count() == 0 and stored_files(uploads) == []
+
+
+def test_too_many_bytes_in_one_request_raise_nothing_and_say_why(client, org, app, monkeypatch, uploads):
+    monkeypatch.setitem(app.config, "AUTOTRACK_ATTACHMENTS_REQUEST_MAX_MB", 1)
+    login(client, factories.make_user(org))
+    half = b"x" * (600 * 1024)
+    response = raise_ticket(client, [("a.txt", half), ("b.txt", half)])
+    assert response.status_code == 422
+    assert "At most 1 MB of files at a time: nothing was saved." in response.get_data(as_text=True)
+    assert newest_ticket() is None and stored_files(uploads) == []
+
+
+def reply_with_files(client, ticket, files, body="More files"):
+    return client.post(f"/portal/tickets/{ticket.reference}/comments", data={
+        "body": body, "attachments": [(io.BytesIO(data), name) for name, data in files],
+        "csrf_token": csrf_token(client, f"/portal/tickets/{ticket.reference}")},
+        content_type="multipart/form-data", follow_redirects=True)
+
+
+def test_a_ticket_holds_only_so_many_files(client, org, app, monkeypatch, uploads):
+    monkeypatch.setitem(app.config, "AUTOTRACK_ATTACHMENTS_PER_TICKET", 3)
+    employee = factories.make_user(org)
+    login(client, employee)
+    raise_ticket(client, [("a.txt", b"a"), ("b.txt", b"b")])
+    ticket = newest_ticket()
+    page = reply_with_files(client, ticket, [("c.txt", b"c"), ("d.txt", b"d")], body="Two more").get_data(as_text=True)
+    assert "A ticket holds at most 3 files (this one has 2): nothing was saved." in page
+    assert attachment_count() == 2 and len(stored_files(uploads)) == 2
+    assert "Two more" not in page  # the reply was not sent either: the person sends it again, with fewer files
+    reply_with_files(client, ticket, [("c.txt", b"c")], body="One more")
+    assert attachment_count() == 3
+
+
+def test_a_ticket_holds_only_so_many_bytes_also_for_files_from_email(org, app, monkeypatch, uploads):
+    from werkzeug.datastructures import FileStorage
+
+    from autotrack.services import attachments
+
+    monkeypatch.setitem(app.config, "AUTOTRACK_ATTACHMENTS_TICKET_MAX_MB", 1)
+    requester = factories.make_user(org)
+    ticket = factories.make_ticket(requester)
+    chunk = b"x" * (600 * 1024)
+    assert attachments.add_many(requester, ticket, [FileStorage(io.BytesIO(chunk), "one.txt")]) == []
+    refused = attachments.add_many(requester, ticket, [FileStorage(io.BytesIO(chunk), "two.txt")])
+    assert refused == ["A ticket holds at most 1 MB of files: nothing was saved."]
+    with pytest.raises(Exception, match="the ticket holds as many files as it may"):
+        attachments.add(requester, ticket, FileStorage(io.BytesIO(chunk), "three.txt"))
+    _db.session.commit()
+    assert attachment_count() == 1 and len(stored_files(uploads)) == 1
+
+
 def test_agents_attach_files_to_replies(client, org, shared_file):
     login(client, shared_file["agent"])
     reference = shared_file["ticket"].reference

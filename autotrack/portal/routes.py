@@ -42,6 +42,7 @@ def new_ticket():
     if form.validate_on_submit():
         try:
             category = get_scoped_optional(Category, form.category_id.data, current_user.org_id)
+            attachments.check_request(None, form.attachments.data or [])  # too many: nothing is raised
             ticket = tickets.create_ticket(current_user, title=form.title.data,
                                            description=form.description.data, category=category)
         except DomainError as error:

@@ -1,11 +1,14 @@
-"""Ticket attachments: files kept outside the web root under random names, handed out only to
-people who may see the ticket (and, for a file on an internal note, only to staff)."""
+"""Ticket attachments: files kept outside the web root under random names, readable by the
+app's own user only (files 0600, folders 0700), handed out only to people who may see the ticket
+(and, for a file on an internal note, only to staff). A request, and a ticket over its life, may
+carry only so many files and bytes (config: AUTOTRACK_ATTACHMENTS_*)."""
 import hashlib
+import os
 import secrets
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from autotrack.extensions import db
@@ -37,6 +40,57 @@ def upload_dir():
     return Path(current_app.config["AUTOTRACK_UPLOAD_DIR"])
 
 
+def _mb(name):
+    return current_app.config[name] * 1024 * 1024
+
+
+def _size(upload):
+    """The uploaded file's size in bytes, without reading it into memory (werkzeug spooled it)."""
+    stream = upload.stream
+    start = stream.tell()
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell() - start
+    stream.seek(start)
+    return size
+
+
+def check_request(ticket, uploads):
+    """Refuse, before anything is stored, a request with more files or bytes than one request
+    may carry, or that would take `ticket` (None: a ticket being raised) past its own limits.
+    ValidationError with the limit in words; the caller stores nothing."""
+    config = current_app.config
+    uploads = [upload for upload in uploads if upload and upload.filename]
+    if not uploads:
+        return
+    count, size = len(uploads), sum(_size(upload) for upload in uploads)
+    if count > config["AUTOTRACK_ATTACHMENTS_PER_REQUEST"]:
+        raise _too_much(f"At most {config['AUTOTRACK_ATTACHMENTS_PER_REQUEST']} files at a time "
+                        f"({count} were sent): nothing was saved.")
+    if size > _mb("AUTOTRACK_ATTACHMENTS_REQUEST_MAX_MB"):
+        raise _too_much(f"At most {config['AUTOTRACK_ATTACHMENTS_REQUEST_MAX_MB']} MB of files at a time: "
+                        "nothing was saved.")
+    had_count, had_size = _stored(ticket)
+    if had_count + count > config["AUTOTRACK_ATTACHMENTS_PER_TICKET"]:
+        raise _too_much(f"A ticket holds at most {config['AUTOTRACK_ATTACHMENTS_PER_TICKET']} files "
+                        f"(this one has {had_count}): nothing was saved.")
+    if had_size + size > _mb("AUTOTRACK_ATTACHMENTS_TICKET_MAX_MB"):
+        raise _too_much(f"A ticket holds at most {config['AUTOTRACK_ATTACHMENTS_TICKET_MAX_MB']} MB of files: "
+                        "nothing was saved.")
+
+
+def _too_much(message):
+    return ValidationError(message, {"attachments": message})
+
+
+def _stored(ticket):
+    """(files, bytes) already on the ticket."""
+    if ticket is None or ticket.id is None:
+        return 0, 0
+    count, size = db.session.execute(select(func.count(Attachment.id), func.coalesce(func.sum(Attachment.size_bytes), 0))
+                                     .where(Attachment.ticket_id == ticket.id)).one()
+    return count, int(size)
+
+
 def add(actor, ticket, upload, comment=None):
     """Store one uploaded file (a werkzeug FileStorage) on `ticket`; ValidationError, naming the
     file, when its type is not allowed or it is too large. Nothing is stored for a refused file."""
@@ -52,6 +106,13 @@ def add(actor, ticket, upload, comment=None):
                               {"attachments": "Too large."})
     if not data:
         raise ValidationError(f"{filename}: the file is empty.", {"attachments": "Empty file."})
+    had_count, had_size = _stored(ticket)
+    if had_count + 1 > current_app.config["AUTOTRACK_ATTACHMENTS_PER_TICKET"] \
+            or had_size + len(data) > _mb("AUTOTRACK_ATTACHMENTS_TICKET_MAX_MB"):
+        raise ValidationError(f"{filename}: the ticket holds as many files as it may "
+                              f"({current_app.config['AUTOTRACK_ATTACHMENTS_PER_TICKET']} files, "
+                              f"{current_app.config['AUTOTRACK_ATTACHMENTS_TICKET_MAX_MB']} MB).",
+                              {"attachments": "The ticket's limit is reached."})
     stored = Path(str(ticket.org_id)) / secrets.token_hex(16)
     attachment = Attachment(org_id=ticket.org_id, ticket=ticket, comment_id=comment.id if comment else None,
                             uploaded_by_id=actor.id, filename=filename, stored_path=str(stored),
@@ -60,11 +121,27 @@ def add(actor, ticket, upload, comment=None):
     db.session.add(attachment)
     db.session.flush()  # the row first: a refused row leaves no file behind
     target = upload_dir() / stored
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    _private_dir(upload_dir())
+    _private_dir(target.parent)
+    _write_private(target, data)
     db.session.info.setdefault(_WRITTEN, []).append(target)
     audit.record(ticket.org_id, "attachment", actor=actor, ticket=ticket, to_value=filename)
     return attachment
+
+
+def _private_dir(path):
+    """A folder only the app's user may enter (also one made before, more open)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+
+
+def _write_private(path, data):
+    """Write a new file readable by the app's user only (0600 from its creation: never a moment
+    world-readable, whatever the umask)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
 
 
 _WRITTEN = "attachment_files_written"
@@ -84,7 +161,11 @@ def _remove_written_files(session):
 
 def add_many(actor, ticket, uploads, comment=None):
     """Store every acceptable file; returns the messages for the refused ones (the rest, and
-    the ticket, are kept)."""
+    the ticket, are kept). Too many files or bytes for one request: none is stored."""
+    try:
+        check_request(ticket, uploads)
+    except ValidationError as error:
+        return [error.message]
     refused = []
     for upload in uploads:
         if not upload or not upload.filename:

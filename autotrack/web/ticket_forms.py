@@ -1,4 +1,5 @@
 """Forms for working on a ticket, shared by the employee and agent pages."""
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
@@ -8,15 +9,26 @@ from autotrack.services import feedback
 from autotrack.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
 
 
-ATTACHMENTS_HELP = "Optional. PDF, images, Office files, text, zip; up to 10 MB each."
+def attachments_help():
+    """The upload field's hint, with the limits in force."""
+    config = current_app.config
+    return (f"Optional. PDF, images, Office files, text, zip; up to {config['AUTOTRACK_ATTACHMENT_MAX_MB']} MB each, "
+            f"{config['AUTOTRACK_ATTACHMENTS_PER_REQUEST']} files and "
+            f"{config['AUTOTRACK_ATTACHMENTS_REQUEST_MAX_MB']} MB at a time.")
 
 
-class NewTicketForm(FlaskForm):
+class _WithAttachments(FlaskForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.attachments.description = attachments_help()
+
+
+class NewTicketForm(_WithAttachments):
     title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
     category_id = SelectField("Category", coerce=str, validators=[Optional()])
     description = TextAreaField("Description", validators=[Length(max=DESCRIPTION_MAX)],
                                 render_kw={"rows": 6})
-    attachments = MultipleFileField("Attachments", description=ATTACHMENTS_HELP)
+    attachments = MultipleFileField("Attachments")
 
 
 class FeedbackForm(FlaskForm):
@@ -57,10 +69,10 @@ class CannedReplyForm(FlaskForm):
                          description="Placeholders: {{ requester.first_name }}, {{ ticket.reference }}, {{ agent.name }} …")
 
 
-class CommentForm(FlaskForm):
+class CommentForm(_WithAttachments):
     body = TextAreaField("Reply", validators=[DataRequired(), Length(max=COMMENT_MAX)], render_kw={"rows": 4})
     internal = BooleanField("Internal note (staff only)")
-    attachments = MultipleFileField("Attachments", description=ATTACHMENTS_HELP)
+    attachments = MultipleFileField("Attachments")
 
 
 class TransitionForm(FlaskForm):

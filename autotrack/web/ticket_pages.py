@@ -89,6 +89,7 @@ def handle_comment(ticket, form, endpoint):
                 flash(f"Reply not sent: {error}", "danger")
         return redirect(url_for(endpoint, reference=ticket.reference))
     try:
+        attachments.check_request(ticket, form.attachments.data or [])  # too many: nothing is sent
         comment = tickets.add_comment(current_user, ticket, form.body.data, internal=bool(form.internal.data))
     except DomainError as error:
         return _refused(ticket, endpoint, error)
