@@ -255,16 +255,22 @@ _SAME = timedelta(seconds=1)  # closer than this is the same moment (float minut
 
 def recompute(ticket, before, now, why):
     """The organization's SLA settings changed (services/sla_changes.py): recompute the running
-    clocks, the working time counted so far measured on the `before` settings and the time left
-    on the current ones. Warnings and breaches already recorded stay (their event keys never fire
-    twice); a due time already past under both stays where it was. True if a time moved (an SLA
-    step and an audit event say how)."""
+    clocks whose deadline is still ahead, the working time counted so far measured on the
+    `before` settings and the time left on the current ones. A deadline that has passed (at
+    `now`, or at the pause of a pending ticket) stays where it was and a recorded breach stays
+    a breach: a change of settings rewrites the future, not what happened. Warnings already
+    recorded stay (their event keys never fire twice). A recomputed deadline that lands in the
+    past breaches at that time (the sweep stamps it so). The ticket's "Updated" time is not
+    touched: nobody changed the ticket. True if a time moved (an SLA step and an audit event
+    say how)."""
     settings = org_settings(ticket.org_id)
     reference = ticket.paused_at or now  # a pending ticket stays frozen at its pause
     old_calendar, new_calendar = before.calendar_for(ticket.priority), settings.calendar_for(ticket.priority)
     moved = []
     for clock in _running(ticket):
         due, warn = _get(ticket, clock, "due_at"), _get(ticket, clock, "warn_at")
+        if _get(ticket, clock, "breached_at") is not None or due <= reference:
+            continue  # passed: its due time and breach are history
         old_target, new_target = before.target(ticket.priority, clock), _target(ticket.priority, clock)
         if new_target is None:
             _set(ticket, clock, "due_at", None)
@@ -288,7 +294,6 @@ def recompute(ticket, before, now, why):
                      f"{_local(new_due, settings.calendar.tz.key)}")
     refresh_next_check(ticket, settings)
     if moved:
-        ticket.updated_at = now
         audit.record(ticket.org_id, "sla_recompute", actor=None, ticket=ticket, detail=f"{why}: {'; '.join(moved)}"[:255],
                      now=now)
     return bool(moved)

@@ -84,12 +84,14 @@ def test_a_shorter_target_moves_that_prioritys_tickets_and_breaches_once(org, te
     _db.session.refresh(other)
     assert ticket.first_response_due_at == T0 + 60 * MIN and other.first_response_due_at == other_due
     assert recompute_audits(other) == []
-    # Longer again: the due time moves out, but what was recorded stays recorded, once.
+    # Longer again: the breach happened, so the deadline it passed stays where it was, breached once.
     p3.first_response_minutes = 480
     _db.session.commit()
     assert sweep(T0 + 100 * MIN).breached == 0
     _db.session.refresh(ticket)
-    assert ticket.first_response_due_at == datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)  # 8 working hours on
+    assert ticket.first_response_due_at == T0 + 60 * MIN
+    assert ticket.first_response_breached_at == T0 + 60 * MIN
+    assert sla.status_of(ticket, T0 + 100 * MIN).words == "first response overdue by 40 minutes"
     assert _db.session.scalar(select(func.count()).select_from(SlaEvent).where(
         SlaEvent.ticket_id == ticket.id, SlaEvent.kind == "breach")) == 1
 
@@ -141,3 +143,64 @@ def test_two_sweeps_at_once_recompute_each_ticket_once(app, org, team):
     assert sum(r.recomputed for r in results) == 5
     for ticket in made:
         assert len(recompute_audits(ticket)) == 1
+
+
+# --- a change of settings rewrites the future, not what happened ----------------------------------
+
+FRIDAY_0900 = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+TUESDAY_1700 = datetime(2026, 12, 1, 17, 0, tzinfo=timezone.utc)  # 24 working hours after FRIDAY_0900
+WEDNESDAY_1200 = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
+
+
+def page(client, path):
+    return client.get(path).get_data(as_text=True)
+
+
+def test_an_unrelated_holiday_leaves_breached_tickets_and_their_updated_time_alone(client, org, team):
+    ticket = p3_ticket(team, at=FRIDAY_0900)
+    assert ticket.resolution_due_at == TUESDAY_1700  # the end of a working day, as ACME-1012's
+    assert sweep(WEDNESDAY_1200).breached == 2  # first response (Fri 13:00) and resolution
+    _db.session.refresh(ticket)
+    before = (ticket.first_response_due_at, ticket.resolution_due_at, ticket.first_response_breached_at,
+              ticket.resolution_breached_at, ticket.updated_at, ticket.sla_next_check_at)
+    assert before[4] == FRIDAY_0900
+
+    add_holiday(org, date(2026, 12, 25), "Christmas Day")
+    sweep(WEDNESDAY_1200 + MIN)
+    _db.session.refresh(ticket)
+    assert (ticket.first_response_due_at, ticket.resolution_due_at, ticket.first_response_breached_at,
+            ticket.resolution_breached_at, ticket.updated_at, ticket.sla_next_check_at) == before
+    assert recompute_audits(ticket) == []
+
+    from tests.conftest import login
+
+    login(client, team["agent"])
+    timeline = page(client, f"/agent/tickets/{ticket.reference}/sla")
+    assert "2026-12-01 17:00" in timeline and "2026-12-02 09:00" not in timeline
+    queue = page(client, "/agent/?view=all")
+    row = next(r for r in queue.split("<tr") if ticket.reference in r)
+    assert "2026-11-27 09:00" in row and "Breached" in row  # Updated: still when it was raised
+
+
+def test_a_deadline_that_passed_before_the_sweep_saw_it_stays_and_breaches_at_its_time(org, team):
+    ticket = p3_ticket(team, at=FRIDAY_0900)
+    add_holiday(org, date(2026, 12, 1), "Company day")  # after the fact: the deadline had passed at 17:00
+    sweep(WEDNESDAY_1200)
+    _db.session.refresh(ticket)
+    assert ticket.resolution_due_at == TUESDAY_1700
+    assert ticket.resolution_breached_at == TUESDAY_1700
+
+
+def test_a_running_deadline_moves_without_touching_the_updated_time(org, team):
+    breached = p3_ticket(team, at=FRIDAY_0900)
+    running = p3_ticket(team, at=datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc))  # Wednesday 10:00
+    assert running.resolution_due_at == datetime(2026, 12, 7, 10, 0, tzinfo=timezone.utc)  # Monday 10:00
+    sweep(WEDNESDAY_1200)
+    add_holiday(org, date(2026, 12, 3), "Company day")  # Thursday: before the running deadline
+    assert sweep(WEDNESDAY_1200 + MIN).recomputed == 1
+    _db.session.refresh(running)
+    _db.session.refresh(breached)
+    assert running.resolution_due_at == datetime(2026, 12, 8, 10, 0, tzinfo=timezone.utc)  # a working day later
+    assert running.updated_at == datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
+    assert len(recompute_audits(running)) == 1
+    assert (breached.resolution_due_at, breached.resolution_breached_at) == (TUESDAY_1700, TUESDAY_1700)
