@@ -103,6 +103,9 @@ def _sign_out(everywhere=False):
         db.session.commit()
     logout_user()
     session.clear()
+    # Flask-Login deletes the remember-me cookie when the session says so; clearing the session
+    # above dropped that word, so say it again (the browser forgets the cookie, not just the server).
+    session["_remember"] = "clear"
 
 
 @bp.route("/logout", methods=["POST"])

@@ -134,6 +134,25 @@ def test_a_copied_remember_cookie_stops_working_at_sign_out(app, client, org):
     assert not signed_in(replay(app, remembered, "remember_token"))
 
 
+def _deletes_cookie(response, name):
+    """The response tells the browser to forget cookie `name` (empty value, expired)."""
+    for header in response.headers.getlist("Set-Cookie"):
+        if header.startswith(f"{name}=;") or header.startswith(f"{name}=\"\";"):
+            return "Max-Age=0" in header or "1970" in header
+    return False
+
+
+@pytest.mark.parametrize("path, token_from", [("/logout", "/portal/"), ("/account/sign-out-everywhere", "/account")])
+def test_signing_out_removes_the_remember_cookie_from_the_browser(client, org, path, token_from):
+    user = factories.make_user(org)
+    post_form(client, "/login", {"email": user.email, "password": factories.PASSWORD, "remember": "y"})
+    assert client.get_cookie("remember_token") is not None
+    response = post_form(client, path, token_from=token_from)
+    assert response.status_code == 302
+    assert _deletes_cookie(response, "remember_token"), response.headers.getlist("Set-Cookie")
+    assert client.get_cookie("remember_token") is None
+
+
 def test_signing_in_starts_from_an_empty_session(client, org):
     user = factories.make_user(org)
     client.get("/login")
