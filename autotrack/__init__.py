@@ -112,9 +112,10 @@ def register_blueprints(app):
     from autotrack.inbox import bp as inbox_bp
     from autotrack.manager import bp as manager_bp
     from autotrack.portal import bp as portal_bp
-    from autotrack.web import ids
+    from autotrack.web import favicon, ids
 
     ids.init_app(app)  # <int:...> only matches a number a row id can be (a huge one is a 404)
+    favicon.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(feedback_bp)

@@ -272,3 +272,45 @@ def test_comments_show_as_typed_with_links_and_never_run_markup(client, org):
     assert ('<a href="https://intranet.example/logs?id=7&amp;day=2" rel="noopener noreferrer nofollow" '
             'target="_blank">https://intranet.example/logs?id=7&amp;day=2</a>. ') in page
     assert 'href="javascript' not in page
+
+
+# --- opening a ticket reads what one was told about it (issue 22) ----------------------------------
+
+def _unread(user):
+    from autotrack.models import Notification
+
+    return dict(_db.session.execute(
+        select(Notification.ticket_id, func.count()).where(Notification.user_id == user.id,
+                                                           Notification.read_at.is_(None))
+        .group_by(Notification.ticket_id)).all())
+
+
+def test_an_agent_opening_a_ticket_reads_its_notifications_and_only_those(client, org):
+    agent = factories.make_user(org, "agent", department=factories.default_department(org))
+    colleague = factories.make_user(org, "agent", department=factories.default_department(org))
+    employee = factories.make_user(org)
+    opened = factories.make_ticket(employee, title="Opened one")  # tells both agents: new ticket
+    other = factories.make_ticket(employee, title="Still unread")
+    assert _unread(agent) == {opened.id: 1, other.id: 1}
+
+    login(client, agent)
+    page = client.get(f"/agent/tickets/{opened.reference}").get_data(as_text=True)
+    assert _unread(agent) == {other.id: 1}
+    assert 'aria-label="Notifications, 1 unread"' in page  # the bell on that very page
+    assert _unread(colleague) == {opened.id: 1, other.id: 1}  # someone else's stay unread
+
+
+def test_an_employee_opening_their_ticket_reads_its_notifications(client, org):
+    from autotrack.models.types import utcnow
+    from autotrack.services import tickets
+
+    agent = factories.make_user(org, "agent", department=factories.default_department(org))
+    employee = factories.make_user(org)
+    ticket = factories.make_ticket(employee)
+    tickets.add_comment(agent, ticket, "Which floor?", now=utcnow())
+    _db.session.commit()
+    assert _unread(employee) == {ticket.id: 1}
+
+    login(client, employee)
+    assert client.get(f"/portal/tickets/{ticket.reference}").status_code == 200
+    assert _unread(employee) == {}

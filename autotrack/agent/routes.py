@@ -53,6 +53,7 @@ def ticket(reference):
         # The query goes along encoded, never as url_for's keywords (`reference`, `_method`…).
         query = urlencode(list(request.args.items(multi=True)))
         return redirect(url_for("agent.ticket", reference=ticket.reference) + ("?" + query if query else ""))
+    ticket_pages.opened(ticket)
     transition_form = TransitionForm()
     transition_form.assignee_id.choices = ticket_pages.assignee_choices(ticket)
     transition_form.assignee_id.data = str(ticket.assignee_id or current_user.id)

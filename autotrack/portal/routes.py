@@ -72,6 +72,7 @@ def ticket(reference):
         if reference.split("-")[-1] != str(ticket.number):
             flash(f"{reference} was merged into {ticket.reference}: it continues here.", "info")
         return redirect(url_for("portal.ticket", reference=ticket.reference))
+    ticket_pages.opened(ticket)
     return _ticket_page(ticket)
 
 

@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import Category, Priority, Status, Task, User
-from autotrack.services import attachments, categories, policy, tickets, watchers
+from autotrack.services import attachments, categories, notifications, policy, tickets, watchers
 from autotrack.services.errors import DomainError, NotFound
 from autotrack.services.tenancy import get_scoped, get_scoped_optional, parse_id, scoped
+from autotrack.models.types import utcnow
 
 
 def category_choices(org_id, user=None):
@@ -201,3 +202,10 @@ def handle_task_done(ticket, form, endpoint):
 
 visible_comments = tickets.visible_comments  # the API shows the same
 history = tickets.history
+
+
+def opened(ticket):
+    """The signed-in user opened `ticket`: the notifications about it are read now (the bell
+    the page renders counts without them)."""
+    if notifications.mark_ticket_read(current_user, ticket, now=utcnow()):
+        db.session.commit()

@@ -25,7 +25,7 @@ REQUIRES = {  # path prefix -> what the policy must allow
     "/api/v1": "token",
 }
 PUBLIC = {  # endpoint -> why anybody may call it
-    "static": "our CSS and scripts", "bootstrap.static": "Bootstrap", "auth.index": "sends to sign-in or home",
+    "static": "our CSS and scripts", "favicon": "the icon browsers ask for", "bootstrap.static": "Bootstrap", "auth.index": "sends to sign-in or home",
     "auth.login": "signing in", "auth.logout": "signing out (POST with CSRF)", "auth.register": "directory self-registration",
     "auth.reset_request": "asking for a reset link", "auth.reset": "the link's token is the key",
     "auth.second_factor": "the second step of signing in (needs the first)", "health.healthz": "load balancers",
