@@ -24,7 +24,7 @@ def doctor():
     waiting; exit status 1 when anything needs a look."""
     from autotrack.services import health
 
-    healthy, report = health.check()
+    healthy, report = health.check(now=utcnow())
     for key, value in report.items():
         if key != "problems":
             click.echo(f"{key}: {'never' if value is None else value}")
@@ -177,13 +177,13 @@ def mail_ingest(mailbox_name, org_slug, file):
     except DomainError as error:
         _fail(error)
     try:
-        inbound_id, _ = mail_in.store(mailbox, raw)
+        inbound_id, _ = mail_in.store(mailbox, raw, now=utcnow())
     except Exception as error:  # noqa: BLE001 - the MTA keeps the message and tries again later
         db.session.rollback()
         click.echo(f"Could not store the message: {error}", err=True)
         raise SystemExit(75) from None
     try:
-        status = mail_in.process(inbound_id)
+        status = mail_in.process(inbound_id, now=utcnow())
     except Exception as error:  # noqa: BLE001 - stored: the periodic job processes it again
         db.session.rollback()
         click.echo(f"Message {inbound_id} stored; processing failed and will be retried: {error}", err=True)
@@ -196,7 +196,7 @@ def mail_fetch():
     """Fetch every active IMAP mailbox now (the periodic job does this every minute)."""
     from autotrack.services import mailboxes
 
-    for name, outcome in mailboxes.fetch_all().items():
+    for name, outcome in mailboxes.fetch_all(now=utcnow()).items():
         click.echo(f"{name}: {outcome if isinstance(outcome, str) else f'{outcome} imported'}")
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from autotrack.extensions import db
 from autotrack.models import Category, Priority, Status
 from autotrack.services import orgs, tickets
+from autotrack.models.types import utcnow
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -71,6 +72,7 @@ def make_category(org, path, default_priority=None, default_department=None):
 
 def make_ticket(requester, title="Printer is on fire", **kwargs):
     kwargs.setdefault("description", "Details.")
+    kwargs.setdefault("now", utcnow())
     ticket = tickets.create_ticket(requester, title=title, **kwargs)
     db.session.commit()
     return ticket
@@ -84,6 +86,6 @@ def make_ticket_in(state, requester, agent):
         "closed": ["assign", "resolve", "close"],
     }[state]
     for action in steps:
-        tickets.transition(agent, ticket, action, assignee=agent if action == "assign" else None)
+        tickets.transition(agent, ticket, action, assignee=agent if action == "assign" else None, now=utcnow())
     db.session.commit()
     return ticket

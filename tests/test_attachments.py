@@ -11,6 +11,7 @@ from autotrack.models import Attachment, Ticket
 from autotrack.services import tickets
 from tests import factories
 from tests.conftest import csrf_token, login
+from autotrack.models.types import utcnow
 
 PDF = b"%PDF-1.4 a small test document\n"
 
@@ -98,7 +99,7 @@ def shared_file(org):
     from autotrack.services import attachments
 
     public = attachments.add(requester, ticket, FileStorage(io.BytesIO(PDF), "public.pdf"))
-    note = tickets.add_comment(agent, ticket, "Vendor quote attached", internal=True)
+    note = tickets.add_comment(agent, ticket, "Vendor quote attached", internal=True, now=utcnow())
     internal = attachments.add(agent, ticket, FileStorage(io.BytesIO(b"quote"), "quote.txt"), comment=note)
     _db.session.commit()
     return {"requester": requester, "agent": agent, "ticket": ticket, "public": public, "internal": internal}

@@ -10,6 +10,7 @@ from autotrack.models import Ticket
 from autotrack.services import orgs, tickets
 from tests import factories
 from tests.conftest import login, post_form
+from autotrack.models.types import utcnow
 
 
 @pytest.fixture
@@ -21,10 +22,10 @@ def queue(org):
     colleague = factories.make_user(org, "agent", department=support, name="Kim")
     plumber = factories.make_user(org, "agent", department=facilities, name="Pat")
     employee = factories.make_user(org)
-    made = [tickets.create_ticket(employee, title=f"Issue {n}") for n in range(3)]
-    tickets.assign(agent, made[2], agent)
-    tickets.transition(agent, made[2], "resolve")
-    tickets.transition(employee, made[2], "close")
+    made = [tickets.create_ticket(employee, title=f"Issue {n}", now=utcnow()) for n in range(3)]
+    tickets.assign(agent, made[2], agent, now=utcnow())
+    tickets.transition(agent, made[2], "resolve", now=utcnow())
+    tickets.transition(employee, made[2], "close", now=utcnow())
     _db.session.commit()
     return {"agent": agent, "colleague": colleague, "plumber": plumber, "tickets": made}
 

@@ -9,6 +9,7 @@ from autotrack.services import canned, tickets
 from autotrack.services.errors import NotFound, ValidationError
 from tests import factories
 from tests.conftest import login, post_form
+from autotrack.models.types import utcnow
 
 HOSTILE = [
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",  # the classic sandbox escape
@@ -25,7 +26,7 @@ HOSTILE = [
 @pytest.fixture
 def desk(org):
     agent = factories.make_user(org, "agent", name="Sam Agent")
-    ticket = tickets.create_ticket(factories.make_user(org, name="Ada Lovelace"), title="Printer jams")
+    ticket = tickets.create_ticket(factories.make_user(org, name="Ada Lovelace"), title="Printer jams", now=utcnow())
     _db.session.add(CannedReply(org_id=org.id, title="Restart first",
                                 body="Hello {{ requester.first_name }},\nplease restart it ({{ ticket.reference }}).\n-- {{ agent.name }}"))
     _db.session.commit()
@@ -40,7 +41,7 @@ def test_a_canned_reply_is_filled_in_for_the_ticket(org, desk):
 @pytest.mark.parametrize("body", HOSTILE)
 def test_hostile_placeholders_are_refused_when_saved_and_when_used(org, desk, body):
     with pytest.raises(ValidationError):
-        canned.save_own(desk["agent"], "Evil", body)
+        canned.save_own(desk["agent"], "Evil", body, now=utcnow())
     _db.session.rollback()
     sneaked = CannedReply(org_id=org.id, owner_id=None, title="Sneaked in", body=body)  # say, by raw SQL
     _db.session.add(sneaked)
@@ -50,7 +51,7 @@ def test_hostile_placeholders_are_refused_when_saved_and_when_used(org, desk, bo
 
 
 def test_own_replies_are_private_and_another_organizations_are_not_found(org, other_org, desk):
-    mine = canned.save_own(desk["agent"], "My sign-off", "Cheers, {{ agent.first_name }}")
+    mine = canned.save_own(desk["agent"], "My sign-off", "Cheers, {{ agent.first_name }}", now=utcnow())
     _db.session.commit()
     colleague = factories.make_user(org, "agent")
     assert [c.title for c in canned.available(desk["agent"])] == ["My sign-off", "Restart first"]
@@ -62,7 +63,7 @@ def test_own_replies_are_private_and_another_organizations_are_not_found(org, ot
         canned.get_for(factories.make_user(other_org, "agent"), desk["shared"].id)
     employee = factories.make_user(org)
     with pytest.raises(Exception):
-        canned.save_own(employee, "Nope", "text")
+        canned.save_own(employee, "Nope", "text", now=utcnow())
 
 
 def test_the_reply_box_gets_it_as_json_or_without_javascript(client, org, desk):
@@ -119,7 +120,7 @@ def test_the_api_lists_and_fills_them(client, org, other_org, desk):
 def test_nobody_deletes_anothers_canned_reply(client, org, other_org, desk):
     from tests.conftest import csrf_token
 
-    mine = canned.save_own(desk["agent"], "Mine", "Mine, {{ agent.name }}")
+    mine = canned.save_own(desk["agent"], "Mine", "Mine, {{ agent.name }}", now=utcnow())
     _db.session.commit()
     login(client, factories.make_user(org, "agent"))
     token = csrf_token(client, "/agent/canned")

@@ -19,6 +19,7 @@ from autotrack.services.errors import ValidationError
 from tests import factories
 from tests.conftest import login, post_form
 from tests.helpers import run_concurrently
+from autotrack.models.types import utcnow
 
 HEADER = "employee_id,first_name,last_name,email,department\r\n"
 ADA = "E-1,Ada,Lovelace,ada@acme.example,Support\r\n"
@@ -91,12 +92,12 @@ def entries(org):
 def test_a_sync_applies_its_diff_and_deactivates_rather_than_deletes(org, source):
     org.directory_url = serve_csv(source, HEADER + ADA + BOB)
     _db.session.commit()
-    first = directory_sync.run_now(org, apply=True)
+    first = directory_sync.run_now(org, apply=True, now=utcnow())
     assert (first.status, first.added, first.changed, first.removed) == ("applied", 2, 0, 0)
     assert entries(org) == {"E-1": True, "E-2": True}
 
     serve_csv(source, HEADER + ADA.replace("Lovelace", "King") + CAROL)
-    second = directory_sync.run_now(org, apply=True)
+    second = directory_sync.run_now(org, apply=True, now=utcnow())
     assert (second.status, second.added, second.changed, second.removed) == ("applied", 1, 1, 1)
     assert {(line["action"], line["employee_id"]) for line in directory_sync.diff_lines(second)} == {
         ("added", "E-3"), ("changed", "E-1"), ("removed", "E-2")}
@@ -105,20 +106,20 @@ def test_a_sync_applies_its_diff_and_deactivates_rather_than_deletes(org, source
         registration.register("acme", "E-2", "bob@acme.example", "a long enough passphrase 1")
 
     serve_csv(source, HEADER + ADA.replace("Lovelace", "King") + BOB + CAROL)  # Bob is back
-    third = directory_sync.run_now(org, apply=True)
+    third = directory_sync.run_now(org, apply=True, now=utcnow())
     assert (third.added, third.removed) == (1, 0) and directory_sync.diff_lines(third)[0]["detail"] == "listed again"
     assert entries(org)["E-2"] is True
-    assert directory_sync.run_now(org, apply=True).status == "unchanged"
+    assert directory_sync.run_now(org, apply=True, now=utcnow()).status == "unchanged"
 
 
 def test_removing_an_entry_never_touches_the_users_account(org, source):
     org.directory_url = serve_csv(source, HEADER + ADA + BOB)
     _db.session.commit()
-    directory_sync.run_now(org, apply=True)
+    directory_sync.run_now(org, apply=True, now=utcnow())
     user = registration.register("acme", "E-2", "bob@acme.example", "a long enough passphrase 1")
     _db.session.commit()
     serve_csv(source, HEADER + ADA)
-    assert directory_sync.run_now(org, apply=True).removed == 1
+    assert directory_sync.run_now(org, apply=True, now=utcnow()).removed == 1
     _db.session.expire_all()
     assert _db.session.get(User, user.id).active is True
 
@@ -126,9 +127,9 @@ def test_removing_an_entry_never_touches_the_users_account(org, source):
 def test_one_bad_row_changes_nothing_and_names_its_line(org, source):
     org.directory_url = serve_csv(source, HEADER + ADA)
     _db.session.commit()
-    directory_sync.run_now(org, apply=True)
+    directory_sync.run_now(org, apply=True, now=utcnow())
     serve_csv(source, HEADER + BOB + "E-9,Eve,,eve@acme.example,Nowhere\r\n")
-    run = directory_sync.run_now(org, apply=True)
+    run = directory_sync.run_now(org, apply=True, now=utcnow())
     assert run.status == "failed" and "line 3" in run.error
     assert entries(org) == {"E-1": True}  # Ada not removed, Bob not added
 
@@ -136,9 +137,9 @@ def test_one_bad_row_changes_nothing_and_names_its_line(org, source):
 def test_an_empty_source_removes_nobody(org, source):
     org.directory_url = serve_csv(source, HEADER + ADA)
     _db.session.commit()
-    directory_sync.run_now(org, apply=True)
+    directory_sync.run_now(org, apply=True, now=utcnow())
     serve_csv(source, HEADER)
-    run = directory_sync.run_now(org, apply=True)
+    run = directory_sync.run_now(org, apply=True, now=utcnow())
     assert run.status == "failed" and "lists nobody" in run.error
     assert entries(org) == {"E-1": True}
 
@@ -146,7 +147,7 @@ def test_an_empty_source_removes_nobody(org, source):
 def test_a_preview_shows_the_diff_and_writes_nothing(org, source):
     org.directory_url = serve_csv(source, HEADER + ADA + BOB)
     _db.session.commit()
-    run = directory_sync.run_now(org, apply=False)
+    run = directory_sync.run_now(org, apply=False, now=utcnow())
     assert (run.status, run.added) == ("previewed", 2)
     assert entries(org) == {}
 
@@ -156,11 +157,11 @@ def test_a_scheduled_period_runs_once_under_two_workers(app, org, source):
     org.directory_sync_hours = 24
     _db.session.commit()
     now = utcnow()
-    results = run_concurrently(app, lambda: len(directory_sync.run_due(now)), 2)
+    results = run_concurrently(app, lambda: len(directory_sync.run_due(now=now)), 2)
     assert sorted(results) == [0, 1]
     assert source.requests == ["/staff.csv"]  # read once
-    assert directory_sync.run_due(now + timedelta(minutes=10)) == []  # same period: nothing
-    assert len(directory_sync.run_due(now + timedelta(days=1))) == 1  # the next period: once more
+    assert directory_sync.run_due(now=now + timedelta(minutes=10)) == []  # same period: nothing
+    assert len(directory_sync.run_due(now=now + timedelta(days=1))) == 1  # the next period: once more
 
 
 def test_a_run_left_running_by_a_dead_worker_is_taken_over_after_its_lease(org, source):
@@ -172,8 +173,8 @@ def test_a_run_left_running_by_a_dead_worker_is_taken_over_after_its_lease(org, 
                                   status="running", source_url=org.directory_url, added=0, changed=0, removed=0,
                                   started_at=now, leased_until=now + timedelta(minutes=10)))
     _db.session.commit()
-    assert directory_sync.run_due(now) == []  # its worker may still be at it
-    [run] = directory_sync.run_due(now + timedelta(minutes=11))
+    assert directory_sync.run_due(now=now) == []  # its worker may still be at it
+    [run] = directory_sync.run_due(now=now + timedelta(minutes=11))
     assert run.status == "applied" and entries(org) == {"E-1": True}
 
 
@@ -283,6 +284,6 @@ def test_the_console_saves_the_source_previews_and_syncs(client, org, source):
 def test_another_organizations_runs_are_not_shown(client, org, other_org, source):
     other_org.directory_url = serve_csv(source, HEADER + ADA)
     _db.session.commit()
-    directory_sync.run_now(other_org, apply=True)
+    directory_sync.run_now(other_org, apply=True, now=utcnow())
     login(client, factories.admin_of(org))
     assert "Ada" not in client.get("/admin/directory_sync/").get_data(as_text=True)

@@ -12,6 +12,7 @@ from autotrack.models import AuditEvent, Feedback, Notification, OutboxEmail
 from autotrack.services import dashboard, outbox, sla_reports, tickets
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
+from autotrack.models.types import utcnow
 
 
 
@@ -23,10 +24,10 @@ def people(org):
 
 
 def resolved(people, title="Printer jams"):
-    ticket = tickets.create_ticket(people["employee"], title=title)
-    tickets.assign(people["agent"], ticket, people["agent"])
-    tickets.add_comment(people["agent"], ticket, "Replaced the roller")
-    tickets.transition(people["agent"], ticket, "resolve")
+    ticket = tickets.create_ticket(people["employee"], title=title, now=utcnow())
+    tickets.assign(people["agent"], ticket, people["agent"], now=utcnow())
+    tickets.add_comment(people["agent"], ticket, "Replaced the roller", now=utcnow())
+    tickets.transition(people["agent"], ticket, "resolve", now=utcnow())
     _db.session.commit()
     return ticket
 
@@ -77,8 +78,8 @@ def test_a_link_is_good_for_its_own_ticket_only(client, org, people):
 def test_a_new_resolution_withdraws_the_old_link(client, org, people):
     ticket = resolved(people)
     old_path, _ = rating_link(ticket)
-    tickets.transition(people["employee"], ticket, "reopen")
-    tickets.transition(people["agent"], ticket, "resolve")
+    tickets.transition(people["employee"], ticket, "reopen", now=utcnow())
+    tickets.transition(people["agent"], ticket, "resolve", now=utcnow())
     _db.session.commit()
     assert client.get(old_path).status_code == 404
     new_path, _ = rating_link(ticket)
@@ -125,9 +126,9 @@ def test_satisfaction_shows_in_the_dashboard_and_the_reports(org, people):
 
     for rating in (5, 2):
         ticket = resolved(people)
-        feedback.rate(feedback.pending_for(ticket, people["employee"]), rating)
+        feedback.rate(feedback.pending_for(ticket, people["employee"]), rating, now=utcnow())
         _db.session.commit()
-    board = dashboard.build(org.id)
+    board = dashboard.build(org.id, now=utcnow())
     assert board.satisfaction[7] == (3.5, 2)
     today = utcnow().date()
     report = sla_reports.build(org.id, None, today - timedelta(days=1), today, "agent")

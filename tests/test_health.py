@@ -4,6 +4,7 @@ import socket
 
 from autotrack import create_app
 from config import TestConfig
+from autotrack.models.types import utcnow
 
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 
@@ -55,7 +56,6 @@ def test_a_stalled_sweep_or_a_waiting_email_makes_it_degraded(app, db):
     from datetime import timedelta
 
     from autotrack.extensions import db as _db
-    from autotrack.models import utcnow
     from autotrack.services import health, outbox
 
     health.beat("sla_sweep", "0 tickets", now=utcnow() - timedelta(minutes=10))
@@ -63,13 +63,13 @@ def test_a_stalled_sweep_or_a_waiting_email_makes_it_degraded(app, db):
     outbox.queue_email(recipient="a@example.com", subject="s", body_text="b", dedupe_key="old",
                        now=utcnow() - timedelta(minutes=20))
     _db.session.commit()
-    healthy, report = health.check()
+    healthy, report = health.check(now=utcnow())
     assert healthy and report["status"] == "degraded"
     assert set(report["problems"]) == {"sla_sweep_stalled", "outbox_waiting"}
     assert 590 <= report["sla_sweep_age_seconds"] <= 700 and report["oldest_due_email_seconds"] >= 1200
-    health.beat("sla_sweep", "0 tickets")
+    health.beat("sla_sweep", "0 tickets", now=utcnow())
     _db.session.commit()
-    assert health.check()[1]["problems"] == ["outbox_waiting"]
+    assert health.check(now=utcnow())[1]["problems"] == ["outbox_waiting"]
 
 
 def test_the_doctor_command_says_what_needs_a_look(app, db, runner):

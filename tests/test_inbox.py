@@ -7,6 +7,7 @@ from autotrack.models import Notification
 from autotrack.services import tickets
 from tests import factories
 from tests.conftest import csrf_token, login
+from autotrack.models.types import utcnow
 
 
 @pytest.fixture
@@ -16,7 +17,7 @@ def agent_with_news(org):
     requester = factories.make_user(org)
     first = factories.make_ticket(requester, title="Printer jammed")
     factories.make_ticket(requester, title="Screen flickers")
-    tickets.assign(factories.admin_of(org), first, agent)
+    tickets.assign(factories.admin_of(org), first, agent, now=utcnow())
     _db.session.commit()
     return agent, first
 

@@ -13,15 +13,16 @@ from autotrack.services.errors import Forbidden, InvalidTransition, NotFound, Va
 from autotrack.services.tenancy import ticket_for
 from tests import factories
 from tests.conftest import login, post_form
+from autotrack.models.types import utcnow
 
 
 @pytest.fixture
 def pair(org):
     ada, agent = factories.make_user(org, name="Ada Lovelace"), factories.make_user(org, "agent", name="Sam")
-    original = tickets.create_ticket(ada, title="VPN drops every hour")
-    duplicate = tickets.create_ticket(ada, title="VPN keeps disconnecting")
-    tickets.add_comment(ada, duplicate, "It happened again at 10:05")
-    tickets.add_task(agent, duplicate, "Check the VPN logs")
+    original = tickets.create_ticket(ada, title="VPN drops every hour", now=utcnow())
+    duplicate = tickets.create_ticket(ada, title="VPN keeps disconnecting", now=utcnow())
+    tickets.add_comment(ada, duplicate, "It happened again at 10:05", now=utcnow())
+    tickets.add_task(agent, duplicate, "Check the VPN logs", now=utcnow())
     attachments.add_many(ada, duplicate, [FileStorage(io.BytesIO(b"log line\n"), filename="vpn.log")])
     _db.session.commit()
     return {"ada": ada, "agent": agent, "original": original, "duplicate": duplicate}
@@ -29,7 +30,7 @@ def pair(org):
 
 def test_a_merged_duplicate_moves_over_closes_and_leads_to_the_other(org, pair):
     original, duplicate = pair["original"], pair["duplicate"]
-    tickets.merge(pair["agent"], duplicate, original)
+    tickets.merge(pair["agent"], duplicate, original, now=utcnow())
     _db.session.commit()
     _db.session.expire_all()
     assert [c.body for c in original.comments] == ["It happened again at 10:05"]
@@ -48,16 +49,16 @@ def test_a_merged_duplicate_moves_over_closes_and_leads_to_the_other(org, pair):
 def test_what_cannot_be_merged_is_refused_and_nothing_changes(org, other_org, pair):
     agent, original, duplicate = pair["agent"], pair["original"], pair["duplicate"]
     with pytest.raises(ValidationError):
-        tickets.merge(agent, duplicate, duplicate)
+        tickets.merge(agent, duplicate, duplicate, now=utcnow())
     foreign = factories.make_ticket(factories.make_user(other_org))
     with pytest.raises((ValidationError, Forbidden)):
-        tickets.merge(agent, duplicate, foreign)
+        tickets.merge(agent, duplicate, foreign, now=utcnow())
     with pytest.raises(Forbidden):
-        tickets.merge(pair["ada"], duplicate, original)  # requesters do not merge
-    tickets.transition(agent, original, "resolve")
-    tickets.transition(pair["ada"], original, "close")
+        tickets.merge(pair["ada"], duplicate, original, now=utcnow())  # requesters do not merge
+    tickets.transition(agent, original, "resolve", now=utcnow())
+    tickets.transition(pair["ada"], original, "close", now=utcnow())
     with pytest.raises(InvalidTransition):
-        tickets.merge(agent, duplicate, original)
+        tickets.merge(agent, duplicate, original, now=utcnow())
     _db.session.rollback()
     _db.session.expire_all()
     assert duplicate.merged_into_id is None and len(duplicate.comments) == 1
@@ -68,12 +69,12 @@ def test_a_merge_across_requesters_copies_the_duplicates_requester_on_the_target
     surviving ticket, as a copied colleague, and hears of its updates."""
     agent, ada, duplicate = pair["agent"], pair["ada"], pair["duplicate"]
     bob = factories.make_user(org, name="Bob")
-    surviving = tickets.create_ticket(bob, title="VPN is down for everyone")
-    tickets.merge(agent, duplicate, surviving)
+    surviving = tickets.create_ticket(bob, title="VPN is down for everyone", now=utcnow())
+    tickets.merge(agent, duplicate, surviving, now=utcnow())
     _db.session.commit()
     assert ticket_for(ada, duplicate.reference) == surviving  # her number leads to the ticket she can read
     assert [(w.user.name, w.kind) for w in watchers.watchers_of(surviving)] == [("Ada Lovelace", "cc")]
-    tickets.add_comment(agent, surviving, "The VPN gateway is being replaced.")
+    tickets.add_comment(agent, surviving, "The VPN gateway is being replaced.", now=utcnow())
     _db.session.commit()
     assert _db.session.scalar(select(OutboxEmail.recipient).where(OutboxEmail.dedupe_key.like("watch:%"))) \
         == ada.email
@@ -81,19 +82,19 @@ def test_a_merge_across_requesters_copies_the_duplicates_requester_on_the_target
 
 def test_links_are_seen_from_both_sides_once_and_within_the_organization(org, other_org, pair):
     agent, original, duplicate = pair["agent"], pair["original"], pair["duplicate"]
-    tickets.link(agent, original, duplicate, "parent")
+    tickets.link(agent, original, duplicate, "parent", now=utcnow())
     _db.session.commit()
     assert [(kind, other.reference) for _, kind, other in tickets.links_of(original, agent)] == [("parent", duplicate.reference)]
     assert [(kind, other.reference) for _, kind, other in tickets.links_of(duplicate, agent)] == [("child", original.reference)]
     with pytest.raises(ValidationError, match="linked already"):
-        tickets.link(agent, duplicate, original, "related")
+        tickets.link(agent, duplicate, original, "related", now=utcnow())
     with pytest.raises((ValidationError, Forbidden)):
-        tickets.link(agent, original, factories.make_ticket(factories.make_user(other_org)), "related")
+        tickets.link(agent, original, factories.make_ticket(factories.make_user(other_org)), "related", now=utcnow())
     (row, _, _) = tickets.links_of(original, agent)[0]
     stranger = factories.make_user(other_org, "agent")
     with pytest.raises(NotFound):
-        tickets.unlink(stranger, factories.make_ticket(factories.make_user(other_org)), row.id)
-    tickets.unlink(agent, duplicate, row.id)
+        tickets.unlink(stranger, factories.make_ticket(factories.make_user(other_org)), row.id, now=utcnow())
+    tickets.unlink(agent, duplicate, row.id, now=utcnow())
     _db.session.commit()
     assert _db.session.scalar(select(TicketLink)) is None
 
@@ -108,7 +109,7 @@ def test_the_agent_page_merges_links_and_redirects_a_merged_number(client, org, 
     assert merged.headers["Location"].endswith(f"/agent/tickets/{original.reference}")
     followed = client.get(page, follow_redirects=True)
     assert f"{duplicate.reference} was merged into {original.reference}" in followed.get_data(as_text=True)
-    third = tickets.create_ticket(pair["ada"], title="Laptop slow")
+    third = tickets.create_ticket(pair["ada"], title="Laptop slow", now=utcnow())
     _db.session.commit()
     target = f"/agent/tickets/{original.reference}"
     assert post_form(client, f"{target}/links", {"ticket": third.reference, "kind": "related"}, token_from=target).status_code == 302
@@ -120,7 +121,7 @@ def test_the_api_merges_and_links(client, org, other_org, pair):
 
     headers = {"Authorization": f"Bearer {token_for(client, pair['agent'])}"}
     original, duplicate = pair["original"], pair["duplicate"]
-    third = tickets.create_ticket(pair["ada"], title="Laptop slow")
+    third = tickets.create_ticket(pair["ada"], title="Laptop slow", now=utcnow())
     foreign = factories.make_ticket(factories.make_user(other_org))
     _db.session.commit()
     refused = client.post(f"/api/v1/tickets/{duplicate.reference}/merge", json={"into": f"GLOBEX-{foreign.number}"},

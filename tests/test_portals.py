@@ -6,6 +6,7 @@ from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, Ticket
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
+from autotrack.models.types import utcnow
 
 
 def test_employee_raises_a_ticket_through_the_form(client, org):
@@ -47,8 +48,8 @@ def test_employee_never_sees_internal_notes(client, org):
     ticket = factories.make_ticket_in("open", employee, agent)
     from autotrack.services import tickets
 
-    tickets.add_comment(agent, ticket, "Public answer")
-    tickets.add_comment(agent, ticket, "Secret staff note", internal=True)
+    tickets.add_comment(agent, ticket, "Public answer", now=utcnow())
+    tickets.add_comment(agent, ticket, "Secret staff note", internal=True, now=utcnow())
     _db.session.commit()
     login(client, employee)
     page = client.get(f"/portal/tickets/{ticket.reference}").get_data(as_text=True)
@@ -195,10 +196,10 @@ def test_two_agents_changing_one_ticket_at_once_do_not_lose_a_change(app, org):
         stale, b_agent = _db.session.get(Ticket, ticket_id), _db.session.get(User, agent_id)
         assert stale.state == "open" and stale.status.name == "Open"
         with app.app_context():  # ... request A resolves it meanwhile ...
-            ticket_service.transition(_db.session.get(User, agent_id), _db.session.get(Ticket, ticket_id), "resolve")
+            ticket_service.transition(_db.session.get(User, agent_id), _db.session.get(Ticket, ticket_id), "resolve", now=utcnow())
             _db.session.commit()
         with pytest.raises(StaleDataError):  # ... and B's "wait", based on its stale read, is refused
-            ticket_service.transition(b_agent, stale, "wait")
+            ticket_service.transition(b_agent, stale, "wait", now=utcnow())
             _db.session.commit()
         _db.session.rollback()
     _db.session.expire_all()

@@ -10,6 +10,7 @@ from autotrack.models import Ticket, utcnow
 from autotrack.services import queues, tickets
 from tests import factories
 from tests.conftest import login
+from autotrack.models.types import utcnow
 
 
 @pytest.fixture
@@ -39,14 +40,14 @@ def desk(org, other_org):
     }
     other_agent = factories.make_user(other_org, "agent")
     tickets.create_ticket(other_agent, title="Printer jams at Globex", requester=factories.make_user(other_org),
-                          priority=factories.priority(other_org, "P1"))
+                          priority=factories.priority(other_org, "P1"), now=utcnow())
     _db.session.commit()
     made.update(agent=agent, colleague=colleague, now=now, printers=printers)
     return made
 
 
 def titles(user, **args):
-    items, _ = queues.page(user, queues.Filters.parse(user, MultiDict(args)))
+    items, _ = queues.page(user, queues.Filters.parse(user, MultiDict(args)), now=utcnow())
     return sorted(t.title for t in items)
 
 
@@ -91,7 +92,7 @@ def test_search_by_number_or_words_stays_in_the_organization(org, desk):
 def test_word_search_finds_every_word_in_title_or_description(org, desk, q, expected):
     agent = desk["agent"]
     tickets.create_ticket(agent, title="Café machine leaking", description="It needs descaling after the weekend",
-                          requester=desk["agent"], priority=factories.priority(org, "P3"))
+                          requester=desk["agent"], priority=factories.priority(org, "P3"), now=utcnow())
     _db.session.commit()
     assert titles(agent, q=q) == expected
 
@@ -100,7 +101,7 @@ def test_a_ticket_is_found_by_its_words_as_soon_as_it_is_saved(org, desk):
     """Guards the full-text index's upkeep (SQLite triggers of migration 0005: a later table
     rebuild on `tickets` would drop them)."""
     agent = desk["agent"]
-    tickets.create_ticket(agent, title="Projector flickers", requester=agent, priority=factories.priority(org, "P3"))
+    tickets.create_ticket(agent, title="Projector flickers", requester=agent, priority=factories.priority(org, "P3"), now=utcnow())
     _db.session.commit()
     assert titles(agent, q="flickers") == ["Projector flickers"]
 
@@ -109,8 +110,8 @@ def test_the_at_risk_queue_runs_soonest_deadline_first_across_pages(org, desk, m
     monkeypatch.setattr(queues, "PER_PAGE", 1)
     agent = desk["agent"]
     filters = queues.Filters.parse(agent, MultiDict({"view": "at_risk"}))
-    first, cursor = queues.page(agent, filters)
-    second, last_cursor = queues.page(agent, filters, cursor)
+    first, cursor = queues.page(agent, filters, now=utcnow())
+    second, last_cursor = queues.page(agent, filters, cursor, now=utcnow())
     assert [t.title for t in first + second] == ["Server room too hot", "VPN slow"]
     assert last_cursor is None
 
@@ -133,7 +134,7 @@ def test_the_queue_page_keeps_filters_on_the_next_page_link(client, org, desk, m
     monkeypatch.setattr(queues, "PER_PAGE", 2)
     for floor in range(3):
         tickets.create_ticket(desk["agent"], title=f"Badge reader dead on floor {floor}", requester=desk["agent"],
-                              priority=factories.priority(org, "P3"))
+                              priority=factories.priority(org, "P3"), now=utcnow())
     _db.session.commit()
     login(client, desk["agent"])
     page = client.get("/agent/", query_string={"view": "open", "q": "badge"}).get_data(as_text=True)

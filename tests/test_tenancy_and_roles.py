@@ -3,6 +3,7 @@ import pytest
 
 from tests import factories
 from tests.conftest import csrf_token, login
+from autotrack.models.types import utcnow
 
 # Every route that names an object, with the method and form data that exercise it.
 OBJECT_ROUTES = {
@@ -112,7 +113,7 @@ def test_agent_queue_lists_only_own_departments_and_own_org(client, org, other_o
     factories.make_ticket(factories.make_user(org), title="Facilities work", department=None)
     hidden = factories.make_ticket(factories.admin_of(org), title="Moved away")
     from autotrack.services import tickets
-    tickets.change_department(factories.admin_of(org), hidden, facilities)
+    tickets.change_department(factories.admin_of(org), hidden, facilities, now=utcnow())
     from autotrack.extensions import db
     db.session.commit()
     login(client, factories.make_user(org, "agent"))

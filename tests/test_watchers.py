@@ -13,6 +13,7 @@ from tests import factories
 from tests.api.test_api import api, assert_error  # noqa: F401  (fixtures)
 from tests.conftest import login, post_form
 from tests.services.test_outbox import smtp_port, smtp_server  # noqa: F401  (fixtures)
+from autotrack.models.types import utcnow
 
 
 @pytest.fixture
@@ -25,8 +26,8 @@ def people(org):
 
 @pytest.fixture
 def ticket(people):
-    ticket = tickets.create_ticket(people["ada"], title="Laptop will not boot")
-    tickets.assign(people["sam"], ticket, people["sam"])
+    ticket = tickets.create_ticket(people["ada"], title="Laptop will not boot", now=utcnow())
+    tickets.assign(people["sam"], ticket, people["sam"], now=utcnow())
     _db.session.commit()
     return ticket
 
@@ -45,12 +46,12 @@ def notices(user):
 
 def test_a_follower_hears_public_replies_and_status_changes_but_not_internal_notes(people, ticket):
     sam, kim, ada = people["sam"], people["kim"], people["ada"]
-    watchers.follow(kim, ticket)
-    watchers.follow(kim, ticket)  # twice: one row
+    watchers.follow(kim, ticket, now=utcnow())
+    watchers.follow(kim, ticket, now=utcnow())  # twice: one row
     _db.session.commit()
-    tickets.add_comment(ada, ticket, "It beeps three times now.")
-    tickets.add_comment(sam, ticket, "Checked the RAM: faulty.", internal=True)
-    tickets.transition(sam, ticket, "resolve")
+    tickets.add_comment(ada, ticket, "It beeps three times now.", now=utcnow())
+    tickets.add_comment(sam, ticket, "Checked the RAM: faulty.", internal=True, now=utcnow())
+    tickets.transition(sam, ticket, "resolve", now=utcnow())
     _db.session.commit()
     mails = watch_mail(kim)
     assert len(mails) == 2
@@ -65,10 +66,10 @@ def test_a_follower_hears_public_replies_and_status_changes_but_not_internal_not
 
 def test_the_author_requester_and_assignee_get_no_watcher_copy(people, ticket):
     sam, ada = people["sam"], people["ada"]
-    watchers.follow(sam, ticket)  # the assignee also following: no second email
+    watchers.follow(sam, ticket, now=utcnow())  # the assignee also following: no second email
     _db.session.commit()
-    tickets.add_comment(sam, ticket, "On my way.")
-    tickets.add_comment(ada, ticket, "Thanks")
+    tickets.add_comment(sam, ticket, "On my way.", now=utcnow())
+    tickets.add_comment(ada, ticket, "Thanks", now=utcnow())
     _db.session.commit()
     assert watch_mail(sam) == [] and watch_mail(ada) == []
 
@@ -85,7 +86,7 @@ def test_a_copied_colleague_reads_and_answers_the_ticket_and_hears_replies(clien
                                                            OutboxEmail.dedupe_key.like("cc:%")))
     assert "Ada Lovelace copied you" in welcome.body_text and f"/portal/tickets/{ticket.reference}" in welcome.body_text
 
-    tickets.add_comment(sam, ticket, "Please bring it to the service desk.")
+    tickets.add_comment(sam, ticket, "Please bring it to the service desk.", now=utcnow())
     _db.session.commit()
     assert "Please bring it to the service desk." in watch_mail(bob)[0].body_text
 
@@ -110,18 +111,18 @@ def test_copying_is_refused_for_strangers_the_requester_and_people_who_may_not(o
     ada, bob, kim = people["ada"], people["bob"], people["kim"]
     outsider = factories.make_user(other_org, email="eve@globex.example")
     with pytest.raises(ValidationError, match="Nobody in your organization"):
-        watchers.add_cc(ada, ticket, outsider.email)  # another organization's address
+        watchers.add_cc(ada, ticket, outsider.email, now=utcnow())  # another organization's address
     with pytest.raises(ValidationError, match="Nobody in your organization"):
-        watchers.add_cc(ada, ticket, "nobody@acme.example")
+        watchers.add_cc(ada, ticket, "nobody@acme.example", now=utcnow())
     with pytest.raises(ValidationError, match="raised this ticket"):
-        watchers.add_cc(kim, ticket, ada.email)
+        watchers.add_cc(kim, ticket, ada.email, now=utcnow())
     with pytest.raises(Forbidden):
-        watchers.add_cc(bob, ticket, kim.email)  # not his ticket
+        watchers.add_cc(bob, ticket, kim.email, now=utcnow())  # not his ticket
     with pytest.raises(Forbidden):
-        watchers.follow(ada, ticket)  # following is for staff; a requester hears anyway
-    watchers.add_cc(ada, ticket, bob.email)
+        watchers.follow(ada, ticket, now=utcnow())  # following is for staff; a requester hears anyway
+    watchers.add_cc(ada, ticket, bob.email, now=utcnow())
     with pytest.raises(ValidationError, match="copied already"):
-        watchers.add_cc(ada, ticket, bob.email)
+        watchers.add_cc(ada, ticket, bob.email, now=utcnow())
     _db.session.rollback()
     with pytest.raises(NotFound):
         ticket_for(outsider, ticket.reference)
@@ -129,30 +130,30 @@ def test_copying_is_refused_for_strangers_the_requester_and_people_who_may_not(o
 
 def test_a_copied_colleague_loses_access_when_taken_off(client, people, ticket):
     ada, bob, kim = people["ada"], people["bob"], people["kim"]
-    watchers.add_cc(ada, ticket, bob.email)
-    watchers.follow(kim, ticket)
+    watchers.add_cc(ada, ticket, bob.email, now=utcnow())
+    watchers.follow(kim, ticket, now=utcnow())
     _db.session.commit()
     assert ticket_for(bob, ticket.reference) == ticket
     with pytest.raises(Forbidden):
-        watchers.remove(bob, ticket, kim.id)  # a colleague cannot take others off
-    watchers.remove(ada, ticket, bob.id)
+        watchers.remove(bob, ticket, kim.id, now=utcnow())  # a colleague cannot take others off
+    watchers.remove(ada, ticket, bob.id, now=utcnow())
     _db.session.commit()
     with pytest.raises(NotFound):
         ticket_for(bob, ticket.reference)
     login(client, bob)
     assert client.get(f"/portal/tickets/{ticket.reference}").status_code == 404
-    watchers.remove(kim, ticket, kim.id)  # anybody may stop watching
+    watchers.remove(kim, ticket, kim.id, now=utcnow())  # anybody may stop watching
     _db.session.commit()
     assert watchers.watchers_of(ticket) == []
 
 
 def test_a_follower_who_left_the_department_hears_no_more(org, people, ticket):
     kim, sam = people["kim"], people["sam"]
-    watchers.follow(kim, ticket)
+    watchers.follow(kim, ticket, now=utcnow())
     elsewhere = factories.make_department(org, "Facilities")
-    tickets.change_department(sam, ticket, elsewhere)  # Kim no longer works on it
+    tickets.change_department(sam, ticket, elsewhere, now=utcnow())  # Kim no longer works on it
     _db.session.commit()
-    tickets.add_comment(people["ada"], ticket, "Any news?")
+    tickets.add_comment(people["ada"], ticket, "Any news?", now=utcnow())
     _db.session.commit()
     assert watch_mail(kim) == []
 
@@ -162,9 +163,9 @@ def test_a_follower_who_left_the_department_hears_no_more(org, people, ticket):
 def test_each_watcher_s_settings_decide_what_reaches_them(people, ticket, email, in_app, mails, notes):
     kim = people["kim"]
     preferences.save(kim, {"watched": {"email": email, "in_app": in_app}})
-    watchers.follow(kim, ticket)
+    watchers.follow(kim, ticket, now=utcnow())
     _db.session.commit()
-    tickets.add_comment(people["ada"], ticket, "Still broken")
+    tickets.add_comment(people["ada"], ticket, "Still broken", now=utcnow())
     _db.session.commit()
     assert (len(watch_mail(kim)), len(notices(kim))) == (mails, notes)
 
@@ -173,7 +174,7 @@ def test_a_requester_who_turned_reply_mail_off_gets_none_but_still_sees_it(peopl
     ada, sam = people["ada"], people["sam"]
     preferences.save(ada, {"my_tickets": {"email": False}})
     _db.session.commit()
-    tickets.add_comment(sam, ticket, "Fixed the BIOS.")
+    tickets.add_comment(sam, ticket, "Fixed the BIOS.", now=utcnow())
     _db.session.commit()
     assert _db.session.scalar(select(OutboxEmail).where(OutboxEmail.dedupe_key.like("reply:%"))) is None
     assert _db.session.scalar(select(Notification).where(Notification.user_id == ada.id,
@@ -241,9 +242,9 @@ def test_the_api_follows_copies_lists_and_removes_watchers(org, other_org, peopl
 
 def test_a_watcher_mail_is_delivered_through_smtp_once(app, people, ticket, smtp_server):
     kim = people["kim"]
-    watchers.follow(kim, ticket)
+    watchers.follow(kim, ticket, now=utcnow())
     _db.session.commit()
-    tickets.add_comment(people["ada"], ticket, "The screen flickers too.")
+    tickets.add_comment(people["ada"], ticket, "The screen flickers too.", now=utcnow())
     _db.session.commit()
     outbox.deliver_all_due()
     outbox.deliver_all_due()
@@ -257,7 +258,7 @@ def test_a_watcher_mail_is_delivered_through_smtp_once(app, people, ticket, smtp
 
 def test_another_organization_cannot_take_watchers_off(client, other_org, people, ticket, api):
     kim = people["kim"]
-    watchers.follow(kim, ticket)
+    watchers.follow(kim, ticket, now=utcnow())
     _db.session.commit()
     stranger = factories.admin_of(other_org)
     assert_error(api(stranger)("DELETE", f"/tickets/{ticket.number}/watchers/{kim.id}"), 404, "not_found")

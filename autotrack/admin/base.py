@@ -27,6 +27,8 @@ from autotrack.services.errors import DomainError, ValidationError
 from autotrack.services.tenancy import parse_id
 from autotrack.services.timefmt import duration_words
 from autotrack.web import local_time
+from autotrack.web.redirects import is_local_path
+from autotrack.models.types import utcnow
 
 
 class ConsoleAccess:
@@ -64,7 +66,7 @@ class SecureIndexView(ConsoleAccess, AdminIndexView):
     @expose("/")
     def index(self):
         org_id = current_user.org_id
-        board = dashboard.build(org_id)
+        board = dashboard.build(org_id, now=utcnow())
         counts = {
             "users": db.session.scalar(select(func.count()).select_from(User)
                                        .where(User.org_id == org_id, User.active.is_(True))),

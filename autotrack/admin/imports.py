@@ -8,6 +8,7 @@ from wtforms import HiddenField, SelectField
 
 from autotrack.admin.base import ConsoleAccess
 from autotrack.extensions import db
+from autotrack.models.types import utcnow
 from autotrack.services import imports
 from autotrack.services.errors import DomainError
 
@@ -39,7 +40,7 @@ class ImportView(ConsoleAccess, BaseView):
                 form.file.errors.append(error.message)
             else:
                 db.session.rollback()  # planning writes nothing; drop what it loaded
-                confirm = ConfirmForm(kind=form.kind.data, token=imports.stage(current_user.org_id, data))
+                confirm = ConfirmForm(kind=form.kind.data, token=imports.stage(current_user.org_id, data, now=utcnow()))
                 return self.render("admin/csv_import.html", form=form, report=report, confirm=confirm,
                                    filename=form.file.data.filename, specs=imports.KINDS)
         return self.render("admin/csv_import.html", form=form, report=None, specs=imports.KINDS)

@@ -11,6 +11,7 @@ from autotrack.admin.base import ConsoleAccess
 from autotrack.extensions import db
 from autotrack.services import directory_sync, orgs
 from autotrack.services.errors import ValidationError
+from autotrack.models.types import utcnow
 
 DAY_FIELDS = tuple(day.lower() for day in orgs.WEEKDAYS)
 
@@ -86,7 +87,7 @@ class DirectorySyncView(ConsoleAccess, BaseView):
                                            actor=current_user)
                 db.session.commit()
                 if action in ("preview", "sync"):
-                    run = directory_sync.run_now(org, apply=action == "sync", actor=current_user)
+                    run = directory_sync.run_now(org, apply=action == "sync", actor=current_user, now=utcnow())
                     flash(_outcome(run), "error" if run.status == "failed" else "success")
                 else:
                     flash("Directory source saved." if org.directory_url else

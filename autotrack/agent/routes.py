@@ -23,6 +23,7 @@ from autotrack.web.ticket_forms import (
     TransitionForm,
     WatchForm,
 )
+from autotrack.models.types import utcnow
 
 @bp.route("/")
 def home():
@@ -32,7 +33,7 @@ def home():
 def _queue_page(args, status=200):
     """The queue with the filters in `args` (the page's query, or a refused saved view's)."""
     filters = queues.Filters.parse(current_user, args)
-    items, next_cursor = queues.page(current_user, filters, args.get("cursor"))
+    items, next_cursor = queues.page(current_user, filters, args.get("cursor"), now=utcnow())
     return render_template(
         "agent/home.html", tickets=items, next_cursor=next_cursor, filters=filters, views=queues.VIEWS,
         sla_states=queues.SLA_STATES, statuses=ticket_pages.status_choices(current_user.org_id),
@@ -161,7 +162,7 @@ def canned_replies():
     if form.validate_on_submit():
         try:
             mine = canned.get_for(current_user, form.canned_id.data) if form.canned_id.data else None
-            canned.save_own(current_user, form.title.data, form.body.data, mine)
+            canned.save_own(current_user, form.title.data, form.body.data, mine, now=utcnow())
         except DomainError as error:
             db.session.rollback()
             for name, message in (error.fields or {"body": error.message}).items():
@@ -196,7 +197,7 @@ def merge(reference):
         return redirect(url_for("agent.ticket", reference=ticket.reference))
     try:
         target = ticket_for(current_user, form.into.data)
-        tickets.merge(current_user, ticket, target)
+        tickets.merge(current_user, ticket, target, now=utcnow())
     except DomainError as error:
         db.session.rollback()
         flash(f"Not merged: {error.message}", "danger")
@@ -211,7 +212,7 @@ def add_link(reference):
     ticket, form = ticket_for(current_user, reference), LinkForm()
     if form.validate_on_submit():
         try:
-            tickets.link(current_user, ticket, ticket_for(current_user, form.ticket.data), form.kind.data)
+            tickets.link(current_user, ticket, ticket_for(current_user, form.ticket.data), form.kind.data, now=utcnow())
         except DomainError as error:
             db.session.rollback()
             flash(f"Not linked: {error.message}", "danger")
@@ -228,7 +229,7 @@ def add_link(reference):
 @bp.route("/tickets/<reference>/links/<int:link_id>/delete", methods=["POST"])
 def remove_link(reference, link_id):
     ticket = ticket_for(current_user, reference)
-    tickets.unlink(current_user, ticket, link_id)
+    tickets.unlink(current_user, ticket, link_id, now=utcnow())
     db.session.commit()
     flash("Link removed.", "success")
     return redirect(url_for("agent.ticket", reference=ticket.reference))
@@ -259,7 +260,7 @@ def bulk():
         return redirect(url_for("agent.home"))
     if not request.form.get("confirmed"):
         return render_template("agent/bulk.html", selected=selected, action=action, label=label, results=None)
-    done, skipped = tickets.bulk(current_user, selected, action, assignee=assignee, priority=priority)
+    done, skipped = tickets.bulk(current_user, selected, action, assignee=assignee, priority=priority, now=utcnow())
     db.session.commit()
     return render_template("agent/bulk.html", label=label, results={"done": done, "skipped": skipped})
 

@@ -148,7 +148,7 @@ class Tickets(MethodView):
             wanted["priority"] = str(_by_name(Priority, args["priority"], "priority").id)
         if args.get("assignee") not in (None, "none"):
             _by_id(User, int(args["assignee"]), "assignee")
-        items, next_cursor = queues.page(user, queues.Filters.parse(user, wanted), args.get("cursor"))
+        items, next_cursor = queues.page(user, queues.Filters.parse(user, wanted), args.get("cursor"), now=utcnow())
         return {"items": items, "next_cursor": next_cursor}
 
     @bp.arguments(TicketCreate)
@@ -162,7 +162,7 @@ class Tickets(MethodView):
         ticket = tickets.create_ticket(
             g.api_user, title=data["title"], description=data["description"],
             category=_by_id(Category, data.get("category_id"), "category_id"),
-            priority=_by_name(Priority, data.get("priority"), "priority"))
+            priority=_by_name(Priority, data.get("priority"), "priority"), now=utcnow())
         db.session.commit()
         return ticket
 
@@ -182,11 +182,11 @@ class TicketResource(MethodView):
         """Change the priority, the assignee or the department; all or nothing."""
         user, ticket = g.api_user, ticket_for(g.api_user, reference)
         if "priority" in data:
-            tickets.change_priority(user, ticket, _by_name(Priority, data["priority"], "priority"))
+            tickets.change_priority(user, ticket, _by_name(Priority, data["priority"], "priority"), now=utcnow())
         if "department_id" in data:
-            tickets.change_department(user, ticket, _by_id(Department, data["department_id"], "department_id"))
+            tickets.change_department(user, ticket, _by_id(Department, data["department_id"], "department_id"), now=utcnow())
         if "assignee_id" in data:
-            tickets.assign(user, ticket, _by_id(User, data["assignee_id"], "assignee_id"))
+            tickets.assign(user, ticket, _by_id(User, data["assignee_id"], "assignee_id"), now=utcnow())
         db.session.commit()
         return ticket
 
@@ -200,7 +200,7 @@ def transition(data, reference):
     user, ticket = g.api_user, ticket_for(g.api_user, reference)
     tickets.transition(user, ticket, data["action"],
                        assignee=_by_id(User, data.get("assignee_id"), "assignee_id"),
-                       status=_by_name(Status, data.get("status"), "status"))
+                       status=_by_name(Status, data.get("status"), "status"), now=utcnow())
     db.session.commit()
     return ticket
 
@@ -219,7 +219,7 @@ class Comments(MethodView):
     def post(self, data, reference):
         """Reply, or (staff) add an internal note."""
         ticket = ticket_for(g.api_user, reference)
-        comment = tickets.add_comment(g.api_user, ticket, data["body"], internal=data["internal"])
+        comment = tickets.add_comment(g.api_user, ticket, data["body"], internal=data["internal"], now=utcnow())
         db.session.commit()
         return comment
 
@@ -265,7 +265,7 @@ class Feedback(MethodView):
             if ticket.requester_id != g.api_user.id:
                 raise Forbidden("Only the requester rates a ticket.")
             raise InvalidTransition("There is nothing to rate on this ticket now.")
-        feedback.rate(asked, data["rating"], data["comment"])
+        feedback.rate(asked, data["rating"], data["comment"], now=utcnow())
         db.session.commit()
         return _feedback_view(ticket)
 
@@ -297,7 +297,7 @@ def merge(data, reference):
     user = g.api_user
     duplicate = ticket_for(user, reference)
     target = _ticket_field(user, data["into"], "into")
-    tickets.merge(user, duplicate, target)
+    tickets.merge(user, duplicate, target, now=utcnow())
     db.session.commit()
     return target
 
@@ -316,7 +316,7 @@ class Links(MethodView):
     def post(self, data, reference):
         """Link another ticket: related, or this one its parent or child. Answers every link."""
         ticket = ticket_for(g.api_user, reference)
-        tickets.link(g.api_user, ticket, _ticket_field(g.api_user, data["ticket"], "ticket"), data["kind"])
+        tickets.link(g.api_user, ticket, _ticket_field(g.api_user, data["ticket"], "ticket"), data["kind"], now=utcnow())
         db.session.commit()
         return _links_view(ticket)
 
@@ -326,7 +326,7 @@ class Links(MethodView):
 @_errors(401, 403, 404)
 def unlink(reference, link_id):
     """Remove a link."""
-    tickets.unlink(g.api_user, ticket_for(g.api_user, reference), link_id)
+    tickets.unlink(g.api_user, ticket_for(g.api_user, reference), link_id, now=utcnow())
     db.session.commit()
 
 
@@ -346,9 +346,9 @@ class Watchers(MethodView):
         (the requester or staff): a copied colleague may read and answer it. Answers every watcher."""
         ticket = ticket_for(g.api_user, reference)
         if data.get("email"):
-            watchers.add_cc(g.api_user, ticket, data["email"])
+            watchers.add_cc(g.api_user, ticket, data["email"], now=utcnow())
         else:
-            watchers.follow(g.api_user, ticket)
+            watchers.follow(g.api_user, ticket, now=utcnow())
         db.session.commit()
         return watchers.watchers_of(ticket)
 
@@ -358,7 +358,7 @@ class Watchers(MethodView):
 @_errors(401, 403, 404)
 def remove_watcher(reference, user_id):
     """Stop watching (your own id), or take a watcher off (the requester or staff)."""
-    watchers.remove(g.api_user, ticket_for(g.api_user, reference), user_id)
+    watchers.remove(g.api_user, ticket_for(g.api_user, reference), user_id, now=utcnow())
     db.session.commit()
 
 

@@ -19,6 +19,7 @@ from autotrack.services import accounts, password_links, registration, security_
 from autotrack.services.errors import DomainError, TooManyRequests
 from autotrack.web import home_url, is_safe_next
 from autotrack.web.limits import auth_limit
+from autotrack.models.types import utcnow
 
 BAD_CREDENTIALS = (
     "Invalid email or password. After {n} failed attempts an account is locked for {m} minutes."
@@ -99,7 +100,7 @@ def _sign_out(everywhere=False):
     if current_user.is_authenticated:
         user = current_user._get_current_object()
         (sessions.end_all if everywhere else sessions.end)(user, utcnow())
-        security_log.record("signed_out_everywhere" if everywhere else "sign_out", user=user)
+        security_log.record("signed_out_everywhere" if everywhere else "sign_out", user=user, now=utcnow())
         db.session.commit()
     logout_user()
     session.clear()
@@ -167,7 +168,7 @@ def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
         try:
-            password_links.request_reset(form.email.data, request.remote_addr or "")
+            password_links.request_reset(form.email.data, request.remote_addr or "", now=utcnow())
         except TooManyRequests as error:
             db.session.rollback()
             form.email.errors.append(error.message)
@@ -181,12 +182,12 @@ def reset_request():
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset(token):
     """Choose a password through a reset or invitation link (single-use, expiring)."""
-    if password_links.valid_token(token) is None:
+    if password_links.valid_token(token, now=utcnow()) is None:
         return render_template("auth/reset_invalid.html"), 410
     form = ResetForm()
     if form.validate_on_submit():
         try:
-            user = password_links.use(token, form.password.data)
+            user = password_links.use(token, form.password.data, now=utcnow())
         except DomainError as error:
             db.session.rollback()
             form.password.errors.append(next(iter(error.fields.values()), error.message))

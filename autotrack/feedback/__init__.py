@@ -6,6 +6,7 @@ from autotrack.extensions import db
 from autotrack.services import feedback
 from autotrack.services.errors import DomainError
 from autotrack.web.ticket_forms import FeedbackForm
+from autotrack.models.types import utcnow
 
 bp = Blueprint("feedback", __name__)
 
@@ -20,7 +21,7 @@ def rate(reference, token):
         form.rating.data = request.args["rating"]  # preselected by the email's link; a click still confirms
     if form.validate_on_submit():
         try:
-            feedback.rate(asked, form.rating.data, form.comment.data)
+            feedback.rate(asked, form.rating.data, form.comment.data, now=utcnow())
             db.session.commit()
         except DomainError as error:
             db.session.rollback()

@@ -2,13 +2,14 @@
 from flask import Blueprint, jsonify
 
 from autotrack.services import health
+from autotrack.models.types import utcnow
 
 bp = Blueprint("health", __name__)
 
 
 @bp.route("/healthz")
 def healthz():
-    healthy, report = health.check()
+    healthy, report = health.check(now=utcnow())
     response = jsonify(report)
     response.status_code = 200 if healthy else 503
     response.headers["Cache-Control"] = "no-store"

@@ -16,24 +16,24 @@ def sla_sweep(now_iso=None):
     result = sla.sweep(now)
     if result.tickets_examined:
         log.info("SLA sweep: %s", result.summary())
-    health.beat("sla_sweep", result.summary())
+    health.beat("sla_sweep", result.summary(), now=utcnow())
     db.session.commit()
     return result.summary()
 
 
 def deliver_outbox():
     """Send the emails that are due."""
-    result = outbox.deliver_all_due()
+    result = outbox.deliver_all_due(now=utcnow())
     if result.sent or result.retrying or result.failed:
         log.info("Outbox: %s", result.summary())
-    health.beat("outbox_delivery", result.summary())
+    health.beat("outbox_delivery", result.summary(), now=utcnow())
     db.session.commit()
     return result.summary()
 
 
 def fetch_mail():
     """Import new mail from every active IMAP mailbox into tickets and replies."""
-    report = mailboxes.fetch_all()
+    report = mailboxes.fetch_all(now=utcnow())
     if any(report.values()):
         log.info("Mail: %s", report)
     return str(report)
@@ -41,7 +41,7 @@ def fetch_mail():
 
 def sync_directories():
     """Read each organization's directory source whose period has come (once per period)."""
-    runs = directory_sync.run_due()
+    runs = directory_sync.run_due(now=utcnow())
     for run in runs:
         log.info("Directory sync of organization %s: %s (+%s ~%s -%s)%s", run.org_id, run.status, run.added,
                  run.changed, run.removed, f": {run.error}" if run.error else "")

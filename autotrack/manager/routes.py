@@ -12,6 +12,7 @@ from autotrack.services import queues, reports, sla, sla_reports
 from autotrack.services.pagination import keyset_page
 from autotrack.services.timefmt import duration_words
 from autotrack.services.tenancy import visible_tickets
+from autotrack.models.types import utcnow
 
 
 @bp.route("/")
@@ -41,8 +42,8 @@ def home():
     return render_template(
         "manager/home.html", tickets=items, next_cursor=next_cursor, counts=counts,
         departments=departments, chosen=chosen, days=days, periods=reports.PERIODS,
-        workload=reports.team_workload(current_user, department_ids),
-        report=reports.sla_report(current_user, department_ids, days),
+        workload=reports.team_workload(current_user, department_ids, now=utcnow()),
+        report=reports.sla_report(current_user, department_ids, days, now=utcnow()),
         duration=lambda seconds: "—" if seconds is None else duration_words(timedelta(seconds=seconds)),
     )
 

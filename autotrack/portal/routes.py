@@ -11,6 +11,7 @@ from autotrack.services.pagination import keyset_page
 from autotrack.services.tenancy import get_scoped_optional, scoped, ticket_for
 from autotrack.web import ticket_pages
 from autotrack.web.ticket_forms import CcForm, CommentForm, FeedbackForm, NewTicketForm, TransitionForm, WatchForm
+from autotrack.models.types import utcnow
 
 
 def _own_ticket(reference):
@@ -44,7 +45,7 @@ def new_ticket():
             category = get_scoped_optional(Category, form.category_id.data, current_user.org_id)
             attachments.check_request(None, form.attachments.data or [])  # too many: nothing is raised
             ticket = tickets.create_ticket(current_user, title=form.title.data,
-                                           description=form.description.data, category=category)
+                                           description=form.description.data, category=category, now=utcnow())
         except DomainError as error:
             db.session.rollback()
             for name, message in error.fields.items():
@@ -99,7 +100,7 @@ def rate(reference):
         return redirect(url_for("portal.ticket", reference=ticket.reference))
     if form.validate_on_submit():
         try:
-            feedback.rate(asked, form.rating.data, form.comment.data)
+            feedback.rate(asked, form.rating.data, form.comment.data, now=utcnow())
             db.session.commit()
         except DomainError as error:
             db.session.rollback()

@@ -12,7 +12,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import or_, select
 
 from autotrack.extensions import db
-from autotrack.models import CannedReply, Perm, utcnow
+from autotrack.models import CannedReply, Perm
 from autotrack.services import policy
 from autotrack.services.errors import Forbidden, NotFound, ValidationError
 from autotrack.services.tenancy import parse_id
@@ -112,18 +112,19 @@ def fill(user, canned_id, ticket):
     return render(get_for(user, canned_id).body, context_for(ticket, user))
 
 
-def save_own(user, title, body, canned=None):
+def save_own(user, title, body, canned=None, *, now):
     """Create or change one of the user's own canned replies."""
     if not user.has_permission(Perm.TICKET_TRANSITION):
         raise Forbidden("Only support staff keep canned replies.")
     title, body = _clean(title, body)
     if canned is None:
-        canned = CannedReply(org_id=user.org_id, owner_id=user.id, title=title, body=body)
+        canned = CannedReply(org_id=user.org_id, owner_id=user.id, title=title, body=body, created_at=now,
+                             updated_at=now)
         db.session.add(canned)
     else:
         if canned.owner_id != user.id or canned.org_id != user.org_id:
             raise NotFound("No such canned reply.")
-        canned.title, canned.body, canned.updated_at = title, body, utcnow()
+        canned.title, canned.body, canned.updated_at = title, body, now
     db.session.flush()
     return canned
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import and_, case, func, literal, select
 
 from autotrack.extensions import db
-from autotrack.models import ACTIVE_STATES, Department, Priority, SlaEvent, Status, Ticket, utcnow
+from autotrack.models import ACTIVE_STATES, Department, Priority, SlaEvent, Status, Ticket
 from autotrack.services import feedback
 from autotrack.services.sqlutil import seconds_between
 
@@ -38,8 +38,7 @@ class Dashboard:
     satisfaction: dict = field(default_factory=dict)
 
 
-def build(org_id, now=None):
-    now = now or utcnow()
+def build(org_id, *, now):
     board = Dashboard()
     _backlog(board, org_id, now)
     breaches = _breaches_by_department(board, org_id, now)

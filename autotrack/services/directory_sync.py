@@ -13,6 +13,7 @@ The fetch is the risky part: a URL an admin types is read by our server, inside 
 second lookup to rebind); every redirect is checked the same way; the certificate is verified;
 and the body has a size and a time limit.
 """
+import functools
 import ipaddress
 import json
 import secrets
@@ -27,7 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from autotrack.extensions import db
-from autotrack.models import DirectorySync, Organization, utcnow
+from autotrack.models import DirectorySync, Organization
 from autotrack.services import audit, imports
 from autotrack.services.errors import DomainError, ValidationError
 from autotrack.services.sqlutil import insert_ignoring_duplicates
@@ -194,10 +195,9 @@ def _reason(error):
 
 # --- running ------------------------------------------------------------------------------------
 
-def run_due(now=None):
+def run_due(*, now):
     """The scheduled job: read every organization's source whose period has come, once per
     period whichever worker gets there first. Returns the runs made."""
-    now = now or utcnow()
     orgs = db.session.scalars(select(Organization).where(Organization.directory_url.is_not(None),
                                                          Organization.is_active.is_(True))).all()
     runs = []
@@ -209,11 +209,10 @@ def run_due(now=None):
     return runs
 
 
-def run_now(org, *, apply, actor=None, now=None):
+def run_now(org, *, apply, actor=None, now):
     """A run asked for in the console: `apply=False` only shows the diff."""
     if not org.directory_url:
         raise ValidationError("Set the directory source first.", {"directory_url": "Required."})
-    now = now or utcnow()
     row = _claim(org, f"{'manual' if apply else 'preview'}:{org.id}:{secrets.token_hex(8)}",
                  "manual" if apply else "preview", now)
     return _process(org, row, apply=apply, now=now, actor=actor)
@@ -241,6 +240,8 @@ def _claim(org, key, trigger, now):
 def _process(org, row, *, apply, now, actor=None):
     """Read, compare, and (if `apply`) change the directory; the run row's outcome is committed
     with the changes, so a run is recorded applied exactly when its changes are there."""
+    started = time.monotonic()  # finished_at = the caller's `now` + the time the run took
+    _finish = functools.partial(_finish_run, now=now, started=started)
     try:
         data = fetch(row.source_url)
         report, handler, work = imports.plan(org, "directory", data)
@@ -290,8 +291,9 @@ def _process(org, row, *, apply, now, actor=None):
     return _finish(row, "applied", lines=lines, **counts)
 
 
-def _finish(row, status, *, lines=(), error=None, added=0, changed=0, removed=0):
-    row.status, row.error, row.finished_at, row.leased_until = status, error, utcnow(), None
+def _finish_run(row, status, *, now, started, lines=(), error=None, added=0, changed=0, removed=0):
+    finished_at = now + timedelta(seconds=time.monotonic() - started)
+    row.status, row.error, row.finished_at, row.leased_until = status, error, finished_at, None
     row.added, row.changed, row.removed = added, changed, removed
     row.diff = json.dumps(list(lines)[:DIFF_KEPT]) if lines else None
     db.session.commit()

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from autotrack.extensions import db
-from autotrack.models import DepartmentMember, Feedback, Lifecycle, LowRatingAction, MemberRole, User, utcnow
+from autotrack.models import DepartmentMember, Feedback, Lifecycle, LowRatingAction, MemberRole, User
 from autotrack.services import audit, outbox, ticket_mail
 from autotrack.services.errors import InvalidTransition, NotFound, ValidationError
 from autotrack.services.notifications import notify
@@ -28,10 +28,9 @@ def _hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def ask(ticket, now=None):
+def ask(ticket, *, now):
     """Ask the requester to rate this resolution (called by the ticket service on resolve): the
     previous unanswered request of the ticket, if any, is withdrawn; the email carries the links."""
-    now = now or utcnow()
     withdraw(ticket)
     token = secrets.token_urlsafe(24)
     request = Feedback(org_id=ticket.org_id, ticket_id=ticket.id, requester_id=ticket.requester_id,
@@ -77,9 +76,8 @@ def latest(ticket):
                              .order_by(Feedback.id.desc()).limit(1))
 
 
-def rate(request, rating, comment="", now=None):
+def rate(request, rating, comment="", *, now):
     """Record the rating once; a second use is refused, changing nothing."""
-    now = now or utcnow()
     try:
         rating = int(rating)
     except (TypeError, ValueError):

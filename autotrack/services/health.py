@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from autotrack.extensions import db
-from autotrack.models import Heartbeat, OutboxEmail, OutboxStatus, utcnow
+from autotrack.models import Heartbeat, OutboxEmail, OutboxStatus
 from autotrack.services.sqlutil import insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
@@ -18,9 +18,8 @@ STALE = {"sla_sweep": timedelta(minutes=5), "outbox_delivery": timedelta(minutes
 OLDEST_EMAIL_WARNING = timedelta(minutes=15)
 
 
-def beat(name, detail="", now=None):
+def beat(name, detail="", *, now):
     """Record that periodic job `name` completed (the caller commits)."""
-    now = now or utcnow()
     detail = (detail or "")[:255]
     updated = db.session.execute(update(Heartbeat).where(Heartbeat.name == name)
                                  .values(last_at=now, detail=detail).execution_options(synchronize_session=False))
@@ -28,12 +27,11 @@ def beat(name, detail="", now=None):
         db.session.execute(insert_ignoring_duplicates(Heartbeat).values(name=name, last_at=now, detail=detail))
 
 
-def check(now=None):
+def check(*, now):
     """(healthy, report). Only the database decides `healthy`: without Redis the app still
     serves every page and keeps every notification and email as rows (jobs and live pushes
     wait), so taking the web processes out of a load balancer would only make things worse. A
     stalled job or a waiting email makes the status `degraded`, for the operator to look at."""
-    now = now or utcnow()
     report = {"database": "ok", "redis": "not configured"}
     problems = []
     try:

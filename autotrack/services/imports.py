@@ -13,7 +13,6 @@ import csv
 import io
 import re
 import secrets
-import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -479,7 +478,7 @@ class Users(Kind):
         email = _email(row.get("email") or "")
         other = db.session.scalar(select(User.org_id).where(User.email == email))
         if other is not None and other != self.org.id:
-            raise RowError(f"email: {email} is already used by another account.")
+            raise RowError(f"email: {users.EMAIL_REFUSED}")  # never that another organization has it
         values = {"email": email, "name": _required(row, "name", 120), "role": self.role(row.get("role"))}
         department_name = clean(row.get("department"))
         values["department"] = self.department(department_name) if department_name else None
@@ -515,7 +514,7 @@ class Users(Kind):
         if obj is None:
             user = orgs.create_user(self.org, values["email"], role_key=values["role"].builtin or values["role"].name,
                                     name=values["name"], department=values["department"], lead=values["lead"])
-            password_links.invite(user)  # a set-password email through the outbox
+            password_links.invite(user, now=user.created_at)  # a set-password email through the outbox
             self._users()[user.email] = user
             return user
         obj.name = values["name"]
@@ -703,10 +702,10 @@ def _staging_dir():
     return path
 
 
-def stage(org_id, data):
+def stage(org_id, data, *, now):
     """Keep an uploaded file until the admin confirms its preview; returns its token."""
     folder = _staging_dir()
-    cutoff = time.time() - STAGED_FOR.total_seconds()
+    cutoff = (now - STAGED_FOR).timestamp()
     for old in folder.glob("*.csv"):  # forgotten previews
         if old.stat().st_mtime < cutoff:
             old.unlink(missing_ok=True)

@@ -7,7 +7,7 @@ from sqlalchemy import and_, false, or_, select, text, union
 from sqlalchemy.orm import joinedload
 
 from autotrack.extensions import db
-from autotrack.models import ACTIVE_STATES, Category, Perm, Priority, Status, Ticket, User, utcnow
+from autotrack.models import ACTIVE_STATES, Category, Perm, Priority, Status, Ticket, User
 from autotrack.services import sla
 from autotrack.services.sqlutil import dialect_name
 from autotrack.services.tenancy import parse_id, visible_tickets
@@ -69,9 +69,8 @@ ROW_OPTIONS = (joinedload(Ticket.status), joinedload(Ticket.priority), joinedloa
                joinedload(Ticket.assignee), joinedload(Ticket.organization))
 
 
-def page(user, filters, cursor=None, now=None):
+def page(user, filters, cursor=None, *, now):
     """(tickets, next cursor). The at-risk queue runs soonest deadline first; the others newest first."""
-    now = now or utcnow()
     conditions = _conditions(user, filters, now)
     query = visible_tickets(user).where(*conditions).options(*ROW_OPTIONS)
     if filters.view == "at_risk":

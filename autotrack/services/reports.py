@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlalchemy import case, func, literal, select
 
 from autotrack.extensions import db
-from autotrack.models import ACTIVE_STATES, Department, Perm, Ticket, User, utcnow
+from autotrack.models import ACTIVE_STATES, Department, Perm, Ticket, User
 from autotrack.services import dashboard, sla
 
 PERIODS = {7: "last 7 days", 30: "last 30 days", 90: "last 90 days"}
@@ -19,11 +19,10 @@ def managed_departments(user):
     return db.session.scalars(query.order_by(Department.name)).all()
 
 
-def team_workload(user, department_ids, now=None):
+def team_workload(user, department_ids, *, now):
     """Per assignee (None: unassigned) of the departments' open tickets: open, at risk and
     overdue counts, busiest first. Pending tickets count as open; their clocks stand still, so
     they are never at risk or overdue."""
-    now = now or utcnow()
     rows = db.session.execute(
         select(Ticket.assignee_id, func.count(), func.count(case((sla.at_risk_clause(now), literal(1)))),
                func.count(case((sla.overdue_clause(now), literal(1)))))
@@ -38,6 +37,5 @@ def team_workload(user, department_ids, now=None):
     return sorted(workload, key=lambda row: (-row[3], -row[1], row[0]))
 
 
-def sla_report(user, department_ids, days, now=None):
-    now = now or utcnow()
+def sla_report(user, department_ids, days, *, now):
     return dashboard.department_report(user.org_id, department_ids or [0], now - timedelta(days=days))

@@ -4,7 +4,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 
 from autotrack.extensions import db
-from autotrack.models import SecurityEvent, utcnow
+from autotrack.models import SecurityEvent
 
 KINDS = {
     "sign_in": "Password accepted (signed in, or on to the second factor)", "sign_in_failed": "Sign-in failed", "locked": "Account locked after failed sign-ins",
@@ -19,14 +19,15 @@ KINDS = {
 
 
 def record(kind, *, user=None, org_id=None, detail=None, now=None):
-    """Append one event (an unknown `kind` is a programming error)."""
+    """Append one event (an unknown `kind` is a programming error); without `now`, the row's insert
+    time (the model's default) stamps it, as for a change seen in a flush hook."""
     if kind not in KINDS:
         raise ValueError(f"unknown security event {kind!r}")
     address = (request.remote_addr or "")[:64] if has_request_context() else None
     event = SecurityEvent(org_id=org_id if org_id is not None else (user.org_id if user is not None else None),
                           user_id=user.id if user is not None else None, kind=kind,
                           detail=None if detail is None else str(detail)[:500], address=address,
-                          created_at=now or utcnow())
+                          **({} if now is None else {"created_at": now}))
     db.session.add(event)
     return event
 

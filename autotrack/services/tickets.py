@@ -22,7 +22,6 @@ from autotrack.models import (
     Ticket,
     TicketLink,
     User,
-    utcnow,
 )
 from autotrack.services import audit, categories, feedback, policy, sla, ticket_mail, watchers
 from autotrack.services.errors import DomainError, InvalidTransition, NotFound, ValidationError
@@ -101,14 +100,13 @@ def _next_number(org_id):
 
 
 def create_ticket(actor, *, title, description="", category=None, priority=None, department=None,
-                  requester=None, source="web", routed_to=None, now=None):
+                  requester=None, source="web", routed_to=None, now):
     """Open a new ticket; category defaults route it and set its priority (most specific wins).
 
     Only staff may pick a priority, a department or raise a ticket for someone else. `routed_to`
     is the department the channel serves (a mailbox's), used when no category routes the ticket.
     """
     policy.require(actor, "ticket.create", message="You may not raise tickets.")
-    now = now or utcnow()
     org_id = actor.org_id
     title = _clean_text(title, "title", TITLE_MAX)
     description = _clean_text(description, "description", DESCRIPTION_MAX, required=False)
@@ -210,7 +208,7 @@ def assignable_users(ticket):
     ).all()
 
 
-def transition(actor, ticket, action, *, assignee=None, status=None, now=None):
+def transition(actor, ticket, action, *, assignee=None, status=None, now):
     """Move `ticket` along its lifecycle; refuses (changing nothing) what is not allowed.
 
     `status` optionally picks a specific status of the target lifecycle category.
@@ -222,7 +220,7 @@ def transition(actor, ticket, action, *, assignee=None, status=None, now=None):
     return _transition(actor, ticket, action, assignee=assignee, status=status, now=now)
 
 
-def _transition(actor, ticket, action, *, assignee=None, status=None, now=None):
+def _transition(actor, ticket, action, *, assignee=None, status=None, now):
     """A transition once the actor's permission is settled (by policy, or by a rule such as a
     requester's reply resuming a pending ticket)."""
     sources, target = TRANSITIONS[action]
@@ -230,7 +228,6 @@ def _transition(actor, ticket, action, *, assignee=None, status=None, now=None):
         raise InvalidTransition(
             f"Cannot {action} ticket {ticket.reference}: it is {ticket.status.name} ({ticket.state})."
         )
-    now = now or utcnow()
 
     if action == "assign":
         if assignee is None:
@@ -308,12 +305,12 @@ def _set_assignee(actor, ticket, assignee, now):
            topic="work", message=f"{ticket.reference} was assigned to you: {ticket.title}", now=now)
 
 
-def assign(actor, ticket, assignee, now=None):
+def assign(actor, ticket, assignee, *, now):
     """Assign (or reassign) a ticket; a new ticket becomes open."""
     return transition(actor, ticket, "assign", assignee=assignee, now=now)
 
 
-def set_status(actor, ticket, status, now=None):
+def set_status(actor, ticket, status, *, now):
     """Switch to another status of the same lifecycle category (e.g. 'Waiting on vendor')."""
     policy.require(actor, "ticket.transition.resolve", ticket, message="You may not change the status.")
     if status.org_id != ticket.org_id or status.category != ticket.state:
@@ -322,7 +319,6 @@ def set_status(actor, ticket, status, now=None):
         )
     if status.id == ticket.status_id:
         return ticket
-    now = now or utcnow()
     old = ticket.status
     ticket.status = status
     ticket.updated_at = now
@@ -334,7 +330,7 @@ def set_status(actor, ticket, status, now=None):
 
 # --- other changes ----------------------------------------------------------------------------
 
-def add_comment(actor, ticket, body, *, internal=False, email_text=None, now=None):
+def add_comment(actor, ticket, body, *, internal=False, email_text=None, now):
     """Add a public reply or an internal note (portal, API or mail alike).
 
     The first public staff reply is the first response, every public staff reply answers the
@@ -347,7 +343,6 @@ def add_comment(actor, ticket, body, *, internal=False, email_text=None, now=Non
     if internal:
         policy.require(actor, "ticket.comment_internal", ticket, message="You may not add internal notes.")
     body = _clean_text(body, "body", COMMENT_MAX)
-    now = now or utcnow()
     comment = Comment(org_id=ticket.org_id, ticket=ticket, author_id=actor.id, author=actor, body=body,
                       internal=bool(internal), email_text=email_text, created_at=now)
     db.session.add(comment)
@@ -380,7 +375,7 @@ def add_comment(actor, ticket, body, *, internal=False, email_text=None, now=Non
     return comment
 
 
-def change_priority(actor, ticket, priority, now=None):
+def change_priority(actor, ticket, priority, *, now):
     """Change the priority; the running SLA clocks keep the working time already spent."""
     policy.require(actor, "ticket.change_priority", ticket, message="You may not change the priority.")
     if priority.org_id != ticket.org_id:
@@ -389,7 +384,6 @@ def change_priority(actor, ticket, priority, now=None):
         raise InvalidTransition(f"{ticket.reference} is closed; its priority can no longer change.")
     if priority.id == ticket.priority_id:
         return ticket
-    now = now or utcnow()
     old = ticket.priority
     ticket.priority = priority
     ticket.updated_at = now
@@ -400,7 +394,7 @@ def change_priority(actor, ticket, priority, now=None):
     return ticket
 
 
-def change_department(actor, ticket, department, now=None):
+def change_department(actor, ticket, department, *, now):
     """Route the ticket to another department; an assignee who cannot work there is removed."""
     policy.require(actor, "ticket.change_department", ticket, message="You may not move this ticket.")
     if department.org_id != ticket.org_id:
@@ -409,7 +403,6 @@ def change_department(actor, ticket, department, now=None):
         raise InvalidTransition(f"{ticket.reference} is closed.")
     if department.id == ticket.department_id:
         return ticket
-    now = now or utcnow()
     old = ticket.department
     ticket.department = department
     ticket.updated_at = now
@@ -425,13 +418,12 @@ def change_department(actor, ticket, department, now=None):
     return ticket
 
 
-def add_task(actor, ticket, title, *, assignee=None, due_at=None, now=None):
+def add_task(actor, ticket, title, *, assignee=None, due_at=None, now):
     """Add a to-do to the ticket."""
     policy.require(actor, "ticket.manage_tasks", ticket, message="You may not add tasks.")
     title = _clean_text(title, "title", TITLE_MAX)
     if assignee is not None and not can_be_assigned(ticket, assignee):
         raise ValidationError(f"{assignee.name} cannot work on this ticket.", {"assignee": "Not allowed."})
-    now = now or utcnow()
     task = Task(org_id=ticket.org_id, ticket=ticket, title=title, assignee=assignee, due_at=due_at,
                 created_by_id=actor.id, created_at=now)
     db.session.add(task)
@@ -443,10 +435,9 @@ def add_task(actor, ticket, title, *, assignee=None, due_at=None, now=None):
     return task
 
 
-def complete_task(actor, task, done=True, now=None):
+def complete_task(actor, task, done=True, *, now):
     """Mark a task done (or not done again)."""
     policy.require(actor, "ticket.manage_tasks", task.ticket, message="You may not change tasks.")
-    now = now or utcnow()
     if bool(task.done_at) == done:
         return task
     task.done_at = now if done else None
@@ -462,7 +453,7 @@ BULK_ACTIONS = {"assign": "Assign to", "priority": "Set the priority to", "resol
 BULK_MAX = 500  # the console reassigns up to 500 at once
 
 
-def bulk(actor, tickets, action, *, assignee=None, priority=None, now=None):
+def bulk(actor, tickets, action, *, assignee=None, priority=None, now):
     """Apply one action to many tickets (the queue's bulk actions), each in its own savepoint, so
     one refusal leaves the others done. Returns (done tickets, [(ticket, reason)] skipped)."""
     if action not in BULK_ACTIONS:
@@ -473,7 +464,6 @@ def bulk(actor, tickets, action, *, assignee=None, priority=None, now=None):
         raise ValidationError("Choose who to assign the tickets to.", {"assignee_id": "Required."})
     if action == "priority" and priority is None:
         raise ValidationError("Choose the priority.", {"priority_id": "Required."})
-    now = now or utcnow()
     done, skipped = [], []
     for ticket in tickets:
         if action == "assign" and ticket.assignee_id == assignee.id:
@@ -494,7 +484,7 @@ def bulk(actor, tickets, action, *, assignee=None, priority=None, now=None):
     return done, skipped
 
 
-def reassign_many(actor, tickets, assignee, now=None):
+def reassign_many(actor, tickets, assignee, *, now):
     """Assign each ticket to `assignee` where the rules allow it (e.g. everything of an agent
     who left); see `bulk`."""
     return bulk(actor, tickets, "assign", assignee=assignee, now=now)
@@ -505,7 +495,7 @@ def reassign_many(actor, tickets, assignee, now=None):
 LINK_KINDS = {"related": "related to", "parent": "parent of", "child": "child of"}
 
 
-def merge(actor, duplicate, target, now=None):
+def merge(actor, duplicate, target, *, now):
     """Merge `duplicate` into `target` (one organization): its comments, tasks, attachments and
     watchers move over (its requester, if another, is copied on the target and so keeps reading
     it), it is closed pointing at the target, and its number leads there.
@@ -520,11 +510,10 @@ def merge(actor, duplicate, target, now=None):
         raise InvalidTransition(f"{target.reference} is closed; merge into an open ticket.")
     if duplicate.state == Lifecycle.CLOSED:
         raise InvalidTransition(f"{duplicate.reference} is closed already.")
-    now = now or utcnow()
     for model in (Comment, Task, Attachment):
         db.session.execute(update(model).where(model.ticket_id == duplicate.id).values(ticket_id=target.id)
                            .execution_options(synchronize_session=False))
-    watchers.move(duplicate, target)  # and the duplicate's requester, if another, copied on the target
+    watchers.move(duplicate, target, now=now)  # and the duplicate's requester, if another, copied on the target
     db.session.expire(target, ["comments", "tasks", "attachments"])
     db.session.expire(duplicate, ["comments", "tasks", "attachments"])
     feedback.withdraw(duplicate)
@@ -548,7 +537,7 @@ def merge(actor, duplicate, target, now=None):
     return target
 
 
-def link(actor, ticket, other, kind, now=None):
+def link(actor, ticket, other, kind, *, now):
     """Link two tickets of one organization: related, or `ticket` the parent / child of `other`."""
     if kind not in LINK_KINDS:
         raise ValidationError("Choose related, parent or child.", {"kind": "Not a kind of link."})
@@ -565,7 +554,6 @@ def link(actor, ticket, other, kind, now=None):
     if existing is not None:
         raise ValidationError(f"{ticket.reference} and {other.reference} are linked already.",
                               {"ticket": "Linked already."})
-    now = now or utcnow()
     parent, child = (other, ticket) if kind == "child" else (ticket, other)
     row = TicketLink(org_id=ticket.org_id, from_ticket_id=parent.id, to_ticket_id=child.id,
                      kind="related" if kind == "related" else "parent", created_by_id=actor.id, created_at=now)
@@ -577,7 +565,7 @@ def link(actor, ticket, other, kind, now=None):
     return row
 
 
-def unlink(actor, ticket, link_id, now=None):
+def unlink(actor, ticket, link_id, *, now):
     ident = parse_id(link_id)
     row = db.session.get(TicketLink, ident) if ident is not None else None
     if row is None or row.org_id != ticket.org_id or ticket.id not in (row.from_ticket_id, row.to_ticket_id):
@@ -585,7 +573,7 @@ def unlink(actor, ticket, link_id, now=None):
     policy.require(actor, "ticket.link", ticket, message="You may not unlink tickets.")
     other = row.to_ticket if row.from_ticket_id == ticket.id else row.from_ticket
     for one, two in ((ticket, other), (other, ticket)):
-        audit.record(one.org_id, "unlink", actor=actor, ticket=one, to_value=two.reference, now=now or utcnow())
+        audit.record(one.org_id, "unlink", actor=actor, ticket=one, to_value=two.reference, now=now)
     db.session.delete(row)
     db.session.flush()
 

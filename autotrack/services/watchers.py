@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from autotrack.extensions import db
-from autotrack.models import TicketWatcher, User, utcnow
+from autotrack.models import TicketWatcher, User
 from autotrack.services import audit, outbox, policy, preferences, ticket_mail
 from autotrack.services.errors import NotFound, ValidationError
 from autotrack.services.notifications import notify
@@ -31,16 +31,16 @@ def watching(user, ticket):
         TicketWatcher.ticket_id == ticket.id, TicketWatcher.user_id == user.id))
 
 
-def follow(actor, ticket, now=None):
+def follow(actor, ticket, *, now):
     """Staff start following a ticket they work on (again: nothing happens)."""
     policy.require(actor, "ticket.follow", ticket, message="Only staff of this ticket can follow it.")
     existing = watching(actor, ticket)
     if existing is not None:
         return existing
-    return _add(actor, ticket, actor, TicketWatcher.FOLLOW, now or utcnow())
+    return _add(actor, ticket, actor, TicketWatcher.FOLLOW, now)
 
 
-def add_cc(actor, ticket, email, now=None):
+def add_cc(actor, ticket, email, *, now):
     """Copy a colleague (an active user of the ticket's organization, by email address) on the
     ticket: they may read and answer it and hear of its public updates."""
     policy.require(actor, "ticket.add_cc", ticket, message="You may not copy people on this ticket.")
@@ -55,7 +55,6 @@ def add_cc(actor, ticket, email, now=None):
     if colleague.id == ticket.requester_id:
         raise ValidationError(f"{colleague.name} raised this ticket and hears of it already.",
                               {"email": "That is the requester."})
-    now = now or utcnow()
     existing = watching(colleague, ticket)
     if existing is not None and existing.kind == TicketWatcher.CC:
         raise ValidationError(f"{colleague.name} is copied already.", {"email": "Copied already."})
@@ -91,7 +90,7 @@ def _add(actor, ticket, user, kind, now):
     return row
 
 
-def remove(actor, ticket, user_id, now=None):
+def remove(actor, ticket, user_id, *, now):
     """Stop watching (anybody may, for themselves), or take someone else off (the requester or
     staff of the ticket: those who may copy people)."""
     row = db.session.scalar(select(TicketWatcher).where(
@@ -102,12 +101,12 @@ def remove(actor, ticket, user_id, now=None):
     if row.user_id != actor.id:
         policy.require(actor, "ticket.add_cc", ticket, message="You may not take people off this ticket.")
     audit.record(ticket.org_id, "unfollow" if row.kind == TicketWatcher.FOLLOW else "cc_remove", actor=actor,
-                 ticket=ticket, to_value=row.user.name, now=now or utcnow())
+                 ticket=ticket, to_value=row.user.name, now=now)
     db.session.delete(row)
     db.session.flush()
 
 
-def move(duplicate, target):
+def move(duplicate, target, *, now):
     """A merge: the duplicate's watchers watch the target (once each); its requester too, copied,
     when the two tickets were raised by different people."""
     rows = db.session.execute(select(TicketWatcher.user_id, TicketWatcher.kind, TicketWatcher.added_by_id,
@@ -117,17 +116,16 @@ def move(duplicate, target):
               for user_id, kind, added_by, created in rows if user_id != target.requester_id]
     if duplicate.requester_id != target.requester_id:
         values.append({"org_id": target.org_id, "ticket_id": target.id, "user_id": duplicate.requester_id,
-                       "kind": TicketWatcher.CC, "added_by_id": None, "created_at": utcnow()})
+                       "kind": TicketWatcher.CC, "added_by_id": None, "created_at": now})
     for value in values:
         db.session.execute(insert_ignoring_duplicates(TicketWatcher).values(**value))
     db.session.execute(delete(TicketWatcher).where(TicketWatcher.ticket_id == duplicate.id))
 
 
-def tell(ticket, actor, summary, *, key, text=None, now=None):
+def tell(ticket, actor, summary, *, key, text=None, now):
     """Tell the watchers (not the actor, requester or assignee, who hear otherwise) of a public
     update: in the app, and by one email each whose dedupe key is `key` and their id.
     `text` is what the email quotes (a reply's body)."""
-    now = now or utcnow()
     rows = [row for row in watchers_of(ticket)
             if row.user_id not in (actor.id if actor else None, ticket.requester_id, ticket.assignee_id)
             and policy.can(row.user, "ticket.view", ticket)]  # a follower who left the department hears no more

@@ -91,7 +91,7 @@ def handle_comment(ticket, form, endpoint):
         return redirect(url_for(endpoint, reference=ticket.reference))
     try:
         attachments.check_request(ticket, form.attachments.data or [])  # too many: nothing is sent
-        comment = tickets.add_comment(current_user, ticket, form.body.data, internal=bool(form.internal.data))
+        comment = tickets.add_comment(current_user, ticket, form.body.data, internal=bool(form.internal.data), now=utcnow())
     except DomainError as error:
         return _refused(ticket, endpoint, error)
     refused = attachments.add_many(current_user, ticket, form.attachments.data or [], comment=comment)
@@ -108,7 +108,7 @@ def handle_add_cc(ticket, form, endpoint):
                 flash(f"Not copied: {error}", "danger")
         return redirect(url_for(endpoint, reference=ticket.reference))
     try:
-        row = watchers.add_cc(current_user, ticket, form.email.data)
+        row = watchers.add_cc(current_user, ticket, form.email.data, now=utcnow())
     except DomainError as error:
         return _refused(ticket, endpoint, error)
     db.session.commit()
@@ -120,7 +120,7 @@ def handle_follow(ticket, form, endpoint):
         flash("That action could not be read; please try again.", "danger")
         return redirect(url_for(endpoint, reference=ticket.reference))
     try:
-        watchers.follow(current_user, ticket)
+        watchers.follow(current_user, ticket, now=utcnow())
     except DomainError as error:
         return _refused(ticket, endpoint, error)
     db.session.commit()
@@ -134,7 +134,7 @@ def handle_remove_watcher(ticket, form, user_id, endpoint):
         flash("That action could not be read; please try again.", "danger")
         return redirect(url_for(endpoint, reference=ticket.reference))
     try:
-        watchers.remove(current_user, ticket, user_id)
+        watchers.remove(current_user, ticket, user_id, now=utcnow())
     except DomainError as error:
         return _refused(ticket, endpoint, error)
     db.session.commit()
@@ -153,7 +153,7 @@ def handle_transition(ticket, form, endpoint):
     try:
         assignee = get_scoped_optional(User, form.assignee_id.data, ticket.org_id)
         status = get_scoped_optional(Status, form.status_id.data, ticket.org_id)
-        tickets.transition(current_user, ticket, form.action.data, assignee=assignee, status=status)
+        tickets.transition(current_user, ticket, form.action.data, assignee=assignee, status=status, now=utcnow())
     except DomainError as error:
         return _refused(ticket, endpoint, error)
     db.session.commit()
@@ -164,7 +164,7 @@ def handle_priority(ticket, form, endpoint):
     try:
         if not form.validate_on_submit():
             raise DomainError("Choose a priority.")
-        tickets.change_priority(current_user, ticket, get_scoped(Priority, form.priority_id.data, ticket.org_id))
+        tickets.change_priority(current_user, ticket, get_scoped(Priority, form.priority_id.data, ticket.org_id), now=utcnow())
     except DomainError as error:
         return _refused(ticket, endpoint, error)
     db.session.commit()
@@ -179,7 +179,7 @@ def handle_new_task(ticket, form, endpoint):
         due_at = None
         if form.due.data is not None:  # typed in the organization's time zone
             due_at = form.due.data.replace(tzinfo=ZoneInfo(ticket.organization.timezone)).astimezone(timezone.utc)
-        tickets.add_task(current_user, ticket, form.title.data, assignee=assignee, due_at=due_at)
+        tickets.add_task(current_user, ticket, form.title.data, assignee=assignee, due_at=due_at, now=utcnow())
     except DomainError as error:
         return _refused(ticket, endpoint, error)
     db.session.commit()
@@ -193,7 +193,7 @@ def handle_task_done(ticket, form, endpoint):
             if task_id else None
         if task is None:
             raise NotFound("No such task on this ticket.")
-        tickets.complete_task(current_user, task, done=form.done.data == "1")
+        tickets.complete_task(current_user, task, done=form.done.data == "1", now=utcnow())
     except DomainError as error:
         return _refused(ticket, endpoint, error)
     db.session.commit()

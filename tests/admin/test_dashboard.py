@@ -8,6 +8,7 @@ from autotrack.models import utcnow
 from autotrack.services import dashboard, sla, tickets
 from tests import factories
 from tests.conftest import login
+from autotrack.models.types import utcnow
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def history(org, other_org):
 
 
 def test_figures_come_from_the_organizations_tickets(org, history):
-    board = dashboard.build(org.id, history["now"])
+    board = dashboard.build(org.id, now=history["now"])
     assert board.open_total == 3  # quick is resolved
     assert dict(board.by_priority)["P1"] == 3 and dict(board.by_priority)["P4"] == 0
     assert dict(board.aging) == {"under 1 day": 1, "1–3 days": 1, "3–7 days": 0, "1–4 weeks": 0, "over 4 weeks": 1}

@@ -9,6 +9,7 @@ from autotrack.models import Department, Organization
 from autotrack.services import orgs, sla, tickets
 from tests import factories
 from tests.conftest import csrf_token, login
+from autotrack.models.types import utcnow
 
 
 def post(client, path, data):
@@ -38,7 +39,7 @@ def test_an_admin_staffs_a_new_department_and_its_lead_gets_the_escalations(clie
     assert manager.name in listing and agent.name in listing
     # The sweep's level 1 goes to the lead the console set.
     ticket = tickets.create_ticket(agent, title="Heating off", requester=factories.make_user(org),
-                                   department=facilities)
+                                   department=facilities, now=utcnow())
     _db.session.commit()
     sla.sweep(ticket.created_at.replace(year=ticket.created_at.year + 1))
     _db.session.commit()

@@ -7,13 +7,14 @@ from autotrack.extensions import db as _db
 from autotrack.services import tickets
 from tests import factories
 from tests.browser.conftest import sign_in
+from autotrack.models.types import utcnow
 
 
 def test_an_agent_selects_two_tickets_by_keyboard_and_resolves_them(org, open_session):
     factories.make_user(org, "agent", name="Sam Agent", email="sam@acme.example")
     employee = factories.make_user(org)
     for title in ("Mouse broken", "Keyboard sticky", "Monitor flickers"):
-        tickets.create_ticket(employee, title=title)
+        tickets.create_ticket(employee, title=title, now=utcnow())
     _db.session.commit()
 
     page = open_session("agent")

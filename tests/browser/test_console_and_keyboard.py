@@ -5,13 +5,14 @@ from autotrack.extensions import db as _db
 from autotrack.services import tickets
 from tests import factories
 from tests.browser.conftest import sign_in
+from autotrack.models.types import utcnow
 
 
 def test_the_console_dashboard_draws_its_charts_from_the_figures(org, open_session):
     requester = factories.make_user(org)
     for title, priority in (("Mail down", "P1"), ("VPN slow", "P2"), ("Mouse broken", "P2")):
         tickets.create_ticket(factories.admin_of(org), title=title, requester=requester,
-                              priority=factories.priority(org, priority))
+                              priority=factories.priority(org, priority), now=utcnow())
     _db.session.commit()
 
     admin = open_session("admin")
@@ -32,7 +33,7 @@ def test_an_agent_on_a_phone_opens_the_menu_and_searches_from_the_keyboard(org, 
     agent = factories.make_user(org, "agent")
     requester = factories.make_user(org)
     for title in ("Projector flickers in room 4", "Coffee machine leaking"):
-        tickets.create_ticket(agent, title=title, requester=requester, priority=factories.priority(org, "P3"))
+        tickets.create_ticket(agent, title=title, requester=requester, priority=factories.priority(org, "P3"), now=utcnow())
     _db.session.commit()
 
     phone = browser.new_context(base_url=live_server, viewport={"width": 375, "height": 740}, is_mobile=True)

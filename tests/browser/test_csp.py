@@ -7,6 +7,7 @@ from autotrack.extensions import db as _db
 from autotrack.services import tickets
 from tests import factories
 from tests.browser.conftest import sign_in
+from autotrack.models.types import utcnow
 
 WATCH_VIOLATIONS = """
 window.__csp = [];
@@ -25,7 +26,7 @@ def visit(page, path):
 def test_no_page_breaks_the_policy_and_console_actions_still_work(org, open_session, browser):
     admin_user, agent_user = factories.admin_of(org), factories.make_user(org, "agent")
     requester, manager = factories.make_user(org), factories.make_user(org, "manager")
-    ticket = tickets.create_ticket(requester, title="Printer offline")
+    ticket = tickets.create_ticket(requester, title="Printer offline", now=utcnow())
     _db.session.commit()
 
     pages = {}

@@ -7,6 +7,7 @@ from autotrack.extensions import db as _db
 from autotrack.services import canned, saved_views, tickets, watchers
 from tests import factories
 from tests.browser.conftest import sign_in
+from autotrack.models.types import utcnow
 
 XSS = '"><svg/onload=alert(1)><img src=x onerror=alert(2)>'
 TEMPLATE = "{{7*7}}{% raw %}"
@@ -36,12 +37,12 @@ def test_hostile_text_everywhere_stays_text(org, open_session):
     requester = factories.make_user(org, name=f"Eve {XSS}")
     colleague = factories.make_user(org, name=f"Mallory {TEMPLATE}")
     agent, manager, admin = factories.make_user(org, "agent"), factories.make_user(org, "manager"), factories.admin_of(org)
-    ticket = tickets.create_ticket(requester, title=f"Help {XSS}", description=f"Steps: {HOSTILE}")
-    tickets.add_comment(requester, ticket, f"More: {HOSTILE}")
-    tickets.add_comment(agent, ticket, f"Note: {HOSTILE}", internal=True)
-    tickets.add_task(agent, ticket, f"Task {XSS}")
-    watchers.add_cc(requester, ticket, colleague.email)
-    canned.save_own(agent, f"Canned {XSS}", f"Dear customer, {XSS}")
+    ticket = tickets.create_ticket(requester, title=f"Help {XSS}", description=f"Steps: {HOSTILE}", now=utcnow())
+    tickets.add_comment(requester, ticket, f"More: {HOSTILE}", now=utcnow())
+    tickets.add_comment(agent, ticket, f"Note: {HOSTILE}", internal=True, now=utcnow())
+    tickets.add_task(agent, ticket, f"Task {XSS}", now=utcnow())
+    watchers.add_cc(requester, ticket, colleague.email, now=utcnow())
+    canned.save_own(agent, f"Canned {XSS}", f"Dear customer, {XSS}", now=utcnow())
     saved_views.save(agent, f"View {XSS}", {"q": "Help"})
     _db.session.commit()
 

@@ -7,14 +7,15 @@ from autotrack.extensions import db as _db
 from autotrack.services import tickets
 from tests import factories
 from tests.browser.conftest import sign_in
+from autotrack.models.types import utcnow
 
 
 def test_an_agent_merges_a_duplicate_and_lands_on_the_original(org, open_session):
     factories.make_user(org, "agent", name="Sam Agent", email="sam@acme.example")
     ada = factories.make_user(org, name="Ada Lovelace")
-    original = tickets.create_ticket(ada, title="VPN drops every hour")
-    duplicate = tickets.create_ticket(ada, title="VPN keeps disconnecting")
-    tickets.add_comment(ada, duplicate, "It happened again at 10:05")
+    original = tickets.create_ticket(ada, title="VPN drops every hour", now=utcnow())
+    duplicate = tickets.create_ticket(ada, title="VPN keeps disconnecting", now=utcnow())
+    tickets.add_comment(ada, duplicate, "It happened again at 10:05", now=utcnow())
     _db.session.commit()
 
     page = open_session("agent")

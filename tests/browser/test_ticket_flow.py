@@ -10,6 +10,7 @@ from autotrack.models import DirectoryEntry, Ticket
 from autotrack.services import orgs, sla, tickets
 from tests import factories
 from tests.browser.conftest import sign_in
+from autotrack.models.types import utcnow
 
 PASSWORD = "a long enough secret"
 
@@ -75,8 +76,8 @@ def test_a_manager_reassigns_an_escalated_ticket(org, open_session):
     first = factories.make_user(org, "agent", name="Al First", lead=True)
     second = factories.make_user(org, "agent", name="Bea Second")
     ticket = tickets.create_ticket(first, title="Payroll export fails", requester=factories.make_user(org),
-                                   priority=factories.priority(org, "P1"))
-    tickets.transition(first, ticket, "assign", assignee=first)
+                                   priority=factories.priority(org, "P1"), now=utcnow())
+    tickets.transition(first, ticket, "assign", assignee=first, now=utcnow())
     _db.session.commit()
     sla.sweep(ticket.created_at + timedelta(hours=3))  # breached and escalated
     _db.session.commit()

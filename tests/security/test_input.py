@@ -8,12 +8,13 @@ from tests import factories
 from tests.api.test_api import api  # noqa: F401  (a fixture)
 from tests.conftest import login
 from tests.services.test_outbox import smtp_port, smtp_server  # noqa: F401  (fixtures)
+from autotrack.models.types import utcnow
 
 
 def test_a_title_with_line_breaks_cannot_add_mail_headers(org, smtp_server):
     requester, agent = factories.make_user(org), factories.make_user(org, "agent")
-    ticket = tickets.create_ticket(requester, title="Printer\r\nBcc: evil@example.com\r\nX-Evil: 1")
-    tickets.add_comment(agent, ticket, "On it.")
+    ticket = tickets.create_ticket(requester, title="Printer\r\nBcc: evil@example.com\r\nX-Evil: 1", now=utcnow())
+    tickets.add_comment(agent, ticket, "On it.", now=utcnow())
     _db.session.commit()
     outbox.deliver_all_due()
     [(recipients, message)] = smtp_server.messages

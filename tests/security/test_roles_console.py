@@ -12,6 +12,7 @@ from tests.api.test_api import api  # noqa: F401  (a fixture)
 from tests.conftest import login, post_form
 
 import pytest
+from autotrack.models.types import utcnow
 
 
 def role(org, builtin=None, name=None):
@@ -93,8 +94,8 @@ def test_categories_can_be_limited_per_role_and_department(app, client, org):
                          token_from="/portal/tickets/new")
     assert response.status_code == 422
     with pytest.raises(ValidationError, match="may not raise tickets in that category"):
-        tickets.create_ticket(user, title="Refund", category=finance)
-    tickets.create_ticket(user, title="Broken laptop", category=it)
+        tickets.create_ticket(user, title="Refund", category=finance, now=utcnow())
+    tickets.create_ticket(user, title="Broken laptop", category=it, now=utcnow())
 
     department = factories.make_department(org, "Warehouse")
     department.categories = [finance.parent]

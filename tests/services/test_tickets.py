@@ -8,6 +8,7 @@ from autotrack.services import tickets
 from autotrack.services.errors import Forbidden, InvalidTransition, ValidationError
 from tests import factories
 from tests.helpers import run_concurrently
+from autotrack.models.types import utcnow
 
 
 @pytest.fixture
@@ -73,14 +74,14 @@ def test_agent_may_choose_priority(org, people):
 
 def test_blank_title_is_refused_with_field_message(org, people):
     with pytest.raises(ValidationError) as error:
-        tickets.create_ticket(people["employee"], title="   ")
+        tickets.create_ticket(people["employee"], title="   ", now=utcnow())
     assert error.value.fields == {"title": "This field is required."}
 
 
 def test_category_of_another_organization_is_refused(org, other_org, people):
     foreign = factories.make_category(other_org, "Secret")
     with pytest.raises(ValidationError):
-        tickets.create_ticket(people["employee"], title="x", category=foreign)
+        tickets.create_ticket(people["employee"], title="x", category=foreign, now=utcnow())
 
 
 def test_new_ticket_notifies_department_agents(org, people):
@@ -98,7 +99,7 @@ def test_concurrent_creation_never_repeats_a_number(app, org, people):
     def raise_tickets():
         numbers = []
         for _ in range(5):
-            numbers.append(tickets.create_ticket(_db.session.get(User, employee_id), title="parallel").number)
+            numbers.append(tickets.create_ticket(_db.session.get(User, employee_id), title="parallel", now=utcnow()).number)
             _db.session.commit()
         return numbers
 
@@ -125,7 +126,7 @@ VALID = [
 def test_valid_transitions(org, people, start, action, end):
     ticket = factories.make_ticket_in(start, people["employee"], people["agent"])
     before = len(audit_trail(ticket))
-    tickets.transition(people["agent"], ticket, action, assignee=people["agent"] if action == "assign" else None)
+    tickets.transition(people["agent"], ticket, action, assignee=people["agent"] if action == "assign" else None, now=utcnow())
     _db.session.commit()
     assert ticket.state == end
     assert len(audit_trail(ticket)) > before
@@ -147,7 +148,7 @@ def test_invalid_transition_is_refused_and_changes_nothing(org, people, start, a
     trail = audit_trail(ticket)
     status_id, updated = ticket.status_id, ticket.updated_at
     with pytest.raises(InvalidTransition) as error:
-        tickets.transition(people["agent"], ticket, action, assignee=people["agent"])
+        tickets.transition(people["agent"], ticket, action, assignee=people["agent"], now=utcnow())
     assert f"Cannot {action}" in error.value.message
     _db.session.rollback()
     _db.session.expire_all()
@@ -158,53 +159,53 @@ def test_invalid_transition_is_refused_and_changes_nothing(org, people, start, a
 def test_unknown_action_is_a_validation_error(org, people):
     ticket = factories.make_ticket(people["employee"])
     with pytest.raises(ValidationError):
-        tickets.transition(people["agent"], ticket, "explode")
+        tickets.transition(people["agent"], ticket, "explode", now=utcnow())
 
 
 def test_employee_cannot_work_a_ticket(org, people):
     ticket = factories.make_ticket_in("open", people["employee"], people["agent"])
     for action in ("wait", "resolve"):
         with pytest.raises(Forbidden):
-            tickets.transition(people["employee"], ticket, action)
+            tickets.transition(people["employee"], ticket, action, now=utcnow())
     with pytest.raises(Forbidden):
-        tickets.assign(people["employee"], ticket, people["employee"])
+        tickets.assign(people["employee"], ticket, people["employee"], now=utcnow())
 
 
 def test_requester_confirms_or_reopens_own_resolved_ticket(org, people):
     ticket = factories.make_ticket_in("resolved", people["employee"], people["agent"])
-    tickets.transition(people["employee"], ticket, "reopen")
+    tickets.transition(people["employee"], ticket, "reopen", now=utcnow())
     assert ticket.state == "open" and ticket.resolved_at is None
-    tickets.transition(people["agent"], ticket, "resolve")
-    tickets.transition(people["employee"], ticket, "close")
+    tickets.transition(people["agent"], ticket, "resolve", now=utcnow())
+    tickets.transition(people["employee"], ticket, "close", now=utcnow())
     assert ticket.state == "closed" and ticket.closed_at is not None
 
 
 def test_other_employee_cannot_close_someone_elses_ticket(org, people):
     ticket = factories.make_ticket_in("resolved", people["employee"], people["agent"])
     with pytest.raises(Forbidden):
-        tickets.transition(people["other_employee"], ticket, "close")
+        tickets.transition(people["other_employee"], ticket, "close", now=utcnow())
 
 
 def test_agent_of_another_department_cannot_touch_ticket(org, people):
     outsider = factories.make_user(org, "agent", department=factories.make_department(org, "Facilities"))
     ticket = factories.make_ticket(people["employee"])
     with pytest.raises(Forbidden):
-        tickets.assign(outsider, ticket, outsider)
+        tickets.assign(outsider, ticket, outsider, now=utcnow())
 
 
 def test_assignee_must_work_in_the_ticket_department(org, people):
     outsider = factories.make_user(org, "agent", department=factories.make_department(org, "Facilities"))
     ticket = factories.make_ticket(people["employee"])
     with pytest.raises(ValidationError) as error:
-        tickets.assign(people["agent"], ticket, outsider)
+        tickets.assign(people["agent"], ticket, outsider, now=utcnow())
     assert "assignee" in error.value.fields
     with pytest.raises(ValidationError):
-        tickets.assign(people["agent"], ticket, people["employee"])
+        tickets.assign(people["agent"], ticket, people["employee"], now=utcnow())
 
 
 def test_assignment_is_audited_and_notifies_the_assignee(org, people):
     ticket = factories.make_ticket(people["employee"])
-    tickets.assign(people["manager"], ticket, people["agent"])
+    tickets.assign(people["manager"], ticket, people["agent"], now=utcnow())
     _db.session.commit()
     assert audit_trail(ticket)[1:] == [
         ("assign", None, people["agent"].name, None),
@@ -218,9 +219,9 @@ def test_assignment_is_audited_and_notifies_the_assignee(org, people):
 
 def test_wait_pauses_and_resume_clears_the_pause(org, people):
     ticket = factories.make_ticket_in("open", people["employee"], people["agent"])
-    tickets.transition(people["agent"], ticket, "wait")
+    tickets.transition(people["agent"], ticket, "wait", now=utcnow())
     assert ticket.paused_at is not None
-    tickets.transition(people["agent"], ticket, "resume")
+    tickets.transition(people["agent"], ticket, "resume", now=utcnow())
     assert ticket.paused_at is None
 
 
@@ -231,55 +232,55 @@ def test_transition_to_a_chosen_status_of_the_target_category(org, people):
     _db.session.add(vendor)
     _db.session.commit()
     ticket = factories.make_ticket_in("open", people["employee"], people["agent"])
-    tickets.transition(people["agent"], ticket, "wait", status=vendor)
+    tickets.transition(people["agent"], ticket, "wait", status=vendor, now=utcnow())
     assert ticket.status.name == "Waiting on vendor" and ticket.state == "pending"
     with pytest.raises(ValidationError):
-        tickets.transition(people["agent"], ticket, "resume", status=vendor)
+        tickets.transition(people["agent"], ticket, "resume", status=vendor, now=utcnow())
 
 
 # --- comments and other changes -----------------------------------------------------------------
 
 def test_first_public_staff_reply_is_the_first_response(org, people):
     ticket = factories.make_ticket(people["employee"])
-    tickets.add_comment(people["employee"], ticket, "Any news?")
-    tickets.add_comment(people["agent"], ticket, "Looking at logs", internal=True)
+    tickets.add_comment(people["employee"], ticket, "Any news?", now=utcnow())
+    tickets.add_comment(people["agent"], ticket, "Looking at logs", internal=True, now=utcnow())
     assert ticket.first_response_at is None
-    reply = tickets.add_comment(people["agent"], ticket, "On it!")
+    reply = tickets.add_comment(people["agent"], ticket, "On it!", now=utcnow())
     assert ticket.first_response_at == reply.created_at
-    tickets.add_comment(people["agent"], ticket, "Fixed?")
+    tickets.add_comment(people["agent"], ticket, "Fixed?", now=utcnow())
     assert ticket.first_response_at == reply.created_at
 
 
 def test_employee_cannot_write_internal_notes(org, people):
     ticket = factories.make_ticket(people["employee"])
     with pytest.raises(Forbidden):
-        tickets.add_comment(people["employee"], ticket, "psst", internal=True)
+        tickets.add_comment(people["employee"], ticket, "psst", internal=True, now=utcnow())
 
 
 def test_other_employee_cannot_comment(org, people):
     ticket = factories.make_ticket(people["employee"])
     with pytest.raises(Forbidden):
-        tickets.add_comment(people["other_employee"], ticket, "me too")
+        tickets.add_comment(people["other_employee"], ticket, "me too", now=utcnow())
 
 
 def test_closed_ticket_takes_no_comments(org, people):
     ticket = factories.make_ticket_in("closed", people["employee"], people["agent"])
     with pytest.raises(Forbidden):
-        tickets.add_comment(people["employee"], ticket, "hello?")
+        tickets.add_comment(people["employee"], ticket, "hello?", now=utcnow())
 
 
 def test_priority_change_is_audited_and_limited_to_staff(org, people):
     ticket = factories.make_ticket(people["employee"])
     with pytest.raises(Forbidden):
-        tickets.change_priority(people["employee"], ticket, factories.priority(org, "P1"))
-    tickets.change_priority(people["agent"], ticket, factories.priority(org, "P1"))
+        tickets.change_priority(people["employee"], ticket, factories.priority(org, "P1"), now=utcnow())
+    tickets.change_priority(people["agent"], ticket, factories.priority(org, "P1"), now=utcnow())
     assert audit_trail(ticket)[-1] == ("priority", "P3", "P1", None)
 
 
 def test_moving_department_unassigns_an_agent_who_cannot_follow(org, people):
     facilities = factories.make_department(org, "Facilities")
     ticket = factories.make_ticket_in("open", people["employee"], people["agent"])
-    tickets.change_department(people["manager"], ticket, facilities)
+    tickets.change_department(people["manager"], ticket, facilities, now=utcnow())
     assert ticket.department == facilities and ticket.assignee is None
     assert [row[0] for row in audit_trail(ticket)[-2:]] == ["department", "assign"]
 
@@ -287,9 +288,9 @@ def test_moving_department_unassigns_an_agent_who_cannot_follow(org, people):
 def test_tasks_can_be_added_and_completed_by_staff_only(org, people):
     ticket = factories.make_ticket_in("open", people["employee"], people["agent"])
     with pytest.raises(Forbidden):
-        tickets.add_task(people["employee"], ticket, "Order toner")
-    task = tickets.add_task(people["agent"], ticket, "Order toner", assignee=people["agent"])
-    tickets.complete_task(people["agent"], task)
+        tickets.add_task(people["employee"], ticket, "Order toner", now=utcnow())
+    task = tickets.add_task(people["agent"], ticket, "Order toner", assignee=people["agent"], now=utcnow())
+    tickets.complete_task(people["agent"], task, now=utcnow())
     assert task.done_at is not None
     assert [row[0] for row in audit_trail(ticket)[-2:]] == ["task_add", "task_done"]
 
@@ -307,7 +308,7 @@ def test_refused_assignment_changes_nothing_even_if_the_caller_commits(org, peop
     closed = factories.status(org, "Closed")
     trail = audit_trail(ticket)
     with pytest.raises(ValidationError):
-        tickets.transition(people["agent"], ticket, "assign", assignee=people["agent"], status=closed)
+        tickets.transition(people["agent"], ticket, "assign", assignee=people["agent"], status=closed, now=utcnow())
     _db.session.commit()  # a careless caller
     _db.session.expire_all()
     assert ticket.assignee_id is None and audit_trail(ticket) == trail
@@ -320,13 +321,13 @@ def test_status_can_change_within_its_lifecycle_category_only(org, people):
     _db.session.add(vendor)
     _db.session.commit()
     ticket = factories.make_ticket_in("pending", people["employee"], people["agent"])
-    tickets.set_status(people["agent"], ticket, vendor)
+    tickets.set_status(people["agent"], ticket, vendor, now=utcnow())
     assert (ticket.status.name, ticket.state) == ("Waiting on vendor", "pending")
     assert audit_trail(ticket)[-1] == ("status", "Pending", "Waiting on vendor", None)
     with pytest.raises(InvalidTransition):
-        tickets.set_status(people["agent"], ticket, factories.status(org, "Resolved"))
+        tickets.set_status(people["agent"], ticket, factories.status(org, "Resolved"), now=utcnow())
     with pytest.raises(Forbidden):
-        tickets.set_status(people["employee"], ticket, factories.status(org, "Pending"))
+        tickets.set_status(people["employee"], ticket, factories.status(org, "Pending"), now=utcnow())
 
 
 def test_assignable_users_query_agrees_with_the_single_user_rule(org, people):
