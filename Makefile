@@ -30,17 +30,19 @@ run: venv
 	@echo "AutoTrack on http://$(HOST):$(PORT)/"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## make test: set up and run the test suite (SQLite; MariaDB with TEST_DATABASE_URL=mysql+pymysql://…)
+## make test: set up, bring up what the tests talk to (Dovecot, Redis: tests/services.sh), run the
+## suite (SQLite; MariaDB with TEST_DATABASE_URL=mysql+pymysql://…)
 test: dev-venv
+	bash tests/services.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make fuzz-api: schemathesis over every API operation against the live app (FUZZ_ARGS="--max-examples 60")
 fuzz-api: dev-venv
 	$(BIN)/python tests/api/fuzz.py $(FUZZ_ARGS)
 
-## make test-browser: the end-to-end tests in a real Chromium (needs Debian's chromium: apt-get install -y chromium)
+## make test-browser: the end-to-end tests in Debian's Chromium (installed by tests/services.sh as root)
 test-browser: dev-venv
-	@test -x /usr/bin/chromium || { echo "Chromium is missing: apt-get install -y chromium"; exit 1; }
+	bash tests/services.sh browser
 	$(BIN)/python -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
 ## make check: the models and the migrations agree
