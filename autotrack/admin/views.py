@@ -287,9 +287,19 @@ class UserView(OrgModelView):
     form_args = {"department": {"description": "Staff join this department's queue (as manager, for managers); "
                                                "more departments under Organization › Departments."}}
 
+    def scaffold_form(self):
+        """Flask-Admin checks the unique email across every organization and says "Already
+        exists": the refusal keeps to words that tell of no one (services/users.py)."""
+        form_class = super().scaffold_form()
+        for validator in form_class.email.kwargs.get("validators", []):
+            if hasattr(validator, "column"):  # flask_admin's Unique
+                validator.message = users.EMAIL_REFUSED
+        return form_class
+
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
         model.email = accounts.normalize_email(model.email)
+        users.check_email_usable(model.email, model.id)  # also when only the case differs
         if form.new_password.data:
             accounts.set_password(model, form.new_password.data)
         users.ensure_an_admin_remains(model)

@@ -25,6 +25,7 @@ from autotrack.models import (
     WorkingHours,
 )
 from autotrack.services.accounts import normalize_email, set_password, user_by_email
+from autotrack.services import users
 from autotrack.services.errors import ValidationError
 
 # name, weight, first response minutes, resolution minutes, calendar (DESIGN.md defaults)
@@ -144,8 +145,7 @@ def create_user(org, email, *, role_key="employee", password=None, name=None, de
     email = normalize_email(email)
     if "@" not in email or len(email) > 254:
         raise ValidationError("Enter a valid email address.", {"email": "Invalid email address."})
-    if user_by_email(email) is not None:
-        raise ValidationError(f"A user with email {email} exists already.", {"email": "Taken."})
+    users.check_email_usable(email)  # taken here or elsewhere: the same words, naming no one
     role = role_by_key(org, role_key)
     if isinstance(department, str):
         department = department_by_name(org, department)

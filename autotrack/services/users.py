@@ -1,9 +1,23 @@
-"""Rules for changing users: an organization always keeps at least one active org admin."""
+"""Rules for changing users: an organization always keeps at least one active org admin, and an
+address taken elsewhere is refused without saying so."""
 from sqlalchemy import func, select
 
 from autotrack.extensions import db
 from autotrack.models import MemberRole, Perm, RolePermission, User
 from autotrack.services.errors import ValidationError
+
+# Emails are unique across the deployment, so an address may be refused because someone of
+# another organization has it: the refusal says nothing about who, or whether, anyone has it.
+EMAIL_REFUSED = "This address cannot be used."
+
+
+def check_email_usable(email, user_id=None):
+    """Refuse `email` (normalized) when any other user has it, in this organization or another,
+    in the same words either way."""
+    with db.session.no_autoflush:  # the user being created or changed may be pending with this very email
+        taken = db.session.scalar(select(User.id).where(User.email == email, User.id != (user_id or 0)).limit(1))
+    if taken is not None:
+        raise ValidationError(EMAIL_REFUSED, {"email": EMAIL_REFUSED})
 
 
 def ensure_an_admin_remains(user):

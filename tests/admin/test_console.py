@@ -262,7 +262,7 @@ def test_a_short_password_or_a_taken_email_is_refused_with_a_message(client, org
     assert "at least 8 characters" in short.get_data(as_text=True)
     taken = client.post("/admin/user/new/", data={"name": "Y", "email": "admin@acme.example",
                                                    "role": role_id(org, "agent"), "csrf_token": token})
-    assert "Already exists" in taken.get_data(as_text=True)
+    assert "This address cannot be used." in taken.get_data(as_text=True)
     assert _db.session.scalar(select(func.count()).select_from(User).where(User.org_id == org.id)) == 1
 
 

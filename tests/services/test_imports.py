@@ -224,7 +224,7 @@ def test_a_key_given_twice_is_an_error(org):
 def test_an_email_of_another_organization_is_refused(org, other_org):
     factories.make_user(other_org, "agent", email="taken@globex.example")
     report = run(org, "users", "email,name,role\ntaken@globex.example,T,agent\n")
-    assert actions(report) == [(2, "error")] and "already used" in report.rows[0].message
+    assert actions(report) == [(2, "error")] and "This address cannot be used." in report.rows[0].message
     assert _db.session.scalar(select(User.org_id).where(User.email == "taken@globex.example")) == other_org.id
 
 
