@@ -121,12 +121,13 @@ def _is_stopped(ticket, clock):
 # Every change to a clock is also recorded as an SlaStep with its arithmetic (the SLA timeline's
 # source): start, pause, resume, retarget (a new priority) and stop.
 
-def _step(ticket, clock, kind, at, *, base=None, working=None, calendar=None, detail=None):
+def _step(ticket, clock, kind, at, *, base=None, working=None, calendar=None, detail=None, new_target=True):
+    """Record a step; `new_target=False` for a step that leaves the clock on the target it had."""
     ticket.sla_steps.add(SlaStep(
         org_id=ticket.org_id, clock=clock, kind=kind, at=at,
         cycle=ticket.next_response_cycle if clock == "next_response" else 0,
         base_at=base, working_us=working // _MICROSECOND if working is not None else None, calendar=calendar,
-        target_minutes=_target(ticket.priority, clock),
+        target_minutes=_target(ticket.priority, clock) if new_target else None,
         due_at=_get(ticket, clock, "due_at"), warn_at=_get(ticket, clock, "warn_at"),
         detail=detail[:255] if detail else None))
 
@@ -152,11 +153,12 @@ def start_clocks(ticket, now):
 
 def _arm(ticket, clock, start, minutes, settings, spent=0, *, kind="start", at=None, detail=None):
     """Due time and warning point of `clock`: `minutes` of its calendar's working time from
-    `start`, less the `spent` minutes already counted."""
+    `start`, less the `spent` minutes already counted. When more than `minutes` were spent,
+    the due time is the past moment the target was used up (the sweep breaches it at that time)."""
     calendar = settings.calendar_for(ticket.priority)
-    working = timedelta(minutes=max(minutes - spent, 0))
-    _set(ticket, clock, "due_at", calendar.add(start, working))
-    _set(ticket, clock, "warn_at", calendar.add(start, max(minutes * settings.warning_percent / 100 - spent, 0)))
+    working = timedelta(minutes=minutes - spent)
+    _set(ticket, clock, "due_at", calendar.shift(start, working))
+    _set(ticket, clock, "warn_at", calendar.shift(start, timedelta(minutes=minutes * settings.warning_percent / 100 - spent)))
     _step(ticket, clock, kind, at or start, base=start, working=working, calendar=ticket.priority.calendar,
           detail=detail)
 
@@ -223,15 +225,27 @@ def pause_clocks(ticket, now):
 
 
 def change_priority(ticket, old_priority, now):
-    """Recompute the running clocks for the new priority, keeping the working time already spent."""
+    """Retarget the clocks on the new priority.
+
+    A clock that has breached (the sweep recorded it, or its deadline passed: at `now`, or at
+    the pause of a pending ticket) stays breached, with its due time, its breach stamp and the
+    target it breached against: a new priority does not rewrite what happened. A clock not yet
+    breached keeps the working time already spent and counts the rest on the new target; when
+    the new target was already used up, its due time is the past moment that happened, and
+    the sweep records the breach stamped with that time."""
     reference = ticket.paused_at or now  # while paused, time stands still at the pause
     settings = org_settings(ticket.org_id)
     old_calendar, new_calendar = settings.calendar_for(old_priority), settings.calendar_for(ticket.priority)
+    change = f"{old_priority.name} → {ticket.priority.name}"
     for clock in CLOCKS:
         if _is_stopped(ticket, clock) or (clock == "next_response" and ticket.next_response_started_at is None):
             continue
         due, target = _get(ticket, clock, "due_at"), _target(ticket.priority, clock)
-        change = f"{old_priority.name} → {ticket.priority.name}"
+        if due is not None and (_get(ticket, clock, "breached_at") is not None or due <= reference):
+            _step(ticket, clock, "retarget", now, new_target=False,
+                  detail=f"{change}: already breached, due {_local(due, settings.calendar.tz.key)}; "
+                         f"the due time and the breach stay")
+            continue
         if target is None:  # the new priority sets no update target: nothing is due
             _set(ticket, clock, "due_at", None)
             _set(ticket, clock, "warn_at", None)

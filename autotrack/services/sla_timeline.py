@@ -156,7 +156,8 @@ def _clock_timeline(ticket, clock, cycle, steps, current, moments, explainer, se
     elif current and ticket.state not in sla.TICKING_STATES:
         state = "paused" if ticket.paused_at else "stopped"
     else:
-        state = "breached" if due <= now else "running"
+        breached = due <= now or (current and sla._get(ticket, clock, "breached_at") is not None)
+        state = "breached" if breached else "running"
     # Every step checks out, and the stored due time is the one the last step left.
     explained = all(s.explained for s in shown) and (not shown or shown[-1].due_at == due or not current)
     if current and not shown and due is not None:

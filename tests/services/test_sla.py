@@ -261,7 +261,8 @@ def test_priority_change_keeps_the_time_already_spent(org, team):
     ticket = tickets.create_ticket(team["agent"], title="x", priority=factories.priority(org, "P2"),
                                    requester=team["employee"], now=T0)  # business hours 60 / 360
     tickets.change_priority(team["agent"], ticket, factories.priority(org, "P1"), now=T0 + 30 * MIN)
-    assert ticket.first_response_due_at == T0 + 30 * MIN  # 30 spent of P1's 15: due at once
+    # 30 spent of P1's 15: the target was used up at 10:15, so that is when it breaches.
+    assert ticket.first_response_due_at == T0 + 15 * MIN
     assert ticket.resolution_due_at == T0 + 120 * MIN  # 30 spent + 90 left of P1's 120 (24x7)
     tickets.change_priority(team["agent"], ticket, factories.priority(org, "P4"), now=T0 + 60 * MIN)
     # 60 minutes spent of P4's 4320 business minutes; from Monday 11:00 that is 71 working hours on.
