@@ -654,6 +654,8 @@ def _fan_out(events, now, context, result):
     base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
     queued_at = now  # deliverable from the sweep's moment (a sweep at a simulated `now` queues for that `now`)
     words = {}  # due -> time left before, or overdue after, the deadline (events share few dues)
+    # The messages name the clock or the level: the SLA timeline tells from them which moment
+    # of a sweep each notice was about (services/sla_timeline.py, _about).
     for event in events:
         if not event.told:
             continue

@@ -6,6 +6,7 @@ Read-only. The steps are the ones services/sla.py recorded as it changed the clo
 step's arithmetic is done again here on the calendar, so a step whose stored due time the
 calendar does not give back (the calendar was edited since, say) is flagged, never hidden.
 """
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -183,13 +184,16 @@ def _moments(ticket):
     events = db.session.scalars(select(SlaEvent).where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.id)).all()
     if not events:
         return []
-    told = defaultdict(list)  # (notification kind, created_at) -> user ids
-    for user_id, kind, created_at in db.session.execute(
-        select(Notification.user_id, Notification.kind, Notification.created_at)
+    # Who was told of which moment, from the notification rows themselves: one sweep may fire
+    # several moments at once (a late sweep catching up levels 1-3, two clocks warning together),
+    # so the kind and time are not enough; the message names the level or the clock.
+    told = defaultdict(list)  # (notification kind, created_at, level or clock) -> user ids
+    for user_id, kind, created_at, message in db.session.execute(
+        select(Notification.user_id, Notification.kind, Notification.created_at, Notification.message)
         .where(Notification.ticket_id == ticket.id, Notification.kind.in_(_NOTICE_KINDS.values()))
         .order_by(Notification.id)
     ):
-        told[kind, created_at].append(user_id)
+        told[kind, created_at, _about(kind, message)].append(user_id)
     names = dict(db.session.execute(select(User.id, User.name).where(
         User.id.in_({uid for ids in told.values() for uid in ids}))).all()) if told else {}
     emails = db.session.scalars(select(OutboxEmail).where(
@@ -200,8 +204,9 @@ def _moments(ticket):
     for event in events:
         parts = event.key.split(":")
         cycle = int(parts[2]) if event.clock == "next_response" and len(parts) == 3 else 0
+        about = event.level if event.kind == "escalation" else event.clock
         moment = Moment(event.kind, event.fired_at, event.due_at, event.level, event.clock, cycle,
-                        [names.get(uid, "?") for uid in told.get((_NOTICE_KINDS[event.kind], event.fired_at), [])])
+                        [names.get(uid, "?") for uid in told.get((_NOTICE_KINDS[event.kind], event.fired_at, about), [])])
         if event.kind == "warning":
             clock_key = f"next_response:{cycle}" if event.clock == "next_response" else event.clock
             prefix = f"warning:{ticket.id}:{clock_key}:"
@@ -213,6 +218,18 @@ def _moments(ticket):
             moment.emails = [_delivery(e) for e in emails if e.dedupe_key.startswith(prefix)]
         moments.append(moment)
     return moments
+
+
+_LEVEL = re.compile(r"\(level (\d+)\)")
+
+
+def _about(kind, message):
+    """The level an escalation notice is about, or the clock of a warning or breach notice (as
+    services/sla.py words them: "ACME-1 escalated to you (level 2): …", "ACME-1: resolution due in …")."""
+    if kind == _NOTICE_KINDS["escalation"]:
+        found = _LEVEL.search(message)
+        return int(found.group(1)) if found else None
+    return next((clock for clock, label in sla.CLOCK_LABELS.items() if f": {label} " in message), None)
 
 
 def _delivery(email):

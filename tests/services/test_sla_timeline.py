@@ -238,3 +238,37 @@ def test_a_warning_overtaken_during_downtime_says_why_no_one_was_told(app, berli
                    headers={"Authorization": f"Bearer {token_for(api, staff['agent'])}"}).get_json()
     moments = next(c for c in body["clocks"] if c["clock"] == "first_response")["moments"]
     assert [m["overtaken"] for m in moments] == [True, False]
+
+
+def test_each_moment_names_only_the_people_its_own_notices_went_to(client, berlin_org, staff):
+    manager, admin = factories.make_user(berlin_org, "manager"), factories.admin_of(berlin_org)
+    p1 = factories.priority(berlin_org, "P1")  # 24x7: first response 15 minutes, resolution 2 hours
+    start = berlin(2026, 11, 23, 10, 0)
+    ticket = tickets.create_ticket(staff["agent"], title="Core switch down", priority=p1,
+                                   requester=staff["employee"], now=start)
+    tickets.assign(staff["agent"], ticket, staff["agent"], now=start + MIN)
+    _db.session.commit()
+    # One late sweep: the first response's warning is overtaken by its breach, the resolution's
+    # warning (at 90 minutes) is told, and levels 1-3 all come at once, one person each.
+    sla.sweep(start + 100 * MIN)
+    sla.sweep(start + 16 * MIN + 240 * MIN)
+    line = sla_timeline.timeline(ticket, start + 300 * MIN)
+    first, resolution = clock(line, "first_response"), clock(line, "resolution")
+    assert [(m.kind, m.notified) for m in first.moments] == [("warning", []), ("breach", [staff["agent"].name])]
+    assert [(m.kind, m.notified) for m in resolution.moments] == [("warning", [staff["agent"].name]),
+                                                                   ("breach", [staff["agent"].name])]
+    assert [(m.level, m.notified, [e.recipient for e in m.emails]) for m in line.escalations] == [
+        (1, [staff["lead"].name], [staff["lead"].email]),
+        (2, [manager.name], [manager.email]),
+        (3, [admin.name], [admin.email]),
+    ]
+
+    login(client, staff["agent"])
+    page = client.get(f"/agent/tickets/{ticket.reference}/sla").get_data(as_text=True)
+    ladder = page[page.index('id="sla-escalations"'):]
+    levels = ladder.split('data-kind="escalation"')[1:]
+    assert len(levels) == 3
+    for level, (person, others) in zip(levels, [(staff["lead"], (manager, admin)), (manager, (staff["lead"], admin)),
+                                                (admin, (staff["lead"], manager))]):
+        assert f"Told in the app: {person.name}." in level
+        assert all(other.name not in level for other in others)
