@@ -13,7 +13,9 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import typefmt
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from flask_admin.form import DatePickerWidget
+from wtforms import DateField, PasswordField, StringField
+from wtforms.widgets import DateInput
 from wtforms.validators import DataRequired, InputRequired
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
@@ -213,6 +215,13 @@ class OrgModelView(ConsoleAccess, ModelView):
         for name in [attr.key for attr in sa_inspect(self.model).column_attrs if is_secret_column(attr.key)]:
             if hasattr(form_class, name):
                 delattr(form_class, name)
+        # Dates use the browser's own date input: Flask-Admin's picker stayed open over the Save
+        # button after a date was typed, so the click meant for Save picked another day instead.
+        for name in dir(form_class):
+            unbound = getattr(form_class, name)
+            if getattr(unbound, "field_class", None) is not None and issubclass(unbound.field_class, DateField) \
+                    and isinstance(unbound.kwargs.get("widget"), DatePickerWidget):
+                unbound.kwargs["widget"] = DateInput()
         return form_class
 
     def get_query(self):
