@@ -246,8 +246,8 @@ def test_a_watcher_mail_is_delivered_through_smtp_once(app, people, ticket, smtp
     _db.session.commit()
     tickets.add_comment(people["ada"], ticket, "The screen flickers too.", now=utcnow())
     _db.session.commit()
-    outbox.deliver_all_due()
-    outbox.deliver_all_due()
+    outbox.deliver_all_due(utcnow())
+    outbox.deliver_all_due(utcnow())
     delivered = [(rcpt, message) for rcpt, message in smtp_server.messages if rcpt == [kim.email]]
     assert len(delivered) == 1
     message = delivered[0][1]

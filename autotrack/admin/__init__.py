@@ -3,6 +3,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from autotrack.admin.base import SecureIndexView
+from autotrack.admin.mail import register_mail_views
 from autotrack.admin.views import register_views
 from autotrack.web.headers import csp_nonce
 
@@ -12,4 +13,5 @@ def init_admin(app):
     admin = Admin(app, name="AutoTrack console", url="/admin", theme=Bootstrap4Theme(base_template="admin/console_base.html"),
                   index_view=SecureIndexView(url="/admin", endpoint="admin"), csp_nonce_generator=csp_nonce)
     register_views(admin)
+    register_mail_views(admin)
     return admin

@@ -13,6 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, NumberRange, Optional
 from wtforms.validators import ValidationError as WtfValidationError
 
+from autotrack.admin import mail as mail_admin
 from autotrack.admin.base import OrgModelView
 from autotrack.admin.imports import ImportView
 from autotrack.admin.settings import DirectorySyncView, SettingsView
@@ -306,7 +307,7 @@ class UserView(OrgModelView):
         users.drop_memberships_the_role_no_longer_allows(model)
         if is_created and not form.new_password.data:
             db.session.flush()
-            password_links.invite(model, actor=current_user)  # they choose their own password
+            password_links.invite(model, actor=current_user, now=utcnow())  # they choose their own password
         if model.department is not None and model.role.portal in ("agent", "manager", "admin"):
             db.session.flush()  # a new user needs an id to join
             orgs.add_member(model.department, model,
@@ -402,14 +403,15 @@ class OutboxView(ReadOnlyView):
     column_default_sort = ("id", True)
     column_filters = ("status", "recipient")
     column_searchable_list = ("recipient", "subject")
-    column_details_exclude_list = ("context",)
+    column_details_exclude_list = ("context", "secret_encrypted")
+    column_export_exclude_list = ("context", "secret_encrypted")
 
     @action("retry", "Retry", "Queue the selected failed emails again?")
     def action_retry(self, ids):
         retried = 0
         for email_id in ids:
             try:
-                outbox.retry(current_user.org_id, int(email_id))
+                outbox.retry(current_user.org_id, int(email_id), now=utcnow())
                 retried += 1
             except DomainError:
                 continue  # not failed, or not ours: nothing to retry
@@ -436,12 +438,14 @@ class MailboxView(OrgModelView):
     column_details_exclude_list = ("password_encrypted",)
     column_export_exclude_list = ("password_encrypted",)
     form_columns = ("name", "address", "department", "imap_host", "imap_port", "security", "username",
-                    "new_password", "folder", "after_import", "move_folder", "active")
+                    "new_password", "folder", "after_import", "move_folder", "trusted_authserv_ids", "active")
     form_choices = {"security": _choices(MailSecurity), "after_import": _choices(AfterImport)}
     form_args = {"address": {"description": "The address people write to; our mail about its tickets "
                                             "names it as Reply-To."},
                  "imap_host": {"description": "Leave empty for a mailbox fed only by the MTA pipe command."},
-                 "move_folder": {"description": "With 'move': the folder imported mail goes to."}}
+                 "move_folder": {"description": "With 'move': the folder imported mail goes to."},
+                 "trusted_authserv_ids": {"label": "Trusted mail servers", "description": mail_admin.TRUSTED_SERVERS_HELP,
+                                          "validators": [Optional(), mail_admin.trusted_servers_field]}}
     form_extra_fields = {"new_password": PasswordField(
         "IMAP password", description="Stored encrypted and never shown again. Leave empty to keep the current one.")}
 
@@ -478,7 +482,7 @@ class InboundMessageView(ReadOnlyView):
         outcomes = []
         for inbound_id in ids:
             try:
-                outcomes.append(mail_in.reprocess(current_user.org_id, int(inbound_id)))
+                outcomes.append(mail_in.reprocess(current_user.org_id, int(inbound_id), now=utcnow()))
             except DomainError:
                 continue  # not failed or rejected, or not ours
         done = sum(1 for status in outcomes if status == InboundStatus.PROCESSED)

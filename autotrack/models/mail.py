@@ -48,8 +48,17 @@ class Mailbox(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The authserv-ids (RFC 8601) of our own receiving mail servers, space-separated: only their
+    # Authentication-Results headers are believed (anyone can write one). None: none is, and
+    # mail from a staff address is held for the org admin.
+    trusted_authserv_ids: Mapped[str | None] = mapped_column(String(255))
 
     department: Mapped[Department] = relationship()
+
+    @property
+    def trusted_servers(self):
+        """The trusted authserv-ids, lower-case."""
+        return frozenset((self.trusted_authserv_ids or "").lower().replace(",", " ").split())
 
     def __str__(self):
         return f"{self.name} <{self.address}>"
@@ -60,6 +69,9 @@ class InboundStatus(StrEnum):
     PROCESSED = "processed"  # made a ticket or a comment
     IGNORED = "ignored"  # automatic mail (auto-reply, bounce, list): never answered
     REJECTED = "rejected"  # unknown sender: answered once, nothing created
+    HELD = "held"  # the sender could not be verified (a staff address, or a failed check): the
+    # org admin releases it as the sender or discards it; nothing created, never answered
+    DISCARDED = "discarded"  # a held message the org admin threw away
     FAILED = "failed"  # could not be parsed or processed: kept with its error, can be re-processed
 
 
@@ -91,6 +103,8 @@ class InboundMessage(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The org admin who released a held message: it is then processed as from its sender.
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     mailbox: Mapped[Mailbox | None] = relationship()
     ticket: Mapped["Ticket | None"] = relationship()  # noqa: F821

@@ -67,6 +67,9 @@ class OutboxEmail(db.Model):
     body_html: Mapped[str | None] = mapped_column(LongText)
     template: Mapped[str | None] = mapped_column(String(64))
     context: Mapped[str | None] = mapped_column(LongText)
+    # A one-time link (password reset, invitation), encrypted: the bodies hold a placeholder and
+    # delivery puts the link in, then clears this. Never shown in the console.
+    secret_encrypted: Mapped[str | None] = mapped_column(Text)
     # e.g. escalation:<ticket>:<level>:<user>; the unique key is what makes "once" hold.
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)

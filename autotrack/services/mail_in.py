@@ -7,6 +7,15 @@
    and, in that same transaction, makes the ticket or comment through the ticket service and
    records the outcome. A crash rolls both back; the row is processed again later. A failure is
    kept with its error for the console, which can process it again.
+
+Who sent it: the From address is parsed from the header as it came (only display names are
+decoded, so `=?utf-8?b?...?= <attacker@evil.test>` is the attacker's), and a `From:` is only a
+claim. Our own receiving server's `Authentication-Results` (RFC 8601: SPF, DKIM, DMARC) is
+believed when its authserv-id is one the mailbox trusts (others are anyone's writing). Mail from
+a staff address acts as that member of staff only when the check passes (DMARC pass, or DKIM or
+SPF pass aligned with the From domain); mail from an employee's address is taken as before
+unless the check explicitly fails. Anything else is held for the org admin, who releases it as
+its sender or discards it: nothing is created and nothing is answered meanwhile.
 """
 import hashlib
 import io
@@ -17,14 +26,14 @@ from email import policy
 from email.parser import BytesParser
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
-from email.utils import parseaddr
+from email.utils import getaddresses
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
 from autotrack.extensions import db
-from autotrack.models import DirectoryEntry, InboundMessage, InboundStatus, Mailbox, Organization, User, utcnow
+from autotrack.models import DirectoryEntry, InboundMessage, InboundStatus, Mailbox, Organization, Perm, User
 from autotrack.services import attachments, orgs, outbox, policy as access, ticket_mail, tickets
 from autotrack.services.errors import DomainError, ValidationError
 from autotrack.services.sqlutil import insert_ignoring_duplicates
@@ -35,6 +44,8 @@ _PARSER = BytesParser(policy=policy.default)
 _AUTOMATIC_SENDERS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)@", re.IGNORECASE)
 _BULK = {"bulk", "junk", "list", "auto_reply"}
 _FOLDING = re.compile(r"\r?\n[ \t]+")
+# An address as a person writes it: no quoted local part, no route, no encoded word.
+_ADDRESS = re.compile(r"[^\s@<>()\[\],;:\"\\]+@[a-z0-9-]+(\.[a-z0-9-]+)*")
 
 
 def parse(raw):
@@ -79,15 +90,102 @@ def _header(message, name):
 
 
 def sender_address(message):
-    return parseaddr(_header(message, "From"))[1].strip().lower()[:254]
+    """The From address, or "" if there is not exactly one clear address.
+
+    Parsed from the raw header: an encoded word (=?utf-8?b?...?=) is a display name and never
+    an address, so a name that decodes to a colleague's address cannot pose as them."""
+    raw = _headers(message).get("from")
+    if not raw:
+        return ""
+    raw = _FOLDING.sub(" ", str(raw)).strip()
+    found = getaddresses([raw])
+    if len(found) != 1:
+        return ""
+    address = found[0][1].strip().lower()
+    return address[:254] if _ADDRESS.fullmatch(address) and "=?" not in address else ""
+
+
+# --- who sent it ---------------------------------------------------------------------------------
+
+PASS, FAIL, NONE = "pass", "fail", "none"
+_COMMENT = re.compile(r"\([^()]*\)")
+_RESULT = re.compile(r"\s*([a-z0-9_-]+)(?:/[0-9]+)?\s*=\s*([a-z]+)")
+_PROPERTY = re.compile(r"([a-z0-9_-]+\.[a-z0-9_.-]+)\s*=\s*(\"[^\"]*\"|[^\s;]+)")
+
+
+@dataclass
+class SenderCheck:
+    verdict: str  # PASS, FAIL or NONE (no trusted word either way)
+    reason: str
+
+
+def authentication_results(message, trusted):
+    """[(method, result, {property: value})] of the Authentication-Results headers whose
+    authserv-id is in `trusted` (every other one is ignored: anyone can write that header)."""
+    results = []
+    for name, value in message.raw_items():
+        if name.lower() != "authentication-results":
+            continue
+        text = _FOLDING.sub(" ", str(value)).lower()
+        previous = None
+        while previous != text:  # comments may nest
+            previous, text = text, _COMMENT.sub(" ", text)
+        authserv, *parts = text.split(";")
+        if not authserv.split() or authserv.split()[0] not in trusted:
+            continue
+        for part in parts:
+            result = _RESULT.match(part)
+            if result:
+                properties = {key: value.strip('"') for key, value in _PROPERTY.findall(part[result.end():])}
+                results.append((result.group(1), result.group(2), properties))
+    return results
+
+
+def _aligned(domain, from_domain):
+    """Relaxed alignment (DMARC): the same domain, or one a subdomain of the other (never a bare TLD)."""
+    domain = domain.rpartition("@")[2].strip(".").lower()
+    if not domain or "." not in domain:
+        return False
+    return domain == from_domain or from_domain.endswith("." + domain) or domain.endswith("." + from_domain)
+
+
+def check_sender(message, mailbox, address):
+    """What the mailbox's trusted receiving servers say about the From `address`."""
+    trusted = mailbox.trusted_servers
+    if not trusted:
+        return SenderCheck(NONE, "the mailbox trusts no receiving server's Authentication-Results")
+    from_domain = address.rpartition("@")[2]
+    results = authentication_results(message, trusted)
+    if not results:
+        return SenderCheck(NONE, f"no Authentication-Results from {', '.join(sorted(trusted))}")
+    if any(method == "dmarc" and result == "fail" for method, result, _ in results):
+        return SenderCheck(FAIL, "DMARC failed")
+    for method, result, properties in results:
+        if result != "pass":
+            continue
+        if method == "dmarc" and _aligned(properties.get("header.from", from_domain), from_domain):
+            return SenderCheck(PASS, "DMARC passed")
+        if method == "dkim" and _aligned(properties.get("header.d") or properties.get("header.i", ""), from_domain):
+            return SenderCheck(PASS, "DKIM passed for the From domain")
+        if method == "spf" and _aligned(properties.get("smtp.mailfrom", ""), from_domain):
+            return SenderCheck(PASS, "SPF passed for the From domain")
+    failed = sorted({f"{method}={result}" for method, result, _ in results
+                     if method in ("spf", "dkim") and result == "fail"})
+    if failed:
+        return SenderCheck(FAIL, ", ".join(failed) + " and nothing passed for the From domain")
+    return SenderCheck(NONE, "nothing passed for the From domain")
+
+
+def _is_staff(permissions):
+    """Anyone who may do more than raise tickets (agents, managers, admins, custom staff roles)."""
+    return bool(set(permissions) - {Perm.TICKET_CREATE})
 
 
 # --- 1. store ----------------------------------------------------------------------------------
 
-def store(mailbox, raw, now=None, message=None):
+def store(mailbox, raw, *, now, message=None):
     """(id, new) of the stored row for `raw` received by `mailbox`; committed. Never raises for
     a bad message (only when the database cannot be reached)."""
-    now = now or utcnow()
     message = message if message is not None else parse(raw)
     key = message_key(message, raw)
     result = db.session.execute(insert_ignoring_duplicates(InboundMessage).values(
@@ -115,10 +213,9 @@ class Outcome:
     notes: list = field(default_factory=list)
 
 
-def process(inbound_id, now=None, message=None):
+def process(inbound_id, *, now, message=None):
     """Process one stored message if nobody has; returns its status afterwards. `message` is
     its parsed form when the caller has it already."""
-    now = now or utcnow()
     claimed = db.session.execute(
         update(InboundMessage).where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.RECEIVED)
         .values(attempts=InboundMessage.attempts + 1).execution_options(synchronize_session=False)
@@ -126,12 +223,13 @@ def process(inbound_id, now=None, message=None):
     if claimed != 1:
         db.session.rollback()
         return db.session.scalar(select(InboundMessage.status).where(InboundMessage.id == inbound_id))
-    mailbox_id = db.session.scalar(select(InboundMessage.mailbox_id).where(InboundMessage.id == inbound_id))
+    mailbox_id, released_by_id = db.session.execute(select(InboundMessage.mailbox_id, InboundMessage.released_by_id)
+                                                    .where(InboundMessage.id == inbound_id)).one()
     if message is None:
         message = parse(db.session.scalar(select(InboundMessage.raw).where(InboundMessage.id == inbound_id)))
     try:
         with db.session.begin_nested():
-            outcome = _handle(db.session.get(Mailbox, mailbox_id), message, now)
+            outcome = _handle(db.session.get(Mailbox, mailbox_id), message, now, released=released_by_id is not None)
     except (DomainError, ValueError, LookupError, UnicodeError) as error:
         outcome = Outcome(InboundStatus.FAILED, error=f"{error.__class__.__name__}: {error}")
     db.session.execute(update(InboundMessage).where(InboundMessage.id == inbound_id).values(
@@ -143,7 +241,7 @@ def process(inbound_id, now=None, message=None):
     return outcome.status
 
 
-def process_pending(limit=500, now=None):
+def process_pending(*, now, limit=500):
     """Process stored messages nobody has processed (e.g. a crash came between store and process)."""
     ids = db.session.scalars(select(InboundMessage.id).where(InboundMessage.status == InboundStatus.RECEIVED)
                              .order_by(InboundMessage.id).limit(limit)).all()
@@ -151,7 +249,7 @@ def process_pending(limit=500, now=None):
     return [process(inbound_id, now=now) for inbound_id in ids]
 
 
-def reprocess(org_id, inbound_id, now=None):
+def reprocess(org_id, inbound_id, *, now):
     """The console's "process again" for a failed (or rejected) message of `org_id`."""
     changed = db.session.execute(
         update(InboundMessage).where(InboundMessage.id == inbound_id, InboundMessage.org_id == org_id,
@@ -163,7 +261,32 @@ def reprocess(org_id, inbound_id, now=None):
     return process(inbound_id, now=now)
 
 
-def ingest(mailbox, raw, now=None):
+def release(org_id, inbound_id, actor, *, now):
+    """The console's "release as the sender": a held message of `org_id` is processed as from its
+    sender (the org admin vouches for it); returns its status afterwards."""
+    changed = db.session.execute(
+        update(InboundMessage).where(InboundMessage.id == inbound_id, InboundMessage.org_id == org_id,
+                                     InboundMessage.status == InboundStatus.HELD)
+        .values(status=InboundStatus.RECEIVED, released_by_id=actor.id).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if changed != 1:
+        raise ValidationError("Only held messages of your organization can be released.")
+    return process(inbound_id, now=now)
+
+
+def discard(org_id, inbound_id, *, now):
+    """The console's "discard": a held message of `org_id` makes nothing, for good (it stays listed)."""
+    changed = db.session.execute(
+        update(InboundMessage).where(InboundMessage.id == inbound_id, InboundMessage.org_id == org_id,
+                                     InboundMessage.status == InboundStatus.HELD)
+        .values(status=InboundStatus.DISCARDED, processed_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise ValidationError("Only held messages of your organization can be discarded.")
+
+
+def ingest(mailbox, raw, *, now):
     """Store then process one message (the pipe command and the IMAP fetch both come here);
     (id, status)."""
     message = parse(raw)
@@ -171,18 +294,33 @@ def ingest(mailbox, raw, now=None):
     return inbound_id, process(inbound_id, now=now, message=message)
 
 
-def _handle(mailbox, message, now):
+def _handle(mailbox, message, now, released=False):
     if is_automatic(message):
         return Outcome(InboundStatus.IGNORED, error="automatic mail (auto-reply, bounce or list): not answered")
-    address = sender_address(message)
-    if not address or "@" not in address:
+    if not _headers(message).get("from"):
         raise ValidationError("The message has no sender address (From).")
-    sender = _sender(mailbox.org_id, address)
-    if sender is None:
+    address = sender_address(message)
+    if not address:
+        raise ValidationError("The message has no single clear sender address (From): "
+                              f"{_header(message, 'From')[:200]!r}")
+    user, entry = _known(mailbox.org_id, address)
+    if user is None and entry is None:
         _answer_unknown_sender(mailbox, address, message, now)
         return Outcome(InboundStatus.REJECTED, error=f"{address} is not a user or in the staff directory")
-    if not sender.is_active:
+    if user is not None and not user.is_active:
         return Outcome(InboundStatus.REJECTED, error=f"{address} is deactivated")
+    if not released:
+        check = check_sender(message, mailbox, address)
+        staff = _is_staff(user.permissions if user is not None else
+                          entry.role.permissions if entry.role is not None else ())
+        if staff and check.verdict != PASS:
+            return Outcome(InboundStatus.HELD, error=(
+                f"held: {address} is a staff address and the sender is not verified ({check.reason}); "
+                "release it as the sender or discard it"))
+        if check.verdict == FAIL:
+            return Outcome(InboundStatus.HELD, error=(
+                f"held: the sender check of {address} failed ({check.reason}); release it as the sender or discard it"))
+    sender = user if user is not None else _user_from_directory(mailbox.org_id, entry)
     content = read_content(message)
     ticket = ticket_mail.ticket_for_reply(mailbox.org_id, message)
     if ticket is not None and access.can(sender, "ticket.comment", ticket):
@@ -223,17 +361,24 @@ def is_automatic(message):
     return bool(_AUTOMATIC_SENDERS.match(sender_address(message)))
 
 
-def _sender(org_id, address):
-    """The organization's user with this address; a directory entry becomes one (no password:
-    they can answer by mail, and set a password to sign in)."""
+def _known(org_id, address):
+    """(user, None) for the organization's user with this address, (None, entry) for a staff
+    directory entry that may become one, else (None, None)."""
     user = db.session.scalar(select(User).where(User.org_id == org_id, User.email == address)
                              .options(joinedload(User.organization)))  # is_active reads it
     if user is not None:
-        return user
+        return user, None
     entry = db.session.scalar(select(DirectoryEntry).where(DirectoryEntry.org_id == org_id,
                                                            DirectoryEntry.email == address).limit(1))
     if entry is None or orgs.user_by_email(address) is not None:
-        return None
+        return None, None
+    return None, entry
+
+
+def _user_from_directory(org_id, entry):
+    """A directory entry becomes a user (no password: they can answer by mail, and set a
+    password to sign in)."""
+    address = entry.email
     org = db.session.get(Organization, org_id)
     role_key = (entry.role.builtin or entry.role.name) if entry.role is not None else "employee"
     return orgs.create_user(org, address, role_key=role_key, name=f"{entry.first_name} {entry.last_name}",

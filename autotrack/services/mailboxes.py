@@ -1,17 +1,19 @@
 """An organization's IMAP mailboxes: settings, the connection test, and the periodic fetch."""
 import logging
+import re
 import ssl
 
 from sqlalchemy import select
 
 from autotrack.extensions import db
-from autotrack.models import AfterImport, Mailbox, MailSecurity, utcnow
+from autotrack.models import AfterImport, Mailbox, MailSecurity
 from autotrack.services import crypto, mail_in
 from autotrack.services.errors import NotFound, ValidationError
 
 log = logging.getLogger(__name__)
 IMAP_TIMEOUT_SECONDS = 30
 FETCH_BATCH = 200  # messages per mailbox per run; the rest come next run
+_AUTHSERV_ID = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
 
 def by_name(name, org_id=None):
@@ -23,6 +25,20 @@ def by_name(name, org_id=None):
         raise NotFound(f"No mailbox named {name!r}." if not found else
                        f"Several organizations have a mailbox named {name!r}: name the organization.")
     return found[0]
+
+
+def set_trusted_servers(mailbox, text):
+    """Store the trusted authserv-ids (RFC 8601) from what an admin typed: host-like names
+    separated by spaces or commas; ValidationError for anything else."""
+    names = (text or "").lower().replace(",", " ").split()
+    bad = [name for name in names if not _AUTHSERV_ID.fullmatch(name)]
+    if bad:
+        raise ValidationError(f"Not a server name: {bad[0][:60]!r}.", {"trusted_authserv_ids": "Host names only, "
+                                                                          "separated by spaces or commas."})
+    joined = " ".join(dict.fromkeys(names))
+    if len(joined) > 255:
+        raise ValidationError("Too many names.", {"trusted_authserv_ids": "At most 255 characters."})
+    mailbox.trusted_authserv_ids = joined or None
 
 
 def set_password(mailbox, password):
@@ -63,7 +79,7 @@ def test_connection(mailbox):
         return False, f"{error.__class__.__name__}: {error}"
 
 
-def fetch(mailbox, now=None):
+def fetch(mailbox, *, now):
     """Import the unseen messages of one mailbox: store, process, then mark seen or move each.
 
     Marking comes last: a crash before it means a re-fetch, which finds the message stored."""
@@ -100,9 +116,8 @@ def _raw_message(client, uid):
     return None
 
 
-def fetch_all(now=None):
+def fetch_all(*, now):
     """The periodic job: every active mailbox with IMAP settings, then anything left unprocessed."""
-    now = now or utcnow()
     report = {}
     mailboxes = db.session.scalars(select(Mailbox).where(Mailbox.active.is_(True), Mailbox.imap_host.is_not(None))
                                    .order_by(Mailbox.id)).all()

@@ -10,6 +10,12 @@ between tries), as a mail server would: a server that is down or answers 4xx ("t
 delays the mail, never loses it, until the email is older than the give-up age (3 days). Only a
 550-559 refusal of this one message (550 no such user) marks it failed at once, for a person to
 see in the console.
+
+A one-time link (password reset, invitation) is never stored where the table's readers (the
+console, a backup, a support engineer) could use it: the bodies hold `LINK_PLACEHOLDER`, the link
+itself is kept encrypted in `secret_encrypted`, put into the email at delivery and forgotten once
+the email is sent. In the embedded mode (no MAIL_SERVER) the log gets one line per email,
+recipient and subject, never a body.
 """
 import hashlib
 import json
@@ -25,7 +31,7 @@ from flask_mail import Connection, Message
 from sqlalchemy import or_, select, update
 
 from autotrack.extensions import db
-from autotrack.models import OutboxEmail, OutboxStatus, utcnow
+from autotrack.models import OutboxEmail, OutboxStatus
 from autotrack.services import crypto
 from autotrack.services.errors import NotFound, ValidationError
 from autotrack.services.sqlutil import dialect_name, insert_ignoring_duplicates
@@ -36,20 +42,27 @@ LEASE = timedelta(minutes=5)  # the default of AUTOTRACK_OUTBOX_LEASE_SECONDS
 SMTP_TIMEOUT_SECONDS = 30
 # Refusals of one message (bad recipient, rejected content); other SMTP errors mean the server.
 MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
+# Stands for the secret link in a stored body; replaced only in the email that goes out.
+LINK_PLACEHOLDER = "[one-time link: in the email only]"
 
 
-def queue_email(*, recipient, subject, dedupe_key, body_text=None, body_html=None, template=None, context=None,
-                org_id=None, ticket_id=None, now=None):
+def queue_email(*, recipient, subject, dedupe_key, now, body_text=None, body_html=None, template=None, context=None,
+                org_id=None, ticket_id=None, secret_link=None):
     """Add an email to the outbox in the current transaction; False if its key was queued before.
 
     Give the bodies, or a template name under templates/email/ and its context (rendered at delivery).
     Mail about a ticket (`ticket_id`) is sent answerable: see services/ticket_mail.py.
+    A `secret_link` (a one-time link) stands in the bodies as LINK_PLACEHOLDER and is stored
+    encrypted, apart, until delivery.
     """
     if body_text is None and template is None:
         raise ValueError("an email needs a body or a template")
-    now = now or utcnow()
+    if secret_link is not None and (template is not None or LINK_PLACEHOLDER not in body_text
+                                    or secret_link in body_text or secret_link in (body_html or "")):
+        raise ValueError("a secret link goes in the email as LINK_PLACEHOLDER, in a body given as text")
     outcome = db.session.execute(insert_ignoring_duplicates(OutboxEmail).values(
         org_id=org_id, recipient=recipient, subject=subject[:255], body_text=body_text, body_html=body_html,
+        secret_encrypted=crypto.encrypt(secret_link) if secret_link is not None else None,
         template=template, context=None if context is None else json.dumps(context),
         dedupe_key=dedupe_key, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
         ticket_id=ticket_id, message_id=message_id(dedupe_key),
@@ -58,7 +71,8 @@ def queue_email(*, recipient, subject, dedupe_key, body_text=None, body_html=Non
 
 
 def render_bodies(row):
-    """The (text, html) of an outbox row: stored, or rendered from its template and context."""
+    """The (text, html) of an outbox row as stored (with no secret link in it), or rendered from
+    its template and context."""
     if row.body_text is not None or not row.template:
         return row.body_text or "", row.body_html
     context = json.loads(row.context or "{}")
@@ -143,10 +157,21 @@ def header_safe(value):
     return " ".join(str(value).splitlines()).replace("\r", " ").replace("\n", " ").replace("\x00", "")
 
 
+def _with_secret(row, text, html):
+    """The bodies as they go out: the secret link, decrypted, in place of its placeholder."""
+    if row.secret_encrypted is None:
+        return text, html
+    link = crypto.decrypt(row.secret_encrypted)
+    if link is None:  # SECRET_KEY changed since: the person asks for a new link
+        link = "(this link could not be sent: please ask for a new one)"
+    return text.replace(LINK_PLACEHOLDER, link), html.replace(LINK_PLACEHOLDER, link) if html else html
+
+
 def _build_message(row, text, html):
     from autotrack.services import ticket_mail
 
     headers, reply_to = ticket_mail.delivery_headers(row)
+    text, html = _with_secret(row, text, html)
     message = _Message(subject=header_safe(row.subject), recipients=[header_safe(row.recipient)], body=text,
                       html=html, sender=current_app.config["MAIL_DEFAULT_SENDER"],
                       reply_to=header_safe(reply_to) if reply_to else None,
@@ -155,25 +180,25 @@ def _build_message(row, text, html):
     return message
 
 
-def _sent(row, lease, text, html):
-    """Record a delivery, keeping exactly the bodies that went out."""
-    return _finish(row.id, lease, status=OutboxStatus.SENT, sent_at=utcnow(), attempts=row.attempts + 1,
-                   last_error=None, body_text=text, body_html=html)
+def _sent(row, lease, text, html, now):
+    """Record a delivery, keeping the bodies that went out (with the placeholder where a secret
+    link was) and forgetting the secret."""
+    return _finish(row.id, lease, status=OutboxStatus.SENT, sent_at=now, attempts=row.attempts + 1,
+                   last_error=None, body_text=text, body_html=html, secret_encrypted=None)
 
 
-def deliver_due(now=None, limit=100):
+def deliver_due(now, limit=100):
     """Send the due emails (one batch). Commits each outcome as soon as it is known."""
-    now = now or utcnow()
     result = DeliveryResult()
     ids, lease = _claim(now, limit)
     if not ids:
         return result
     rows = db.session.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(ids)).order_by(OutboxEmail.id)).all()
     if not current_app.config.get("MAIL_SERVER"):
-        for row in rows:  # embedded mode: the log is the mail server
+        for row in rows:  # embedded mode: kept in the outbox (the console shows it), one log line each
             text, html = render_bodies(row)
-            log.info("EMAIL to %s | %s\n%s", row.recipient, row.subject, text)
-            if _sent(row, lease, text, html):
+            log.info("EMAIL to %s | %s", header_safe(row.recipient), header_safe(row.subject))
+            if _sent(row, lease, text, html, now):
                 result.sent += 1
         return result
     unsent = list(rows)
@@ -191,7 +216,7 @@ def deliver_due(now=None, limit=100):
                     trouble = error
                     raise
                 else:
-                    if _sent(row, lease, text, html):
+                    if _sent(row, lease, text, html, now):
                         result.sent += 1
                 unsent.pop(0)
     except (smtplib.SMTPException, OSError) as error:
@@ -235,7 +260,7 @@ def _record_failure(row, lease, error, now, result):
         result.retrying += 1
 
 
-def deliver_all_due(now=None, limit=100):
+def deliver_all_due(now, limit=100):
     """Deliver batches until nothing due is left (or every remaining row is waiting to retry)."""
     total = DeliveryResult()
     while True:
@@ -248,7 +273,7 @@ def deliver_all_due(now=None, limit=100):
             return total
 
 
-def retry(org_id, email_id, now=None):
+def retry(org_id, email_id, now):
     """Put a failed email back in the queue (the console's "retry"); flushes, the caller commits."""
     row = db.session.scalar(select(OutboxEmail).where(OutboxEmail.id == email_id, OutboxEmail.org_id == org_id))
     if row is None:
@@ -257,7 +282,7 @@ def retry(org_id, email_id, now=None):
         raise ValidationError("Only failed emails can be retried.")
     row.status = OutboxStatus.PENDING
     row.attempts = 0
-    row.next_attempt_at = now or utcnow()
+    row.next_attempt_at = now
     row.leased_until = None
     db.session.flush()
     return row

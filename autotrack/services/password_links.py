@@ -7,6 +7,8 @@ ends the older ones. Links are built from AUTOTRACK_BASE_URL, never from the req
 X-Forwarded-Host (a forged Host would otherwise send the victim a link to the attacker's site).
 Asking for a reset answers the same whether or not the address has an account, and is limited
 per address and per account. Setting the password ends every session and API token of the user.
+The link never sits in the outbox in plain text: the stored body has a placeholder, the link is
+kept encrypted beside it and goes into the email only at delivery (services/outbox.py).
 """
 import hashlib
 import secrets
@@ -16,7 +18,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from autotrack.extensions import db
-from autotrack.models import PasswordToken, User, utcnow
+from autotrack.models import PasswordToken, User
 from autotrack.services import accounts, audit, outbox, security_log, throttle
 from autotrack.services.errors import TooManyRequests, ValidationError
 
@@ -51,11 +53,10 @@ def _issue(user, purpose, now):
     return row, raw
 
 
-def request_reset(email, address, now=None):
+def request_reset(email, address, *, now):
     """Someone asks for a reset of `email`: a link is mailed if it is an active account. The
     caller says the same thing either way. TooManyRequests past the limits (counted either way,
     so the limit tells nothing about the account)."""
-    now = now or utcnow()
     email = accounts.normalize_email(email)
     for key, limit, window in ((f"reset:address:{address}", RESET_PER_ADDRESS, 900),
                                (f"reset:account:{email[:150]}", RESET_PER_ACCOUNT, 3600)):
@@ -71,30 +72,28 @@ def request_reset(email, address, now=None):
     outbox.queue_email(
         recipient=user.email, subject="Reset your AutoTrack password", org_id=user.org_id,
         body_text=(f"Hello {user.name},\n\nSomeone (we hope you) asked to reset the password of your AutoTrack "
-                   f"account. This link sets a new one; it works once, for {minutes} minutes:\n\n{link_for(raw)}\n\n"
-                   "If you did not ask, ignore this email: your password stays as it is.\n"),
-        dedupe_key=f"password:{row.id}", now=now)
+                   f"account. This link sets a new one; it works once, for {minutes} minutes:\n\n"
+                   f"{outbox.LINK_PLACEHOLDER}\n\nIf you did not ask, ignore this email: your password stays as it is.\n"),
+        secret_link=link_for(raw), dedupe_key=f"password:{row.id}", now=now)
     security_log.record("password_reset_requested", user=user, now=now)
     return True
 
 
-def invite(user, actor=None, now=None):
+def invite(user, actor=None, *, now):
     """Mail a new account's holder a link to choose their password (console, CSV import)."""
-    now = now or utcnow()
     row, raw = _issue(user, INVITE, now)
     hours = current_app.config["AUTOTRACK_INVITE_HOURS"]
     inviter = f"{actor.name} has" if actor is not None else "Your organization has"
     outbox.queue_email(
         recipient=user.email, subject=f"Your AutoTrack account at {user.organization.name}", org_id=user.org_id,
         body_text=(f"Hello {user.name},\n\n{inviter} opened an AutoTrack account for you ({user.email}). "
-                   f"Choose your password here; the link works once, for {hours} hours:\n\n{link_for(raw)}\n"),
-        dedupe_key=f"password:{row.id}", now=now)
+                   f"Choose your password here; the link works once, for {hours} hours:\n\n{outbox.LINK_PLACEHOLDER}\n"),
+        secret_link=link_for(raw), dedupe_key=f"password:{row.id}", now=now)
     return row
 
 
-def valid_token(raw, now=None):
+def valid_token(raw, *, now):
     """The token row for a link still usable, else None (unknown, used, superseded or expired)."""
-    now = now or utcnow()
     if not raw or len(raw) > 100:
         return None
     row = db.session.scalar(select(PasswordToken).where(PasswordToken.token_hash == _hash(raw)))
@@ -106,11 +105,10 @@ def valid_token(raw, now=None):
     return row
 
 
-def use(raw, password, now=None):
+def use(raw, password, *, now):
     """Set the password through a link; the link is spent (the UPDATE claims it, so two tabs
     cannot both use it) and every session and token of the user ends. Returns the user."""
-    now = now or utcnow()
-    row = valid_token(raw, now)
+    row = valid_token(raw, now=now)
     if row is None:
         raise ValidationError("This link has expired or has been used. Ask for a new one.",
                               {"password": "The link is no longer valid."})

@@ -47,7 +47,7 @@ def subject_for(ticket, text):
     return f"[{ticket.reference}] {text}"[:255]
 
 
-def queue_reply(comment, now=None):
+def queue_reply(comment, *, now):
     """Mail a public reply (staff's, or a copied colleague's) to the requester, who can answer it
     by mail."""
     ticket = comment.ticket
@@ -65,7 +65,7 @@ def queue_reply(comment, now=None):
                               ticket_id=ticket.id, now=now)
 
 
-def queue_acknowledgement(ticket, now=None):
+def queue_acknowledgement(ticket, *, now):
     """Tell the sender of a mail that raised a ticket its number (their mail client threads it)."""
     base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
     body = (f"Your request has been received as ticket {ticket.reference}: \"{ticket.title}\".\n\n"

@@ -22,6 +22,7 @@ from autotrack.models import (
     Ticket,
     User,
 )
+from autotrack.models.types import utcnow
 from autotrack.services import mail_in, outbox
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -31,7 +32,7 @@ VIEWS = {
     "department": Department, "priority": Priority, "status": Status, "escalationrule": EscalationRule,
     "audit": AuditEvent, "outbox": OutboxEmail, "holiday": Holiday, "directoryentry": DirectoryEntry,
     "ticket": Ticket, "notification": Notification, "user": User, "category": Category,
-    "mailbox": Mailbox, "inbound": InboundMessage,
+    "mailbox": Mailbox, "inbound": InboundMessage, "held_mail": InboundMessage,
 }
 EDITABLE = ["department", "priority", "status", "escalationrule", "holiday", "directoryentry", "user", "category",
             "mailbox"]
@@ -49,12 +50,12 @@ def rows(org, other_org):
         _db.session.add(DirectoryEntry(org_id=o.id, employee_id="E1", first_name="Ann", last_name=o.slug,
                                        email=f"ann@{o.slug}.example"))
         outbox.queue_email(recipient=f"x@{o.slug}.example", subject="s", body_text="b",
-                           dedupe_key=f"k:{o.slug}", org_id=o.id)
+                           dedupe_key=f"k:{o.slug}", org_id=o.id, now=utcnow())
         mailbox = Mailbox(org_id=o.id, name="it", address=f"it@{o.slug}.example",
                           department_id=factories.default_department(o).id)
         _db.session.add(mailbox)
         _db.session.commit()
-        mail_in.store(mailbox, f"From: someone@{o.slug}.example\r\nSubject: Hello\r\n\r\nHi\r\n".encode())
+        mail_in.store(mailbox, f"From: someone@{o.slug}.example\r\nSubject: Hello\r\n\r\nHi\r\n".encode(), now=utcnow())
     _db.session.commit()
 
 

@@ -3,7 +3,7 @@ IMAP server) and the log of received mail with "process again"."""
 from sqlalchemy import select
 
 from autotrack.extensions import db as _db
-from autotrack.models import InboundMessage, InboundStatus, Mailbox
+from autotrack.models import InboundMessage, InboundStatus, Mailbox, utcnow
 from autotrack.services import crypto, mail_in
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -61,7 +61,7 @@ def test_a_failed_message_is_listed_with_its_error_and_can_be_processed_again(cl
                       department_id=factories.default_department(org).id)
     _db.session.add(mailbox)
     _db.session.commit()
-    inbound_id, status = mail_in.ingest(mailbox, b"Subject: Who sent this?\r\n\r\nNobody.\r\n")
+    inbound_id, status = mail_in.ingest(mailbox, b"Subject: Who sent this?\r\n\r\nNobody.\r\n", now=utcnow())
     assert status == InboundStatus.FAILED
     login(client, factories.admin_of(org))
     page = client.get("/admin/inbound/").get_data(as_text=True)

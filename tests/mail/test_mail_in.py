@@ -16,8 +16,11 @@ from autotrack.services import mail_in, mailboxes, outbox, tickets
 from tests import factories
 from tests.conftest import login
 from tests.services.test_outbox import smtp_port, smtp_server  # noqa: F401  (fixtures)
+from autotrack.models.types import utcnow
 
 MAILBOX_ADDRESS = "helpdesk@acme.example"
+RECEIVING_SERVER = "mx.acme.example"  # the authserv-id our own MTA writes in Authentication-Results
+VERIFIED = f"{RECEIVING_SERVER}; spf=pass smtp.mailfrom=acme.example; dkim=pass header.d=acme.example; dmarc=pass header.from=acme.example"
 
 
 @pytest.fixture
@@ -26,7 +29,7 @@ def desk(org, dovecot):
     it = factories.make_department(org, "IT")
     mailbox = Mailbox(org_id=org.id, name="it", address=MAILBOX_ADDRESS, department_id=it.id,
                       imap_host=dovecot["host"], imap_port=dovecot["port"], security=MailSecurity.NONE,
-                      username=dovecot["user"], folder="INBOX")
+                      username=dovecot["user"], folder="INBOX", trusted_authserv_ids=RECEIVING_SERVER)
     mailboxes.set_password(mailbox, dovecot["password"])
     _db.session.add(mailbox)
     _db.session.commit()
@@ -77,7 +80,7 @@ def test_mail_to_reply_by_mail_the_whole_loop(desk, imap, smtp_server, client, l
     them by mail, answerable; their answer by mail lands on the ticket without the quote."""
     deliver(imap, mail("Ada Lovelace <ada@acme.example>", "Laptop will not boot",
                        "It shows a black screen since this morning."))
-    assert mailboxes.fetch_all() == {"it": 1}
+    assert mailboxes.fetch_all(now=utcnow()) == {"it": 1}
     ticket = only_ticket()
     assert (ticket.title, ticket.requester.email, ticket.department.name, ticket.source) == (
         "Laptop will not boot", "ada@acme.example", "IT", "email")
@@ -85,9 +88,9 @@ def test_mail_to_reply_by_mail_the_whole_loop(desk, imap, smtp_server, client, l
     assert unseen(imap) == 0  # marked seen after import
     assert ticket.reference in login_as(desk["employee"]).get("/portal/").get_data(as_text=True)
 
-    tickets.add_comment(desk["agent"], ticket, "Please hold the power button for 30 seconds.")
+    tickets.add_comment(desk["agent"], ticket, "Please hold the power button for 30 seconds.", now=utcnow())
     _db.session.commit()
-    outbox.deliver_all_due()
+    outbox.deliver_all_due(utcnow())
     subjects = [m["Subject"] for _, m in smtp_server.messages]
     assert f"[{ticket.reference}] Received: Laptop will not boot" in subjects  # the acknowledgement
     reply = next(m for _, m in smtp_server.messages if m["Subject"] == f"[{ticket.reference}] Re: Laptop will not boot")
@@ -104,7 +107,7 @@ def test_mail_to_reply_by_mail_the_whole_loop(desk, imap, smtp_server, client, l
                   "That worked, thank you!\n\nOn Monday, AutoTrack wrote:\n> Please hold the power button for 30 seconds.\n",
                   In_Reply_To=reply["Message-ID"], References=f"{first_id} {reply['Message-ID']}")
     deliver(imap, answer)
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     _db.session.expire_all()
     comment = _db.session.scalars(select(Comment).where(Comment.ticket_id == ticket.id).order_by(Comment.id.desc())).first()
     assert comment.author.email == "ada@acme.example" and comment.body == "That worked, thank you!"
@@ -115,7 +118,7 @@ def test_mail_to_reply_by_mail_the_whole_loop(desk, imap, smtp_server, client, l
 def test_a_reply_finds_its_ticket_by_the_number_in_its_subject(desk, imap):
     ticket = factories.make_ticket(desk["employee"], title="Printer jams")
     deliver(imap, mail("ada@acme.example", f"About [{ticket.reference}] again", "Still jamming."))
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     assert count(Ticket) == 1
     assert count(Comment, Comment.ticket_id == ticket.id, Comment.body == "Still jamming.") == 1
 
@@ -126,7 +129,7 @@ def test_the_requesters_reply_reopens_a_resolved_ticket_and_resumes_a_pending_on
     pending = factories.make_ticket_in(Lifecycle.PENDING, desk["employee"], support_agent)
     for ticket in (resolved, pending):
         deliver(imap, mail("ada@acme.example", f"Re: [{ticket.reference}] {ticket.title}", "It is broken again."))
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     _db.session.expire_all()
     assert _db.session.get(Ticket, resolved.id).state == Lifecycle.OPEN
     resumed = _db.session.get(Ticket, pending.id)
@@ -136,8 +139,9 @@ def test_the_requesters_reply_reopens_a_resolved_ticket_and_resumes_a_pending_on
 def test_an_agents_reply_by_mail_is_a_public_comment_and_the_first_response(desk, imap):
     ticket = factories.make_ticket(desk["employee"], title="VPN", routed_to=desk["department"])
     assert ticket.first_response_at is None
-    deliver(imap, mail("Sam <%s>" % desk["agent"].email, f"Re: [{ticket.reference}] VPN", "Try reconnecting."))
-    mailboxes.fetch_all()
+    deliver(imap, mail("Sam <%s>" % desk["agent"].email, f"Re: [{ticket.reference}] VPN", "Try reconnecting.",
+                       Authentication_Results=VERIFIED))  # staff mail acts as staff only when verified
+    mailboxes.fetch_all(now=utcnow())
     _db.session.expire_all()
     comment = _db.session.scalar(select(Comment).where(Comment.ticket_id == ticket.id))
     assert comment.author_id == desk["agent"].id and comment.internal is False
@@ -147,7 +151,7 @@ def test_an_agents_reply_by_mail_is_a_public_comment_and_the_first_response(desk
 def test_an_unknown_sender_gets_one_polite_answer_and_nothing_else(desk, imap):
     for n in range(2):
         deliver(imap, mail("stranger@elsewhere.example", f"Buy now {n}", "Hello"))
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     assert count(Ticket) == 0
     assert count(InboundMessage, InboundMessage.status == InboundStatus.REJECTED) == 2
     answers = _db.session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == "stranger@elsewhere.example")).all()
@@ -159,7 +163,7 @@ def test_a_directory_entry_without_an_account_may_mail_in(desk, imap):
                                    email="grace@acme.example", department_id=desk["department"].id))
     _db.session.commit()
     deliver(imap, mail("grace@acme.example", "Monitor flickers", "Since Monday."))
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     assert only_ticket().requester.name == "Grace Hopper"
 
 
@@ -170,7 +174,7 @@ def test_a_directory_entry_without_an_account_may_mail_in(desk, imap):
 def test_automatic_mail_never_makes_a_ticket_or_an_answer(desk, imap, header, value):
     deliver(imap, mail("ada@acme.example", "Out of office", "I am away until Monday.", **{header: value}))
     deliver(imap, mail("mailer-daemon@acme.example", "Undeliverable", "Your message could not be delivered."))
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     assert count(Ticket) == 0
     assert count(InboundMessage, InboundMessage.status == InboundStatus.IGNORED) == 2
     assert count(OutboxEmail) == 0
@@ -180,7 +184,7 @@ def test_the_same_message_fetched_twice_makes_one_ticket(desk, imap):
     message = mail("ada@acme.example", "Keyboard missing keys", "The E key is gone.")
     deliver(imap, message)
     deliver(imap, message)  # the same Message-ID twice (a re-delivery)
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     assert count(Ticket) == 1 and count(InboundMessage) == 1
     assert unseen(imap) == 0
 
@@ -188,16 +192,16 @@ def test_the_same_message_fetched_twice_makes_one_ticket(desk, imap):
 def test_a_crash_after_import_but_before_marking_seen_still_makes_one_ticket(desk, imap):
     message = mail("ada@acme.example", "Mouse is dead", "No light at all.")
     deliver(imap, message)
-    mail_in.ingest(desk["mailbox"], message.as_bytes())  # imported, then the fetcher "crashed"
+    mail_in.ingest(desk["mailbox"], message.as_bytes(), now=utcnow())  # imported, then the fetcher "crashed"
     assert unseen(imap) == 1
-    mailboxes.fetch_all()  # the next run fetches it again
+    mailboxes.fetch_all(now=utcnow())  # the next run fetches it again
     assert count(Ticket) == 1 and unseen(imap) == 0
 
 
 def test_a_message_stored_but_not_processed_is_processed_by_the_next_run(desk, imap):
-    inbound_id, new = mail_in.store(desk["mailbox"], mail("ada@acme.example", "Screen", "Cracked.").as_bytes())
+    inbound_id, new = mail_in.store(desk["mailbox"], mail("ada@acme.example", "Screen", "Cracked.").as_bytes(), now=utcnow())
     assert new and _db.session.get(InboundMessage, inbound_id).status == InboundStatus.RECEIVED
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     assert only_ticket().title == "Screen"
 
 
@@ -209,7 +213,7 @@ def test_two_fetchers_at_once_never_duplicate(app, desk, imap):
     def fetch():
         with app.app_context():
             try:
-                mailboxes.fetch_all()
+                mailboxes.fetch_all(now=utcnow())
             except Exception as error:  # noqa: BLE001 - reported below
                 errors.append(error)
             finally:
@@ -220,7 +224,7 @@ def test_two_fetchers_at_once_never_duplicate(app, desk, imap):
         thread.start()
     for thread in threads:
         thread.join()
-    mailboxes.fetch_all()  # whatever a lost race left unseen
+    mailboxes.fetch_all(now=utcnow())  # whatever a lost race left unseen
     assert not errors
     assert count(Ticket) == 5 and count(InboundMessage) == 5
     assert sorted(t.title for t in _db.session.scalars(select(Ticket))) == [f"Problem {n}" for n in range(5)]
@@ -228,11 +232,11 @@ def test_two_fetchers_at_once_never_duplicate(app, desk, imap):
 
 def test_a_malformed_message_is_kept_with_its_error_and_can_be_processed_again(desk, imap):
     deliver(imap, b"Subject: no sender at all\r\n\r\nwho am I?\r\n")
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     row = _db.session.scalar(select(InboundMessage))
     assert row.status == InboundStatus.FAILED and "no sender" in row.error
     assert b"who am I?" in row.raw
-    assert mail_in.reprocess(desk["org"].id, row.id) == InboundStatus.FAILED
+    assert mail_in.reprocess(desk["org"].id, row.id, now=utcnow()) == InboundStatus.FAILED
     _db.session.expire_all()
     assert _db.session.get(InboundMessage, row.id).attempts == 2
 
@@ -244,7 +248,7 @@ def test_attachments_and_inline_images_are_stored_through_the_attachment_service
                            disposition="inline", filename=None)
     message.add_attachment(b"MZ...", maintype="application", subtype="octet-stream", filename="virus.exe")
     deliver(imap, message)
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     ticket = only_ticket()
     names = sorted(a.filename for a in _db.session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)))
     assert names[0] == "inline-3.png" or names[0].endswith(".png")
@@ -261,7 +265,7 @@ def test_latin1_multipart_and_an_emoji_subject(desk, imap):
              b"--XX\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n<p>La machine \xe0 caf\xe9</p>\r\n--XX--\r\n")
     deliver(imap, latin)
     deliver(imap, mail("ada@acme.example", "Printer 🔥 on fire", "Smoke everywhere 🚒"))
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     titles = {t.title: t.description for t in _db.session.scalars(select(Ticket))}
     assert titles["Café machine"] == "La machine à café est cassée."
     assert titles["Printer 🔥 on fire"] == "Smoke everywhere 🚒"
@@ -272,7 +276,7 @@ def test_an_html_only_mail_becomes_text_never_markup(desk, imap):
     message["From"], message["To"], message["Subject"] = "ada@acme.example", MAILBOX_ADDRESS, "HTML"
     message.set_content("<p>Hello <b>team</b></p><script>alert(1)</script><p>Line two</p>", subtype="html")
     deliver(imap, message)
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     assert only_ticket().description == "Hello\nteam\nLine two"
 
 
@@ -280,7 +284,7 @@ def test_another_organizations_ticket_is_never_joined(desk, imap, other_org):
     theirs = factories.make_ticket(factories.make_user(other_org, email="ada@globex.example"), title="Globex")
     deliver(imap, mail("ada@acme.example", f"Re: [{theirs.reference}] Globex", "Hi",
                        In_Reply_To=f"<ticket.{theirs.id}.{other_org.id}@autotrack>"))
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     assert count(Comment, Comment.ticket_id == theirs.id) == 0
     assert count(Ticket, Ticket.org_id == desk["org"].id) == 1  # a new ticket of its own instead
 
@@ -306,7 +310,7 @@ def test_agents_can_open_the_whole_email_of_a_reply_and_requesters_see_only_the_
     ticket = factories.make_ticket(desk["employee"], title="Wifi", routed_to=desk["department"])
     deliver(imap, mail("ada@acme.example", f"Re: [{ticket.reference}] Wifi",
                        "Works now.\n\nOn Monday, Sam wrote:\n> Restart the router, please.\n"))
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     agent_page = login_as(desk["agent"]).get(f"/agent/tickets/{ticket.reference}").get_data(as_text=True)
     assert "Works now." in agent_page and "The whole email" in agent_page and "Restart the router" in agent_page
     requester = app.test_client()
@@ -319,7 +323,7 @@ def test_imported_mail_can_be_moved_to_another_folder(desk, imap):
     desk["mailbox"].after_import, desk["mailbox"].move_folder = "move", "Processed"
     _db.session.commit()
     deliver(imap, mail("ada@acme.example", "Move me", "Please."))
-    mailboxes.fetch_all()
+    mailboxes.fetch_all(now=utcnow())
     assert only_ticket().title == "Move me"
     from imap_tools import MailBoxUnencrypted
 

@@ -16,7 +16,7 @@ def test_a_title_with_line_breaks_cannot_add_mail_headers(org, smtp_server):
     ticket = tickets.create_ticket(requester, title="Printer\r\nBcc: evil@example.com\r\nX-Evil: 1", now=utcnow())
     tickets.add_comment(agent, ticket, "On it.", now=utcnow())
     _db.session.commit()
-    outbox.deliver_all_due()
+    outbox.deliver_all_due(utcnow())
     [(recipients, message)] = smtp_server.messages
     assert recipients == [requester.email]
     assert message["Bcc"] is None and message["X-Evil"] is None

@@ -3,15 +3,17 @@ with backoff while the server is down, never lost."""
 import contextlib
 import email
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from autotrack.extensions import db as _db
-from autotrack.models import OutboxEmail, utcnow
+from autotrack.models import OutboxEmail
 from autotrack.services import outbox
+
+NOW = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)  # a fixed clock: services never read the wall clock
 
 
 class Inbox:
@@ -66,7 +68,7 @@ def serving(handler, port, **options):
 def queue(n=1, prefix="test"):
     for i in range(n):
         outbox.queue_email(recipient=f"user{i}@acme.example", subject=f"Hello {i}", body_text=f"Body {i}",
-                           body_html=f"<p>Body {i}</p>", dedupe_key=f"{prefix}:{i}")
+                           body_html=f"<p>Body {i}</p>", dedupe_key=f"{prefix}:{i}", now=NOW)
     _db.session.commit()
 
 
@@ -76,28 +78,28 @@ def rows():
 
 
 def test_queueing_the_same_key_twice_keeps_one_email(db):
-    assert outbox.queue_email(recipient="a@x.example", subject="s", body_text="b", dedupe_key="k") is True
-    assert outbox.queue_email(recipient="a@x.example", subject="s", body_text="b", dedupe_key="k") is False
+    assert outbox.queue_email(recipient="a@x.example", subject="s", body_text="b", dedupe_key="k", now=NOW) is True
+    assert outbox.queue_email(recipient="a@x.example", subject="s", body_text="b", dedupe_key="k", now=NOW) is False
     _db.session.commit()
     assert len(rows()) == 1
 
 
 def test_due_emails_are_delivered_once_with_a_stable_message_id(db, smtp_server):
     queue(3)
-    result = outbox.deliver_all_due()
+    result = outbox.deliver_all_due(NOW)
     assert (result.sent, result.retrying, result.failed) == (3, 0, 0)
     assert sorted(rcpt[0] for rcpt, _ in smtp_server.messages) == [f"user{i}@acme.example" for i in range(3)]
     _, message = smtp_server.messages[0]
     assert message["Message-ID"] == outbox.message_id("test:0")
     assert message.is_multipart()  # plain text and HTML
     assert all(r.status == "sent" and r.sent_at is not None and r.attempts == 1 for r in rows())
-    assert outbox.deliver_all_due().sent == 0
+    assert outbox.deliver_all_due(NOW).sent == 0
     assert len(smtp_server.messages) == 3
 
 
 def test_smtp_down_then_up_delivers_everything_exactly_once(app, db, smtp_port):
     queue(4)
-    now = utcnow()
+    now = NOW
     result = outbox.deliver_due(now)
     assert (result.sent, result.retrying) == (0, 4)
     assert all(r.status == "pending" and r.attempts == 1 and "Connection" in r.last_error for r in rows())
@@ -122,7 +124,7 @@ def test_backoff_doubles_up_to_its_cap_and_an_outage_never_loses_mail(db, smtp_p
     """Server down: 1, 2, 4 … minutes between tries, never more than an hour, and the email stays
     pending through a long outage; only past the give-up age (3 days) is it marked failed."""
     queue(1)
-    now = utcnow()
+    now = NOW
     waits = []
     for _ in range(10):
         outbox.deliver_due(now)
@@ -138,7 +140,7 @@ def test_backoff_doubles_up_to_its_cap_and_an_outage_never_loses_mail(db, smtp_p
     assert row.status == "failed" and row.attempts == 11
     assert outbox.deliver_due(now + timedelta(days=10)).retrying == 0  # failed rows wait for a person
 
-    outbox.retry(row.org_id, row.id)
+    outbox.retry(row.org_id, row.id, now)
     _db.session.commit()
     row = rows()[0]
     assert row.status == "pending" and row.attempts == 0
@@ -153,7 +155,7 @@ def test_the_backoff_is_configurable(app, db, smtp_port, monkeypatch):
 def test_one_connection_attempt_per_run_while_the_server_is_down(db, smtp_port):
     """A run that finds the server down stops there: 250 due emails are not 3 connection attempts."""
     queue(250)
-    result = outbox.deliver_all_due(limit=100)
+    result = outbox.deliver_all_due(NOW, limit=100)
     assert (result.sent, result.retrying, result.server_trouble) == (0, 100, True)
     assert sum(1 for r in rows() if r.attempts == 1) == 100
     assert all(r.status == "pending" for r in rows())
@@ -161,7 +163,7 @@ def test_one_connection_attempt_per_run_while_the_server_is_down(db, smtp_port):
 
 def test_a_leased_email_is_not_sent_by_a_second_deliverer(db, smtp_server):
     queue(2)
-    now = utcnow()
+    now = NOW
     ids, lease = outbox._claim(now, 10)  # deliverer A leases the rows and then stalls
     assert len(ids) == 2
     assert outbox.deliver_due(now).sent == 0  # deliverer B finds nothing to do
@@ -170,12 +172,21 @@ def test_a_leased_email_is_not_sent_by_a_second_deliverer(db, smtp_server):
     assert len(smtp_server.messages) == 2
 
 
-def test_without_a_mail_server_the_log_is_the_mail_server(db, caplog):
-    queue(1)
+def test_without_a_mail_server_the_log_gets_one_line_per_email_and_no_body(app, db, runner, caplog):
+    """The embedded mode (no MAIL_SERVER), through the real `flask outbox flush`: each email is
+    one log line naming its recipient and subject; the bodies stay in the outbox (console)."""
+    assert not app.config.get("MAIL_SERVER")
+    outbox.queue_email(recipient="ada@acme.example", subject="Laptop\r\nwill not boot", dedupe_key="multi",
+                       body_text="Line one of the body\nLine two\nLine three\n", body_html="<p>HTML body</p>", now=NOW)
+    queue(2)
     with caplog.at_level("INFO", logger="autotrack.services.outbox"):
-        assert outbox.deliver_all_due().sent == 1
-    assert "EMAIL to user0@acme.example | Hello 0" in caplog.text
-    assert rows()[0].status == "sent"
+        result = runner.invoke(args=["outbox", "flush"])
+    assert result.exit_code == 0 and "sent 3" in result.output
+    lines = [record.getMessage() for record in caplog.records if record.name == "autotrack.services.outbox"]
+    assert sorted(lines) == ["EMAIL to ada@acme.example | Laptop will not boot",
+                             "EMAIL to user0@acme.example | Hello 0", "EMAIL to user1@acme.example | Hello 1"]
+    assert "Line one" not in caplog.text and "Body 0" not in caplog.text and "HTML body" not in caplog.text
+    assert all(r.status == "sent" for r in rows()) and "Line two" in rows()[0].body_text
 
 
 class Picky(Inbox):
@@ -195,7 +206,7 @@ class Picky(Inbox):
 def test_a_550_recipient_fails_at_once_and_does_not_block_the_others(app, db, smtp_port):
     with serving(Picky(550), smtp_port) as inbox:
         queue(3)
-        result = outbox.deliver_all_due()
+        result = outbox.deliver_all_due(NOW)
     assert (result.sent, result.retrying, result.failed) == (2, 0, 1)
     refused = next(r for r in rows() if r.recipient == "user0@acme.example")
     assert refused.status == "failed" and refused.attempts == 1 and "550" in refused.last_error
@@ -205,7 +216,7 @@ def test_a_550_recipient_fails_at_once_and_does_not_block_the_others(app, db, sm
 def test_a_451_recipient_is_tried_again_later(app, db, smtp_port):
     with serving(Picky(451), smtp_port) as inbox:
         queue(2)
-        now = utcnow()
+        now = NOW
         result = outbox.deliver_all_due(now)
         inbox.code = None  # the mailbox is back
         later = outbox.deliver_all_due(now + timedelta(minutes=1, seconds=1))
@@ -221,7 +232,7 @@ def test_a_server_answering_421_keeps_every_email_for_later(app, db, smtp_port):
 
     with serving(Closing(), smtp_port):
         queue(3)
-        result = outbox.deliver_all_due()
+        result = outbox.deliver_all_due(NOW)
     assert (result.sent, result.retrying, result.failed) == (0, 3, 0)
     assert all(r.status == "pending" and "421" in r.last_error for r in rows())
 
@@ -236,7 +247,7 @@ def test_the_mail_password_never_reaches_the_stored_error(app, db, smtp_port, mo
     with serving(Inbox(), smtp_port, auth_require_tls=False,
                  authenticator=lambda *args: AuthResult(success=False, handled=False)):
         queue(1)
-        result = outbox.deliver_all_due()
+        result = outbox.deliver_all_due(NOW)
     row = rows()[0]
     assert result.retrying == 1 and row.status == "pending" and "535" in row.last_error
     assert secret not in row.last_error
@@ -254,7 +265,7 @@ def test_the_lease_on_claimed_rows_is_configurable(app, db, monkeypatch):
     (drills/run.py kill9 runs with a 15 s lease)."""
     monkeypatch.setitem(app.config, "AUTOTRACK_OUTBOX_LEASE_SECONDS", 15)
     queue(2)
-    now = utcnow()
+    now = NOW
     ids, lease = outbox._claim(now, limit=10)
     assert len(ids) == 2 and lease == now + timedelta(seconds=15)
     assert outbox._claim(now + timedelta(seconds=14), limit=10)[0] == []  # still held
@@ -266,9 +277,9 @@ def test_a_body_with_very_long_lines_is_delivered_intact(db, smtp_server):
     go out quoted-printable, so a long paragraph (or a rendered HTML template) still arrives."""
     paragraph = "Ünïcode and a very long paragraph without a break. " * 200  # ~10,000 characters
     outbox.queue_email(recipient="a@acme.example", subject="Long", body_text=paragraph,
-                       body_html=f"<p>{paragraph}</p>", dedupe_key="long")
+                       body_html=f"<p>{paragraph}</p>", dedupe_key="long", now=NOW)
     _db.session.commit()
-    assert outbox.deliver_all_due().sent == 1
+    assert outbox.deliver_all_due(NOW).sent == 1
     _, message = smtp_server.messages[0]
     text, html = (part.get_payload(decode=True).decode() for part in message.walk() if not part.is_multipart())
     assert text == paragraph and html == f"<p>{paragraph}</p>"
