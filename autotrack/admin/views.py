@@ -64,6 +64,7 @@ from autotrack.services import (
 )
 from autotrack.services.errors import DomainError
 from autotrack.services.tenancy import parse_id
+from autotrack.services.sla import target_words as sla_target_words
 from autotrack.models.types import utcnow
 
 
@@ -195,8 +196,16 @@ class RoleView(OrgModelView):
         audit.record(model.org_id, "role_deleted", actor=current_user._get_current_object(), to_value=model.name)
 
 
+def _target(view, context, model, name):
+    """A target as the list shows it: "24 working hours (3 working days) · 1440 min" (the form edits minutes)."""
+    minutes = getattr(model, name)
+    return "—" if minutes is None else f"{sla_target_words(model.org_id, minutes, model.calendar)} · {minutes} min"
+
+
 class PriorityView(OrgModelView):
     natural_key_column = "name"
+    column_formatters = {name: _target for name in ("first_response_minutes", "resolution_minutes",
+                                                    "next_response_minutes")}
     column_list = ("name", "weight", "first_response_minutes", "resolution_minutes", "next_response_minutes",
                    "calendar", "is_default")
     column_default_sort = ("weight", True)

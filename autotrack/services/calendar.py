@@ -34,6 +34,15 @@ class WorkCalendar:
     holidays: frozenset = frozenset()
     always: bool = False
 
+    @property
+    def day_minutes(self):
+        """Working minutes in a working day, when every working day has as many (None when they
+        differ, or around the clock): what a "working day" of a target is."""
+        if self.always:
+            return None
+        lengths = {sum(end - begin for begin, end in spans) for spans in self.periods.values() if spans}
+        return lengths.pop() if len(lengths) == 1 else None
+
     def intervals(self, start):
         """Working intervals (UTC start, UTC end) from `start` onwards, in order."""
         first_day = start.astimezone(self.tz).date() - timedelta(days=1)  # a period may cross midnight UTC

@@ -45,7 +45,8 @@ from autotrack.models import (
 from autotrack.services import audit, live, outbox
 from autotrack.services.calendar import ALWAYS, ZERO, business_calendar
 from autotrack.services.sqlutil import bulk_insert, dialect_name
-from autotrack.services.timefmt import duration_words
+from autotrack.services.timefmt import duration_words, hours_words
+from autotrack.services.timefmt import target_words as _target_words
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,14 @@ def org_settings(org_id):
 
 def calendar_for(priority):
     return org_settings(priority.org_id).calendar_for(priority)
+
+
+def target_words(org_id, minutes, calendar_kind):
+    """A target of `minutes` on a priority of `calendar_kind` (SlaCalendar) as people read it:
+    "24 working hours (3 working days)" on the organization's business hours, "24 hours" around
+    the clock. The console's priority list, the SLA timeline and the SLA report all say it so."""
+    calendar = ALWAYS if calendar_kind == SlaCalendar.ALWAYS else org_settings(org_id).calendar
+    return _target_words(minutes, always=calendar.always, working_day_minutes=calendar.day_minutes)
 
 
 def _target(priority, clock):
@@ -146,7 +155,7 @@ def start_clocks(ticket, now):
     settings = org_settings(ticket.org_id)
     for clock in ("first_response", "resolution"):
         minutes = _target(ticket.priority, clock)
-        _arm(ticket, clock, now, minutes, settings, detail=f"{ticket.priority.name}: {_minutes_words(minutes)}")
+        _arm(ticket, clock, now, minutes, settings, detail=f"{ticket.priority.name}: {_words(ticket.priority, minutes)}")
     _start_cycle(ticket, now, settings)
     refresh_next_check(ticket, settings)
 
@@ -163,8 +172,8 @@ def _arm(ticket, clock, start, minutes, settings, spent=0, *, kind="start", at=N
           detail=detail)
 
 
-def _minutes_words(minutes):
-    return duration_words(timedelta(minutes=minutes))
+def _words(priority, minutes):
+    return target_words(priority.org_id, minutes, priority.calendar)
 
 
 def _start_cycle(ticket, now, settings=None):
@@ -177,7 +186,7 @@ def _start_cycle(ticket, now, settings=None):
     minutes = ticket.priority.next_response_minutes
     if minutes is not None:
         _arm(ticket, "next_response", now, minutes, settings or org_settings(ticket.org_id),
-             detail=f"{ticket.priority.name}: {_minutes_words(minutes)}")
+             detail=f"{ticket.priority.name}: {_words(ticket.priority, minutes)}")
     else:
         _step(ticket, "next_response", "start", now, detail=f"{ticket.priority.name} sets no update target")
 
@@ -260,7 +269,8 @@ def change_priority(ticket, old_priority, now):
         else:
             continue
         _arm(ticket, clock, reference, target, settings, spent, kind="retarget", at=now,
-             detail=f"{change}: {_minutes_words(max(spent, 0))} counted of {_minutes_words(target)}")
+             detail=f"{change}: {hours_words(timedelta(minutes=max(spent, 0)))} counted of "
+                    f"{_words(ticket.priority, target)}")
     refresh_next_check(ticket, settings)
 
 
@@ -303,7 +313,7 @@ def recompute(ticket, before, now, why):
         _set(ticket, clock, "due_at", new_due)
         _set(ticket, clock, "warn_at", new_warn)
         _step(ticket, clock, "recompute", now, base=reference, working=left,
-              calendar=ticket.priority.calendar, detail=f"{why}: {duration_words(max(counted, ZERO))} counted")
+              calendar=ticket.priority.calendar, detail=f"{why}: {hours_words(max(counted, ZERO))} counted")
         moved.append(f"{CLOCK_LABELS[clock]} due {_local(due, settings.calendar.tz.key)} → "
                      f"{_local(new_due, settings.calendar.tz.key)}")
     refresh_next_check(ticket, settings)
@@ -326,7 +336,7 @@ def resume_clocks(ticket, since, now, why="resumed"):
         if warn is not None:
             _set(ticket, clock, "warn_at", calendar.add(warn, stood))
         _step(ticket, clock, "resume", now, base=due, working=stood, calendar=ticket.priority.calendar,
-              detail=f"{why} after {duration_words(stood)} of working time")
+              detail=f"{why} after {hours_words(stood)} of working time")
 
 
 def refresh_next_check(ticket, settings=None):

@@ -56,6 +56,7 @@ class Report:
     trend: list = field(default_factory=list)  # [(week starting, {clock: Cell})]
     satisfaction: dict = field(default_factory=dict)  # group name -> (average rating, ratings)
     satisfaction_total: tuple = (None, 0)
+    targets: list = field(default_factory=list)  # [(priority, {clock: "24 working hours (3 working days)"})]
 
     @property
     def trend_values(self):
@@ -101,7 +102,18 @@ def build(org_id, department_ids, since, until, by="department", tz_name="UTC"):
     first_week = since - timedelta(days=since.weekday())
     report.trend = [(week, dict(weeks.get(week, {})))
                     for week in (first_week + timedelta(weeks=n) for n in range((until - first_week).days // 7 + 1))]
+    report.targets = targets(org_id)
     return report
+
+
+def targets(org_id):
+    """What each clock is measured against, per priority (heaviest first), in the words the
+    console and the SLA timeline use: [(priority name, {clock: words, or None without a target})]."""
+    rows = db.session.scalars(select(Priority).where(Priority.org_id == org_id)
+                              .order_by(Priority.weight.desc(), Priority.name)).all()
+    return [(p.name, {clock: None if getattr(p, f"{clock}_minutes") is None
+                      else sla.target_words(org_id, getattr(p, f"{clock}_minutes"), p.calendar)
+                      for clock in sla.CLOCKS}) for p in rows]
 
 
 def _instant(day, tz_name):

@@ -28,7 +28,7 @@ from autotrack.models import (
 )
 from autotrack.services import sla
 from autotrack.services.calendar import ALWAYS
-from autotrack.services.timefmt import duration_words
+from autotrack.services.timefmt import hours_words
 
 _MICROSECOND = timedelta(microseconds=1)
 _NOTICE_KINDS = {"warning": "sla_warning", "breach": "sla_breach", "escalation": "escalation"}
@@ -91,6 +91,12 @@ class ClockTimeline:
     steps: list
     moments: list
     explained: bool  # every step checks out and the last one holds the stored due time
+    target_words: str = ""  # "24 working hours (3 working days)", "2 hours" (timefmt.target_words)
+
+    @property
+    def counted_words(self):
+        """The working time counted, in hours (a working day is not 24 hours)."""
+        return hours_words(self.counted) if self.counted is not None else ""
 
 
 @dataclass
@@ -163,8 +169,10 @@ def _clock_timeline(ticket, clock, cycle, steps, current, moments, explainer, se
     explained = all(s.explained for s in shown) and (not shown or shown[-1].due_at == due or not current)
     if current and not shown and due is not None:
         explained = False  # a due time without steps (a ticket from before they were recorded)
+    words = (sla.target_words(ticket.org_id, targets[-1], calendar_name or ticket.priority.calendar)
+             if target is not None else "")
     return ClockTimeline(clock, sla.CLOCK_LABELS[clock], cycle, state, started_at, stopped_at, due, warn, target,
-                         counted, calendar_name, shown, own, explained)
+                         counted, calendar_name, shown, own, explained, words)
 
 
 def _step(step, explainer, settings):
@@ -261,7 +269,7 @@ class _Explainer:
     def explain(self, calendar, base, working, due):
         kind = "time around the clock" if calendar.always else "business time"
         direction = "from" if working >= timedelta(0) else "before"  # before: already overdue by that much
-        text = f"{duration_words(working)} of {kind} {direction} {self.local(base)} = {self.local(due)}"
+        text = f"{hours_words(working)} of {kind} {direction} {self.local(base)} = {self.local(due)}"
         if calendar.always:
             return text
         skipped = self._skipped_days(calendar, *sorted((base, due)))

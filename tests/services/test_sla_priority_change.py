@@ -53,7 +53,7 @@ def test_a_breached_clock_keeps_its_due_time_and_breach_and_the_others_keep_the_
     resolution = next(c for c in line.clocks if c.clock == "resolution")
     assert resolution.state == "running" and resolution.target == timedelta(hours=6)
     assert resolution.counted == timedelta(hours=5, minutes=2)
-    assert resolution.steps[-1].detail == "P3 → P2: 5 hours 1 minute counted of 6 hours"
+    assert resolution.steps[-1].detail == "P3 → P2: 5 hours 1 minute counted of 6 working hours"
 
 
 def test_a_target_already_used_up_breaches_at_the_moment_it_was_used_up(org, team):

@@ -52,7 +52,7 @@ def test_a_due_time_is_explained_across_the_weekend(berlin_org, staff):
     assert first.due_at == ticket.first_response_due_at == berlin(2026, 11, 30, 11, 10)
     (start,) = first.steps
     assert start.arithmetic == "4 hours of business time from Fri 27 Nov 15:10 = Mon 30 Nov 11:10, skipping the weekend"
-    assert start.detail == "P3: 4 hours" and first.explained
+    assert start.detail == "P3: 4 working hours" and first.explained
 
 
 def test_and_across_a_holiday(berlin_org, staff):
@@ -82,7 +82,7 @@ def test_every_step_of_a_ticket_is_shown_with_its_arithmetic(berlin_org, staff):
     resume = first.steps[2]
     assert resume.detail == "resumed after 1 hour of working time"
     assert resume.arithmetic.startswith("1 hour of business time from Mon 23 Nov 14:00 = Mon 23 Nov 15:00")
-    assert first.steps[3].detail == "P3 → P2: 40 minutes counted of 1 hour"
+    assert first.steps[3].detail == "P3 → P2: 40 minutes counted of 1 working hour"
     assert first.state == "met" and first.stopped_at == now + 110 * MIN
     assert first.counted == timedelta(minutes=50)  # 100 working minutes less the hour pending
     assert clock(line, "resolution").steps[-1].detail == "resolved"
