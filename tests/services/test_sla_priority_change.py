@@ -2,7 +2,7 @@
 and stamp; only clocks not yet breached are retargeted, keeping the working time spent. The
 ticket list's badge, the SLA timeline and the API say the same."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
