@@ -193,7 +193,7 @@ class RoleView(OrgModelView):
 
     def on_model_delete(self, model):
         roles.check_deletable(model)
-        audit.record(model.org_id, "role_deleted", actor=current_user._get_current_object(), to_value=model.name)
+        audit.record(model.org_id, "role_deleted", actor=current_user._get_current_object(), to_value=model.name, now=utcnow())
 
 
 def _target(view, context, model, name):
@@ -391,7 +391,7 @@ class TicketView(ReadOnlyView):
         form.assignee.choices = [(user.id, f"{user.name} <{user.email}>") for user in staff]
         if form.validate_on_submit():
             assignee = next(user for user in staff if user.id == form.assignee.data)
-            done, skipped = tickets.reassign_many(current_user, selected, assignee)
+            done, skipped = tickets.reassign_many(current_user, selected, assignee, now=utcnow())
             db.session.commit()
             flash(f"{len(done)} ticket(s) reassigned to {assignee.name}.", "success" if done else "warning")
             for ticket, reason in skipped[:20]:
