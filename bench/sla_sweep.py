@@ -250,7 +250,7 @@ def main():
 
 
 def print_table(rows):
-    """(measure, value) pairs as a Markdown table, ready for the README."""
+    """(measure, value) pairs as a Markdown table, ready for docs/performance/."""
     width = max(len(name) for name, _ in rows)
     print(f"| {'measure'.ljust(width)} | value |")
     print(f"|{'-' * (width + 2)}|-------|")

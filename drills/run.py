@@ -4,7 +4,7 @@ drill, expectation, observed, pass/fail, duration. Everything runs on 127.0.0.1 
 at the end of each drill.
 
     .venv/bin/python drills/run.py --quick      # CI: a few minutes
-    .venv/bin/python drills/run.py              # by hand: more tickets; the table goes in the README
+    .venv/bin/python drills/run.py              # by hand: more tickets; the table goes in docs/reliability.md
 
 The database is the truth these drills check: sla_events (one row per ticket and moment) and the
 outbox (one row per email, each with its own Message-ID), against what the SMTP sink received.
