@@ -140,14 +140,23 @@ def test_anonymous_users_are_sent_to_login(client, shared_file):
 
 
 def test_stored_files_and_folders_are_private_to_the_app(client, org, uploads):
-    uploads.mkdir(mode=0o755)  # a folder made before, more open, is closed too
     login(client, factories.make_user(org))
     raise_ticket(client, [("report.pdf", PDF)])
     attachment = _db.session.scalar(select(Attachment))
     stored = uploads / attachment.stored_path
     assert stored.stat().st_mode & 0o777 == 0o600
     assert stored.parent.stat().st_mode & 0o777 == 0o700
-    assert uploads.stat().st_mode & 0o777 == 0o700
+    assert uploads.stat().st_mode & 0o777 == 0o700  # made by the app: private
+
+
+def test_an_upload_folder_the_operator_made_keeps_its_mode_and_its_files_stay_private(client, org, uploads):
+    uploads.mkdir()
+    uploads.chmod(0o750)  # e.g. readable by the web server's group, on purpose
+    login(client, factories.make_user(org))
+    raise_ticket(client, [("report.pdf", PDF)])
+    stored = uploads / _db.session.scalar(select(Attachment)).stored_path
+    assert uploads.stat().st_mode & 0o777 == 0o750
+    assert stored.stat().st_mode & 0o777 == 0o600 and stored.parent.stat().st_mode & 0o777 == 0o700
 
 
 def stored_files(uploads):

@@ -126,19 +126,11 @@ class User(UserMixin, db.Model):
 
     # Flask-Login's UserMixin compares get_id(), which is None for every user but the signed-in
     # one: any two other users were "equal", so `user in selected` was true for everyone (the
-    # console's department form showed all staff as managers, agents and leads). Same row, same user.
-    def __eq__(self, other):
-        if not isinstance(other, User):
-            return NotImplemented
-        if self.id is None or other.id is None:
-            return self is other
-        return self.id == other.id
-
-    def __ne__(self, other):
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
-    __hash__ = object.__hash__  # a row has one object per session; ids appear only at flush
+    # console's department form showed all staff as managers, agents and leads). A row has one
+    # object per session (SQLAlchemy's identity map), so identity is equality, as for every model.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
     def __str__(self):
         return f"{self.name} <{self.email}>"

@@ -121,7 +121,7 @@ def add(actor, ticket, upload, comment=None):
     db.session.add(attachment)
     db.session.flush()  # the row first: a refused row leaves no file behind
     target = upload_dir() / stored
-    _private_dir(upload_dir())
+    upload_dir().mkdir(mode=0o700, parents=True, exist_ok=True)  # an operator's own mode on it stays
     _private_dir(target.parent)
     _write_private(target, data)
     db.session.info.setdefault(_WRITTEN, []).append(target)
