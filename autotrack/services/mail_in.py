@@ -11,7 +11,8 @@
 Who sent it: the From address is parsed from the header as it came (only display names are
 decoded, so `=?utf-8?b?...?= <attacker@evil.test>` is the attacker's), and a `From:` is only a
 claim. Our own receiving server's `Authentication-Results` (RFC 8601: SPF, DKIM, DMARC) is
-believed when its authserv-id is one the mailbox trusts (others are anyone's writing). Mail from
+believed: the topmost such header (the receiving server prepends its own), and only when its
+authserv-id is one the mailbox trusts; every header below it came with the mail. Mail from
 a staff address acts as that member of staff only when the check passes (DMARC pass, or DKIM or
 SPF pass aligned with the From domain); mail from an employee's address is taken as before
 unless the check explicitly fails. Anything else is held for the org admin, who releases it as
@@ -120,25 +121,30 @@ class SenderCheck:
 
 
 def authentication_results(message, trusted):
-    """[(method, result, {property: value})] of the Authentication-Results headers whose
-    authserv-id is in `trusted` (every other one is ignored: anyone can write that header)."""
-    results = []
+    """(authserv-id, [(method, result, {property: value})]) of the message's topmost
+    Authentication-Results header, the one the receiving server prepended; the results are
+    empty when that authserv-id is not in `trusted`. Headers below it came with the mail, whoever
+    wrote them, and are never read. (None, []) when there is no such header."""
     for name, value in message.raw_items():
-        if name.lower() != "authentication-results":
-            continue
-        text = _FOLDING.sub(" ", str(value)).lower()
-        previous = None
-        while previous != text:  # comments may nest
-            previous, text = text, _COMMENT.sub(" ", text)
-        authserv, *parts = text.split(";")
-        if not authserv.split() or authserv.split()[0] not in trusted:
-            continue
-        for part in parts:
-            result = _RESULT.match(part)
-            if result:
-                properties = {key: value.strip('"') for key, value in _PROPERTY.findall(part[result.end():])}
-                results.append((result.group(1), result.group(2), properties))
-    return results
+        if name.lower() == "authentication-results":
+            break
+    else:
+        return None, []
+    text = _FOLDING.sub(" ", str(value)).lower()
+    previous = None
+    while previous != text:  # comments may nest
+        previous, text = text, _COMMENT.sub(" ", text)
+    authserv, *parts = text.split(";")
+    authserv = authserv.split()[0] if authserv.split() else ""
+    if authserv not in trusted:
+        return authserv, []
+    results = []
+    for part in parts:
+        result = _RESULT.match(part)
+        if result:
+            properties = {key: value.strip('"') for key, value in _PROPERTY.findall(part[result.end():])}
+            results.append((result.group(1), result.group(2), properties))
+    return authserv, results
 
 
 def _aligned(domain, from_domain):
@@ -155,9 +161,12 @@ def check_sender(message, mailbox, address):
     if not trusted:
         return SenderCheck(NONE, "the mailbox trusts no receiving server's Authentication-Results")
     from_domain = address.rpartition("@")[2]
-    results = authentication_results(message, trusted)
-    if not results:
+    authserv, results = authentication_results(message, trusted)
+    if authserv is None:
         return SenderCheck(NONE, f"no Authentication-Results from {', '.join(sorted(trusted))}")
+    if authserv not in trusted:
+        return SenderCheck(NONE, f"the topmost Authentication-Results is from {authserv[:100] or '(no name)'}, "
+                                 f"not from {', '.join(sorted(trusted))}")
     if any(method == "dmarc" and result == "fail" for method, result, _ in results):
         return SenderCheck(FAIL, "DMARC failed")
     for method, result, properties in results:

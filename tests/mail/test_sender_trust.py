@@ -207,3 +207,37 @@ def test_the_trusted_servers_are_set_in_the_console_and_checked(client, desk):
     assert client.post(page, data={**form, "trusted_authserv_ids": "MX1.acme.example, mx2.acme.example"}).status_code == 302
     _db.session.expire_all()
     assert _db.session.get(Mailbox, mailbox.id).trusted_servers == {"mx1.acme.example", "mx2.acme.example"}
+
+
+@pytest.mark.parametrize("top, below, verdict", [
+    # the receiving server's own verdict on top; a "pass" the sender wrote under it is not believed
+    pytest.param(f"{RECEIVING_SERVER}; spf=softfail smtp.mailfrom=acme.example; dkim=none; dmarc=none",
+     f"{RECEIVING_SERVER}; dkim=pass header.d=acme.example", InboundStatus.HELD, id="forged-pass-below"),
+    # nor is a "fail" the sender wrote under a real pass
+    pytest.param(DMARC_PASS, FAILED, InboundStatus.PROCESSED, id="forged-fail-below"),
+])
+def test_only_the_topmost_authentication_results_counts(desk, imap, watched, top, below, verdict):
+    """The receiving server prepends its header: whatever sits below it came with the mail."""
+    deliver(imap, raw_mail(desk["agent"].email, f"Re: [{watched.reference}] VPN", "Closing this, all fine.",
+                           f"Authentication-Results: {top}", f"Authentication-Results: {below}"))
+    mailboxes.fetch_all(now=utcnow())
+    [row] = inbound()
+    assert row.status == verdict
+    if verdict == InboundStatus.HELD:
+        assert "nothing passed" in row.error
+        nothing_happened_on(watched)
+    else:
+        comment = _db.session.scalar(select(Comment).where(Comment.ticket_id == watched.id))
+        assert comment.author_id == desk["agent"].id and comment.internal is False
+
+
+def test_a_trusted_header_below_an_untrusted_topmost_one_is_not_believed(desk, imap, watched):
+    """The topmost header is the receiving server's own: if it is not one the mailbox trusts,
+    no header below it is believed either."""
+    deliver(imap, raw_mail(desk["agent"].email, f"Re: [{watched.reference}] VPN", "Closing this, all fine.",
+                           "Authentication-Results: mx.other.example; spf=none",
+                           f"Authentication-Results: {DMARC_PASS}"))
+    mailboxes.fetch_all(now=utcnow())
+    [row] = inbound()
+    assert row.status == InboundStatus.HELD and "mx.other.example" in row.error
+    nothing_happened_on(watched)
