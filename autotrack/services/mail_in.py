@@ -13,9 +13,9 @@ decoded, so `=?utf-8?b?...?= <attacker@evil.test>` is the attacker's), and a `Fr
 claim. Our own receiving server's `Authentication-Results` (RFC 8601: SPF, DKIM, DMARC) is
 believed: the topmost such header (the receiving server prepends its own), and only when its
 authserv-id is one the mailbox trusts; every header below it came with the mail. Mail from
-a staff address acts as that member of staff only when the check passes (DMARC pass, or DKIM or
-SPF pass aligned with the From domain); mail from an employee's address is taken as before
-unless the check explicitly fails. Anything else is held for the org admin, who releases it as
+a staff address acts as that member of staff only when the check passes (DMARC pass for the From
+domain, or a DKIM or SPF pass for exactly the From domain); mail from an employee's address is
+taken as before unless the check explicitly fails. Anything else is held for the org admin, who releases it as
 its sender or discards it: nothing is created and nothing is answered meanwhile.
 """
 import hashlib
@@ -147,12 +147,12 @@ def authentication_results(message, trusted):
     return authserv, results
 
 
-def _aligned(domain, from_domain):
-    """Relaxed alignment (DMARC): the same domain, or one a subdomain of the other (never a bare TLD)."""
-    domain = domain.rpartition("@")[2].strip(".").lower()
-    if not domain or "." not in domain:
-        return False
-    return domain == from_domain or from_domain.endswith("." + domain) or domain.endswith("." + from_domain)
+def _same_domain(domain, from_domain):
+    """`domain` (or an address's domain) is the From domain itself. No relaxed alignment: telling
+    acme.co.uk's parent (co.uk, anyone's) from acme.example's takes a public-suffix list, which the
+    receiver applies when it computes DMARC; a DKIM or SPF pass counts only for the exact domain."""
+    domain = domain.rpartition("@")[2].strip().strip(".").lower()
+    return bool(domain) and domain == from_domain
 
 
 def check_sender(message, mailbox, address):
@@ -172,11 +172,11 @@ def check_sender(message, mailbox, address):
     for method, result, properties in results:
         if result != "pass":
             continue
-        if method == "dmarc" and _aligned(properties.get("header.from", from_domain), from_domain):
+        if method == "dmarc" and _same_domain(properties.get("header.from", from_domain), from_domain):
             return SenderCheck(PASS, "DMARC passed")
-        if method == "dkim" and _aligned(properties.get("header.d") or properties.get("header.i", ""), from_domain):
+        if method == "dkim" and _same_domain(properties.get("header.d") or properties.get("header.i", ""), from_domain):
             return SenderCheck(PASS, "DKIM passed for the From domain")
-        if method == "spf" and _aligned(properties.get("smtp.mailfrom", ""), from_domain):
+        if method == "spf" and _same_domain(properties.get("smtp.mailfrom", ""), from_domain):
             return SenderCheck(PASS, "SPF passed for the From domain")
     failed = sorted({f"{method}={result}" for method, result, _ in results
                      if method in ("spf", "dkim") and result == "fail"})

@@ -241,3 +241,20 @@ def test_a_trusted_header_below_an_untrusted_topmost_one_is_not_believed(desk, i
     [row] = inbound()
     assert row.status == InboundStatus.HELD and "mx.other.example" in row.error
     nothing_happened_on(watched)
+
+
+@pytest.mark.parametrize("results", [
+    f"{RECEIVING_SERVER}; dkim=pass header.d=co.uk; spf=none",
+    f"{RECEIVING_SERVER}; spf=pass smtp.mailfrom=bounce@co.uk",
+    f"{RECEIVING_SERVER}; dmarc=pass header.from=co.uk",
+], ids=["dkim-public-suffix", "spf-public-suffix", "dmarc-about-the-suffix"])
+def test_a_pass_for_a_parent_domain_does_not_verify_a_staff_address(desk, imap, watched, results):
+    """Anyone may sign for co.uk-like domains they register under; without DMARC (whose relaxed
+    alignment the receiver computes with a public-suffix list), DKIM and SPF count only for the
+    From domain itself."""
+    agent = factories.make_user(desk["org"], "agent", department=desk["department"], email="kim@acme.co.uk")
+    deliver(imap, mail(agent.email, f"Re: [{watched.reference}] VPN", "Done.", Authentication_Results=results))
+    mailboxes.fetch_all(now=utcnow())
+    [row] = inbound()
+    assert row.status == InboundStatus.HELD and "nothing passed for the From domain" in row.error
+    nothing_happened_on(watched)
