@@ -79,9 +79,21 @@ def seed_demo(if_empty):
         if not if_empty:
             raise click.ClickException("The demo organization 'acme' exists already.")
         click.echo("Demo organization 'acme' is already there.")
+    elif if_empty and demo.other_organizations():
+        click.echo("This database holds other organizations: no demo (it is seeded only into an empty one).")
+        return
     else:
-        demo.seed_demo(now=utcnow())
-        db.session.commit()
+        try:
+            demo.seed_demo(now=utcnow())
+            db.session.commit()
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+        except Exception as error:
+            db.session.rollback()
+            # The history's sweeps commit as they go: what failed is half there.
+            raise click.ClickException(f"Seeding the demo failed part way ({error.__class__.__name__}: {error}); "
+                                       "start again from an empty database (e.g. delete instance/autotrack.db, "
+                                       "then `flask db upgrade`).") from error
         click.echo("Created demo organization 'acme' with 50 tickets.")
     click.echo("Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
     for email, role, _ in demo.demo_logins():

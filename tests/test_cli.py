@@ -101,3 +101,13 @@ def test_every_demo_login_lands_on_its_home(runner, client):
         response = post_form(fresh, "/login", {"email": email, "password": password})
         assert response.headers["Location"] == homes[role], email
         assert fresh.get(homes[role]).status_code == 200
+
+
+def test_the_demo_is_seeded_only_into_an_empty_database(runner, other_org):
+    """Its history's sweeps cover every organization: another organization's tickets would be
+    swept at back-dated times. `make run` (--if-empty) says so and goes on."""
+    result = runner.invoke(args=["autotrack", "seed-demo"])
+    assert result.exit_code != 0 and "only into an empty database" in result.output
+    skipped = runner.invoke(args=["autotrack", "seed-demo", "--if-empty"])
+    assert skipped.exit_code == 0 and "no demo" in skipped.output
+    assert [o.slug for o in _db.session.scalars(select(Organization))] == [other_org.slug]

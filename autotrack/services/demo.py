@@ -26,6 +26,7 @@ from autotrack.models import (
     Ticket,
 )
 from autotrack.services import orgs, sla, tickets
+from autotrack.services.errors import ValidationError
 
 DEMO_SLUG = "acme"
 DEMO_PASSWORD = "autotrack-demo"
@@ -98,9 +99,17 @@ def demo_exists():
     return db.session.scalar(select(Organization.id).where(Organization.slug == DEMO_SLUG)) is not None
 
 
+def other_organizations():
+    """How many organizations the database holds besides the demo's."""
+    return db.session.scalar(select(func.count()).select_from(Organization).where(Organization.slug != DEMO_SLUG))
+
+
 def seed_demo(now):
-    """Create the demo organization with its history up to `now`. The history's SLA sweeps
-    commit as the scheduler's do; the caller commits the rest."""
+    """Create the demo organization with its history up to `now`, into an empty database only:
+    the history's SLA sweeps commit as the scheduler's do and cover every organization, so they
+    would act on another organization's tickets at back-dated times. The caller commits the rest."""
+    if other_organizations():
+        raise ValidationError("The demo is seeded only into an empty database; this one has other organizations.")
     rng = random.Random(1042)
     org = orgs.create_org("Acme Corporation", DEMO_SLUG, admin_email=DEMO_USERS[0][0],
                           admin_password=DEMO_PASSWORD, timezone="Europe/London", admin_name=DEMO_USERS[0][1])
