@@ -56,13 +56,13 @@ def main():
     if args.pause_after_send:
         sent = outbox._sent
 
-        def slow_sent(row, lease, text, html):
+        def slow_sent(row, lease, text, html, now):
             time.sleep(args.pause_after_send)
-            return sent(row, lease, text, html)
+            return sent(row, lease, text, html, now)
 
         outbox._sent = slow_sent
     if args.sweep_batch:
-        sla.sweep.__defaults__ = (None, args.sweep_batch)
+        sla.sweep.__defaults__ = (args.sweep_batch,)  # sweep(now, batch_size=…)
     if args.every:
         from dataclasses import replace
 
