@@ -94,9 +94,10 @@ def sender_address(message):
     """The From address, or "" if there is not exactly one clear address.
 
     Parsed from the raw header: an encoded word (=?utf-8?b?...?=) is a display name and never
-    an address, so a name that decodes to a colleague's address cannot pose as them."""
+    an address, so a name that decodes to a colleague's address cannot pose as them. RFC 5322
+    allows one From header: with several, none is the sender."""
     raw = _headers(message).get("from")
-    if not raw:
+    if not raw or sum(name.lower() == "from" for name, _ in message.raw_items()) != 1:
         return ""
     raw = _FOLDING.sub(" ", str(raw)).strip()
     found = getaddresses([raw])

@@ -258,3 +258,17 @@ def test_a_pass_for_a_parent_domain_does_not_verify_a_staff_address(desk, imap, 
     [row] = inbound()
     assert row.status == InboundStatus.HELD and "nothing passed for the From domain" in row.error
     nothing_happened_on(watched)
+
+
+@pytest.mark.parametrize("second_from", ["attacker@evil.test", "{agent}"])
+def test_a_message_with_two_from_headers_has_no_single_sender(desk, imap, watched, second_from):
+    """RFC 5322 allows exactly one From: with two, neither is taken (as with an unparsable From)."""
+    deliver(imap, raw_mail(desk["agent"].email, f"Re: [{watched.reference}] VPN", "Closing this, all fine.",
+                           f"From: {second_from.format(agent=desk['agent'].email)}",
+                           f"Authentication-Results: {DMARC_PASS}"))
+    mailboxes.fetch_all(now=utcnow())
+    [row] = inbound()
+    assert row.status == InboundStatus.FAILED and "no single clear sender" in row.error
+    assert row.sender is None
+    nothing_happened_on(watched)
+    assert count(Ticket) == 1  # only the watched one: no new ticket either
