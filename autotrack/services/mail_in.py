@@ -35,7 +35,7 @@ from werkzeug.datastructures import FileStorage
 
 from autotrack.extensions import db
 from autotrack.models import DirectoryEntry, InboundMessage, InboundStatus, Mailbox, Organization, Perm, User
-from autotrack.services import attachments, orgs, outbox, policy as access, ticket_mail, tickets
+from autotrack.services import attachments, audit, orgs, outbox, policy as access, ticket_mail, tickets
 from autotrack.services.errors import DomainError, ValidationError
 from autotrack.services.sqlutil import insert_ignoring_duplicates
 
@@ -344,10 +344,24 @@ def _handle(mailbox, message, now, released=False):
                                        source="email", routed_to=mailbox.department, now=now)
         ticket_mail.queue_acknowledgement(ticket, now=now)
         outcome = Outcome(InboundStatus.PROCESSED, ticket=ticket)
-    for name, data in content.files:
-        refused = attachments.add_many(sender, ticket, [FileStorage(io.BytesIO(data), filename=name)], outcome.comment)
-        outcome.notes += refused
+    if content.files:
+        outcome.notes += _attach(sender, ticket, outcome.comment, content.files, now)
     return outcome
+
+
+def _attach(sender, ticket, comment, files, now):
+    """Store the message's files as one request: over the per-request (or the ticket's) caps the
+    message keeps its text and none of its files, as helpdesks do with oversized mail, and the
+    ticket's history (staff only) and the received-mail status say so. Returns the notes."""
+    uploads = [FileStorage(io.BytesIO(data), filename=name) for name, data in files]
+    try:
+        attachments.check_request(ticket, uploads)
+    except ValidationError as error:
+        reason = error.message.replace(": nothing was saved.", "").rstrip(".")
+        names = ", ".join(name for name, _ in files)
+        audit.record(ticket.org_id, "attachments_not_kept", ticket=ticket, to_value=names, detail=reason, now=now)
+        return [f"{len(files)} attached file{'' if len(files) == 1 else 's'} not kept ({reason}): {names}"[:1000]]
+    return attachments.add_many(sender, ticket, uploads, comment)
 
 
 def preview(raw, limit=20_000):

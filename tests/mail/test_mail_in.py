@@ -331,3 +331,28 @@ def test_imported_mail_can_be_moved_to_another_folder(desk, imap):
         assert fresh.uids() == []
         fresh.folder.set("Processed")
         assert len(fresh.uids()) == 1
+
+
+@pytest.mark.parametrize("limit, value, files", [
+    ("AUTOTRACK_ATTACHMENTS_PER_REQUEST", 2, [b"%PDF-1.4 small"] * 3),  # more files than one request may carry
+    ("AUTOTRACK_ATTACHMENTS_REQUEST_MAX_MB", 1, [b"%PDF-1.4 " + b"0" * 600_000] * 2),  # more bytes
+], ids=["count", "size"])
+def test_a_message_over_the_per_request_file_caps_keeps_its_text_and_drops_every_file(
+        app, desk, imap, monkeypatch, tmp_path, login_as, limit, value, files):
+    """A mail is one request: over its caps, the ticket is still made from the text, no file is
+    kept (not the first few either), and staff are told in the ticket's history and the console."""
+    monkeypatch.setitem(app.config, "AUTOTRACK_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setitem(app.config, limit, value)
+    message = mail("ada@acme.example", "Scanned invoices", "The scans are attached.")
+    for number, data in enumerate(files, start=1):
+        message.add_attachment(data, maintype="application", subtype="pdf", filename=f"scan-{number}.pdf")
+    deliver(imap, message)
+    mailboxes.fetch_all(now=utcnow())
+    ticket = only_ticket()
+    assert ticket.description == "The scans are attached."
+    assert count(Attachment) == 0
+    row = _db.session.scalar(select(InboundMessage))
+    assert row.status == InboundStatus.PROCESSED
+    assert f"{len(files)} attached files not kept" in row.error and "scan-1.pdf" in row.error
+    page = login_as(desk["agent"]).get(f"/agent/tickets/{ticket.reference}").get_data(as_text=True)
+    assert "attachments not kept" in page and "scan-2.pdf" in page
