@@ -24,7 +24,6 @@ import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from email.charset import QP, Charset
-from email.mime.text import MIMEText
 
 from flask import current_app, render_template
 from flask_mail import Connection, Message
@@ -128,7 +127,10 @@ def _finish(email_id, lease, **values):
 
 
 class _SmtpConnection(Connection):
-    """Flask-Mail's connection with a socket timeout, so a hung SMTP server cannot stall the job."""
+    """Flask-Mail's connection with a socket timeout, so a hung SMTP server cannot stall the job.
+    Flask-Mail 0.10 has no timeout setting; `configure_host` is the public method of its Connection
+    that opens the SMTP session, so this overrides it (same steps as Flask-Mail's, plus the timeout)
+    rather than setting a process-wide socket default."""
 
     def configure_host(self):
         cls = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
@@ -140,15 +142,15 @@ class _SmtpConnection(Connection):
         return host
 
 
-class _Message(Message):
-    """Flask-Mail's message with quoted-printable bodies. Flask-Mail sends UTF-8 bodies as 8bit,
-    unfolded: a line over 998 characters (a long paragraph, a rendered HTML template) makes a
-    standards-keeping server answer "500 Line too long", and the email could never go out."""
-
-    def _mimetext(self, text, subtype="plain"):
-        utf8 = Charset("utf-8")
-        utf8.body_encoding = QP
-        return MIMEText(text, _subtype=subtype, _charset=utf8)
+# UTF-8 with quoted-printable bodies, given to Flask-Mail's `Message(charset=...)`. Flask-Mail
+# registers UTF-8 bodies as 8bit, unfolded: a line over 998 characters (a long paragraph, a rendered
+# HTML template) makes a standards-keeping server answer "500 Line too long", and the email could
+# never go out. The charset argument goes as is to the standard library's MIMEText and Header, which
+# take an email.charset.Charset as well as a name: its body encoding is what we change, with no
+# subclass of Flask-Mail's private parts and no process-wide add_charset. Checked by
+# tests/services/test_outbox.py::test_a_body_with_very_long_lines_is_delivered_intact.
+UTF8_QUOTED_PRINTABLE = Charset("utf-8")
+UTF8_QUOTED_PRINTABLE.body_encoding = QP
 
 
 def header_safe(value):
@@ -172,9 +174,9 @@ def _build_message(row, text, html):
 
     headers, reply_to = ticket_mail.delivery_headers(row)
     text, html = _with_secret(row, text, html)
-    message = _Message(subject=header_safe(row.subject), recipients=[header_safe(row.recipient)], body=text,
+    message = Message(subject=header_safe(row.subject), recipients=[header_safe(row.recipient)], body=text,
                       html=html, sender=current_app.config["MAIL_DEFAULT_SENDER"],
-                      reply_to=header_safe(reply_to) if reply_to else None,
+                      reply_to=header_safe(reply_to) if reply_to else None, charset=UTF8_QUOTED_PRINTABLE,
                       extra_headers={name: header_safe(value) for name, value in headers.items()})
     message.msgId = row.message_id or message_id(row.dedupe_key)
     return message
