@@ -17,7 +17,8 @@ $(BIN)/python:
 # the locks. A lock that lacks a pin of its requirements file is stale: refuse it rather than
 # install something else than what was asked for.
 define check_lock
-	@for pin in $$(grep -hE '^[A-Za-z0-9]' $(1) | tr 'A-Z_' 'a-z-'); do \
+	@for pin in $$(grep -hE '^[A-Za-z0-9]' $(1) | tr 'A-Z' 'a-z' \
+	    | sed -e 's/[[:space:];#].*//' -e 's/\[[^]]*\]//' -e ':a' -e 's/^\([a-z0-9-]*\)[._]/\1-/' -e 'ta'); do \
 	  grep -qxF "$$pin \\" $(2) || { echo "$(2) does not pin $$pin of $(1): run make lock" >&2; exit 1; }; \
 	done
 endef
