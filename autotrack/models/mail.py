@@ -40,7 +40,7 @@ class Mailbox(db.Model):
     imap_port: Mapped[int] = mapped_column(Integer, default=993)
     security: Mapped[str] = mapped_column(String(16), default=MailSecurity.SSL)
     username: Mapped[str | None] = mapped_column(String(254))
-    # Encrypted with a key derived from SECRET_KEY (services/secrets.py); never shown again.
+    # Encrypted with a key derived from SECRET_KEY (services/crypto.py); never shown again.
     password_encrypted: Mapped[str | None] = mapped_column(Text)
     folder: Mapped[str] = mapped_column(String(255), default="INBOX")
     after_import: Mapped[str] = mapped_column(String(8), default=AfterImport.SEEN)

@@ -1,1 +1,3 @@
-"""Business rules. Services flush, never commit: the request or job that calls them commits once."""
+"""Business rules. A service called for a request flushes and the request commits once; the few
+that commit themselves (counters that must outlive a failed request, work claimed in batches by
+jobs) say so in their docstrings and are listed in docs/code-layout.md."""
