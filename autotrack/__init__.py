@@ -36,6 +36,7 @@ def create_app(config=None):
     register_cli(app)
     register_jobs(app)
     register_live(app)
+    register_signal_listeners(app)
     return app
 
 
@@ -170,6 +171,16 @@ def register_live(app):
     from autotrack.services import live
 
     live.init_app(app)
+
+
+def register_signal_listeners(app):
+    """Who reacts to what (services/signals.py): connected once per process; connecting again
+    for another app is a no-op, since blinker keeps each receiver once."""
+    from autotrack.services import feedback, live, ticket_mail
+
+    feedback.connect_signals()
+    live.connect_signals()
+    ticket_mail.connect_signals()
 
 
 def register_cli(app):

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from autotrack.extensions import db
 from autotrack.models import DepartmentMember, Feedback, Lifecycle, LowRatingAction, MemberRole, User
-from autotrack.services import audit, outbox, ticket_mail
+from autotrack.services import audit, outbox, signals, ticket_mail, tickets
 from autotrack.services.errors import InvalidTransition, NotFound, ValidationError
 from autotrack.services.notifications import notify
 
@@ -29,7 +29,7 @@ def _hash(token):
 
 
 def ask(ticket, *, now):
-    """Ask the requester to rate this resolution (called by the ticket service on resolve): the
+    """Ask the requester to rate this resolution (on resolve, through `signals.ticket_status_changed`): the
     previous unanswered request of the ticket, if any, is withdrawn; the email carries the links."""
     withdraw(ticket)
     token = secrets.token_urlsafe(24)
@@ -53,6 +53,21 @@ def ask(ticket, *, now):
 def withdraw(ticket):
     """The ticket's unanswered request is void (say, the ticket was merged into another)."""
     db.session.execute(Feedback.__table__.delete().where(Feedback.ticket_id == ticket.id, Feedback.rated_at.is_(None)))
+
+
+def connect_signals():
+    """Ask on every resolution and withdraw on a merge (called once by the app factory)."""
+    signals.ticket_status_changed.connect(_on_status_changed)
+    signals.ticket_merged.connect(_on_merged)
+
+
+def _on_status_changed(ticket, *, action, now, **_):
+    if action == "resolve":
+        ask(ticket, now=now)
+
+
+def _on_merged(duplicate, **_):
+    withdraw(duplicate)
 
 
 def by_link(reference, token):
@@ -105,8 +120,6 @@ def rate(request, rating, comment="", *, now):
 def _complaint(ticket, requester, request, now):
     action = ticket.organization.low_rating_action
     if action == LowRatingAction.REOPEN and ticket.state == Lifecycle.RESOLVED:
-        from autotrack.services import tickets  # the ticket service calls ask()
-
         tickets.transition(requester, ticket, "reopen", now=now)
     elif action == LowRatingAction.NOTIFY_MANAGER:
         managers = db.session.execute(

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from autotrack.extensions import db
 from autotrack.models import Notification, Ticket, User
+from autotrack.services import signals
+from autotrack.services.notifications import unread_count
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +210,15 @@ def current():
 
 # --- wake-ups follow commits -------------------------------------------------------------------
 
+def connect_signals():
+    """Wake the streams of whoever was notified (called once by the app factory)."""
+    signals.notifications_written.connect(_on_notifications_written)
+
+
+def _on_notifications_written(_sender, *, user_ids, **_):
+    announce(user_ids)
+
+
 def announce(user_ids):
     """Wake these users' streams once the current transaction commits (never before: a stream
     woken early would read nothing, and a rolled-back notification must not be pushed)."""
@@ -257,8 +268,6 @@ def read_new(user_id, after_id, ticket_url, count=False):
     """(deliveries, unread count) of the user's notifications after `after_id`, oldest first, or
     None when the user may no longer be signed in. The count is None when nothing is new, unless
     `count`. Ends the transaction: a waiting stream holds no database connection."""
-    from autotrack.services.notifications import unread_count
-
     try:
         user = db.session.get(User, user_id)
         if user is None or not user.is_active:

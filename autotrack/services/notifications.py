@@ -4,7 +4,7 @@ from sqlalchemy.orm import selectinload
 
 from autotrack.extensions import db
 from autotrack.models import Notification, Ticket
-from autotrack.services import live, preferences
+from autotrack.services import preferences, signals
 from autotrack.services.pagination import keyset_page
 
 
@@ -24,7 +24,7 @@ def notify(user_ids, *, org_id, kind, message, now, ticket=None, skip_user_id=No
         {"org_id": org_id, "user_id": user_id, "kind": kind, "message": message[:500],
          "ticket_id": ticket.id if ticket is not None else None, "created_at": now, "read_at": None}
         for user_id in recipients])
-    live.announce(recipients)
+    signals.notifications_written.send(None, user_ids=recipients)  # live delivery wakes their pages
     return len(recipients)
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import or_, select, update
 
 from autotrack.extensions import db
 from autotrack.models import OutboxEmail, OutboxStatus
-from autotrack.services import crypto
+from autotrack.services import crypto, signals
 from autotrack.services.errors import NotFound, ValidationError
 from autotrack.services.sqlutil import dialect_name, insert_ignoring_duplicates
 
@@ -169,10 +169,24 @@ def _with_secret(row, text, html):
     return text.replace(LINK_PLACEHOLDER, link), html.replace(LINK_PLACEHOLDER, link) if html else html
 
 
-def _build_message(row, text, html):
-    from autotrack.services import ticket_mail
+# Every email is marked automatic (no auto-responder answers it, so no loop).
+AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
 
-    headers, reply_to = ticket_mail.delivery_headers(row)
+
+def delivery_headers(row):
+    """(extra headers, Reply-To) of a row at delivery: the automatic marks, plus what the
+    listeners of `signals.email_delivering` add (ticket mail: threading and its mailbox)."""
+    headers, reply_to = dict(AUTOMATIC_HEADERS), None
+    for _receiver, answer in signals.email_delivering.send(row):
+        if answer:
+            more, address = answer
+            headers.update(more)
+            reply_to = address or reply_to
+    return headers, reply_to
+
+
+def _build_message(row, text, html):
+    headers, reply_to = delivery_headers(row)
     text, html = _with_secret(row, text, html)
     message = Message(subject=header_safe(row.subject), recipients=[header_safe(row.recipient)], body=text,
                       html=html, sender=current_app.config["MAIL_DEFAULT_SENDER"],

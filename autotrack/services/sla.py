@@ -42,7 +42,7 @@ from autotrack.models import (
     Ticket,
     User,
 )
-from autotrack.services import audit, live, outbox
+from autotrack.services import audit, outbox, signals
 from autotrack.services.calendar import ALWAYS, ZERO, business_calendar
 from autotrack.services.sqlutil import bulk_insert, dialect_name
 from autotrack.services.timefmt import duration_words, hours_words
@@ -701,7 +701,7 @@ def _fan_out(events, now, context, result):
             emails.append(_email_row(event, users[user_id], reference, when, queued_at, send_at, context, base_url))
     bulk_insert(AuditEvent, audits)
     result.notifications += bulk_insert(Notification, notifications)
-    live.announce(n["user_id"] for n in notifications)
+    signals.notifications_written.send(None, user_ids=[n["user_id"] for n in notifications])
     queued = bulk_insert(OutboxEmail, emails, ignore_duplicates=True)
     result.emails_queued += len(emails) if queued < 0 else queued
 

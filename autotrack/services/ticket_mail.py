@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import InboundMessage, Mailbox, Organization, OutboxEmail, Ticket
-from autotrack.services import outbox, preferences
+from autotrack.services import outbox, preferences, signals
 
 _ROOT = re.compile(r"<ticket\.(\d+)\.(\d+)@autotrack>")
 _MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
@@ -28,19 +28,21 @@ def reply_to(ticket):
         .order_by((Mailbox.department_id != ticket.department_id), Mailbox.id).limit(1))
 
 
-def delivery_headers(row):
-    """Extra headers of an outbox row at delivery: all of our mail is marked automatic (no
-    auto-responder answers it, so no loop), and mail about a ticket threads and is answerable."""
-    headers = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
-    reply_address = None
-    if row.ticket_id is not None:
-        ticket = db.session.get(Ticket, row.ticket_id)
-        if ticket is not None:
-            root = root_message_id(ticket)
-            headers["In-Reply-To"] = root
-            headers["References"] = root
-            reply_address = reply_to(ticket)
-    return headers, reply_address
+def connect_signals():
+    """Thread and make answerable every outbox email about a ticket (called once by the app factory)."""
+    signals.email_delivering.connect(delivery_headers)
+
+
+def delivery_headers(row, **_):
+    """Extra headers and Reply-To of an outbox row at delivery (a `signals.email_delivering`
+    receiver): mail about a ticket threads and is answerable; None for other mail."""
+    if row.ticket_id is None:
+        return None
+    ticket = db.session.get(Ticket, row.ticket_id)
+    if ticket is None:
+        return None
+    root = root_message_id(ticket)
+    return {"In-Reply-To": root, "References": root}, reply_to(ticket)
 
 
 def subject_for(ticket, text):

@@ -23,7 +23,7 @@ from autotrack.models import (
     TicketLink,
     User,
 )
-from autotrack.services import audit, categories, feedback, policy, sla, ticket_mail, watchers
+from autotrack.services import audit, categories, policy, signals, sla, ticket_mail, watchers
 from autotrack.services.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from autotrack.services.tenancy import parse_id
 from autotrack.services.notifications import notify
@@ -267,8 +267,8 @@ def _transition(actor, ticket, action, *, assignee=None, status=None, now):
     sla.refresh_next_check(ticket)
     event = audit.record(ticket.org_id, "transition", actor=actor, ticket=ticket,
                          from_value=old_status.name, to_value=new_status.name, detail=action, now=now)
-    if action == "resolve":
-        feedback.ask(ticket, now=now)  # the resolution email, with its rating links
+    # On resolve, feedback asks for a rating (the resolution email, with its rating links).
+    signals.ticket_status_changed.send(ticket, action=action, actor=actor, now=now)
     message = f"{ticket.reference} was {_ACTION_WORDS[action]} by {actor.name}"
     _tell_requester_and_assignee(ticket, actor, "status", message, now)
     db.session.flush()
@@ -516,7 +516,7 @@ def merge(actor, duplicate, target, *, now):
     watchers.move(duplicate, target, now=now)  # and the duplicate's requester, if another, copied on the target
     db.session.expire(target, ["comments", "tasks", "attachments"])
     db.session.expire(duplicate, ["comments", "tasks", "attachments"])
-    feedback.withdraw(duplicate)
+    signals.ticket_merged.send(duplicate, target=target, actor=actor, now=now)  # feedback withdraws its request
     closed = default_status(duplicate.org_id, Lifecycle.CLOSED)
     old_status = duplicate.status
     duplicate.status, duplicate.state, duplicate.merged_into_id = closed, closed.category, target.id
