@@ -66,7 +66,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-    # Server-side sessions (services/sessions.py): ended by inactivity, by age, or by sign-out.
+    # Server-side sessions (services/people/sessions.py): ended by inactivity, by age, or by sign-out.
     AUTOTRACK_SESSION_IDLE_MINUTES = env_int("AUTOTRACK_SESSION_IDLE_MINUTES", 30)
     AUTOTRACK_SESSION_HOURS = env_int("AUTOTRACK_SESSION_HOURS", 12)
     AUTOTRACK_REMEMBER_DAYS = env_int("AUTOTRACK_REMEMBER_DAYS", 14)
@@ -132,7 +132,7 @@ class Config:
     AUTOTRACK_STREAM_HEARTBEAT_SECONDS = env_int("AUTOTRACK_STREAM_HEARTBEAT_SECONDS", 20)
     AUTOTRACK_STREAM_POLL_SECONDS = env_int("AUTOTRACK_STREAM_POLL_SECONDS", 5)
     AUTOTRACK_LIVE_CHANNEL = env_str("AUTOTRACK_LIVE_CHANNEL", "autotrack:notifications")
-    # Directory sync (services/directory_sync.py): the source is fetched over https only, from
+    # Directory sync (services/org/directory_sync.py): the source is fetched over https only, from
     # public addresses unless listed here (comma-separated CIDRs, e.g. an intranet HR server's
     # 10.20.0.0/16), within these limits; a private CA's bundle may be given.
     AUTOTRACK_DIRECTORY_ALLOWED_NETWORKS = env_str("AUTOTRACK_DIRECTORY_ALLOWED_NETWORKS", "")

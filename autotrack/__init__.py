@@ -49,8 +49,8 @@ def register_logging(app):
 
 def register_extensions(app):
     from autotrack import models  # noqa: F401  (every model known to SQLAlchemy and Alembic)
-    from autotrack.services import sla_changes  # noqa: F401  (records SLA settings changes for the sweep)
-    from autotrack.services import sessions  # noqa: F401  (a password or role change ends sessions)
+    from autotrack.services.sla import changes as sla_changes  # noqa: F401  (records SLA settings changes for the sweep)
+    from autotrack.services.people import sessions  # noqa: F401  (a password or role change ends sessions)
     from autotrack.extensions import bootstrap, csrf, db, limiter, login_manager, mail, migrate
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
@@ -79,7 +79,7 @@ def register_extensions(app):
     @login_manager.user_loader
     def load_user(session_id):
         from autotrack.models import utcnow
-        from autotrack.services import sessions
+        from autotrack.services.people import sessions
 
         return sessions.load(session_id, utcnow())  # a revoked, expired or superseded session: signed out
 
@@ -176,7 +176,8 @@ def register_live(app):
 def register_signal_listeners(app):
     """Who reacts to what (services/signals.py): connected once per process; connecting again
     for another app is a no-op, since blinker keeps each receiver once."""
-    from autotrack.services import feedback, live, ticket_mail
+    from autotrack.services import live
+    from autotrack.services.tickets import feedback, ticket_mail
 
     feedback.connect_signals()
     live.connect_signals()

@@ -5,7 +5,8 @@ import click
 from flask.cli import AppGroup
 
 from autotrack.extensions import db
-from autotrack.services import demo, imports, orgs, outbox, sla
+from autotrack.services import outbox, sla
+from autotrack.services.org import demo, imports, orgs
 from autotrack.services.errors import DomainError
 from autotrack.services.tenancy import org_by_slug
 from autotrack.models.types import utcnow
@@ -180,7 +181,7 @@ def mail_ingest(mailbox_name, org_slug, file):
 
     Exits 0 once the message is stored, whatever became of it (a failure is kept for the console),
     so the MTA does not bounce or retry it; 75 (EX_TEMPFAIL) if it could not be stored."""
-    from autotrack.services import mail_in, mailboxes
+    from autotrack.services.mail import intake as mail_in, mailboxes
 
     raw = file.read()
     try:
@@ -206,7 +207,7 @@ def mail_ingest(mailbox_name, org_slug, file):
 @mail_cli.command("fetch")
 def mail_fetch():
     """Fetch every active IMAP mailbox now (the periodic job does this every minute)."""
-    from autotrack.services import mailboxes
+    from autotrack.services.mail import mailboxes
 
     for name, outcome in mailboxes.fetch_all(now=utcnow()).items():
         click.echo(f"{name}: {outcome if isinstance(outcome, str) else f'{outcome} imported'}")

@@ -134,7 +134,7 @@ def main():
 
         from autotrack.extensions import db
         from autotrack.models import Department, Organization
-        from autotrack.services import orgs
+        from autotrack.services.org import orgs
 
         # Its own agent, so the tickets it raises do not change what bench/queues.py measures.
         if orgs.user_by_email(API_AGENT) is None:

@@ -40,7 +40,7 @@ def seed(url, n):
 
     from autotrack.extensions import db
     from autotrack.models import Priority, SlaEvent, Status, Ticket, utcnow
-    from autotrack.services import orgs
+    from autotrack.services.org import orgs
 
     reset_database(url)
     app = make_app(url)
@@ -111,7 +111,7 @@ def measure(url, runs):
     from sqlalchemy import event
 
     from autotrack.extensions import db
-    from autotrack.services import dashboard
+    from autotrack.services.org import dashboard
 
     app = make_app(url)
     figures = {}

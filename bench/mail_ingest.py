@@ -35,7 +35,7 @@ def seed(url):
 
     from autotrack.extensions import db
     from autotrack.models import Mailbox
-    from autotrack.services import orgs
+    from autotrack.services.org import orgs
 
     reset_database(url)
     app = make_app(url)
@@ -96,7 +96,7 @@ def main():
 
         from autotrack.extensions import db
         from autotrack.models import Attachment, Comment, InboundMessage, Mailbox, Ticket, utcnow
-        from autotrack.services import mail_in
+        from autotrack.services.mail import intake as mail_in
 
         mailbox = db.session.scalar(select(Mailbox))
         mailbox_id = mailbox.id

@@ -33,7 +33,7 @@ def add_agent(url):
 
     from autotrack.extensions import db
     from autotrack.models import Department, Organization
-    from autotrack.services import orgs
+    from autotrack.services.org import orgs
 
     app = make_app(url)
     with app.app_context():

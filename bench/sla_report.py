@@ -37,7 +37,7 @@ def main():
 
         from autotrack.extensions import db
         from autotrack.models import Organization, Ticket
-        from autotrack.services import sla_reports
+        from autotrack.services.sla import reports as sla_reports
 
         upgrade()
         org = db.session.scalar(select(Organization).where(Organization.slug == "bench"))

@@ -68,7 +68,7 @@ def seed(url, n, fraction, layout="spread"):
 
     from autotrack.extensions import db
     from autotrack.models import Priority, Status, Ticket
-    from autotrack.services import orgs
+    from autotrack.services.org import orgs
 
     reset_database(url)
     app = make_app(url)

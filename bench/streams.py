@@ -34,7 +34,7 @@ def seed(url, pages):
     from flask_migrate import upgrade
 
     from autotrack.extensions import db
-    from autotrack.services import orgs
+    from autotrack.services.org import orgs
 
     reset_database(url)
     app = make_app(url)

@@ -31,16 +31,17 @@ def main():
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
 
-    from autotrack.services import sla
+    import importlib
 
+    sweeping = importlib.import_module("autotrack.services.sla.sweep")  # the module: sla.sweep is the function
     if args.sweep_pause:
-        write = sla._write_ticket_changes
+        write = sweeping._write_ticket_changes
 
         def slow_write(changes):
             time.sleep(args.sweep_pause)
             return write(changes)
 
-        sla._write_ticket_changes = slow_write
+        sweeping._write_ticket_changes = slow_write
     from autotrack.services import outbox
 
     if args.pause_after_claim:
@@ -62,7 +63,7 @@ def main():
 
         outbox._sent = slow_sent
     if args.sweep_batch:
-        sla.sweep.__defaults__ = (args.sweep_batch,)  # sweep(now, batch_size=…)
+        sweeping.sweep.__defaults__ = (args.sweep_batch,)  # sweep(now, batch_size=…)
     if args.every:
         from dataclasses import replace
 

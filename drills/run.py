@@ -177,7 +177,8 @@ def fresh_start(count, raised=None):
 
         from autotrack.extensions import db
         from autotrack.models import Priority, utcnow
-        from autotrack.services import orgs, tickets
+        from autotrack.services import tickets
+        from autotrack.services.org import orgs
 
         upgrade()
         org = orgs.create_org("Drill Inc", "drill", admin_email="admin@drill.example", admin_password=PASSWORD)
@@ -470,7 +471,7 @@ def drill_redis_restart(tickets, timeout):
 
 
 # P1 on the 24/7 calendar: first response 15 min, resolution 2 h, warnings at 75 %; escalation
-# levels at the first breach + 0, 60 and 240 min (services/orgs.py defaults).
+# levels at the first breach + 0, 60 and 240 min (services/org/orgs.py defaults).
 P1_MOMENTS = (  # key, minutes after raising when it is crossed, minutes after raising of its deadline
     ("warning:first_response", 11.25, 15), ("breach:first_response", 15, 15),
     ("warning:resolution", 90, 120), ("breach:resolution", 120, 120),

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import Category, Priority, Status
-from autotrack.services import orgs, tickets
+from autotrack.services import tickets
+from autotrack.services.org import orgs
 from autotrack.models.types import utcnow
 
 PASSWORD = "correct horse battery"

@@ -96,7 +96,7 @@ def shared_file(org):
     ticket = factories.make_ticket(requester)
     from werkzeug.datastructures import FileStorage
 
-    from autotrack.services import attachments
+    from autotrack.services.tickets import attachments
 
     public = attachments.add(requester, ticket, FileStorage(io.BytesIO(PDF), "public.pdf"))
     note = tickets.add_comment(agent, ticket, "Vendor quote attached", internal=True, now=utcnow())
@@ -205,7 +205,7 @@ def test_a_ticket_holds_only_so_many_files(client, org, app, monkeypatch, upload
 def test_a_ticket_holds_only_so_many_bytes_also_for_files_from_email(org, app, monkeypatch, uploads):
     from werkzeug.datastructures import FileStorage
 
-    from autotrack.services import attachments
+    from autotrack.services.tickets import attachments
 
     monkeypatch.setitem(app.config, "AUTOTRACK_ATTACHMENTS_TICKET_MAX_MB", 1)
     requester = factories.make_user(org)
@@ -245,7 +245,7 @@ def test_a_rolled_back_change_leaves_no_file_behind(org, uploads):
     back (a later step failed), the file goes too, and a committed one stays."""
     from werkzeug.datastructures import FileStorage
 
-    from autotrack.services import attachments
+    from autotrack.services.tickets import attachments
 
     employee = factories.make_user(org)
     ticket = factories.make_ticket(employee)

@@ -132,7 +132,7 @@ def test_intranet_addresses_can_sign_in(client, org):
 
 def test_parallel_wrong_passwords_still_lock_the_account(app, client, org):
     """Failures are counted in SQL, so simultaneous guesses cannot overwrite each other's count."""
-    from autotrack.services import accounts
+    from autotrack.services.people import accounts
 
     user = factories.make_user(org)
     email = user.email  # read here: the threads must not touch the test's session

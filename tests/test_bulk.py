@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import Ticket
-from autotrack.services import orgs, tickets
+from autotrack.services import tickets
+from autotrack.services.org import orgs
 from tests import factories
 from tests.conftest import login, post_form
 from autotrack.models.types import utcnow

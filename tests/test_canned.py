@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import CannedReply
-from autotrack.services import canned, tickets
+from autotrack.services import tickets
+from autotrack.services.tickets import canned
 from autotrack.services.errors import NotFound, ValidationError
 from tests import factories
 from tests.conftest import login, post_form

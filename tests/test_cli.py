@@ -13,7 +13,7 @@ from autotrack.models import (
     Ticket,
     User,
 )
-from autotrack.services.demo import DEMO_PASSWORD
+from autotrack.services.org.demo import DEMO_PASSWORD
 
 
 def count(model, *where):
@@ -94,7 +94,7 @@ def test_every_demo_login_lands_on_its_home(runner, client):
 
     runner.invoke(args=["autotrack", "seed-demo"])
     homes = {"org_admin": "/admin/", "manager": "/manager/", "agent": "/agent/", "employee": "/portal/"}
-    from autotrack.services.demo import demo_logins
+    from autotrack.services.org.demo import demo_logins
 
     for email, role, password in demo_logins():
         fresh = client.application.test_client()

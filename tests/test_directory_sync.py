@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import DirectoryEntry, DirectorySync, User, utcnow
-from autotrack.services import directory_sync, registration
-from autotrack.services.directory_sync import SourceRefused
+from autotrack.services.org import directory_sync, registration
+from autotrack.services.org.directory_sync import SourceRefused
 from autotrack.services.errors import ValidationError
 from tests import factories
 from tests.conftest import login, post_form

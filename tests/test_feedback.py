@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, Feedback, Notification, OutboxEmail
-from autotrack.services import dashboard, outbox, sla_reports, tickets
+from autotrack.services import outbox, tickets
+from autotrack.services.org import dashboard
+from autotrack.services.sla import reports as sla_reports
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
 from autotrack.models.types import utcnow
@@ -122,7 +124,7 @@ def test_satisfaction_shows_in_the_dashboard_and_the_reports(org, people):
     from datetime import timedelta
 
     from autotrack.models import utcnow
-    from autotrack.services import feedback
+    from autotrack.services.tickets import feedback
 
     for rating in (5, 2):
         ticket = resolved(people)

@@ -8,7 +8,8 @@ from werkzeug.datastructures import FileStorage
 
 from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, OutboxEmail, Ticket, TicketLink
-from autotrack.services import attachments, tickets, watchers
+from autotrack.services import tickets
+from autotrack.services.tickets import attachments, watchers
 from autotrack.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from autotrack.services.tenancy import ticket_for
 from tests import factories

@@ -7,7 +7,8 @@ from werkzeug.datastructures import MultiDict
 
 from autotrack.extensions import db as _db
 from autotrack.models import Ticket, utcnow
-from autotrack.services import queues, tickets
+from autotrack.services import tickets
+from autotrack.services.tickets import queues
 from tests import factories
 from tests.conftest import login
 from autotrack.models.types import utcnow
@@ -149,7 +150,8 @@ def test_the_at_risk_queue_reads_every_lane_in_deadline_order(org, monkeypatch):
     me); pages walked two at a time must list exactly what one sort of all visible at-risk
     tickets gives, for an agent in two departments and for an admin who sees everything."""
     from autotrack.models import MemberRole
-    from autotrack.services import orgs, sla
+    from autotrack.services import sla
+    from autotrack.services.org import orgs
 
     monkeypatch.setattr(queues, "PER_PAGE", 2)
     hardware, network, payroll = (orgs.create_department(org, name) for name in ("Hardware", "Network", "Payroll"))

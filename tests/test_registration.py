@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import DirectoryEntry, User
-from autotrack.services import orgs
+from autotrack.services.org import orgs
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -103,7 +103,7 @@ def test_the_login_page_offers_registration(client):
 
 def test_the_demo_newcomer_can_register(client, db):
     from autotrack.models.types import utcnow
-    from autotrack.services import demo
+    from autotrack.services.org import demo
 
     demo.seed_demo(now=utcnow())
     _db.session.commit()

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import SavedView
-from autotrack.services import orgs, saved_views
+from autotrack.services.org import orgs
+from autotrack.services.tickets import saved_views
 from autotrack.services.errors import NotFound, ValidationError
 from tests import factories
 from tests.conftest import login, post_form

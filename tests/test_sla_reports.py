@@ -7,7 +7,9 @@ from datetime import date, timedelta
 import pytest
 
 from autotrack.extensions import db as _db
-from autotrack.services import orgs, sla, sla_reports, tickets
+from autotrack.services import sla, tickets
+from autotrack.services.org import orgs
+from autotrack.services.sla import reports as sla_reports
 from tests import factories
 from tests.conftest import login
 from tests.services.test_sla import MIN, T0

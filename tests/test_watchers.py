@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, Notification, OutboxEmail
-from autotrack.services import outbox, preferences, tickets, watchers
+from autotrack.services import outbox, preferences, tickets
+from autotrack.services.tickets import watchers
 from autotrack.services.errors import Forbidden, NotFound, ValidationError
 from autotrack.services.tenancy import ticket_for
 from tests import factories

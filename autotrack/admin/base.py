@@ -24,7 +24,8 @@ from werkzeug.utils import secure_filename
 
 from autotrack.extensions import db
 from autotrack.models import Department, User
-from autotrack.services import dashboard, imports, policy
+from autotrack.services import csvsafe, policy
+from autotrack.services.org import dashboard, imports
 from autotrack.services.errors import DomainError, ValidationError
 from autotrack.services.tenancy import parse_id
 from autotrack.services.timefmt import duration_words
@@ -258,7 +259,7 @@ class OrgModelView(ConsoleAccess, ModelView):
     def get_export_value(self, model, name):
         """A cell that starts like a formula (=, +, -, @) is exported as text, not run by Excel."""
         value = super().get_export_value(model, name)
-        return imports.safe_cell(value if value is None else str(value))
+        return csvsafe.safe_cell(value if value is None else str(value))
 
     def _scope_relation_choices(self, form):
         """Dropdowns of related rows list only this organization's rows."""

@@ -9,7 +9,7 @@ from wtforms import HiddenField, SelectField
 from autotrack.admin.base import ConsoleAccess
 from autotrack.extensions import db
 from autotrack.models.types import utcnow
-from autotrack.services import imports
+from autotrack.services.org import imports
 from autotrack.services.errors import DomainError
 
 # Where to look at the result of an import of each kind.

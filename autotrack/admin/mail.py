@@ -9,7 +9,7 @@ from wtforms.validators import ValidationError as WtfValidationError
 from autotrack.admin.base import OrgModelView
 from autotrack.extensions import db
 from autotrack.models import InboundStatus, Mailbox
-from autotrack.services import mail_in, mailboxes
+from autotrack.services.mail import intake as mail_in, mailboxes
 from autotrack.services.errors import DomainError
 from autotrack.models.types import utcnow
 

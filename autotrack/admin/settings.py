@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from autotrack.admin.base import ConsoleAccess
 from autotrack.extensions import db
-from autotrack.services import directory_sync, orgs
+from autotrack.services.org import directory_sync, orgs
 from autotrack.services.errors import ValidationError
 from autotrack.models.types import utcnow
 

@@ -46,22 +46,12 @@ from autotrack.models import (
     Ticket,
     User,
 )
-from autotrack.services import (
-    accounts,
-    audit,
-    canned,
-    categories,
-    mail_in,
-    mailboxes,
-    orgs,
-    outbox,
-    password_links,
-    roles,
-    security_log,
-    sla_timeline,
-    tickets,
-    users,
-)
+from autotrack.services import audit, outbox, security_log, tickets
+from autotrack.services.mail import intake as mail_in, mailboxes
+from autotrack.services.org import orgs
+from autotrack.services.people import accounts, password_links, roles, users
+from autotrack.services.sla import timeline as sla_timeline
+from autotrack.services.tickets import canned, categories
 from autotrack.services.errors import DomainError
 from autotrack.services.tenancy import parse_id
 from autotrack.services.sla import target_words as sla_target_words
@@ -299,7 +289,7 @@ class UserView(OrgModelView):
 
     def scaffold_form(self):
         """Flask-Admin checks the unique email across every organization and says "Already
-        exists": the refusal keeps to words that tell of no one (services/users.py)."""
+        exists": the refusal keeps to words that tell of no one (services/people/users.py)."""
         form_class = super().scaffold_form()
         for validator in form_class.email.kwargs.get("validators", []):
             if hasattr(validator, "column"):  # flask_admin's Unique

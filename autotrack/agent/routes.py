@@ -7,7 +7,9 @@ from werkzeug.datastructures import MultiDict
 from autotrack.agent import bp
 from autotrack.models import Priority, Ticket, User, utcnow
 from autotrack.extensions import db
-from autotrack.services import attachments, canned, policy, queues, saved_views, sla_timeline, tickets, watchers
+from autotrack.services import policy, tickets
+from autotrack.services.sla import timeline as sla_timeline
+from autotrack.services.tickets import attachments, canned, queues, saved_views, watchers
 from autotrack.services.errors import DomainError, ValidationError
 from autotrack.services.tenancy import get_scoped_optional, parse_id, ticket_for, visible_tickets
 from autotrack.web import ticket_pages

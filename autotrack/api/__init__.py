@@ -10,7 +10,7 @@ from flask_smorest import Api, Blueprint
 
 from autotrack.api.schemas import ErrorSchema
 from autotrack.extensions import csrf, db
-from autotrack.services import api_tokens
+from autotrack.services.people import api_tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1",
                description="Tickets, comments, transitions and audit trail, for integrations.")

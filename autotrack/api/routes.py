@@ -34,17 +34,10 @@ from autotrack.api.schemas import (
 )
 from autotrack.extensions import db
 from autotrack.models import Category, Department, Priority, Status, User
-from autotrack.services import (
-    api_tokens,
-    canned,
-    feedback,
-    policy,
-    preferences,
-    queues,
-    sla_timeline,
-    tickets,
-    watchers,
-)
+from autotrack.services import policy, preferences, tickets
+from autotrack.services.people import api_tokens
+from autotrack.services.sla import timeline as sla_timeline
+from autotrack.services.tickets import canned, feedback, queues, watchers
 from autotrack.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from autotrack.services.tenancy import get_scoped_optional, ticket_for
 from autotrack.web.limits import auth_limit

@@ -4,7 +4,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from autotrack.models.types import utcnow
-from autotrack.services import queues, sla
+from autotrack.services import sla
+from autotrack.services.tickets import queues
 from autotrack.services.tickets import TRANSITIONS
 
 

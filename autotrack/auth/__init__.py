@@ -11,7 +11,7 @@ def _second_factor_required():
     from flask import flash, redirect, request, url_for
     from flask_login import current_user
 
-    from autotrack.services import two_factor
+    from autotrack.services.people import two_factor
 
     endpoint = request.endpoint or ""
     if endpoint.endswith("static") or endpoint in ("auth.two_factor_setup", "auth.logout") \

@@ -15,7 +15,9 @@ from autotrack.auth.forms import (
 )
 from autotrack.extensions import db
 from autotrack.models import User, utcnow
-from autotrack.services import accounts, password_links, registration, security_log, sessions, two_factor
+from autotrack.services import security_log
+from autotrack.services.org import registration
+from autotrack.services.people import accounts, password_links, sessions, two_factor
 from autotrack.services.errors import DomainError, TooManyRequests
 from autotrack.web import home_url, is_safe_next
 from autotrack.web.limits import auth_limit

@@ -1,9 +1,9 @@
 """/feedback/<reference>/<token>: the resolution email's rating link. No sign-in: the token is
-the key, single-use and good for its own ticket only (services/feedback.py)."""
+the key, single-use and good for its own ticket only (services/tickets/feedback.py)."""
 from flask import Blueprint, render_template, request
 
 from autotrack.extensions import db
-from autotrack.services import feedback
+from autotrack.services.tickets import feedback
 from autotrack.services.errors import DomainError
 from autotrack.web.ticket_forms import FeedbackForm
 from autotrack.models.types import utcnow

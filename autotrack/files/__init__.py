@@ -2,7 +2,7 @@
 from flask import Blueprint, send_file
 from flask_login import current_user, login_required
 
-from autotrack.services import attachments
+from autotrack.services.tickets import attachments
 
 bp = Blueprint("files", __name__)
 

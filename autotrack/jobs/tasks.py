@@ -4,7 +4,9 @@ import logging
 from datetime import datetime
 
 from autotrack.extensions import db
-from autotrack.services import directory_sync, health, mailboxes, outbox, sla, throttle
+from autotrack.services import health, outbox, sla, throttle
+from autotrack.services.mail import mailboxes
+from autotrack.services.org import directory_sync
 from autotrack.models.types import utcnow
 
 log = logging.getLogger(__name__)

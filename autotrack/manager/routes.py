@@ -8,7 +8,10 @@ from sqlalchemy import and_, func, or_, select
 from autotrack.extensions import db
 from autotrack.manager import bp
 from autotrack.models import ACTIVE_STATES, Department, Perm, Ticket, utcnow
-from autotrack.services import queues, reports, sla, sla_reports
+from autotrack.services import sla
+from autotrack.services.org import reports
+from autotrack.services.sla import reports as sla_reports
+from autotrack.services.tickets import queues
 from autotrack.services.pagination import keyset_page
 from autotrack.services.timefmt import duration_words
 from autotrack.services.tenancy import visible_tickets

@@ -31,13 +31,13 @@ class Organization(db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Where a scheduled job reads the staff directory (a CSV over https), and how often; None:
-    # the directory is kept by CSV upload only (services/directory_sync.py).
+    # the directory is kept by CSV upload only (services/org/directory_sync.py).
     directory_url: Mapped[str | None] = mapped_column(String(500))
     directory_sync_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     # Org admins must sign in with a second factor (they set it up at their next sign-in).
     require_2fa_for_admins: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A new random value whenever the SLA settings change (timezone, warning percent, business
-    # calendar, escalation rules): the key of their in-process cache (services/sla.py). Random,
+    # calendar, escalation rules): the key of their in-process cache (services/sla/settings.py). Random,
     # not a counter, so a rolled-back change or a reused id can never match a cached entry.
     settings_token: Mapped[str] = mapped_column(String(16), default=lambda: secrets.token_hex(8))
 
@@ -46,7 +46,7 @@ class Organization(db.Model):
 
 
 # Which top-level categories a role, or the people of a department, may choose when raising a
-# ticket (services/categories.py `allowed_roots`); no row: every category.
+# ticket (services/tickets/categories.py `allowed_roots`); no row: every category.
 role_categories = db.Table(
     "role_categories",
     db.Column("role_id", ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),

@@ -1,5 +1,5 @@
 """Renew an organization's settings token (Organization.settings_token) in the transaction of
-any change to its SLA settings, so services/sla.py's cache of them is never used stale.
+any change to its SLA settings, so services/sla/settings.py's cache of them is never used stale.
 
 Every write path is covered: objects changed through the ORM (console, CSV import, services)
 are seen at flush; ORM bulk statements (session.execute(update(Holiday)...)) renew every

@@ -36,7 +36,7 @@ class SlaEvent(db.Model):
 
 
 class SlaStep(db.Model):
-    """One change services/sla.py made to a ticket's SLA clock, with the arithmetic behind it:
+    """One change services/sla/clocks.py made to a ticket's SLA clock, with the arithmetic behind it:
     `due_at` = `working_us` microseconds of the `calendar`'s working time after `base_at`. The
     SLA timeline replays these to explain every stored due time."""
 

@@ -51,7 +51,7 @@ class Ticket(db.Model):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     source: Mapped[str] = mapped_column(String(16), default="web")  # web / api / email
 
-    # SLA bookkeeping (UTC), kept by services/sla.py. due: the deadline; warn: the warning
+    # SLA bookkeeping (UTC), kept by services/sla/clocks.py. due: the deadline; warn: the warning
     # point (e.g. 75% of the window); first_response_at / resolved_at: when the clock stopped;
     # *_warned_at / *_breached_at: when the sweep recorded the warning / the breach.
     first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -113,7 +113,7 @@ class Ticket(db.Model):
     attachments: Mapped[list["Attachment"]] = relationship(
         back_populates="ticket", order_by="Attachment.id", cascade="all, delete-orphan"
     )
-    # Write-only: services/sla.py adds a step at every change of a clock without loading the
+    # Write-only: services/sla/clocks.py adds a step at every change of a clock without loading the
     # ticket's earlier ones (and a new ticket's steps are saved with it).
     sla_steps: WriteOnlyMapped["SlaStep"] = relationship(  # noqa: F821
         "SlaStep", cascade="all, delete-orphan", passive_deletes=True, order_by="SlaStep.id")

@@ -71,7 +71,7 @@ class User(UserMixin, db.Model):
     # Bumped by a password change or reset, a role change, deactivation and "sign out
     # everywhere": every session and API token made under an older value stops working.
     auth_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    # Two-factor sign-in (services/two_factor.py): the TOTP secret, encrypted; when it was turned
+    # Two-factor sign-in (services/people/two_factor.py): the TOTP secret, encrypted; when it was turned
     # on (None: off); the last time step accepted, so a code works once.
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -115,7 +115,7 @@ class User(UserMixin, db.Model):
     def is_lead(self):
         return any(m.is_lead and m.role == MemberRole.AGENT for m in self.memberships)
 
-    # The signed-in session this request runs under (services/sessions.py sets it); Flask-Login
+    # The signed-in session this request runs under (services/people/sessions.py sets it); Flask-Login
     # keeps get_id() in the cookie, so the cookie names the session, not only the user.
     current_session = None
 

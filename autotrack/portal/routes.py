@@ -5,7 +5,8 @@ from sqlalchemy import select
 from autotrack.extensions import db
 from autotrack.models import Category, Ticket, TicketWatcher
 from autotrack.portal import bp
-from autotrack.services import attachments, feedback, policy, queues, tickets, watchers
+from autotrack.services import policy, tickets
+from autotrack.services.tickets import attachments, feedback, queues, watchers
 from autotrack.services.errors import DomainError, NotFound
 from autotrack.services.pagination import keyset_page
 from autotrack.services.tenancy import get_scoped_optional, scoped, ticket_for

@@ -50,7 +50,7 @@ def queue_email(*, recipient, subject, dedupe_key, now, body_text=None, body_htm
     """Add an email to the outbox in the current transaction; False if its key was queued before.
 
     Give the bodies, or a template name under templates/email/ and its context (rendered at delivery).
-    Mail about a ticket (`ticket_id`) is sent answerable: see services/ticket_mail.py.
+    Mail about a ticket (`ticket_id`) is sent answerable: see services/tickets/ticket_mail.py.
     A `secret_link` (a one-time link) stands in the bodies as LINK_PLACEHOLDER and is stored
     encrypted, apart, until delivery.
     """

@@ -5,7 +5,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from autotrack.services import feedback
+from autotrack.services.tickets import feedback
 from autotrack.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
 
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import Category, Priority, Status, Task, User
-from autotrack.services import attachments, categories, notifications, policy, tickets, watchers
+from autotrack.services import notifications, policy, tickets
+from autotrack.services.tickets import attachments, categories, watchers
 from autotrack.services.errors import DomainError, NotFound
 from autotrack.services.tenancy import get_scoped, get_scoped_optional, parse_id, scoped
 from autotrack.models.types import utcnow

@@ -23,7 +23,8 @@ from autotrack.models import (
     User,
 )
 from autotrack.models.types import utcnow
-from autotrack.services import mail_in, outbox
+from autotrack.services import outbox
+from autotrack.services.mail import intake as mail_in
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -196,7 +197,7 @@ def test_a_new_holiday_joins_the_organizations_calendar(client, org):
 
 
 def role_id(org, key):
-    from autotrack.services.orgs import role_by_key
+    from autotrack.services.org.orgs import role_by_key
 
     return str(role_by_key(org, key).id)
 

@@ -8,7 +8,8 @@ from sqlalchemy import inspect as sa_inspect
 
 from autotrack.extensions import db as _db
 from autotrack.models import Mailbox, User
-from autotrack.services import crypto, mailboxes
+from autotrack.services import crypto
+from autotrack.services.mail import mailboxes
 from tests import factories
 from tests.conftest import login
 

@@ -5,7 +5,8 @@ import pytest
 
 from autotrack.extensions import db as _db
 from autotrack.models import utcnow
-from autotrack.services import dashboard, sla, tickets
+from autotrack.services import sla, tickets
+from autotrack.services.org import dashboard
 from tests import factories
 from tests.conftest import login
 from autotrack.models.types import utcnow

@@ -4,7 +4,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import InboundMessage, InboundStatus, Mailbox, utcnow
-from autotrack.services import crypto, mail_in
+from autotrack.services import crypto
+from autotrack.services.mail import intake as mail_in
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.mail.conftest import dovecot  # noqa: F401  (fixture)

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import Department, Organization
-from autotrack.services import orgs, sla, tickets
+from autotrack.services import sla, tickets
+from autotrack.services.org import orgs
 from tests import factories
 from tests.conftest import csrf_token, login
 from autotrack.models.types import utcnow

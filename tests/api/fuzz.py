@@ -34,7 +34,8 @@ def serve(url):
     from autotrack import create_app
     from autotrack.extensions import db
     from autotrack.models.types import utcnow
-    from autotrack.services import api_tokens, demo
+    from autotrack.services.org import demo
+    from autotrack.services.people import api_tokens
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": config.sqlalchemy_engine_options(url),
                       "AUTOTRACK_EMBEDDED_JOBS": False, "AUTOTRACK_API_TOKEN_PER_ADDRESS": 10_000,

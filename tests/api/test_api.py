@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import Ticket
-from autotrack.services import accounts, api_tokens
+from autotrack.services.people import accounts, api_tokens
 from tests import factories
 
 
@@ -169,7 +169,7 @@ def test_another_organizations_category_is_unknown(client, org, other_org, api):
 
 
 def test_cursor_pages_stay_correct_while_tickets_are_created(client, org, api, monkeypatch):
-    from autotrack.services import queues
+    from autotrack.services.tickets import queues
 
     monkeypatch.setattr(queues, "PER_PAGE", 2)
     agent = factories.make_user(org, "agent")
@@ -227,7 +227,7 @@ def test_another_organizations_ticket_is_404_on_every_endpoint(client, org, othe
 
 
 def test_agents_change_priority_assignee_and_department(client, org, api):
-    from autotrack.services import orgs
+    from autotrack.services.org import orgs
 
     agent, colleague = factories.make_user(org, "agent"), factories.make_user(org, "agent", name="Bob")
     ticket = factories.make_ticket(factories.make_user(org))

@@ -4,7 +4,8 @@ agent and manager pages and the console."""
 from playwright.sync_api import expect
 
 from autotrack.extensions import db as _db
-from autotrack.services import canned, saved_views, tickets, watchers
+from autotrack.services import tickets
+from autotrack.services.tickets import canned, saved_views, watchers
 from tests import factories
 from tests.browser.conftest import sign_in
 from autotrack.models.types import utcnow

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import DirectoryEntry, Ticket
-from autotrack.services import orgs, sla, tickets
+from autotrack.services import sla, tickets
+from autotrack.services.org import orgs
 from tests import factories
 from tests.browser.conftest import sign_in
 from autotrack.models.types import utcnow

@@ -12,7 +12,8 @@ from autotrack.models import (
     Attachment, Comment, DirectoryEntry, InboundMessage, InboundStatus, Lifecycle, Mailbox, MailSecurity, OutboxEmail,
     Ticket,
 )
-from autotrack.services import mail_in, mailboxes, outbox, tickets
+from autotrack.services import outbox, tickets
+from autotrack.services.mail import intake as mail_in, mailboxes
 from tests import factories
 from tests.conftest import login
 from tests.services.test_outbox import smtp_port, smtp_server  # noqa: F401  (fixtures)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import Comment, InboundMessage, InboundStatus, Mailbox, OutboxEmail, Ticket, utcnow
-from autotrack.services import mail_in, mailboxes, watchers
+from autotrack.services.mail import intake as mail_in, mailboxes
+from autotrack.services.tickets import watchers
 from autotrack.services.errors import ValidationError
 from tests import factories
 from tests.conftest import csrf_token, login

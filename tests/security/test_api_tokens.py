@@ -6,7 +6,7 @@ import jwt
 import pytest
 
 from autotrack.extensions import db as _db
-from autotrack.services import api_tokens
+from autotrack.services.people import api_tokens
 from tests import factories
 from tests.api.test_api import token_for
 
@@ -62,7 +62,7 @@ def test_deactivation_and_sign_out_everywhere_revoke_tokens(client, org):
     _db.session.commit()
     fresh = token_for(client, user)
     from autotrack.models import utcnow
-    from autotrack.services import sessions
+    from autotrack.services.people import sessions
 
     sessions.end_all(user, utcnow())
     _db.session.commit()

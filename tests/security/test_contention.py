@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 from autotrack import create_app
 from autotrack.extensions import db as _db
 from autotrack.models import SecurityEvent, User, utcnow
-from autotrack.services import orgs
+from autotrack.services.org import orgs
 from config import TestConfig
 from tests import factories
 from tests.helpers import Served
@@ -86,7 +86,7 @@ def test_parallel_wrong_passwords_check_the_password_at_most_limit_times(app, db
 def test_a_locked_account_refuses_even_the_right_password_until_the_lock_ends(app, client, org):
     from datetime import timedelta
 
-    from autotrack.services import accounts
+    from autotrack.services.people import accounts
 
     user = factories.make_user(org)
     now = utcnow()

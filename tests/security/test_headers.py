@@ -51,7 +51,7 @@ def test_a_disguised_svg_is_downloaded_never_rendered(client, org):
     from werkzeug.datastructures import FileStorage
 
     from autotrack.extensions import db as _db
-    from autotrack.services import attachments
+    from autotrack.services.tickets import attachments
 
     user = factories.make_user(org)
     ticket = factories.make_ticket(user)

@@ -11,7 +11,9 @@ from sqlalchemy import select, update
 
 from autotrack.extensions import db as _db
 from autotrack.models import OutboxEmail, PasswordToken, utcnow
-from autotrack.services import imports, outbox, password_links
+from autotrack.services import outbox
+from autotrack.services.org import imports
+from autotrack.services.people import password_links
 from tests import factories
 from tests.conftest import login, post_form
 from tests.services.test_outbox import smtp_port, smtp_server  # noqa: F401  (fixtures)

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, Perm, Role
-from autotrack.services import categories, tickets
+from autotrack.services import tickets
+from autotrack.services.tickets import categories
 from autotrack.services.errors import ValidationError
 from tests import factories
 from tests.api.test_api import api  # noqa: F401  (a fixture)

@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from autotrack.extensions import db as _db
 from autotrack.models import Role, UserSession, utcnow
-from autotrack.services import sessions
+from autotrack.services.people import sessions
 from tests import factories
 from tests.api.test_api import token_for
 from tests.conftest import login, post_form

@@ -9,7 +9,7 @@ import pytest
 
 from autotrack.extensions import db as _db
 from autotrack.models import utcnow
-from autotrack.services import two_factor
+from autotrack.services.people import two_factor
 from tests import factories
 from tests.conftest import login, post_form
 

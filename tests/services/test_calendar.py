@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from autotrack.services.calendar import ALWAYS, WorkCalendar
+from autotrack.services.sla.business_calendar import ALWAYS, WorkCalendar
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NINE_TO_FIVE = {day: ((9 * 60, 17 * 60),) for day in range(5)}

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, Notification, OutboxEmail, SlaEvent, Ticket, User
-from autotrack.services import demo, notifications, sla
+from autotrack.services import notifications, sla
+from autotrack.services.org import demo
 
 # A Wednesday late morning in London (business hours); the demo's ten days of history span
 # weekends and nights.

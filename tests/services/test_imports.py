@@ -13,8 +13,9 @@ from autotrack.models import (
     Priority,
     User,
 )
-from autotrack.services import imports
-from autotrack.services.imports import ImportRejected
+from autotrack.services import csvsafe
+from autotrack.services.org import imports
+from autotrack.services.org.imports import ImportRejected
 from tests import factories
 
 
@@ -146,7 +147,7 @@ def test_names_match_whatever_their_case_accents_or_spacing(org):
 
 
 def test_formula_cells_are_neutralised_for_spreadsheets():
-    assert [imports.safe_cell(v) for v in ("=1+2", "+1", "-cmd", "@SUM(A1)", "plain", None, 5)] == \
+    assert [csvsafe.safe_cell(v) for v in ("=1+2", "+1", "-cmd", "@SUM(A1)", "plain", None, 5)] == \
         ["'=1+2", "'+1", "'-cmd", "'@SUM(A1)", "plain", None, 5]
 
 

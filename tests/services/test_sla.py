@@ -252,7 +252,7 @@ def test_pause_on_business_hours_counts_only_working_time(org, team):
     tickets.transition(team["agent"], ticket, "wait", now=friday_4pm)
     tickets.transition(team["agent"], ticket, "resume", now=friday_4pm + timedelta(days=3))  # Monday 16:00
     # Paused 2 working hours (Fri 16-17, Mon 9-16 is 7 more = 8 h), so the deadline moves out 8 working hours.
-    from autotrack.services.calendar import business_calendar
+    from autotrack.services.sla.business_calendar import business_calendar
 
     assert business_calendar(org.id).between(due, ticket.resolution_due_at) == timedelta(hours=8)
 
@@ -266,7 +266,7 @@ def test_priority_change_keeps_the_time_already_spent(org, team):
     assert ticket.resolution_due_at == T0 + 120 * MIN  # 30 spent + 90 left of P1's 120 (24x7)
     tickets.change_priority(team["agent"], ticket, factories.priority(org, "P4"), now=T0 + 60 * MIN)
     # 60 minutes spent of P4's 4320 business minutes; from Monday 11:00 that is 71 working hours on.
-    from autotrack.services.calendar import business_calendar
+    from autotrack.services.sla.business_calendar import business_calendar
 
     assert business_calendar(org.id).between(T0 + 60 * MIN, ticket.resolution_due_at) == timedelta(minutes=4260)
 
@@ -338,17 +338,20 @@ def test_a_sweep_that_loses_the_database_mid_batch_leaves_nothing_half_written(o
     """The connection drops after the batch's events and ticket updates were written but before
     the fan-out (drills/run.py mariadb-restart does it with a real restart): the transaction
     is rolled back whole, and the next sweep does the work once."""
+    import importlib
+
     from sqlalchemy.exc import OperationalError
 
+    sweeping = importlib.import_module("autotrack.services.sla.sweep")  # the module: sla.sweep is the function
     for _ in range(3):
         p1_ticket(team, org)
-    fan_out = sla._fan_out
+    fan_out = sweeping._fan_out
 
     def lost_connection(*args):
         raise OperationalError("INSERT INTO notifications", {}, ConnectionError("Lost connection to server"))
 
     before = snapshot()
-    monkeypatch.setattr(sla, "_fan_out", lost_connection)
+    monkeypatch.setattr(sweeping, "_fan_out", lost_connection)
     with pytest.raises(OperationalError):
         sweep(T0 + 10 * 60 * MIN)
     _db.session.rollback()
@@ -356,7 +359,7 @@ def test_a_sweep_that_loses_the_database_mid_batch_leaves_nothing_half_written(o
     assert count(Ticket, Ticket.escalation_level > 0) == 0
     assert count(Ticket, Ticket.first_response_breached_at.is_not(None)) == 0
 
-    monkeypatch.setattr(sla, "_fan_out", fan_out)
+    monkeypatch.setattr(sweeping, "_fan_out", fan_out)
     result = sweep(T0 + 10 * 60 * MIN)
     assert dict(result.escalated) == {1: 3, 2: 3, 3: 3}
     assert count(Ticket, Ticket.escalation_level == 3) == 3

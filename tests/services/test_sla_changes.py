@@ -7,8 +7,10 @@ from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, BusinessCalendar, EscalationRule, Holiday, SlaEvent, SlaRecompute
-from autotrack.services import imports, sla, sla_timeline, tickets
-from autotrack.services.calendar import business_calendar
+from autotrack.services import sla, tickets
+from autotrack.services.org import imports
+from autotrack.services.sla import timeline as sla_timeline
+from autotrack.services.sla.business_calendar import business_calendar
 from tests import factories
 from tests.helpers import run_concurrently
 from tests.services.test_sla import MIN, T0, sweep, team  # noqa: F401  (team is a fixture)

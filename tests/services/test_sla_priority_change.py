@@ -8,7 +8,8 @@ from sqlalchemy import delete, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import BusinessCalendar, SlaEvent, WorkingHours, utcnow
-from autotrack.services import sla, sla_timeline, tickets
+from autotrack.services import sla, tickets
+from autotrack.services.sla import timeline as sla_timeline
 from tests import factories
 from tests.conftest import login
 from tests.services.test_sla import MIN, T0, sweep, team  # noqa: F401  (team: a fixture)

@@ -1,4 +1,4 @@
-"""The SLA settings cache (services/sla.py org_settings): fast on repeat, and never stale. Every
+"""The SLA settings cache (services/sla/settings.py org_settings): fast on repeat, and never stale. Every
 way an organization's calendar, warning point or escalation rules change is seen at once."""
 from datetime import date, datetime, timedelta, timezone
 
@@ -6,7 +6,8 @@ from sqlalchemy import delete, event, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import BusinessCalendar, EscalationRule, Holiday, Organization, WorkingHours
-from autotrack.services import orgs, sla
+from autotrack.services import sla
+from autotrack.services.org import orgs
 from tests import factories
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # Europe/London = UTC in November

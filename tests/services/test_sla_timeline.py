@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import BusinessCalendar, EscalationRule, Holiday
-from autotrack.services import sla, sla_timeline, tickets
+from autotrack.services import sla, tickets
+from autotrack.services.sla import timeline as sla_timeline
 from autotrack.services.errors import DomainError
 from tests import factories
 from tests.conftest import login

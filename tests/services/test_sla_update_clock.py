@@ -6,7 +6,9 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import OutboxEmail, Priority, SlaEvent
-from autotrack.services import imports, queues, sla, tickets
+from autotrack.services import sla, tickets
+from autotrack.services.org import imports
+from autotrack.services.tickets import queues
 from tests import factories
 from tests.services.test_sla import MIN, T0, sweep, team  # noqa: F401  (team is a fixture)
 

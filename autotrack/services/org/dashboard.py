@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, literal, select
 
 from autotrack.extensions import db
 from autotrack.models import ACTIVE_STATES, Department, Priority, SlaEvent, Status, Ticket
-from autotrack.services import feedback
+from autotrack.services.tickets import feedback
 from autotrack.services.sqlutil import seconds_between
 
 PERIODS = (7, 30)  # days

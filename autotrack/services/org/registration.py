@@ -4,7 +4,8 @@ from sqlalchemy import func, select
 
 from autotrack.extensions import db
 from autotrack.models import DirectoryEntry, Organization, User
-from autotrack.services import accounts, orgs
+from autotrack.services.org import orgs
+from autotrack.services.people import accounts
 from autotrack.services.errors import ValidationError
 
 

@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from autotrack.extensions import db
 from autotrack.models import SavedView
-from autotrack.services import queues
+from autotrack.services.tickets import queues
 from autotrack.services.errors import NotFound, ValidationError
 from autotrack.services.tenancy import parse_id
 

@@ -35,7 +35,9 @@ from werkzeug.datastructures import FileStorage
 
 from autotrack.extensions import db
 from autotrack.models import DirectoryEntry, InboundMessage, InboundStatus, Mailbox, Organization, Perm, User
-from autotrack.services import attachments, audit, orgs, outbox, policy as access, ticket_mail, tickets
+from autotrack.services import audit, outbox, policy as access, tickets
+from autotrack.services.org import orgs
+from autotrack.services.tickets import attachments, ticket_mail
 from autotrack.services.errors import DomainError, ValidationError
 from autotrack.services.sqlutil import insert_ignoring_duplicates
 

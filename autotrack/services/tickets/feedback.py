@@ -15,9 +15,11 @@ from sqlalchemy import func, select, update
 
 from autotrack.extensions import db
 from autotrack.models import DepartmentMember, Feedback, Lifecycle, LowRatingAction, MemberRole, User
-from autotrack.services import audit, outbox, signals, ticket_mail, tickets
+from autotrack.services import audit, outbox, signals
+from autotrack.services.tickets import ticket_mail
 from autotrack.services.errors import InvalidTransition, NotFound, ValidationError
 from autotrack.services.notifications import notify
+from autotrack.services.tickets import lifecycle
 
 LOW = 2  # this rating or below is a complaint
 COMMENT_MAX = 2000
@@ -120,7 +122,7 @@ def rate(request, rating, comment="", *, now):
 def _complaint(ticket, requester, request, now):
     action = ticket.organization.low_rating_action
     if action == LowRatingAction.REOPEN and ticket.state == Lifecycle.RESOLVED:
-        tickets.transition(requester, ticket, "reopen", now=now)
+        lifecycle.transition(requester, ticket, "reopen", now=now)
     elif action == LowRatingAction.NOTIFY_MANAGER:
         managers = db.session.execute(
             select(User.id, User.email).join(DepartmentMember, DepartmentMember.user_id == User.id)

@@ -2,7 +2,7 @@
 about, step by step with the arithmetic that produced it, and what the sweep did about it:
 warnings, breaches, escalation levels, who was told and what became of each email.
 
-Read-only. The steps are the ones services/sla.py recorded as it changed the clocks; each
+Read-only. The steps are the ones services/sla/clocks.py recorded as it changed the clocks; each
 step's arithmetic is done again here on the calendar, so a step whose stored due time the
 calendar does not give back (the calendar was edited since, say) is flagged, never hidden.
 """
@@ -26,9 +26,9 @@ from autotrack.models import (
     SlaStep,
     User,
 )
-from autotrack.services import sla
-from autotrack.services.calendar import ALWAYS
+from autotrack.services.sla.business_calendar import ALWAYS
 from autotrack.services.timefmt import hours_words
+from autotrack.services.sla import settings as sla_settings
 
 _MICROSECOND = timedelta(microseconds=1)
 _NOTICE_KINDS = {"warning": "sla_warning", "breach": "sla_breach", "escalation": "escalation"}
@@ -114,7 +114,7 @@ class Timeline:
 def timeline(ticket, now):
     """The ticket's timeline as of `now` (the caller's clock: a running clock is breached once
     `now` passes its due time)."""
-    settings = sla.org_settings(ticket.org_id)
+    settings = sla_settings.org_settings(ticket.org_id)
     tz_name = ticket.organization.timezone or "UTC"
     explainer = _Explainer(settings.calendar, _holiday_names(ticket.org_id), ZoneInfo(tz_name))
     steps = db.session.scalars(select(SlaStep).where(SlaStep.ticket_id == ticket.id).order_by(SlaStep.id)).all()
@@ -141,8 +141,8 @@ def _clock_timeline(ticket, clock, cycle, steps, current, moments, explainer, se
     starts = [s.at for s in shown if s.kind == "start"]
     stops = [s.at for s in shown if s.kind == "stop"]
     if current:
-        due, warn = sla._get(ticket, clock, "due_at"), sla._get(ticket, clock, "warn_at")
-        stopped_at = getattr(ticket, sla._STOPPED_AT[clock])
+        due, warn = sla_settings._get(ticket, clock, "due_at"), sla_settings._get(ticket, clock, "warn_at")
+        stopped_at = getattr(ticket, sla_settings._STOPPED_AT[clock])
         started_at = ticket.next_response_started_at if clock == "next_response" else ticket.created_at
     else:  # an earlier cycle of the update clock: what its steps left
         due, warn = shown[-1].due_at, shown[-1].warn_at
@@ -160,18 +160,18 @@ def _clock_timeline(ticket, clock, cycle, steps, current, moments, explainer, se
         state = "not due"
     elif stopped_at is not None:
         state = "missed" if stopped_at > due or any(m.kind == "breach" for m in own) else "met"
-    elif current and ticket.state not in sla.TICKING_STATES:
+    elif current and ticket.state not in sla_settings.TICKING_STATES:
         state = "paused" if ticket.paused_at else "stopped"
     else:
-        breached = due <= now or (current and sla._get(ticket, clock, "breached_at") is not None)
+        breached = due <= now or (current and sla_settings._get(ticket, clock, "breached_at") is not None)
         state = "breached" if breached else "running"
     # Every step checks out, and the stored due time is the one the last step left.
     explained = all(s.explained for s in shown) and (not shown or shown[-1].due_at == due or not current)
     if current and not shown and due is not None:
         explained = False  # a due time without steps (a ticket from before they were recorded)
-    words = (sla.target_words(ticket.org_id, targets[-1], calendar_name or ticket.priority.calendar)
+    words = (sla_settings.target_words(ticket.org_id, targets[-1], calendar_name or ticket.priority.calendar)
              if target is not None else "")
-    return ClockTimeline(clock, sla.CLOCK_LABELS[clock], cycle, state, started_at, stopped_at, due, warn, target,
+    return ClockTimeline(clock, sla_settings.CLOCK_LABELS[clock], cycle, state, started_at, stopped_at, due, warn, target,
                          counted, calendar_name, shown, own, explained, words)
 
 
@@ -233,11 +233,11 @@ _LEVEL = re.compile(r"\(level (\d+)\)")
 
 def _about(kind, message):
     """The level an escalation notice is about, or the clock of a warning or breach notice (as
-    services/sla.py words them: "ACME-1 escalated to you (level 2): …", "ACME-1: resolution due in …")."""
+    services/sla/notices.py words them: "ACME-1 escalated to you (level 2): …", "ACME-1: resolution due in …")."""
     if kind == _NOTICE_KINDS["escalation"]:
         found = _LEVEL.search(message)
         return int(found.group(1)) if found else None
-    return next((clock for clock, label in sla.CLOCK_LABELS.items() if f": {label} " in message), None)
+    return next((clock for clock, label in sla_settings.CLOCK_LABELS.items() if f": {label} " in message), None)
 
 
 def _delivery(email):

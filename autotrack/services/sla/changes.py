@@ -30,7 +30,8 @@ from autotrack.models import (
     Ticket,
     WorkingHours,
 )
-from autotrack.services.calendar import ALWAYS, WorkCalendar, business_calendar
+from autotrack.services.sla.business_calendar import ALWAYS, WorkCalendar, business_calendar
+from autotrack.services.sla import clocks
 
 LEASE = timedelta(minutes=10)  # a sweep that died mid-request leaves it to another after this
 BATCH = 1000
@@ -153,8 +154,6 @@ class Before:
 
 def run_pending(now):
     """Recompute the open tickets of every recorded change; the number of tickets changed."""
-    from autotrack.services import sla  # sla's sweep calls this module
-
     changed = 0
     for request_id in db.session.scalars(select(SlaRecompute.id).where(SlaRecompute.done_at.is_(None))
                                          .order_by(SlaRecompute.id)).all():
@@ -178,7 +177,7 @@ def run_pending(now):
             if not batch:
                 break
             try:
-                count += sum(1 for ticket in batch if sla.recompute(ticket, before, now, request.reason))
+                count += sum(1 for ticket in batch if clocks.recompute(ticket, before, now, request.reason))
                 db.session.commit()
             except StaleDataError:  # someone changed one of them meanwhile: the batch again, afresh
                 db.session.rollback()

@@ -24,8 +24,8 @@ from autotrack.models import (
     User,
     WorkingHours,
 )
-from autotrack.services.accounts import normalize_email, set_password, user_by_email
-from autotrack.services import users
+from autotrack.services.people.accounts import normalize_email, set_password, user_by_email
+from autotrack.services.people import users
 from autotrack.services.errors import ValidationError
 
 # name, weight, first response minutes, resolution minutes, calendar (DESIGN.md defaults)
@@ -266,7 +266,7 @@ def update_settings(org, *, name, timezone, warning_percent, hours, low_rating_a
                     require_2fa_for_admins=None):
     """Change the organization's name, timezone, SLA warning point, weekly business hours and
     what a low rating does. A change to the SLA settings is recomputed on the open tickets by
-    the next sweep (services/sla_changes.py); hours saved unchanged are left alone."""
+    the next sweep (services/sla/changes.py); hours saved unchanged are left alone."""
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationError("The organization needs a name of at most 120 characters.", {"name": "Required."})

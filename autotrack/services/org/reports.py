@@ -5,7 +5,8 @@ from sqlalchemy import case, func, literal, select
 
 from autotrack.extensions import db
 from autotrack.models import ACTIVE_STATES, Department, Perm, Ticket, User
-from autotrack.services import dashboard, sla
+from autotrack.services import sla
+from autotrack.services.org import dashboard
 
 PERIODS = {7: "last 7 days", 30: "last 30 days", 90: "last 90 days"}
 

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import AfterImport, Mailbox, MailSecurity
-from autotrack.services import crypto, mail_in
+from autotrack.services import crypto
+from autotrack.services.mail import intake as mail_in
 from autotrack.services.errors import NotFound, ValidationError
 
 log = logging.getLogger(__name__)

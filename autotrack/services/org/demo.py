@@ -25,7 +25,8 @@ from autotrack.models import (
     Priority,
     Ticket,
 )
-from autotrack.services import orgs, sla, tickets
+from autotrack.services import sla, tickets
+from autotrack.services.org import orgs
 from autotrack.services.errors import ValidationError
 
 DEMO_SLUG = "acme"

@@ -23,8 +23,8 @@ from sqlalchemy import and_, func, select
 
 from autotrack.extensions import db
 from autotrack.models import Category, Department, Feedback, Priority, SlaEvent, SlaStep, Ticket, User
-from autotrack.services import sla
-from autotrack.services.imports import safe_cell
+from autotrack.services.csvsafe import safe_cell
+from autotrack.services.sla import settings
 
 GROUPINGS = {"department": "Department", "agent": "Agent", "category": "Category", "priority": "Priority"}
 _GROUP_COLUMN = {"department": Ticket.department_id, "agent": Ticket.assignee_id, "category": Ticket.category_id,
@@ -62,7 +62,7 @@ class Report:
     def trend_values(self):
         """clock -> the weekly compliance percentages (None for a week without data), for the chart."""
         return {clock: [cells[clock].percent if clock in cells else None for _, cells in self.trend]
-                for clock in sla.CLOCKS}
+                for clock in settings.CLOCKS}
 
 
 def build(org_id, department_ids, since, until, by="department", tz_name="UTC"):
@@ -112,8 +112,8 @@ def targets(org_id):
     rows = db.session.scalars(select(Priority).where(Priority.org_id == org_id)
                               .order_by(Priority.weight.desc(), Priority.name)).all()
     return [(p.name, {clock: None if getattr(p, f"{clock}_minutes") is None
-                      else sla.target_words(org_id, getattr(p, f"{clock}_minutes"), p.calendar)
-                      for clock in sla.CLOCKS}) for p in rows]
+                      else settings.target_words(org_id, getattr(p, f"{clock}_minutes"), p.calendar)
+                      for clock in settings.CLOCKS}) for p in rows]
 
 
 def _instant(day, tz_name):
@@ -178,13 +178,13 @@ def to_csv(report):
     out = io.StringIO()
     writer = csv.writer(out)
     header = [GROUPINGS[report.by]]
-    for clock in sla.CLOCKS:
-        label = sla.CLOCK_LABELS[clock]
+    for clock in settings.CLOCKS:
+        label = settings.CLOCK_LABELS[clock]
         header += [f"{label} met", f"{label} breached", f"{label} compliance %"]
     writer.writerow(header + ["satisfaction (1-5)", "ratings"])
     for name, by_clock in [*report.rows, ("All", report.totals)]:
         line = [safe_cell(name)]
-        for clock in sla.CLOCKS:
+        for clock in settings.CLOCKS:
             cell = by_clock.get(clock, Cell())
             line += [cell.met, cell.breached, "" if cell.percent is None else cell.percent]
         average, ratings = report.satisfaction_total if name == "All" else report.satisfaction.get(name, (None, 0))

@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import EscalationRule, OutboxEmail, Reminder, SlaDigestRun, Ticket, User
-from autotrack.services import outbox, sla
+from autotrack.services import outbox
 from autotrack.services.sqlutil import bulk_insert, insert_ignoring_duplicates
 from autotrack.services.timefmt import duration_words
+from autotrack.services.sla import clocks, notices, settings
 
 DAILY_AT_AROUND_THE_CLOCK = time(9, 0)  # a 24x7 calendar has no opening: remind at 09:00 local
 LISTED = 50  # tickets listed in one digest; the rest are counted
@@ -36,7 +37,7 @@ def send_due(now, sweep_id):
         rules[org_id].append((level, notify, reminder))
     queued = 0
     for org_id, org_rules in rules.items():
-        calendar = sla.org_settings(org_id).calendar
+        calendar = settings.org_settings(org_id).calendar
         for reminder in sorted({r for _, _, r in org_rules}):
             period = current_period(reminder, calendar, now)
             if period is None or not _claim(org_id, period, now, sweep_id):
@@ -74,13 +75,13 @@ def _digests(org_id, levels, period, now):
     target)]) whose people they are. Returns the number queued."""
     lowest = min(level for level, _ in levels)
     rows = [dict(row) for row in db.session.execute(
-        select(*sla.SWEEP_COLUMNS)
-        .where(Ticket.org_id == org_id, sla.overdue_clause(now), Ticket.escalation_level >= lowest)
+        select(*clocks.SWEEP_COLUMNS)
+        .where(Ticket.org_id == org_id, clocks.overdue_clause(now), Ticket.escalation_level >= lowest)
         .order_by(Ticket.id)
     ).mappings()]
     if not rows:
         return 0
-    context = sla.SweepContext.load(rows)
+    context = notices.SweepContext.load(rows)
     tickets_of = defaultdict(dict)  # user id -> {ticket id: row}
     for row in rows:
         for level, target in levels:
@@ -113,10 +114,10 @@ def _digests(org_id, levels, period, now):
 
 def _line(row, context, now, base_url):
     """One ticket of a digest: which clock is overdue, by how long."""
-    due, clock = min((row[due_at], clock) for clock, due_at, _, _, breached_at, stopped_at in sla.CLOCK_FIELDS
+    due, clock = min((row[due_at], clock) for clock, due_at, _, _, breached_at, stopped_at in clocks.CLOCK_FIELDS
                      if row[stopped_at] is None and row[due_at] is not None and row[due_at] <= now)
     reference = context.reference(row)
-    return {"reference": reference, "title": row["title"], "clock": sla.CLOCK_LABELS[clock],
+    return {"reference": reference, "title": row["title"], "clock": settings.CLOCK_LABELS[clock],
             "overdue": duration_words(now - due), "overdue_minutes": int((now - due).total_seconds() // 60),
             "priority": context.priorities.get(row["priority_id"], ""),
             "department": context.departments.get(row["department_id"], ""), "level": row["escalation_level"],

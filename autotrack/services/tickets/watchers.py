@@ -8,7 +8,8 @@ from sqlalchemy import delete, func, select
 
 from autotrack.extensions import db
 from autotrack.models import TicketWatcher, User
-from autotrack.services import audit, outbox, policy, preferences, ticket_mail
+from autotrack.services import audit, outbox, policy, preferences
+from autotrack.services.tickets import ticket_mail
 from autotrack.services.errors import NotFound, ValidationError
 from autotrack.services.notifications import notify
 from autotrack.services.sqlutil import insert_ignoring_duplicates

@@ -29,7 +29,8 @@ from sqlalchemy.exc import IntegrityError
 
 from autotrack.extensions import db
 from autotrack.models import DirectorySync, Organization
-from autotrack.services import audit, imports
+from autotrack.services import audit
+from autotrack.services.org import imports
 from autotrack.services.errors import DomainError, ValidationError
 from autotrack.services.sqlutil import insert_ignoring_duplicates
 

@@ -131,7 +131,7 @@ def password_matches(user, password):
 
 def change_password(user, current, new):
     """The signed-in user's own change: the current password is required, and every other
-    session and API token of theirs ends (services/sessions.py bumps their auth version)."""
+    session and API token of theirs ends (services/people/sessions.py bumps their auth version)."""
     if not password_matches(user, current):
         raise ValidationError("That is not your current password.", {"current": "Not your current password."})
     set_password(user, new)

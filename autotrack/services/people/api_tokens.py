@@ -2,7 +2,7 @@
 
 A token names its user, organization, a fingerprint of the user's password hash and the user's
 auth_version, so it stops working when the user is deactivated, moved, changes role or password,
-or signs out everywhere (services/sessions.py); it expires
+or signs out everywhere (services/people/sessions.py); it expires
 after AUTOTRACK_API_TOKEN_MINUTES. Nothing is stored: the signature is the proof.
 """
 import hashlib
@@ -15,7 +15,8 @@ from sqlalchemy.orm import joinedload
 
 from autotrack.extensions import db
 from autotrack.models import Role, User
-from autotrack.services import accounts, throttle, two_factor
+from autotrack.services import throttle
+from autotrack.services.people import accounts, two_factor
 from autotrack.services.errors import TooManyRequests, Unauthorized
 
 ALGORITHM = "HS256"

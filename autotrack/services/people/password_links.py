@@ -19,7 +19,8 @@ from sqlalchemy import select, update
 
 from autotrack.extensions import db
 from autotrack.models import PasswordToken, User
-from autotrack.services import accounts, audit, outbox, security_log, throttle
+from autotrack.services import audit, outbox, security_log, throttle
+from autotrack.services.people import accounts
 from autotrack.services.errors import TooManyRequests, ValidationError
 
 RESET, INVITE = "reset", "invite"

@@ -36,13 +36,15 @@ from autotrack.models import (
     SlaCalendar,
     User,
 )
-from autotrack.services import audit, categories, orgs, password_links, users
+from autotrack.services import audit
+from autotrack.services.org import orgs
+from autotrack.services.people import password_links, users
+from autotrack.services.tickets import categories
 from autotrack.services.errors import DomainError, NotFound
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
 LIST_SEPARATORS = (";", "|")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ImportRejected(DomainError):
@@ -65,13 +67,6 @@ def natural_key(text):
 
 def clean(text):
     return " ".join((text or "").split())
-
-
-def safe_cell(value):
-    """A CSV cell a spreadsheet will not run as a formula (OWASP's CSV injection advice)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 @dataclass
