@@ -6,6 +6,11 @@ With AUTOTRACK_REQUIRE_SERVICES=1 (CI) the run stops at once if MariaDB or Redis
 """
 import os
 import re
+import uuid
+
+# Redis pub/sub ignores database numbers: two test runs on one machine (or a run and a dev
+# server) would wake each other's streams. One channel per run; spawned workers inherit it.
+os.environ.setdefault("AUTOTRACK_LIVE_CHANNEL", f"autotrack-test:{uuid.uuid4().hex}:notifications")
 
 import pytest
 from flask.testing import FlaskClient
