@@ -30,6 +30,19 @@ def is_copied(user, ticket):
         TicketWatcher.kind == TicketWatcher.CC)) is not None
 
 
+def ticket_portal(user, ticket=None):
+    """Which portal `user` opens a ticket in ("agent" or "portal"): the agent workspace for staff,
+    except that staff merely copied on `ticket` (not working on it) read it, like any copied
+    colleague, in the employee portal when they may enter it. Every ticket link (pages, the
+    live stream, emails) follows this one rule."""
+    if not can(user, "portal.agent"):
+        return "portal"
+    if (ticket is not None and not works_on(user, ticket) and is_copied(user, ticket)
+            and can(user, "portal.employee")):
+        return "portal"
+    return "agent"
+
+
 def can(user, action, ticket=None):
     """True if `user` may do `action`; ticket actions also need the ticket."""
     if user is None or not user.is_active:

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from autotrack.extensions import db
 from autotrack.models import Portal, utcnow
-from autotrack.services import live, notifications, policy, security_log, sla
+from autotrack.services import live, notifications, policy, security_log, sla, urls
 from autotrack.services.errors import DomainError
 from autotrack.services.timefmt import duration_words
 from autotrack.web.redirects import is_local_path
@@ -38,13 +38,14 @@ def home_url(user):
     return url_for(PORTAL_HOME.get(user.portal, "portal.home"))
 
 
-def ticket_endpoint(user):
-    """Where `user` works on or follows tickets: the agent workspace for staff, else the portal."""
-    return "agent.ticket" if policy.can(user, "portal.agent") else "portal.ticket"
+def ticket_endpoint(user, ticket=None):
+    """Where `user` opens `ticket` (or tickets in general): the rule of `policy.ticket_portal`,
+    which the emails' links follow too."""
+    return urls.ticket_endpoint(user, ticket)
 
 
 def ticket_url(user, ticket):
-    return url_for(ticket_endpoint(user), reference=ticket.reference)
+    return url_for(ticket_endpoint(user, ticket), reference=ticket.reference)
 
 
 def _unread_notifications():

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from autotrack.extensions import db
 from autotrack.models import PasswordToken, User
-from autotrack.services import audit, outbox, security_log, throttle
+from autotrack.services import audit, outbox, security_log, throttle, urls
 from autotrack.services.people import accounts
 from autotrack.services.errors import TooManyRequests, ValidationError
 
@@ -36,7 +36,7 @@ def _hash(raw):
 
 
 def link_for(raw):
-    return f"{current_app.config['AUTOTRACK_BASE_URL'].rstrip('/')}/reset/{raw}"
+    return urls.url("auth.reset", token=raw)
 
 
 def _issue(user, purpose, now):

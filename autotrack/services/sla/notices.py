@@ -4,7 +4,6 @@ set-wise), and the audit events, in-app notifications and outbox emails of what 
 import json
 from collections import defaultdict
 
-from flask import current_app
 from sqlalchemy import select
 
 from autotrack.extensions import db
@@ -23,7 +22,7 @@ from autotrack.models import (
     RolePermission,
     User,
 )
-from autotrack.services import outbox, signals
+from autotrack.services import outbox, signals, urls
 from autotrack.services.sla.settings import CLOCK_LABELS, _local, org_settings
 from autotrack.services.sqlutil import bulk_insert
 from autotrack.services.timefmt import duration_words
@@ -118,7 +117,6 @@ def _fan_out(events, now, context, result):
     users = {u.id: u for u in db.session.execute(
         select(User.id, User.email, User.name).where(User.id.in_(user_ids)))} if user_ids else {}
     audits, notifications, emails = [], [], []
-    base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
     queued_at = now  # deliverable from the sweep's moment (a sweep at a simulated `now` queues for that `now`)
     words = {}  # due -> time left before, or overdue after, the deadline (events share few dues)
     # The messages name the clock or the level: the SLA timeline tells from them which moment
@@ -155,7 +153,7 @@ def _fan_out(events, now, context, result):
             if kind == "breach":
                 continue  # the breach itself is in-app; the escalation levels send the emails
             send_at = context.send_at(row["org_id"], level, now, queued_at)
-            emails.append(_email_row(event, users[user_id], reference, when, queued_at, send_at, context, base_url))
+            emails.append(_email_row(event, users[user_id], reference, when, queued_at, send_at, context))
     bulk_insert(AuditEvent, audits)
     result.notifications += bulk_insert(Notification, notifications)
     signals.notifications_written.send(None, user_ids=[n["user_id"] for n in notifications])
@@ -163,14 +161,14 @@ def _fan_out(events, now, context, result):
     result.emails_queued += len(emails) if queued < 0 else queued
 
 
-def _email_row(event, user, reference, when, queued_at, send_at, context, base_url):
+def _email_row(event, user, reference, when, queued_at, send_at, context):
     row, kind, level = event.ticket, event.kind, event.level
     values = {
         "kind": kind, "level": level, "reference": reference, "title": row["title"], "user_name": user.name,
         "clock": CLOCK_LABELS[event.clock], "priority": context.priorities.get(row["priority_id"], ""),
         "department": context.departments.get(row["department_id"], ""),
         "due_local": _local(event.due_at, context.orgs[row["org_id"]].timezone),
-        "when": when, "link": f"{base_url}/agent/tickets/{reference}", "reassigned": event.reassign_to == user.id,
+        "when": when, "link": urls.url("agent.ticket", reference=reference), "reassigned": event.reassign_to == user.id,
     }
     if kind == "warning":
         subject = f"[{reference}] {values['clock'].capitalize()} due in {when}: {row['title']}"

@@ -12,12 +12,11 @@ import json
 from collections import defaultdict
 from datetime import time
 
-from flask import current_app
 from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import EscalationRule, OutboxEmail, Reminder, SlaDigestRun, Ticket, User
-from autotrack.services import outbox
+from autotrack.services import outbox, urls
 from autotrack.services.sqlutil import bulk_insert, insert_ignoring_duplicates
 from autotrack.services.timefmt import duration_words
 from autotrack.services.sla import clocks, notices, settings
@@ -90,14 +89,13 @@ def _digests(org_id, levels, period, now):
                     tickets_of[user_id][row["id"]] = row
     users = {u.id: u for u in db.session.execute(
         select(User.id, User.email, User.name).where(User.id.in_(tickets_of), User.active.is_(True)))}
-    base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
     queued_at = now  # the sweep's moment, like its other emails
     emails = []
     for user_id, overdue in tickets_of.items():
         user = users.get(user_id)
         if user is None:
             continue
-        listed = sorted((_line(row, context, now, base_url) for row in overdue.values()),
+        listed = sorted((_line(row, context, now) for row in overdue.values()),
                         key=lambda line: line["overdue_minutes"], reverse=True)
         dedupe = f"digest:{org_id}:{user_id}:{period}"
         emails.append({
@@ -105,14 +103,14 @@ def _digests(org_id, levels, period, now):
             "subject": f"{len(listed)} overdue ticket{'s' if len(listed) != 1 else ''} still need you"[:255],
             "body_text": None, "body_html": None, "template": "sla_digest", "dedupe_key": dedupe,
             "context": json.dumps({"user_name": user.name, "tickets": listed[:LISTED], "total": len(listed),
-                                   "more": max(len(listed) - LISTED, 0), "queue_link": f"{base_url}/agent/?view=open&sla=breached"}),
+                                   "more": max(len(listed) - LISTED, 0), "queue_link": urls.url("agent.home", view="open", sla="breached")}),
             "status": "pending", "attempts": 0, "next_attempt_at": queued_at, "created_at": queued_at,
         })
     inserted = bulk_insert(OutboxEmail, emails, ignore_duplicates=True)
     return len(emails) if inserted < 0 else inserted
 
 
-def _line(row, context, now, base_url):
+def _line(row, context, now):
     """One ticket of a digest: which clock is overdue, by how long."""
     due, clock = min((row[due_at], clock) for clock, due_at, _, _, breached_at, stopped_at in clocks.CLOCK_FIELDS
                      if row[stopped_at] is None and row[due_at] is not None and row[due_at] <= now)
@@ -121,4 +119,4 @@ def _line(row, context, now, base_url):
             "overdue": duration_words(now - due), "overdue_minutes": int((now - due).total_seconds() // 60),
             "priority": context.priorities.get(row["priority_id"], ""),
             "department": context.departments.get(row["department_id"], ""), "level": row["escalation_level"],
-            "link": f"{base_url}/agent/tickets/{reference}"}
+            "link": urls.url("agent.ticket", reference=reference)}

@@ -10,12 +10,11 @@ app and by email), reopen the ticket, or nothing.
 import hashlib
 import secrets
 
-from flask import current_app
 from sqlalchemy import func, select, update
 
 from autotrack.extensions import db
 from autotrack.models import DepartmentMember, Feedback, Lifecycle, LowRatingAction, MemberRole, User
-from autotrack.services import audit, outbox, signals
+from autotrack.services import audit, outbox, signals, urls
 from autotrack.services.tickets import ticket_mail
 from autotrack.services.errors import InvalidTransition, NotFound, ValidationError
 from autotrack.services.notifications import notify
@@ -40,15 +39,14 @@ def ask(ticket, *, now):
                        asked_at=now)
     db.session.add(request)
     db.session.flush()
-    base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
-    link = f"{base_url}/feedback/{ticket.reference}/{token}"
     outbox.queue_email(
         recipient=ticket.requester.email, subject=ticket_mail.subject_for(ticket, f"Resolved: {ticket.title}"),
         template="resolved", org_id=ticket.org_id, ticket_id=ticket.id, now=now,
         dedupe_key=f"resolved:{ticket.id}:{request.token_hash[:32]}",  # not the row id: SQLite reuses a deleted one
         context={"name": ticket.requester.name, "reference": ticket.reference, "title": ticket.title,
-                 "ratings": [(value, label, f"{link}?rating={value}") for value, label in RATINGS.items()],
-                 "link": f"{base_url}/portal/tickets/{ticket.reference}"})
+                 "ratings": [(value, label, urls.url("feedback.rate", reference=ticket.reference, token=token,
+                                                     rating=value)) for value, label in RATINGS.items()],
+                 "link": urls.url("portal.ticket", reference=ticket.reference)})
     return token
 
 
@@ -130,12 +128,12 @@ def _complaint(ticket, requester, request, now):
                    DepartmentMember.role == MemberRole.MANAGER, User.active.is_(True))).all()
         message = f"{ticket.reference} was rated {request.rating}/5 by {requester.name}"
         notify([m.id for m in managers], org_id=ticket.org_id, kind="feedback", ticket=ticket, message=message, now=now)
-        base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
+        link = urls.url("agent.ticket", reference=ticket.reference)
         for manager in managers:
             outbox.queue_email(
                 recipient=manager.email, subject=ticket_mail.subject_for(ticket, f"Rated {request.rating}/5: {ticket.title}"),
                 body_text=(f"{message}.\n\n" + (f"Their comment: {request.comment}\n\n" if request.comment else "")
-                           + f"Open the ticket: {base_url}/agent/tickets/{ticket.reference}\n"),
+                           + f"Open the ticket: {link}\n"),
                 dedupe_key=f"low-rating:{request.id}:{manager.id}", org_id=ticket.org_id, ticket_id=ticket.id, now=now)
 
 

@@ -3,12 +3,11 @@ recorded Message-ID, threading headers, Reply-To the ticket's mailbox), and an i
 finds its ticket by those headers or by the number in its subject."""
 import re
 
-from flask import current_app
 from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import InboundMessage, Mailbox, Organization, OutboxEmail, Ticket
-from autotrack.services import outbox, preferences, signals
+from autotrack.services import outbox, preferences, signals, urls
 
 _ROOT = re.compile(r"<ticket\.(\d+)\.(\d+)@autotrack>")
 _MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
@@ -58,10 +57,10 @@ def queue_reply(comment, *, now):
         return False
     if not preferences.wants(requester, "my_tickets", "email"):
         return False
-    base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
     author = comment.author.name if comment.author else "Support"
+    link = urls.url("portal.ticket", reference=ticket.reference)
     body = (f"{author} replied to your ticket {ticket.reference}, \"{ticket.title}\":\n\n{comment.body}\n\n"
-            f"Reply to this email to answer, or open the ticket: {base_url}/portal/tickets/{ticket.reference}\n")
+            f"Reply to this email to answer, or open the ticket: {link}\n")
     return outbox.queue_email(recipient=requester.email, subject=subject_for(ticket, f"Re: {ticket.title}"),
                               body_text=body, dedupe_key=f"reply:{comment.id}", org_id=ticket.org_id,
                               ticket_id=ticket.id, now=now)
@@ -69,9 +68,9 @@ def queue_reply(comment, *, now):
 
 def queue_acknowledgement(ticket, *, now):
     """Tell the sender of a mail that raised a ticket its number (their mail client threads it)."""
-    base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
+    link = urls.url("portal.ticket", reference=ticket.reference)
     body = (f"Your request has been received as ticket {ticket.reference}: \"{ticket.title}\".\n\n"
-            f"Reply to this email to add to it, or follow it at {base_url}/portal/tickets/{ticket.reference}\n")
+            f"Reply to this email to add to it, or follow it at {link}\n")
     return outbox.queue_email(recipient=ticket.requester.email, subject=subject_for(ticket, f"Received: {ticket.title}"),
                               body_text=body, dedupe_key=f"ack:{ticket.id}", org_id=ticket.org_id,
                               ticket_id=ticket.id, now=now)

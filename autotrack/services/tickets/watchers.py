@@ -3,12 +3,11 @@
 
 The requester and the assignee are told by the ticket service already; watchers are everyone else.
 """
-from flask import current_app
 from sqlalchemy import delete, func, select
 
 from autotrack.extensions import db
 from autotrack.models import TicketWatcher, User
-from autotrack.services import audit, outbox, policy, preferences
+from autotrack.services import audit, outbox, policy, preferences, urls
 from autotrack.services.tickets import ticket_mail
 from autotrack.services.errors import NotFound, ValidationError
 from autotrack.services.notifications import notify
@@ -147,6 +146,4 @@ def tell(ticket, actor, summary, *, key, text=None, now):
 
 
 def _link_for(row, ticket):
-    base_url = current_app.config["AUTOTRACK_BASE_URL"].rstrip("/")
-    portal = "portal" if row.kind == TicketWatcher.CC and not policy.works_on(row.user, ticket) else "agent"
-    return f"{base_url}/{portal}/tickets/{ticket.reference}"
+    return urls.ticket(row.user, ticket)
