@@ -46,7 +46,7 @@ from autotrack.models import (
     Ticket,
     User,
 )
-from autotrack.services import audit, outbox, security_log, tickets
+from autotrack.services import audit, outbox, policy, security_log, tickets
 from autotrack.services.mail import intake as mail_in, mailboxes
 from autotrack.services.org import orgs
 from autotrack.services.people import accounts, password_links, roles, users
@@ -76,9 +76,8 @@ def _staff(keep=()):
     plus the users `keep` names: a department's current members stay choosable (and selected)
     even once deactivated, so saving the form unchanged does not drop them."""
     offered = User.active.is_(True) if not keep else or_(User.active.is_(True), User.id.in_(keep))
-    return (db.session.query(User).join(Role, Role.id == User.role_id)
-            .filter(User.org_id == current_user.org_id, offered,
-                    Role.portal.in_(("agent", "manager", "admin")))
+    return (db.session.query(User)
+            .filter(User.org_id == current_user.org_id, offered, User.role_id.in_(policy.staff_role_ids()))
             .order_by(User.name, User.id))
 
 
@@ -307,10 +306,10 @@ class UserView(OrgModelView):
         if is_created and not form.new_password.data:
             db.session.flush()
             password_links.invite(model, actor=current_user, now=utcnow())  # they choose their own password
-        if model.department is not None and model.role.portal in ("agent", "manager", "admin"):
+        seat = policy.department_seat(model) if model.department is not None else None
+        if seat is not None:
             db.session.flush()  # a new user needs an id to join
-            orgs.add_member(model.department, model,
-                            MemberRole.MANAGER if model.role.portal == "manager" else MemberRole.AGENT)
+            orgs.add_member(model.department, model, seat)
 
 
 class ReadOnlyView(OrgModelView):

@@ -1,12 +1,74 @@
 """The one authorization policy: may this user do this action (on this ticket)?
 
-Code asks `can()` or `require()`; it never compares role names.
+Code asks `can()` or `require()`; it never compares role names or portals. Who is staff, who may
+manage a department and who is an org admin are decided here, from permissions only (a role's
+portal is only where its holders land after signing in): `is_staff`, `can_manage_departments`,
+`is_org_admin`, `department_seat`, and the same rules as SQL for queries (`*_role_ids`).
 """
 from sqlalchemy import select
 
 from autotrack.extensions import db
-from autotrack.models import Lifecycle, Perm, TicketWatcher
+from autotrack.models import Lifecycle, MemberRole, Perm, Role, RolePermission, TicketWatcher
 from autotrack.services.errors import Forbidden
+
+
+def _permissions(holder):
+    """The permissions of a role, or of a user's role (none for a user without one)."""
+    if isinstance(holder, Role):
+        return holder.permissions
+    return holder.role.permissions if holder is not None and holder.role is not None else frozenset()
+
+
+def is_staff(holder):
+    """Whether a user (or role) works tickets: support staff, who may be a department's agent or
+    lead and an escalation target. A read-only role (an Auditor) is not staff, whatever its portal."""
+    return Perm.TICKET_TRANSITION in _permissions(holder)
+
+
+def can_manage_departments(holder):
+    """Whether a user (or role) may be a department's manager: staff who also see the reports."""
+    return is_staff(holder) and Perm.REPORT_VIEW in _permissions(holder)
+
+
+def is_org_admin(holder):
+    """Whether a user (or role) manages the organization (the console; the last escalation level)."""
+    return Perm.SETTINGS_MANAGE in _permissions(holder)
+
+
+def department_seat(holder):
+    """How a user of this role joins a department they are put into: as manager if they may manage
+    one and do not administer the organization, as agent (who may lead) if they are other staff
+    (an org admin works tickets beside the agents), None if they are no staff (they belong to it
+    as an employee)."""
+    if not is_staff(holder):
+        return None
+    if can_manage_departments(holder) and not is_org_admin(holder):
+        return MemberRole.MANAGER
+    return MemberRole.AGENT
+
+
+def may_hold_seat(holder, seat):
+    """Whether a user (or role) may be a department member as `seat` (manager or agent)."""
+    return can_manage_departments(holder) if seat == MemberRole.MANAGER else is_staff(holder)
+
+
+def _role_ids_with(permission):
+    return select(RolePermission.role_id).where(RolePermission.permission == permission)
+
+
+def staff_role_ids():
+    """SQL: the ids of the roles `is_staff` accepts (for `Model.role_id.in_(...)`)."""
+    return _role_ids_with(Perm.TICKET_TRANSITION)
+
+
+def manager_role_ids():
+    """SQL: the ids of the roles `can_manage_departments` accepts."""
+    return _role_ids_with(Perm.REPORT_VIEW).where(RolePermission.role_id.in_(staff_role_ids()))
+
+
+def org_admin_role_ids():
+    """SQL: the ids of the roles `is_org_admin` accepts."""
+    return _role_ids_with(Perm.SETTINGS_MANAGE)
 
 
 def serves_department(user, department_id):

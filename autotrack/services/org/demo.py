@@ -25,7 +25,7 @@ from autotrack.models import (
     Priority,
     Ticket,
 )
-from autotrack.services import sla, tickets
+from autotrack.services import policy, sla, tickets
 from autotrack.services.org import orgs
 from autotrack.services.errors import ValidationError
 
@@ -139,7 +139,7 @@ def seed_demo(now):
     orgs.add_member(support, users["manager@acme.example"], MemberRole.MANAGER)
     admin = orgs.user_by_email(DEMO_USERS[0][0])
     for number, (email, user) in enumerate(sorted(users.items()), start=1):
-        if user.role.builtin == "employee":
+        if not policy.is_staff(user):
             first, _, last = user.name.partition(" ")
             user.employee_id = f"E{number:04d}"
             db.session.add(DirectoryEntry(org_id=org.id, employee_id=user.employee_id, first_name=first,
@@ -150,7 +150,7 @@ def seed_demo(now):
                                       email=f"{first.lower()}@acme.example", department_id=departments[dept].id))
     db.session.flush()
 
-    employees = [u for u in users.values() if u.role.builtin == "employee"]
+    employees = [u for u in users.values() if not policy.is_staff(u)]
     steps = []
     count = 0
     for state, how_many in STATE_PLAN:

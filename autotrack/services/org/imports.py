@@ -36,7 +36,7 @@ from autotrack.models import (
     SlaCalendar,
     User,
 )
-from autotrack.services import audit
+from autotrack.services import audit, policy
 from autotrack.services.org import orgs
 from autotrack.services.people import password_links, users
 from autotrack.services.tickets import categories
@@ -290,10 +290,9 @@ class Departments(Kind):
             user = self._users().get(email)
             if user is None:
                 raise RowError(f"{column}: no user {email} in this organization (import the users first).")
-            wanted_portal = "manager" if column == "managers" else None
-            if wanted_portal and user.role.portal not in ("manager", "admin"):
+            if column == "managers" and not policy.can_manage_departments(user):
                 raise RowError(f"{column}: {email} is not a manager.")
-            if column != "managers" and user.role.portal not in ("agent", "admin", "manager"):
+            if column != "managers" and not policy.is_staff(user):
                 raise RowError(f"{column}: {email} is an employee, not support staff.")
             emails.append(email)
         return list(dict.fromkeys(emails))
@@ -478,7 +477,7 @@ class Users(Kind):
         department_name = clean(row.get("department"))
         values["department"] = self.department(department_name) if department_name else None
         values["lead"] = _yes_no(row, "lead")
-        if values["lead"] and values["role"].portal not in ("agent", "admin"):
+        if values["lead"] and policy.department_seat(values["role"]) != MemberRole.AGENT:
             raise RowError("lead: only agents can lead a department.")
         if values["lead"] and values["department"] is None:
             raise RowError("lead: a lead needs a department.")
@@ -486,10 +485,11 @@ class Users(Kind):
 
     def _placement(self, user):
         """(department id, is lead) as the user's role sees it."""
-        if user.role.portal == "manager":
+        seat = policy.department_seat(user)
+        if seat == MemberRole.MANAGER:
             ids = [m.department_id for m in user.memberships if m.role == MemberRole.MANAGER]
             return (ids[0] if ids else None), False
-        if user.role.portal in ("agent", "admin"):
+        if seat == MemberRole.AGENT:
             agent = [m for m in user.memberships if m.role == MemberRole.AGENT]
             return (agent[0].department_id, agent[0].is_lead) if agent else (None, False)
         return user.department_id, False
@@ -518,9 +518,9 @@ class Users(Kind):
         users.drop_memberships_the_role_no_longer_allows(obj)
         department = values["department"]
         if department is not None:
-            member_role = MemberRole.MANAGER if obj.role.portal == "manager" else MemberRole.AGENT
-            if obj.role.portal in ("manager", "agent", "admin"):
-                orgs.add_member(department, obj, member_role, lead=values["lead"])
+            seat = policy.department_seat(obj)
+            if seat is not None:
+                orgs.add_member(department, obj, seat, lead=values["lead"])
             else:
                 obj.department_id = department.id
         return obj

@@ -25,6 +25,7 @@ from autotrack.models import (
     WorkingHours,
 )
 from autotrack.services.people.accounts import normalize_email, set_password, user_by_email
+from autotrack.services import policy
 from autotrack.services.people import users
 from autotrack.services.errors import ValidationError
 
@@ -155,12 +156,11 @@ def create_user(org, email, *, role_key="employee", password=None, name=None, de
     db.session.add(user)
     db.session.flush()
     if department is not None:
-        if role.portal == "manager":
-            add_member(department, user, MemberRole.MANAGER)
-        elif role.portal in ("agent", "admin"):
-            add_member(department, user, MemberRole.AGENT, lead=lead)
-        else:
+        seat = policy.department_seat(role)
+        if seat is None:
             user.department_id = department.id
+        else:
+            add_member(department, user, seat, lead=lead)
     return user
 
 
@@ -198,11 +198,11 @@ def set_department_members(department, *, managers=None, agents=None, leads=None
         if user.org_id != department.org_id:
             raise ValidationError("That user belongs to another organization.")
     for user in managers:
-        if user.role.portal not in ("manager", "admin"):
+        if not policy.can_manage_departments(user):
             raise ValidationError(f"{user.email} cannot manage a department: give them the manager role first.",
                                   {"managers": "Managers only."})
     for user in agents:
-        if user.role.portal not in ("agent", "admin", "manager"):
+        if not policy.is_staff(user):
             raise ValidationError(f"{user.email} is an employee, not support staff.", {"agents": "Staff only."})
     agent_ids = {user.id for user in agents}
     for user in leads:

@@ -4,8 +4,8 @@ every permission, and an organization always keeps an active user who may manage
 from sqlalchemy import func, select
 
 from autotrack.extensions import db
-from autotrack.models import ALL_PERMISSIONS, Perm, Portal, RolePermission, User
-from autotrack.services import audit, security_log
+from autotrack.models import ALL_PERMISSIONS, Perm, Portal, User
+from autotrack.services import audit, policy, security_log
 from autotrack.services.errors import ValidationError
 
 PERMISSION_LABELS = {
@@ -36,8 +36,8 @@ def apply(role, permissions, *, actor=None, is_created=False):
     role.set_permissions(wanted)
     db.session.flush()
     managers = db.session.scalar(
-        select(func.count()).select_from(User).join(RolePermission, RolePermission.role_id == User.role_id)
-        .where(User.org_id == role.org_id, User.active.is_(True), RolePermission.permission == Perm.SETTINGS_MANAGE))
+        select(func.count()).select_from(User)
+        .where(User.org_id == role.org_id, User.active.is_(True), User.role_id.in_(policy.org_admin_role_ids())))
     if not managers:
         raise ValidationError("Nobody would be left to manage the organization: keep “Manage the organization” "
                               "on a role someone active holds.", {"permission_set": "Keep an admin."})

@@ -3,7 +3,8 @@ address taken elsewhere is refused without saying so."""
 from sqlalchemy import func, select
 
 from autotrack.extensions import db
-from autotrack.models import MemberRole, Perm, RolePermission, User
+from autotrack.models import User
+from autotrack.services import policy
 from autotrack.services.errors import ValidationError
 
 # Emails are unique across the deployment, so an address may be refused because someone of
@@ -26,11 +27,10 @@ def ensure_an_admin_remains(user):
     with db.session.no_autoflush:  # count the others as stored; judge `user` by its new values
         others = db.session.scalar(
             select(func.count()).select_from(User)
-            .join(RolePermission, RolePermission.role_id == User.role_id)
             .where(User.org_id == user.org_id, User.id != user.id, User.active.is_(True),
-                   RolePermission.permission == Perm.SETTINGS_MANAGE)
+                   User.role_id.in_(policy.org_admin_role_ids()))
         )
-        stays_admin = bool(user.active) and user.role is not None and user.has_permission(Perm.SETTINGS_MANAGE)
+        stays_admin = bool(user.active) and policy.is_org_admin(user)
     if not others and not stays_admin:
         raise ValidationError("An organization needs at least one active org admin: "
                               "make someone else org admin first.")
@@ -39,8 +39,7 @@ def ensure_an_admin_remains(user):
 def drop_memberships_the_role_no_longer_allows(user):
     """After a role change: an employee works in no department queue and is no escalation
     target; a non-manager manages no department."""
-    portal = user.role.portal if user.role is not None else "portal"
     for member in list(user.memberships):
-        if portal == "portal" or (member.role == MemberRole.MANAGER and portal not in ("manager", "admin")):
+        if not policy.may_hold_seat(user, member.role):
             user.memberships.remove(member)
             db.session.delete(member)

@@ -4,7 +4,7 @@ set-wise), and the audit events, in-app notifications and outbox emails of what 
 import json
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from autotrack.extensions import db
 from autotrack.models import (
@@ -16,13 +16,10 @@ from autotrack.models import (
     Notification,
     Organization,
     OutboxEmail,
-    Perm,
     Priority,
-    Role,
-    RolePermission,
     User,
 )
-from autotrack.services import outbox, signals, urls
+from autotrack.services import outbox, policy, signals, urls
 from autotrack.services.sla.settings import CLOCK_LABELS, _local, org_settings
 from autotrack.services.sqlutil import bulk_insert
 from autotrack.services.timefmt import duration_words
@@ -57,7 +54,10 @@ class SweepContext:
             select(DepartmentMember.department_id, DepartmentMember.user_id, DepartmentMember.role,
                    DepartmentMember.is_lead)
             .join(User, User.id == DepartmentMember.user_id)
-            .where(DepartmentMember.department_id.in_(department_ids), User.active.is_(True))
+            .where(DepartmentMember.department_id.in_(department_ids), User.active.is_(True),
+                   # a seat counts while the role allows it (a read-only role is no escalation target)
+                   or_(and_(DepartmentMember.role == MemberRole.MANAGER, User.role_id.in_(policy.manager_role_ids())),
+                       and_(DepartmentMember.role != MemberRole.MANAGER, User.role_id.in_(policy.staff_role_ids()))))
             .order_by(DepartmentMember.user_id)
         ):
             if role == MemberRole.MANAGER:
@@ -67,10 +67,7 @@ class SweepContext:
         self.admins = defaultdict(list)
         for org_id, user_id in db.session.execute(
             select(User.org_id, User.id)
-            .join(Role, Role.id == User.role_id)
-            .join(RolePermission, RolePermission.role_id == Role.id)
-            .where(User.org_id.in_(org_ids), User.active.is_(True),
-                   RolePermission.permission == Perm.SETTINGS_MANAGE)
+            .where(User.org_id.in_(org_ids), User.active.is_(True), User.role_id.in_(policy.org_admin_role_ids()))
             .order_by(User.id)
         ):
             self.admins[org_id].append(user_id)

@@ -1,0 +1,107 @@
+"""Each rule has one home, and these tests keep it so (read statically from the source, ast).
+
+- Who is staff, who may manage a department, who is an org admin: decided from permissions in
+  `services/policy.py`. No code compares a role's portal, built-in key or name.
+"""
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "autotrack"
+
+# (file, function) -> why a comparison of role attributes there is not a decision about people.
+ROLE_COMPARISON_ALLOWED = {
+    ("autotrack/services/people/roles.py", "apply"):
+        "the role definitions: the built-in org admin role keeps every permission; a role's portal must exist",
+    ("autotrack/services/org/orgs.py", "role_by_key"):
+        "finds the role a CSV row or the CLI names (by built-in key or name); decides nothing",
+}
+ROLE_ATTRIBUTES = {"portal", "builtin"}
+
+
+def _python_files():
+    return sorted(path for path in PACKAGE.rglob("*.py") if path.relative_to(ROOT).as_posix()
+                  != "autotrack/services/policy.py")
+
+
+def _unwrap(node):
+    """`role.name.lower()` -> `role.name`: a method called on the compared value still compares it."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value
+    return node
+
+
+def _dotted(node):
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _is_role_attribute(node):
+    """`x.portal`, `x.builtin`, a bare `portal`, or the name of a role (`role.name`, `user.role.name`)."""
+    node = _unwrap(node)
+    if isinstance(node, ast.Name):
+        return node.id == "portal"
+    if not isinstance(node, ast.Attribute):
+        return False
+    if node.attr in ROLE_ATTRIBUTES:
+        return True
+    return node.attr == "name" and _dotted(node.value).split(".")[-1].lower().endswith("role")
+
+
+def _role_comparisons(path):
+    """(line, function, source) of each comparison on a role's portal, built-in key or name."""
+    source = path.read_text()
+    tree = ast.parse(source, str(path))
+    found = []
+
+    def visit(node, function):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            function = node.name
+        hit = False
+        if isinstance(node, ast.Compare):
+            hit = any(_is_role_attribute(operand) for operand in [node.left, *node.comparators])
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {"in_", "not_in", "notin_"}:
+            hit = _is_role_attribute(node.func.value)  # SQL: Role.portal.in_((...))
+        if hit:
+            found.append((node.lineno, function, ast.get_source_segment(source, node)))
+        for child in ast.iter_child_nodes(node):
+            visit(child, function)
+
+    visit(tree, None)
+    return found
+
+
+def test_the_detector_finds_the_comparisons_it_is_meant_to():
+    samples = ['role.portal == "agent"', 'user.role.portal in ("agent", "manager")', 'portal not in ("admin",)',
+               'role.builtin == "org_admin"', 'user.role.name == "Auditor"', 'role.name.lower() == wanted',
+               'Role.portal.in_(("agent", "manager"))']
+    for sample in samples:
+        tree = ast.parse(sample)
+        node = tree.body[0].value
+        compared = [node.func.value] if isinstance(node, ast.Call) else [node.left, *node.comparators]
+        assert any(_is_role_attribute(operand) for operand in compared), sample
+    for innocent in ['member.role == MemberRole.MANAGER', 'user.name == "Ada"', 'ticket.state == "closed"']:
+        node = ast.parse(innocent).body[0].value
+        assert not any(_is_role_attribute(operand) for operand in [node.left, *node.comparators]), innocent
+
+
+def test_no_code_outside_the_policy_compares_portals_or_role_names():
+    """Staff, department seats and org admins are permission questions for `services/policy.py`."""
+    offenders = []
+    for path in _python_files():
+        relative = path.relative_to(ROOT).as_posix()
+        for line, function, text in _role_comparisons(path):
+            if (relative, function) not in ROLE_COMPARISON_ALLOWED:
+                offenders.append(f"{relative}:{line} in {function}(): {text}")
+    assert not offenders, "decide it with a policy helper (is_staff, department_seat, …):\n" + "\n".join(offenders)
+
+
+def test_the_allow_list_names_only_comparisons_that_exist():
+    """A stale entry would let a new comparison in that function pass unseen."""
+    for relative, function in ROLE_COMPARISON_ALLOWED:
+        assert any(found == function for _, found, _ in _role_comparisons(ROOT / relative)), (relative, function)
