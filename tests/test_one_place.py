@@ -2,6 +2,10 @@
 
 - Who is staff, who may manage a department, who is an org admin: decided from permissions in
   `services/policy.py`. No code compares a role's portal, built-in key or name.
+- Every id that comes from outside (a form, the URL, the API, a mail header) is resolved through
+  `services/tenancy.py` (`get_scoped`, `find_scoped`, `ticket_for`), which scopes it to an
+  organization and refuses what cannot be an id: no `session.get` on a value that is not a
+  column of a row already loaded, no `filter_by(id=...)`.
 """
 import ast
 from pathlib import Path
@@ -105,3 +109,90 @@ def test_the_allow_list_names_only_comparisons_that_exist():
     """A stale entry would let a new comparison in that function pass unseen."""
     for relative, function in ROLE_COMPARISON_ALLOWED:
         assert any(found == function for _, found, _ in _role_comparisons(ROOT / relative)), (relative, function)
+
+
+# --- ids from outside go through tenancy -------------------------------------------------------
+
+ID_LOOKUP_DIRS = ("admin", "api", "agent", "portal", "manager", "web", "inbox", "feedback", "auth", "services")
+# (file, function) -> why its `session.get` of a computed value takes no outside input.
+ID_LOOKUP_ALLOWED = {
+    ("autotrack/auth/routes.py", "second_factor"):
+        "the user id the server put into the signed session after the password step",
+    ("autotrack/services/preferences.py", "save"):
+        "the signed-in user's own row, keyed by a topic name checked against TOPICS first",
+    ("autotrack/services/live.py", "read_new"):
+        "the signed-in user of the stream (the id the session loaded)",
+    ("autotrack/services/mail/intake.py", "process"):
+        "the mailbox id read from the stored message row just before",
+    ("autotrack/services/mail/intake.py", "_user_from_directory"):
+        "the organization of the mailbox the message came in by",
+    ("autotrack/services/sla/changes.py", "run_pending"):
+        "a recompute row the sweep has just claimed by id",
+    ("autotrack/services/people/accounts.py", "authenticate"):
+        "the user just found by address, reloaded after the attempt counter's commit",
+    ("autotrack/services/people/sessions.py", "_changes"):
+        "the role a user held before a change, from SQLAlchemy's history of the loaded row",
+}
+
+
+def _is_plain_attribute(node):
+    """`row.user_id`, `ticket.id`: a column of a row already loaded (scoped when it was loaded)."""
+    return isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute))
+
+
+def _id_lookups(path):
+    """(line, function, source) of each `session.get(Model, <not a plain attribute>)` and each
+    `filter_by(id=...)`."""
+    source = path.read_text()
+    found = []
+
+    def visit(node, function):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            function = node.name
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            receiver = _dotted(node.func.value)
+            if (node.func.attr == "get" and receiver.split(".")[-1] == "session" and len(node.args) == 2
+                    and not _is_plain_attribute(node.args[1])):
+                found.append((node.lineno, function, ast.get_source_segment(source, node)))
+            if node.func.attr == "filter_by" and any(k.arg == "id" for k in node.keywords):
+                found.append((node.lineno, function, ast.get_source_segment(source, node)))
+        for child in ast.iter_child_nodes(node):
+            visit(child, function)
+
+    visit(ast.parse(source, str(path)), None)
+    return found
+
+
+def _request_facing_files():
+    for folder in ID_LOOKUP_DIRS:
+        for path in sorted((PACKAGE / folder).rglob("*.py")):
+            if path.relative_to(ROOT).as_posix() != "autotrack/services/tenancy.py":
+                yield path
+
+
+def test_the_id_lookup_detector_finds_hand_rolled_lookups():
+    samples = {"db.session.get(Ticket, int(raw))": True, "db.session.get(Ticket, ident)": True,
+               "session.get(User, pending.get('user_id') or 0)": True, "Ticket.query.filter_by(id=raw)": True,
+               "db.session.get(Ticket, row.ticket_id)": False, "session.get('second_factor')": False}
+    for sample, flagged in samples.items():
+        path = ROOT / "tests" / "_sample_for_id_lookups.py"
+        try:
+            path.write_text(f"def f():\n    {sample}\n")
+            assert bool(_id_lookups(path)) is flagged, sample
+        finally:
+            path.unlink()
+
+
+def test_ids_from_outside_are_resolved_through_tenancy():
+    offenders = []
+    for path in _request_facing_files():
+        relative = path.relative_to(ROOT).as_posix()
+        for line, function, text in _id_lookups(path):
+            if (relative, function) not in ID_LOOKUP_ALLOWED:
+                offenders.append(f"{relative}:{line} in {function}(): {text}")
+    assert not offenders, "resolve the id with tenancy.get_scoped / find_scoped:\n" + "\n".join(offenders)
+
+
+def test_the_id_lookup_allow_list_names_only_lookups_that_exist():
+    for relative, function in ID_LOOKUP_ALLOWED:
+        assert any(found == function for _, found, _ in _id_lookups(ROOT / relative)), (relative, function)

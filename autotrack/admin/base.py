@@ -27,7 +27,7 @@ from autotrack.models import Department, User
 from autotrack.services import csvsafe, policy
 from autotrack.services.org import dashboard, imports
 from autotrack.services.errors import DomainError, ValidationError
-from autotrack.services.tenancy import parse_id
+from autotrack.services.tenancy import find_scoped, parse_id
 from autotrack.services.timefmt import duration_words
 from autotrack.web import local_time
 from autotrack.web.redirects import is_local_path
@@ -157,7 +157,11 @@ class OrgModelView(ConsoleAccess, ModelView):
         super().__init__(model, db, **kwargs)
 
     def _scoped(self, query):
-        return query.filter(self.model.org_id == current_user.org_id)
+        return query.filter(self.model.org_id == current_user.org_id, *self.scope())
+
+    def scope(self):
+        """What this view's rows meet besides belonging to the admin's organization (views narrow it)."""
+        return ()
 
     # -- odd input is a 404 or a 400, never a 500 ---------------------------------------------------
 
@@ -234,10 +238,7 @@ class OrgModelView(ConsoleAccess, ModelView):
     def get_one(self, id):
         """Details, edit and delete all load through here: another organization's id is a 404,
         and so is a number no row can have (30 digits would overflow the database)."""
-        ident = parse_id(id)
-        if ident is None:
-            abort(404)
-        obj = self.get_query().filter(self.model.id == ident).one_or_none()  # already scoped
+        obj = find_scoped(self.model, id, current_user.org_id, *self.scope())
         if obj is None:
             abort(404)
         return obj

@@ -42,8 +42,8 @@ class HeldMailView(OrgModelView):
     column_details_list = ("received_at", "mailbox", "message_id", "sender", "subject", "status", "error", "original")
     column_formatters_detail = {"original": lambda v, c, model, n: mail_in.preview(model.raw)}
 
-    def _scoped(self, query):
-        return super()._scoped(query).filter(self.model.status == InboundStatus.HELD)
+    def scope(self):
+        return (self.model.status == InboundStatus.HELD,)
 
     @action("release", "Release as the sender",
             "Process the selected messages as written by their senders (a staff address then acts as that person)?")

@@ -507,8 +507,8 @@ class CannedReplyView(OrgModelView):
         "Placeholders: " + ", ".join("{{ " + p + " }}" for p in canned.PLACEHOLDERS))}}
     form_widget_args = {"body": {"rows": 8}}
 
-    def _scoped(self, query):
-        return super()._scoped(query).filter(CannedReply.owner_id.is_(None))
+    def scope(self):
+        return (CannedReply.owner_id.is_(None),)
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)

@@ -140,7 +140,7 @@ class Tickets(MethodView):
         if args.get("priority"):
             wanted["priority"] = str(_by_name(Priority, args["priority"], "priority").id)
         if args.get("assignee") not in (None, "none"):
-            _by_id(User, int(args["assignee"]), "assignee")
+            _by_id(User, args["assignee"], "assignee")
         items, next_cursor = queues.page(user, queues.Filters.parse(user, wanted), args.get("cursor"), now=utcnow())
         return {"items": items, "next_cursor": next_cursor}
 

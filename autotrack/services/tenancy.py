@@ -27,14 +27,21 @@ def scoped(model, org_id):
     return select(model).where(model.org_id == org_id)
 
 
-def get_scoped(model, ident, org_id):
-    """The object with this id in this organization, or NotFound."""
+def find_scoped(model, ident, org_id, *where):
+    """The object of this organization whose id `ident` (untrusted input: a form, the URL, a
+    header) names and which meets the extra conditions `where`, or None. Every id that comes
+    from outside is resolved here (tests/test_one_place.py keeps it so)."""
     ident = parse_id(ident)
     if ident is None:
-        raise NotFound()
-    obj = db.session.scalar(scoped(model, org_id).where(model.id == ident))
+        return None
+    return db.session.scalar(scoped(model, org_id).where(model.id == ident, *where))
+
+
+def get_scoped(model, ident, org_id, *where, message="Not found."):
+    """Like find_scoped, but NotFound (with `message`) when there is no such object."""
+    obj = find_scoped(model, ident, org_id, *where)
     if obj is None:
-        raise NotFound()
+        raise NotFound(message)
     return obj
 
 

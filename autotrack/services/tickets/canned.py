@@ -15,7 +15,7 @@ from autotrack.extensions import db
 from autotrack.models import CannedReply, Perm
 from autotrack.services import policy
 from autotrack.services.errors import Forbidden, NotFound, ValidationError
-from autotrack.services.tenancy import parse_id
+from autotrack.services.tenancy import get_scoped
 
 TITLE_MAX = 120
 BODY_MAX = 10_000
@@ -99,11 +99,9 @@ def available(user, q=""):
 
 def get_for(user, canned_id):
     """One the user may use (the organization's, or their own); NotFound otherwise."""
-    ident = parse_id(canned_id)  # a number too big for the column is no row, not an overflow
-    canned = db.session.get(CannedReply, ident) if ident is not None else None
-    if canned is None or canned.org_id != user.org_id or canned.owner_id not in (None, user.id):
-        raise NotFound("No such canned reply.")
-    return canned
+    return get_scoped(CannedReply, canned_id, user.org_id,
+                      or_(CannedReply.owner_id.is_(None), CannedReply.owner_id == user.id),
+                      message="No such canned reply.")
 
 
 def fill(user, canned_id, ticket):

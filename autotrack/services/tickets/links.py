@@ -10,9 +10,9 @@ from autotrack.models import (
     TicketLink,
 )
 from autotrack.services import audit, policy, signals, sla
-from autotrack.services.errors import InvalidTransition, NotFound, ValidationError
+from autotrack.services.errors import InvalidTransition, ValidationError
 from autotrack.services.notifications import notify
-from autotrack.services.tenancy import parse_id
+from autotrack.services.tenancy import get_scoped
 from autotrack.services.tickets import watchers
 from autotrack.services.tickets.lifecycle import default_status
 
@@ -92,10 +92,9 @@ def link(actor, ticket, other, kind, *, now):
 
 
 def unlink(actor, ticket, link_id, *, now):
-    ident = parse_id(link_id)
-    row = db.session.get(TicketLink, ident) if ident is not None else None
-    if row is None or row.org_id != ticket.org_id or ticket.id not in (row.from_ticket_id, row.to_ticket_id):
-        raise NotFound("No such link on this ticket.")
+    row = get_scoped(TicketLink, link_id, ticket.org_id,
+                     or_(TicketLink.from_ticket_id == ticket.id, TicketLink.to_ticket_id == ticket.id),
+                     message="No such link on this ticket.")
     policy.require(actor, "ticket.link", ticket, message="You may not unlink tickets.")
     other = row.to_ticket if row.from_ticket_id == ticket.id else row.from_ticket
     for one, two in ((ticket, other), (other, ticket)):

@@ -10,7 +10,7 @@ from autotrack.extensions import db
 from autotrack.models import ACTIVE_STATES, Category, Perm, Priority, Status, Ticket, User
 from autotrack.services import sla
 from autotrack.services.sqlutil import dialect_name
-from autotrack.services.tenancy import parse_id, visible_tickets
+from autotrack.services.tenancy import find_scoped, parse_id, visible_tickets
 
 PER_PAGE = 50
 VIEWS = {
@@ -58,10 +58,9 @@ class Filters:
 
 
 def _owned(model, raw, org_id):
-    ident = parse_id(raw) if raw else None
-    if ident is None:
-        return None
-    return db.session.scalar(select(model.id).where(model.id == ident, model.org_id == org_id))
+    """The id of the organization's row that `raw` names; a filter naming nothing is no filter."""
+    obj = find_scoped(model, raw, org_id) if raw else None
+    return obj.id if obj is not None else None
 
 
 # What each row of a queue shows, loaded with the page instead of once per row.

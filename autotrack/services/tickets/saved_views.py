@@ -9,8 +9,8 @@ from werkzeug.datastructures import MultiDict
 from autotrack.extensions import db
 from autotrack.models import SavedView
 from autotrack.services.tickets import queues
-from autotrack.services.errors import NotFound, ValidationError
-from autotrack.services.tenancy import parse_id
+from autotrack.services.errors import ValidationError
+from autotrack.services.tenancy import get_scoped, parse_id
 
 NAME_MAX = 80
 
@@ -41,9 +41,7 @@ def available(user):
 
 
 def delete(user, view_id):
-    ident = parse_id(view_id)
-    view = db.session.get(SavedView, ident) if ident is not None else None
-    if view is None or view.org_id != user.org_id or view.owner_id != user.id:
-        raise NotFound("No such view of yours.")
+    view = get_scoped(SavedView, view_id, user.org_id, SavedView.owner_id == user.id,
+                      message="No such view of yours.")
     db.session.delete(view)
     db.session.flush()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from autotrack.extensions import db
 from autotrack.models import InboundMessage, Mailbox, Organization, OutboxEmail, Ticket
 from autotrack.services import outbox, preferences, signals, urls
+from autotrack.services.tenancy import find_scoped, parse_id
 
 _ROOT = re.compile(r"<ticket\.(\d+)\.(\d+)@autotrack>")
 _MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
@@ -85,8 +86,8 @@ def ticket_for_reply(org_id, message):
     ids = list(dict.fromkeys(ids))[-50:]
     if ids:
         for match in filter(None, (_ROOT.fullmatch(i) for i in ids)):
-            ticket = db.session.get(Ticket, int(match.group(1)))
-            if ticket is not None and ticket.org_id == org_id == int(match.group(2)):
+            ticket = find_scoped(Ticket, match.group(1), org_id) if parse_id(match.group(2)) == org_id else None
+            if ticket is not None:
                 return ticket
         ticket_id = db.session.scalar(select(OutboxEmail.ticket_id).where(
             OutboxEmail.org_id == org_id, OutboxEmail.message_id.in_(ids), OutboxEmail.ticket_id.is_not(None)).limit(1))
@@ -95,7 +96,7 @@ def ticket_for_reply(org_id, message):
                 InboundMessage.org_id == org_id, InboundMessage.message_id.in_(ids),
                 InboundMessage.ticket_id.is_not(None)).limit(1))
         if ticket_id is not None:
-            return db.session.get(Ticket, ticket_id)
+            return find_scoped(Ticket, ticket_id, org_id)
     prefix = db.session.scalar(select(Organization.ticket_prefix).where(Organization.id == org_id))
     number = re.search(rf"\[{re.escape(prefix)}-(\d{{1,9}})\]", str(message.get("Subject", "")), re.IGNORECASE)
     if number:
