@@ -28,6 +28,7 @@ def create_app(config=None):
 
     register_logging(app)
     register_extensions(app)
+    register_request_origin(app)
     register_blueprints(app)
     register_admin(app)
     register_error_handlers(app)
@@ -126,6 +127,12 @@ def register_blueprints(app):
     app.register_blueprint(agent_bp, url_prefix="/agent")
     app.register_blueprint(manager_bp, url_prefix="/manager")
     api.init_app(app)  # /api/v1 and its OpenAPI spec
+
+
+def register_request_origin(app):
+    from autotrack.web import origin
+
+    origin.init_app(app)
 
 
 def register_security_headers(app):

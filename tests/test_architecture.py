@@ -132,3 +132,29 @@ def test_lower_layers_never_import_upper_ones(layer, forbidden):
         if any(target == f or target.startswith(f + ".") for f in forbidden)
     )
     assert not wrong, f"{layer} import what sits above them:\n" + "\n".join(wrong)
+
+
+# What belongs to HTTP: the request, the signed-in user, URLs from the request, responses, request
+# data types. Services get addresses and actors from their caller (security_log.Origin), build
+# links from AUTOTRACK_BASE_URL (services/urls.py) and take typed values, not request args.
+HTTP = ("flask.request", "flask.has_request_context", "flask.url_for", "flask.session", "flask.g",
+        "flask.Response", "flask.stream_with_context", "flask.make_response", "flask.redirect", "flask.abort",
+        "flask.jsonify", "flask_login", "werkzeug.datastructures", "werkzeug.wrappers")
+# (module, import) still allowed, with the reason.
+HTTP_ALLOWED = {
+    # Attachments take one file type from uploads and from received mail alike: werkzeug's, a
+    # plain file object with a name and a type, not a request.
+    ("autotrack.services.mail.intake", "werkzeug.datastructures.FileStorage"),
+    # A saved view's query string is read back into request-like args for the queue filters.
+    ("autotrack.services.tickets.saved_views", "werkzeug.datastructures.MultiDict"),
+}
+
+
+def test_services_read_no_http():
+    wrong = sorted(
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for name, path in _modules("services").items()
+        for target, line in _imports(name, path)
+        if any(target == f or target.startswith(f + ".") for f in HTTP) and (name, target) not in HTTP_ALLOWED
+    )
+    assert not wrong, "services reach into HTTP (the web layer's to handle):\n" + "\n".join(wrong)

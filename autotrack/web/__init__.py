@@ -12,9 +12,10 @@ from werkzeug.exceptions import HTTPException
 
 from autotrack.extensions import db
 from autotrack.models import Portal, utcnow
-from autotrack.services import live, notifications, policy, security_log, sla, urls
+from autotrack.services import live, notifications, policy, sla, urls
 from autotrack.services.errors import DomainError
 from autotrack.services.timefmt import duration_words
+from autotrack.web import origin
 from autotrack.web.redirects import is_local_path
 
 PORTAL_HOME = {
@@ -96,7 +97,7 @@ def register_error_handlers(app):
     def domain_error(error):
         db.session.rollback()
         if error.status == 403:
-            security_log.record_denied(error.message)
+            origin.record_denied(error.message)
         headers = {"Retry-After": str(error.retry_after)} if getattr(error, "retry_after", None) else {}
         if wants_json():
             return jsonify(error.to_dict()), error.status, headers
@@ -123,7 +124,7 @@ def register_error_handlers(app):
     def http_error(error):
         message = error.description
         if error.code == 403:
-            security_log.record_denied("not allowed for this role")
+            origin.record_denied("not allowed for this role")
         if error.code == 413:  # werkzeug's words name no limit
             limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
             message = (f"The upload is too large: at most {max(limit, 1)} MB in all. Go back and attach fewer "

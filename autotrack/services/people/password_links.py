@@ -76,7 +76,7 @@ def request_reset(email, address, *, now):
                    f"account. This link sets a new one; it works once, for {minutes} minutes:\n\n"
                    f"{outbox.LINK_PLACEHOLDER}\n\nIf you did not ask, ignore this email: your password stays as it is.\n"),
         secret_link=link_for(raw), dedupe_key=f"password:{row.id}", now=now)
-    security_log.record("password_reset_requested", user=user, now=now)
+    security_log.record("password_reset_requested", user=user, address=address, now=now)
     return True
 
 
