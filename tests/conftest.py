@@ -1,12 +1,22 @@
 """Fixtures: one app and schema per run (built by the real migrations), a clean database per
-test, a client, and a sign-in helper per role.
+test, a client, and a sign-in helper per role; and those several folders share: the API as a
+user (`api`), a local SMTP server (`smtp_port`, `smtp_server`) and a real IMAP server (`dovecot`,
+started only by a test that asks for it). Helpers that are not fixtures live in tests/helpers.py.
 
 SQLite by default; TEST_DATABASE_URL=mysql+pymysql://… runs the same suite on MariaDB.
 With AUTOTRACK_REQUIRE_SERVICES=1 (CI) the run stops at once if MariaDB or Redis is down.
 """
+import grp
 import os
+import pwd
 import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
 import uuid
+from pathlib import Path
 
 # Redis pub/sub ignores database numbers: two test runs on one machine (or a run and a dev
 # server) would wake each other's streams. One channel per run; spawned workers inherit it.
@@ -20,6 +30,7 @@ from autotrack import create_app
 from autotrack.extensions import db as _db
 from config import TestConfig
 from tests import factories
+from tests.helpers import Inbox, free_port, token_for
 
 
 def pytest_sessionstart(session):
@@ -167,3 +178,90 @@ def login_as(client):
         login(client, user)
         return client
     return _login
+
+
+@pytest.fixture
+def api(client):
+    """api(user) -> a function calling the API as that user: call(method, path, **kwargs)."""
+    def as_user(user):
+        headers = {"Authorization": f"Bearer {token_for(client, user)}"}
+
+        def call(method, path, **kwargs):
+            return client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
+        return call
+    return as_user
+
+
+@pytest.fixture
+def smtp_port(app, monkeypatch):
+    """Point the app's mail settings at a local port; the test decides whether a server listens."""
+    port = free_port()
+    state = app.extensions["mail"]
+    for key, value in (("MAIL_SERVER", "127.0.0.1"), ("MAIL_PORT", port)):
+        monkeypatch.setitem(app.config, key, value)
+    monkeypatch.setattr(state, "server", "127.0.0.1")
+    monkeypatch.setattr(state, "port", port)
+    return port
+
+
+@pytest.fixture
+def smtp_server(smtp_port):
+    """A real SMTP server (aiosmtpd) on `smtp_port`; the Inbox of what it accepted."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+DOVECOT_CONFIG = Path(__file__).with_name("mail") / "dovecot.conf"
+IMAP_USER = "helpdesk@acme.example"
+IMAP_PASSWORD = "imap-test-password"
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """{host, port, user, password} of a running Dovecot (Debian's, started from
+    tests/mail/dovecot.conf with a throwaway maildir) the first time a test asks; stopped after
+    the session. CI installs it; the tests fail, never skip, without it."""
+    if not Path(DOVECOT).exists():
+        pytest.fail("Dovecot is missing: apt-get install -y dovecot-imapd (the mail tests never skip)")
+    base = Path(tempfile.mkdtemp(prefix="autotrack-dovecot-"))
+    if os.geteuid() == 0:  # as root, Dovecot insists on its own unprivileged users
+        internal, login = "dovecot", "dovenull"
+        mail_user = pwd.getpwnam("dovecot")
+    else:
+        internal = login = pwd.getpwuid(os.geteuid()).pw_name
+        mail_user = pwd.getpwuid(os.geteuid())
+    (base / "mail").mkdir()
+    os.chown(base / "mail", mail_user.pw_uid, mail_user.pw_gid)
+    base.chmod(0o755)
+    (base / "passwd").write_text(f"{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}\n")
+    port = free_port()
+    config = DOVECOT_CONFIG.read_text()
+    for name, value in {"base": base, "port": port, "internal_user": internal, "login_user": login,
+                        "internal_group": grp.getgrgid(pwd.getpwnam(internal).pw_gid).gr_name,
+                        "mail_uid": mail_user.pw_uid, "mail_gid": mail_user.pw_gid}.items():
+        config = config.replace("{%s}" % name, str(value))
+    (base / "dovecot.conf").write_text(config)
+    server = subprocess.Popen([DOVECOT, "-F", "-c", str(base / "dovecot.conf")],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                if s.recv(100).startswith(b"* OK"):
+                    break
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            log = (base / "dovecot.log").read_text() if (base / "dovecot.log").exists() else ""
+            pytest.fail(f"Dovecot did not start: {server.stdout.read() if server.poll() is not None else ''} {log}")
+        time.sleep(0.1)
+    yield {"host": "127.0.0.1", "port": port, "user": IMAP_USER, "password": IMAP_PASSWORD}
+    server.terminate()
+    server.wait(10)
+    shutil.rmtree(base, ignore_errors=True)

@@ -105,7 +105,7 @@ def test_agents_keep_their_own_in_the_portal_and_admins_the_organizations_in_the
 
 
 def test_the_api_lists_and_fills_them(client, org, other_org, desk):
-    from tests.api.test_api import token_for
+    from tests.helpers import token_for
 
     headers = {"Authorization": f"Bearer {token_for(client, desk['agent'])}"}
     listed = client.get("/api/v1/canned-replies?q=restart", headers=headers).get_json()

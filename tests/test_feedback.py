@@ -139,7 +139,7 @@ def test_satisfaction_shows_in_the_dashboard_and_the_reports(org, people):
 
 
 def test_the_api_lets_the_requester_rate_once(client, org, people):
-    from tests.api.test_api import token_for
+    from tests.helpers import token_for
 
     ticket = resolved(people)
 

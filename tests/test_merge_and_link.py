@@ -118,7 +118,7 @@ def test_the_agent_page_merges_links_and_redirects_a_merged_number(client, org, 
 
 
 def test_the_api_merges_and_links(client, org, other_org, pair):
-    from tests.api.test_api import token_for
+    from tests.helpers import token_for
 
     headers = {"Authorization": f"Bearer {token_for(client, pair['agent'])}"}
     original, duplicate = pair["original"], pair["duplicate"]

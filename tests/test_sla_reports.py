@@ -12,7 +12,7 @@ from autotrack.services.org import orgs
 from autotrack.services.sla import reports as sla_reports
 from tests import factories
 from tests.conftest import login
-from tests.services.test_sla import MIN, T0
+from tests.helpers import MIN, T0
 
 WEEK_AFTER = T0 + timedelta(days=7)
 

@@ -11,9 +11,8 @@ from autotrack.services.tickets import watchers
 from autotrack.services.errors import Forbidden, NotFound, ValidationError
 from autotrack.services.tenancy import ticket_for
 from tests import factories
-from tests.api.test_api import api, assert_error  # noqa: F401  (fixtures)
 from tests.conftest import login, post_form
-from tests.services.test_outbox import smtp_port, smtp_server  # noqa: F401  (fixtures)
+from tests.helpers import assert_error
 from autotrack.models.types import utcnow
 
 

@@ -11,7 +11,6 @@ from flask_login import login_user
 from autotrack.extensions import db as _db
 from autotrack.models import CannedReply
 from tests import factories
-from tests.admin.test_console import rows  # noqa: F401 - one row of every console model per organization
 from tests.helpers import Served
 
 

@@ -4,7 +4,6 @@ import pytest
 from flask_admin.contrib.sqla import ModelView
 
 from tests import factories
-from tests.admin.test_console import rows  # noqa: F401 - one row of every console model per organization
 from tests.conftest import csrf_token, login
 
 BIG = "9223372036854775808"  # 2**63: one past what SQLite and BIGINT hold

@@ -8,7 +8,6 @@ from autotrack.services import crypto
 from autotrack.services.mail import intake as mail_in
 from tests import factories
 from tests.conftest import csrf_token, login
-from tests.mail.conftest import dovecot  # noqa: F401  (fixture)
 
 
 def post(client, path, data):

@@ -9,36 +9,7 @@ from autotrack.extensions import db as _db
 from autotrack.models import Ticket
 from autotrack.services.people import accounts, api_tokens
 from tests import factories
-
-
-def token_for(client, user, password=factories.PASSWORD):
-    response = client.post("/api/v1/auth/token", json={"email": user.email, "password": password})
-    assert response.status_code == 200, response.get_json()
-    body = response.get_json()
-    assert body["token_type"] == "Bearer" and body["expires_in"] > 0
-    return body["access_token"]
-
-
-@pytest.fixture
-def api(client):
-    """api(user) -> a function calling the API as that user: call(method, path, **kwargs)."""
-    def as_user(user):
-        headers = {"Authorization": f"Bearer {token_for(client, user)}"}
-
-        def call(method, path, **kwargs):
-            return client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
-        return call
-    return as_user
-
-
-def assert_error(response, status, code=None):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.is_json
-    error = response.get_json()["error"]
-    assert error["message"]
-    if code:
-        assert error["code"] == code
-    return error
+from tests.helpers import assert_error, token_for
 
 
 # --- tokens ----------------------------------------------------------------------------------

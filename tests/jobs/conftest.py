@@ -1,22 +1,12 @@
-"""What the job tests share: a real Redis, `flask …` in a separate process, an overdue ticket."""
-import os
-import socket
-import subprocess
-import sys
-import time
-from datetime import datetime, timezone
-from pathlib import Path
-
+"""What the job tests share: a real Redis, one of the test's own, an overdue ticket. Running
+`flask …` and `redis-server` as separate processes is in tests/helpers.py."""
 import pytest
-from redis import Redis, RedisError
+from redis import Redis
 
 from autotrack.extensions import db as _db
 from autotrack.services import tickets
 from tests import factories
-
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-PAST = datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc)
+from tests.helpers import PAST, REDIS_URL, free_port, start_redis
 
 
 @pytest.fixture
@@ -27,16 +17,6 @@ def redis_conn():
     conn.flushdb()
     yield conn
     conn.flushdb()
-
-
-def flask(app, *args, timeout=60, env=None):
-    """Run `flask --app wsgi …` as a separate process on the test database and Redis."""
-    env = {**os.environ, "AUTOTRACK_CONFIG": "development", "REDIS_URL": REDIS_URL,
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "AUTOTRACK_EMBEDDED_JOBS": "false",
-           **(env or {})}
-    env.pop("MAIL_SERVER", None)
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture
@@ -50,35 +30,6 @@ def overdue_ticket(org):
                                    requester=factories.make_user(org), now=PAST)
     _db.session.commit()
     return ticket
-
-
-def wait_until(condition, seconds, message):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, message
-        time.sleep(0.1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_redis(port):
-    """A redis-server of the test's own on `port`, without persistence; returns its process."""
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    redis = Redis(port=port, socket_connect_timeout=1)
-    wait_until(lambda: _answers(redis), 10, "redis-server did not start")
-    return server
-
-
-def _answers(redis):
-    try:
-        return redis.ping()
-    except (RedisError, OSError):
-        return False
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from autotrack.models import User
 from autotrack.services import live, notifications
 from config import TestConfig
 from tests import factories
-from tests.helpers import EventStream, Site
-from tests.jobs.conftest import REDIS_URL, ROOT, free_port, wait_until
+from tests.helpers import REDIS_URL, ROOT, EventStream, Site, free_port, wait_until
 
 CHANNEL = f"autotrack-test:{uuid.uuid4().hex}"
 

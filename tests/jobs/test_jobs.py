@@ -15,7 +15,7 @@ from autotrack.extensions import db as _db
 from autotrack.jobs.embedded import EmbeddedScheduler
 from autotrack.jobs.schedule import QUEUE_NAME, SCHEDULE, PeriodicJob, reconcile
 from autotrack.models import OutboxEmail, SlaEvent
-from tests.jobs.conftest import PAST, ROOT, flask, start_redis, wait_until
+from tests.helpers import PAST, ROOT, flask, start_redis, wait_until
 
 
 def count(model, *where):

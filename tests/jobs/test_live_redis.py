@@ -18,8 +18,7 @@ from autotrack.models import Notification, User
 from autotrack.services import live, tickets
 from config import TestConfig
 from tests import factories
-from tests.helpers import EventStream, Served
-from tests.jobs.conftest import PAST, REDIS_URL, flask, start_redis, wait_until
+from tests.helpers import PAST, REDIS_URL, EventStream, Served, flask, start_redis, wait_until
 
 PUSH_SECONDS = 2
 # How long Redis stays down in the outage test (the drill: a minute).

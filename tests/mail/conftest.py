@@ -1,70 +1,12 @@
-"""A real IMAP server for the mail tests: Debian's Dovecot, started from tests/mail/dovecot.conf
-with a throwaway maildir (CI installs it; the tests fail, never skip, without it)."""
-import grp
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
-from pathlib import Path
-
+"""The mail tests' fixtures: the test mailbox on the real Dovecot (`dovecot`, in tests/conftest.py)
+as an IMAP client, and the organization's IT desk reading it."""
 import pytest
 
-DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
-CONFIG = Path(__file__).with_name("dovecot.conf")
-IMAP_USER = "helpdesk@acme.example"
-IMAP_PASSWORD = "imap-test-password"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def dovecot():
-    """{host, port, user, password} of a running Dovecot; stopped after the session."""
-    if not Path(DOVECOT).exists():
-        pytest.fail("Dovecot is missing: apt-get install -y dovecot-imapd (the mail tests never skip)")
-    base = Path(tempfile.mkdtemp(prefix="autotrack-dovecot-"))
-    if os.geteuid() == 0:  # as root, Dovecot insists on its own unprivileged users
-        internal, login = "dovecot", "dovenull"
-        mail_user = pwd.getpwnam("dovecot")
-    else:
-        internal = login = pwd.getpwuid(os.geteuid()).pw_name
-        mail_user = pwd.getpwuid(os.geteuid())
-    (base / "mail").mkdir()
-    os.chown(base / "mail", mail_user.pw_uid, mail_user.pw_gid)
-    base.chmod(0o755)
-    (base / "passwd").write_text(f"{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}\n")
-    port = _free_port()
-    config = CONFIG.read_text()
-    for name, value in {"base": base, "port": port, "internal_user": internal, "login_user": login,
-                        "internal_group": grp.getgrgid(pwd.getpwnam(internal).pw_gid).gr_name,
-                        "mail_uid": mail_user.pw_uid, "mail_gid": mail_user.pw_gid}.items():
-        config = config.replace("{%s}" % name, str(value))
-    (base / "dovecot.conf").write_text(config)
-    server = subprocess.Popen([DOVECOT, "-F", "-c", str(base / "dovecot.conf")],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                if s.recv(100).startswith(b"* OK"):
-                    break
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            log = (base / "dovecot.log").read_text() if (base / "dovecot.log").exists() else ""
-            pytest.fail(f"Dovecot did not start: {server.stdout.read() if server.poll() is not None else ''} {log}")
-        time.sleep(0.1)
-    yield {"host": "127.0.0.1", "port": port, "user": IMAP_USER, "password": IMAP_PASSWORD}
-    server.terminate()
-    server.wait(10)
-    shutil.rmtree(base, ignore_errors=True)
+from autotrack.extensions import db as _db
+from autotrack.models import Mailbox, MailSecurity
+from autotrack.services.mail import mailboxes
+from tests import factories
+from tests.helpers import MAILBOX_ADDRESS, RECEIVING_SERVER
 
 
 @pytest.fixture
@@ -82,3 +24,18 @@ def imap(dovecot):
     client.address, client.credentials = (dovecot["host"], dovecot["port"]), (dovecot["user"], dovecot["password"])
     yield client
     client.logout()
+
+
+@pytest.fixture
+def desk(org, dovecot):
+    """The organization's IT mailbox on the test Dovecot, with an employee and an IT agent."""
+    it = factories.make_department(org, "IT")
+    mailbox = Mailbox(org_id=org.id, name="it", address=MAILBOX_ADDRESS, department_id=it.id,
+                      imap_host=dovecot["host"], imap_port=dovecot["port"], security=MailSecurity.NONE,
+                      username=dovecot["user"], folder="INBOX", trusted_authserv_ids=RECEIVING_SERVER)
+    mailboxes.set_password(mailbox, dovecot["password"])
+    _db.session.add(mailbox)
+    _db.session.commit()
+    return {"mailbox": mailbox, "department": it, "org": org,
+            "employee": factories.make_user(org, email="ada@acme.example", name="Ada Lovelace"),
+            "agent": factories.make_user(org, "agent", department=it, name="Sam Support")}

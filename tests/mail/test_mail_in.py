@@ -2,62 +2,23 @@
 replies by mail, threading, loops, and exactly-once through re-fetches, crashes and races."""
 import threading
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import (
-    Attachment, Comment, DirectoryEntry, InboundMessage, InboundStatus, Lifecycle, Mailbox, MailSecurity, OutboxEmail,
+    Attachment, Comment, DirectoryEntry, InboundMessage, InboundStatus, Lifecycle, OutboxEmail,
     Ticket,
 )
 from autotrack.services import outbox, tickets
 from autotrack.services.mail import intake as mail_in, mailboxes
 from tests import factories
 from tests.conftest import login
-from tests.services.test_outbox import smtp_port, smtp_server  # noqa: F401  (fixtures)
+from tests.helpers import MAILBOX_ADDRESS, RECEIVING_SERVER, count, deliver, mail
 from autotrack.models.types import utcnow
 
-MAILBOX_ADDRESS = "helpdesk@acme.example"
-RECEIVING_SERVER = "mx.acme.example"  # the authserv-id our own MTA writes in Authentication-Results
 VERIFIED = f"{RECEIVING_SERVER}; spf=pass smtp.mailfrom=acme.example; dkim=pass header.d=acme.example; dmarc=pass header.from=acme.example"
-
-
-@pytest.fixture
-def desk(org, dovecot):
-    """The organization's IT mailbox on the test Dovecot, with an employee and an IT agent."""
-    it = factories.make_department(org, "IT")
-    mailbox = Mailbox(org_id=org.id, name="it", address=MAILBOX_ADDRESS, department_id=it.id,
-                      imap_host=dovecot["host"], imap_port=dovecot["port"], security=MailSecurity.NONE,
-                      username=dovecot["user"], folder="INBOX", trusted_authserv_ids=RECEIVING_SERVER)
-    mailboxes.set_password(mailbox, dovecot["password"])
-    _db.session.add(mailbox)
-    _db.session.commit()
-    return {"mailbox": mailbox, "department": it, "org": org,
-            "employee": factories.make_user(org, email="ada@acme.example", name="Ada Lovelace"),
-            "agent": factories.make_user(org, "agent", department=it, name="Sam Support")}
-
-
-def mail(sender, subject, body, **headers):
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = MAILBOX_ADDRESS
-    message["Subject"] = subject
-    message["Message-ID"] = headers.pop("message_id", None) or make_msgid(domain="mail.example")
-    for name, value in headers.items():
-        message[name.replace("_", "-")] = value
-    message.set_content(body)
-    return message
-
-
-def deliver(imap, message):
-    imap.append(message.as_bytes() if hasattr(message, "as_bytes") else message, "INBOX")
-
-
-def count(model, *where):
-    _db.session.expire_all()
-    return _db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def unseen(imap):

@@ -14,7 +14,7 @@ from autotrack.services.tickets import watchers
 from autotrack.services.errors import ValidationError
 from tests import factories
 from tests.conftest import csrf_token, login
-from tests.mail.test_mail_in import MAILBOX_ADDRESS, RECEIVING_SERVER, count, deliver, desk, mail  # noqa: F401
+from tests.helpers import MAILBOX_ADDRESS, RECEIVING_SERVER, count, deliver, mail
 
 FAILED = (f"{RECEIVING_SERVER}; spf=fail smtp.mailfrom=attacker@evil.test; dkim=none; "
           "dmarc=fail (p=none dis=none) header.from=acme.example")

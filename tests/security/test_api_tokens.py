@@ -8,7 +8,7 @@ import pytest
 from autotrack.extensions import db as _db
 from autotrack.services.people import api_tokens
 from tests import factories
-from tests.api.test_api import token_for
+from tests.helpers import token_for
 
 
 def claims_of(token):

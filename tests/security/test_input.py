@@ -5,9 +5,7 @@ import pytest
 from autotrack.extensions import db as _db
 from autotrack.services import outbox, tickets
 from tests import factories
-from tests.api.test_api import api  # noqa: F401  (a fixture)
 from tests.conftest import login
-from tests.services.test_outbox import smtp_port, smtp_server  # noqa: F401  (fixtures)
 from autotrack.models.types import utcnow
 
 

@@ -16,7 +16,6 @@ from autotrack.services.org import imports
 from autotrack.services.people import password_links
 from tests import factories
 from tests.conftest import login, post_form
-from tests.services.test_outbox import smtp_port, smtp_server  # noqa: F401  (fixtures)
 
 LINK = re.compile(r"https?://[^\s/]+/reset/([A-Za-z0-9_-]+)")
 

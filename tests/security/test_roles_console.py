@@ -9,7 +9,6 @@ from autotrack.services import tickets
 from autotrack.services.tickets import categories
 from autotrack.services.errors import ValidationError
 from tests import factories
-from tests.api.test_api import api  # noqa: F401  (a fixture)
 from tests.conftest import login, post_form
 
 import pytest

@@ -5,8 +5,8 @@ from sqlalchemy import select
 from autotrack.extensions import db as _db
 from autotrack.models import Role, SecurityEvent
 from tests import factories
-from tests.api.test_api import api, token_for  # noqa: F401  (api: a fixture)
 from tests.conftest import login, post_form
+from tests.helpers import token_for
 
 
 def events(**where):

@@ -10,8 +10,8 @@ from autotrack.extensions import db as _db
 from autotrack.models import Role, UserSession, utcnow
 from autotrack.services.people import sessions
 from tests import factories
-from tests.api.test_api import token_for
 from tests.conftest import login, post_form
+from tests.helpers import token_for
 
 
 def cookie_of(client, name="session"):

@@ -1,57 +1,17 @@
 """Email delivery through a real local SMTP server (aiosmtpd): once per dedupe key, retried
 with backoff while the server is down, never lost."""
 import contextlib
-import email
-import socket
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import OutboxEmail
 from autotrack.services import outbox
+from tests.helpers import Inbox
 
 NOW = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)  # a fixed clock: services never read the wall clock
-
-
-class Inbox:
-    """aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_port(app, monkeypatch):
-    """Point the app's mail settings at a local port; the test decides whether a server listens."""
-    port = free_port()
-    state = app.extensions["mail"]
-    for key, value in (("MAIL_SERVER", "127.0.0.1"), ("MAIL_PORT", port)):
-        monkeypatch.setitem(app.config, key, value)
-    monkeypatch.setattr(state, "server", "127.0.0.1")
-    monkeypatch.setattr(state, "port", port)
-    return port
-
-
-@pytest.fixture
-def smtp_server(smtp_port):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    yield inbox
-    controller.stop()
 
 
 @contextlib.contextmanager

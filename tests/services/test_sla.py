@@ -10,14 +10,7 @@ from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, EscalationRule, Notification, OutboxEmail, SlaEvent, Ticket
 from autotrack.services import outbox, sla, tickets
 from tests import factories
-from tests.helpers import run_concurrently
-
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # a Monday, 10:00 UTC
-MIN = timedelta(minutes=1)
-
-
-def count(model, *where):
-    return _db.session.scalar(select(func.count()).select_from(model).where(*where))
+from tests.helpers import MIN, T0, count, p1_ticket, run_concurrently, sweep
 
 
 @dataclass
@@ -36,32 +29,6 @@ def emails(prefix=""):
 
 def snapshot():
     return tuple(count(m) for m in (SlaEvent, OutboxEmail, AuditEvent, Notification))
-
-
-@pytest.fixture
-def team(org):
-    support = factories.default_department(org)
-    return {
-        "employee": factories.make_user(org, "employee", email="emp@acme.example"),
-        "agent": factories.make_user(org, "agent", department=support, email="agent@acme.example"),
-        "lead": factories.make_user(org, "agent", department=support, lead=True, email="lead@acme.example"),
-        "manager": factories.make_user(org, "manager", department=support, email="boss@acme.example"),
-        "admin": factories.admin_of(org),
-    }
-
-
-def p1_ticket(team, org, at=T0):
-    """A P1 ticket (24x7: first response 15 min, resolution 2 h), raised by an agent for the employee."""
-    ticket = tickets.create_ticket(team["agent"], title="Payments down", priority=factories.priority(org, "P1"),
-                                   requester=team["employee"], now=at)
-    _db.session.commit()
-    return ticket
-
-
-def sweep(at):
-    result = sla.sweep(at)
-    _db.session.expire_all()
-    return result
 
 
 # --- deadlines ---------------------------------------------------------------------------------

@@ -12,8 +12,7 @@ from autotrack.services.org import imports
 from autotrack.services.sla import timeline as sla_timeline
 from autotrack.services.sla.business_calendar import business_calendar
 from tests import factories
-from tests.helpers import run_concurrently
-from tests.services.test_sla import MIN, T0, sweep, team  # noqa: F401  (team is a fixture)
+from tests.helpers import MIN, T0, run_concurrently, sweep
 
 TUESDAY = date(2026, 11, 24)
 

@@ -12,7 +12,7 @@ from autotrack.services import sla, tickets
 from autotrack.services.sla import timeline as sla_timeline
 from tests import factories
 from tests.conftest import login
-from tests.services.test_sla import MIN, T0, sweep, team  # noqa: F401  (team: a fixture)
+from tests.helpers import MIN, T0, sweep
 
 MONDAY_1500 = T0 + 5 * 60 * MIN  # T0 is Monday 10:00 UTC; the organization works Mon-Fri 09-17 UTC
 
@@ -91,7 +91,7 @@ def around_the_clock(org):
 
 
 def test_the_list_badge_the_timeline_and_the_api_agree_after_raising_a_breached_ticket(client, org, team):
-    from tests.api.test_api import token_for
+    from tests.helpers import token_for
 
     around_the_clock(org)
     now = utcnow()

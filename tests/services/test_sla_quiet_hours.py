@@ -8,7 +8,7 @@ from sqlalchemy import select
 from autotrack.extensions import db as _db
 from autotrack.models import BusinessCalendar, EscalationRule, Holiday, Notification, OutboxEmail
 from autotrack.services import outbox
-from tests.services.test_sla import MIN, count, p1_ticket, sweep, team  # noqa: F401  (team: a fixture)
+from tests.helpers import MIN, count, p1_ticket, sweep
 
 FRIDAY_1650 = datetime(2026, 11, 27, 16, 50, tzinfo=timezone.utc)  # UTC organization, Mon-Fri 09:00-17:00
 BREACH = FRIDAY_1650 + 15 * MIN  # Friday 17:05: the P1 first response breaches, level 1 is due at once

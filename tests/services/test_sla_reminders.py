@@ -9,8 +9,7 @@ from autotrack.extensions import db as _db
 from autotrack.models import EscalationRule, OutboxEmail, SlaDigestRun
 from autotrack.services import outbox, sla, tickets
 from tests import factories
-from tests.helpers import run_concurrently
-from tests.services.test_sla import MIN, T0, sweep, team  # noqa: F401  (team is a fixture)
+from tests.helpers import MIN, T0, run_concurrently, sweep
 
 TUESDAY_0830 = datetime(2026, 11, 24, 8, 30, tzinfo=timezone.utc)  # the org's calendar: Mon-Fri 09-17 UTC
 TUESDAY_0930 = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from autotrack.services import tickets
 from autotrack.services.timefmt import target_words
 from tests import factories
 from tests.conftest import login
-from tests.services.test_sla import T0
+from tests.helpers import T0
 
 
 @pytest.mark.parametrize("minutes, always, day, words", [

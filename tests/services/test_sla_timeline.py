@@ -147,7 +147,7 @@ def test_staff_see_the_timeline_and_requesters_and_strangers_do_not(app, berlin_
 
 
 def test_the_api_gives_the_timeline_to_staff_only(client, berlin_org, staff):
-    from tests.api.test_api import token_for
+    from tests.helpers import token_for
 
     def auth(client, user):
         return {"Authorization": f"Bearer {token_for(client, user)}"}
@@ -232,7 +232,7 @@ def test_a_warning_overtaken_during_downtime_says_why_no_one_was_told(app, berli
     login(client, staff["agent"])
     page = client.get(f"/agent/tickets/{ticket.reference}/sla").get_data(as_text=True)
     assert "Not sent: the deadline had already passed" in page
-    from tests.api.test_api import token_for
+    from tests.helpers import token_for
 
     api = app.test_client()
     body = api.get(f"/api/v1/tickets/{ticket.reference}/sla",

@@ -10,7 +10,7 @@ from autotrack.services import sla, tickets
 from autotrack.services.org import imports
 from autotrack.services.tickets import queues
 from tests import factories
-from tests.services.test_sla import MIN, T0, sweep, team  # noqa: F401  (team is a fixture)
+from tests.helpers import MIN, T0, sweep
 
 
 @pytest.fixture
