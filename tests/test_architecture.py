@@ -158,3 +158,12 @@ def test_services_read_no_http():
         if any(target == f or target.startswith(f + ".") for f in HTTP) and (name, target) not in HTTP_ALLOWED
     )
     assert not wrong, "services reach into HTTP (the web layer's to handle):\n" + "\n".join(wrong)
+
+
+def test_services_write_no_server_sent_events():
+    """The stream's wire (event:, data:, retry: lines, heartbeats) is the web layer's
+    (web/live_stream.py); services/live.py only wakes streams and reads what they send."""
+    wire = ("event: ", "data: {", "retry: ", "text/event-stream", "keep-alive")
+    wrong = sorted(f"{path.relative_to(ROOT)}: {marker!r}" for path in (PACKAGE / "services").rglob("*.py")
+                   for marker in wire if marker in path.read_text())
+    assert not wrong, "services write the SSE wire format:\n" + "\n".join(wrong)

@@ -5,10 +5,10 @@ from wtforms import HiddenField
 
 from autotrack.extensions import db
 from autotrack.inbox import bp
-from autotrack.services import live, notifications, preferences
+from autotrack.services import notifications, preferences
 from autotrack.models.types import utcnow
 from autotrack.services.tenancy import parse_id
-from autotrack.web import is_safe_next, ticket_endpoint
+from autotrack.web import is_safe_next, live_stream, ticket_url
 
 
 class MarkReadForm(FlaskForm):
@@ -45,8 +45,7 @@ def stream():
     """Server-sent events: the signed-in user's new notifications as they happen. Resumes after
     the browser's Last-Event-ID on a reconnect, else after ?after= (the newest id the page knew)."""
     after = parse_id(request.headers.get("Last-Event-ID") or request.args.get("after") or "") or 0
-    endpoint = ticket_endpoint(current_user)
-    events = live.stream(current_user.id, after, lambda ticket: url_for(endpoint, reference=ticket.reference))
+    events = live_stream.stream(current_user.id, after, ticket_url)
     return Response(stream_with_context(events), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

@@ -1,4 +1,5 @@
-"""Live delivery of in-app notifications to open pages (server-sent events).
+"""Live delivery of in-app notifications to open pages (server-sent events: the stream itself,
+its wire format and loop, is the web layer's, web/live_stream.py).
 
 Notifications are rows, written in the same transaction as the change that causes them. After
 that transaction commits, the users concerned are *woken*: each of their open streams reads its
@@ -14,7 +15,6 @@ notification:
 import json
 import logging
 import threading
-import time
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass
@@ -237,7 +237,7 @@ def _forget_after_rollback(session):
     session.info.pop(_PENDING, None)
 
 
-# --- the stream --------------------------------------------------------------------------------
+# --- what a stream reads (its wire and loop: web/live_stream.py) --------------------------------
 
 @dataclass
 class Delivery:
@@ -249,10 +249,10 @@ class Delivery:
     reference: str | None
     url: str | None
 
-    def as_event(self, unread):
-        data = {"id": self.id, "kind": self.kind, "message": self.message, "reference": self.reference,
-                "url": self.url, "unread": unread}
-        return f"id: {self.id}\nevent: notification\ndata: {json.dumps(data)}\n\n"
+
+def closing():
+    """Whether this process is shutting down (its streams end now)."""
+    return _closing.is_set()
 
 
 def latest_id(user_id):
@@ -260,14 +260,11 @@ def latest_id(user_id):
     return db.session.scalar(select(func.max(Notification.id)).where(Notification.user_id == user_id)) or 0
 
 
-def unread_event(unread):
-    return f"event: unread\ndata: {json.dumps({'unread': unread})}\n\n"
-
-
 def read_new(user_id, after_id, ticket_url, count=False):
     """(deliveries, unread count) of the user's notifications after `after_id`, oldest first, or
     None when the user may no longer be signed in. The count is None when nothing is new, unless
-    `count`. Ends the transaction: a waiting stream holds no database connection."""
+    `count`. `ticket_url(user, ticket)` links a notification's ticket (the caller's to build).
+    Ends the transaction: a waiting stream holds no database connection."""
     try:
         user = db.session.get(User, user_id)
         if user is None or not user.is_active:
@@ -278,48 +275,8 @@ def read_new(user_id, after_id, ticket_url, count=False):
             .options(joinedload(Notification.ticket).joinedload(Ticket.organization))
         ).all()
         deliveries = [Delivery(n.id, n.kind, n.message, n.ticket.reference if n.ticket else None,
-                               ticket_url(n.ticket) if n.ticket else None) for n in rows]
+                               ticket_url(user, n.ticket) if n.ticket else None) for n in rows]
         return deliveries, (unread_count(user) if rows or count else None)
     finally:
         db.session.rollback()
         db.session.close()
-
-
-def stream(user_id, after_id, ticket_url, clock=time.monotonic):
-    """The text/event-stream of one open page: new notifications as they are committed, an
-    `unread` count at the start, a comment as heartbeat (a closed page shows up as a failed
-    write), and an end after AUTOTRACK_STREAM_SECONDS (the browser reconnects, sending the last
-    id it saw: nothing is lost, and threads and deploys are never held for long)."""
-    live = current()
-    if not live.slots.acquire(blocking=False):
-        # Every stream slot of this process is taken: ask the browser to come back later
-        # rather than let streams starve ordinary requests of threads.
-        log.warning("live: every stream slot is taken; a page will retry in 30 s")
-        yield "retry: 30000\n\n"
-        return
-    signal = live.hub.subscribe(user_id)
-    try:
-        if live.relay is not None:
-            live.relay.ensure_listening()
-        yield "retry: 3000\n\n"
-        ends_at = clock() + live.lifetime
-        first = True
-        while clock() < ends_at and not _closing.is_set():
-            signal.clear()  # a wake-up during the read below makes the wait return at once
-            news = read_new(user_id, after_id, ticket_url, count=first)
-            if news is None:
-                return
-            deliveries, unread = news
-            if first and not deliveries:
-                yield unread_event(unread)  # the bell may be stale after a reconnect
-            first = False
-            for delivery in deliveries:
-                yield delivery.as_event(unread)
-                after_id = delivery.id
-            if len(deliveries) == NEW_PER_READ:
-                continue  # more are waiting
-            if not signal.wait(live.wait_seconds()) and not _closing.is_set():
-                yield ": keep-alive\n\n"
-    finally:
-        live.hub.unsubscribe(user_id, signal)
-        live.slots.release()
