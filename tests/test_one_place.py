@@ -196,3 +196,40 @@ def test_ids_from_outside_are_resolved_through_tenancy():
 def test_the_id_lookup_allow_list_names_only_lookups_that_exist():
     for relative, function in ID_LOOKUP_ALLOWED:
         assert any(found == function for _, found, _ in _id_lookups(ROOT / relative)), (relative, function)
+
+
+# --- one definition each of "may see", "org admin", "overdue", "SLA setting" -------------------
+
+def test_every_kind_of_sla_setting_has_a_recompute_reason():
+    """The cache token and the recompute watch one list; a setting added to it needs its reason."""
+    from autotrack.models.settings_events import SLA_SETTING_MODELS
+    from autotrack.services.sla import changes
+
+    assert set(changes._REASONS) == set(SLA_SETTING_MODELS)
+
+
+def test_the_ticket_list_and_the_policy_agree_on_who_may_see_what(org):
+    """tenancy.visible_tickets is the policy's "may see" as SQL: for requester, copied colleague,
+    agent, agent of another department, manager and org admin, the list is exactly the tickets
+    `can(user, "ticket.view", ticket)` allows."""
+    from autotrack.extensions import db
+    from autotrack.models import Ticket
+    from autotrack.services import policy
+    from autotrack.services.tenancy import visible_tickets
+    from autotrack.services.tickets import watchers
+    from autotrack.models.types import utcnow
+    from tests import factories
+
+    support, it = factories.default_department(org), factories.make_department(org, "IT")
+    employee, colleague = factories.make_user(org), factories.make_user(org)
+    agent = factories.make_user(org, "agent", department=support)
+    it_agent = factories.make_user(org, "agent", department=it)
+    manager = factories.make_user(org, "manager", department=it)
+    mine = factories.make_ticket(employee, title="Mine")
+    factories.make_ticket(colleague, title="Theirs")
+    watchers.add_cc(employee, mine, colleague.email, now=utcnow())
+    db.session.commit()
+    everything = db.session.scalars(db.select(Ticket).where(Ticket.org_id == org.id)).all()
+    for user in (employee, colleague, agent, it_agent, manager, factories.admin_of(org)):
+        listed = set(db.session.scalars(visible_tickets(user)).all())
+        assert listed == {t for t in everything if policy.can(user, "ticket.view", t)}, user.email

@@ -1,13 +1,20 @@
 """Who is staff comes from a role's permissions, not its portal: a custom read-only Auditor built
 on the agent portal works no department queue, leads none, manages none and is told of no
 escalation, in the console, the CSV import and the SLA sweep alike (issue 23)."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from autotrack.extensions import db as _db
-from autotrack.models import DepartmentMember, MemberRole, OutboxEmail, Perm, Portal, Role
+from autotrack.models import (
+    DepartmentMember,
+    MemberRole,
+    OutboxEmail,
+    Perm,
+    Portal,
+    Role,
+)
 from autotrack.services import policy, sla, tickets
 from autotrack.services.errors import ValidationError
 from autotrack.services.org import imports, orgs
@@ -67,7 +74,7 @@ def test_an_auditor_is_no_escalation_target_even_with_a_seat_left_over(org, audi
                                           is_lead=True),
                          DepartmentMember(org_id=org.id, department=support, user=auditor, role=MemberRole.MANAGER)])
     _db.session.commit()
-    start = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     ticket = tickets.create_ticket(agent, title="Payments down", priority=factories.priority(org, "P1"),
                                    requester=employee, now=start)
     _db.session.commit()

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, render_template, request
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from autotrack.extensions import db
 from autotrack.manager import bp
@@ -21,12 +21,7 @@ from autotrack.models.types import utcnow
 @bp.route("/")
 def home():
     """Escalated or breached tickets first, then open work per department."""
-    escalated = visible_tickets(current_user).where(
-        Ticket.state.in_(ACTIVE_STATES),
-        or_(Ticket.escalation_level > 0, Ticket.first_response_breached_at.is_not(None),
-            Ticket.resolution_breached_at.is_not(None),
-            and_(Ticket.next_response_at.is_(None), Ticket.next_response_breached_at.is_not(None))),
-    ).options(*queues.ROW_OPTIONS)
+    escalated = visible_tickets(current_user).where(sla.breached_clause()).options(*queues.ROW_OPTIONS)
     items, next_cursor = keyset_page(escalated, Ticket.id, request.args.get("cursor"))
     visible = visible_tickets(current_user).where(Ticket.state.in_(ACTIVE_STATES)).subquery()
     counts = db.session.execute(

@@ -13,8 +13,12 @@ from sqlalchemy.orm import Session
 
 from autotrack.models.org import BusinessCalendar, EscalationRule, Holiday, Organization, WorkingHours
 
-_WATCHED = (BusinessCalendar, WorkingHours, Holiday, EscalationRule)
-_ORG_FIELDS = ("timezone", "sla_warning_percent")
+# What an organization's SLA settings are (beside its priorities' targets): the one list that
+# both this cache token and the recompute of due dates (services/sla/changes.py) watch.
+SLA_SETTING_MODELS = (BusinessCalendar, WorkingHours, Holiday, EscalationRule)
+SLA_ORGANIZATION_FIELDS = ("timezone", "sla_warning_percent")
+_WATCHED = SLA_SETTING_MODELS
+_ORG_FIELDS = SLA_ORGANIZATION_FIELDS
 _ORGS = Organization.__table__
 
 

@@ -5,10 +5,18 @@ manage a department and who is an org admin are decided here, from permissions o
 portal is only where its holders land after signing in): `is_staff`, `can_manage_departments`,
 `is_org_admin`, `department_seat`, and the same rules as SQL for queries (`*_role_ids`).
 """
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from autotrack.extensions import db
-from autotrack.models import Lifecycle, MemberRole, Perm, Role, RolePermission, TicketWatcher
+from autotrack.models import (
+    Lifecycle,
+    MemberRole,
+    Perm,
+    Role,
+    RolePermission,
+    Ticket,
+    TicketWatcher,
+)
 from autotrack.services.errors import Forbidden
 
 
@@ -103,6 +111,49 @@ def ticket_portal(user, ticket=None):
             and can(user, "portal.employee")):
         return "portal"
     return "agent"
+
+
+def ticket_view_lanes(user, *, own=True):
+    """Why `user` may see a ticket of their organization, as SQL conditions any one of which is
+    enough, or None when they see every one: `can(user, "ticket.view", t)` for lists. The lanes:
+    their own tickets (as requester; left out with own=False), those assigned to them, those they
+    are copied on, and one per department they serve."""
+    ways = _ways_to_see(user)
+    if ways is None:
+        return None
+    copied, departments = ways
+    lanes = [Ticket.requester_id == user.id] if own else []
+    lanes.append(Ticket.assignee_id == user.id)
+    if copied:
+        lanes.append(Ticket.id.in_(copied))
+    return lanes + [Ticket.department_id == department for department in departments]
+
+
+def may_see_clause(user):
+    """SQL: the tickets of their organization `user` may see (the same lanes, departments in one
+    IN), or None for all of them; combine it with the organization scope."""
+    ways = _ways_to_see(user)
+    if ways is None:
+        return None
+    copied, departments = ways
+    conditions = [Ticket.requester_id == user.id, Ticket.assignee_id == user.id]
+    if copied:
+        conditions.append(Ticket.id.in_(copied))
+    if departments:
+        conditions.append(Ticket.department_id.in_(departments))
+    return or_(*conditions)
+
+
+def _ways_to_see(user):
+    """(ids of the tickets `user` is copied on, ids of the departments whose tickets they see),
+    beside their own and those assigned to them; None when they see every ticket."""
+    if user.has_permission(Perm.TICKET_VIEW_ALL):
+        return None
+    # The copied-on ids as literals: the queue's plan stays the same for everyone copied on nothing.
+    copied = db.session.scalars(select(TicketWatcher.ticket_id).where(
+        TicketWatcher.user_id == user.id, TicketWatcher.kind == TicketWatcher.CC)).all()
+    departments = sorted(user.staff_department_ids) if user.has_permission(Perm.TICKET_VIEW_DEPARTMENT) else []
+    return copied, departments
 
 
 def can(user, action, ticket=None):

@@ -4,10 +4,11 @@ Another organization's object is indistinguishable from a missing one (NotFound 
 """
 import re
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from autotrack.extensions import db
-from autotrack.models import Organization, Perm, Ticket, TicketWatcher
+from autotrack.models import Organization, Ticket
+from autotrack.services import policy
 from autotrack.services.errors import NotFound
 
 MAX_ID = 2**31 - 1  # INT columns; larger numbers cannot name a row (and overflow SQLite)
@@ -63,18 +64,8 @@ def visible_tickets(user):
     """SELECT of the tickets `user` may see: their own, those they are copied on, their
     departments', or the whole org."""
     query = scoped(Ticket, user.org_id)
-    if user.has_permission(Perm.TICKET_VIEW_ALL):
-        return query
-    conditions = [Ticket.requester_id == user.id, Ticket.assignee_id == user.id]
-    # The copied-on ids as literals: the queue's plan stays the same for everyone copied on nothing.
-    copied = db.session.scalars(select(TicketWatcher.ticket_id).where(
-        TicketWatcher.user_id == user.id, TicketWatcher.kind == TicketWatcher.CC)).all()
-    if copied:
-        conditions.append(Ticket.id.in_(copied))
-    departments = user.staff_department_ids
-    if departments and user.has_permission(Perm.TICKET_VIEW_DEPARTMENT):
-        conditions.append(Ticket.department_id.in_(departments))
-    return query.where(or_(*conditions))
+    may_see = policy.may_see_clause(user)  # the policy's rule, as SQL
+    return query if may_see is None else query.where(may_see)
 
 
 _REFERENCE = re.compile(r"^(?:(?P<prefix>[A-Za-z0-9]+)-)?(?P<number>\d{1,9})$")

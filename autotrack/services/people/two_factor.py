@@ -15,8 +15,8 @@ import segno
 from sqlalchemy import delete, select, update
 
 from autotrack.extensions import db
-from autotrack.models import Perm, RecoveryCode
-from autotrack.services import crypto, security_log, throttle
+from autotrack.models import RecoveryCode
+from autotrack.services import crypto, policy, security_log, throttle
 from autotrack.services.errors import TooManyRequests, ValidationError
 
 RECOVERY_CODES = 10
@@ -29,7 +29,7 @@ def enabled(user):
 
 def required(user):
     """Whether the organization makes this user set it up (its org admins, if it says so)."""
-    return bool(user.organization.require_2fa_for_admins) and user.has_permission(Perm.SETTINGS_MANAGE)
+    return bool(user.organization.require_2fa_for_admins) and policy.is_org_admin(user)
 
 
 def new_secret():

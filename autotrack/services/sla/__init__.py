@@ -17,6 +17,7 @@ from autotrack.services.sla.clocks import (
     SWEEP_COLUMNS,
     SlaStatus,
     at_risk_clause,
+    breached_clause,
     change_priority,
     next_check_at,
     overdue_clause,
@@ -45,7 +46,7 @@ from autotrack.services.sla.sweep import SweepResult, sweep
 
 __all__ = [
     "CLOCKS", "CLOCK_FIELDS", "CLOCK_LABELS", "SWEEP_COLUMNS", "TICKING_STATES", "OrgSlaSettings", "SlaStatus",
-    "SweepResult", "at_risk_clause", "calendar_for", "change_priority", "next_check_at", "org_settings",
+    "SweepResult", "at_risk_clause", "breached_clause", "calendar_for", "change_priority", "next_check_at", "org_settings",
     "overdue_clause", "past_warning_clause", "pause_clocks", "recompute", "refresh_next_check", "requester_wrote",
     "resolve_clocks", "resume_clocks", "staff_replied", "start_clocks", "status_of", "stop_update_cycle", "sweep",
     "target_words",

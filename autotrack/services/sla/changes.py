@@ -30,13 +30,17 @@ from autotrack.models import (
     Ticket,
     WorkingHours,
 )
+from autotrack.models.settings_events import SLA_ORGANIZATION_FIELDS, SLA_SETTING_MODELS
 from autotrack.services.sla.business_calendar import ALWAYS, WorkCalendar, business_calendar
 from autotrack.services.sla import clocks
 
 LEASE = timedelta(minutes=10)  # a sweep that died mid-request leaves it to another after this
 BATCH = 1000
 _PRIORITY_FIELDS = ("first_response_minutes", "resolution_minutes", "next_response_minutes", "calendar")
-_ORG_FIELDS = ("timezone", "sla_warning_percent")
+_ORG_FIELDS = SLA_ORGANIZATION_FIELDS
+# Why a change of each kind of SLA setting moves due dates (every kind of SLA_SETTING_MODELS).
+_REASONS = {BusinessCalendar: "business hours changed", WorkingHours: "business hours changed",
+            Holiday: "holidays changed", EscalationRule: "escalation rules changed"}
 _OPEN = (Lifecycle.NEW, Lifecycle.OPEN, Lifecycle.PENDING)
 
 
@@ -96,13 +100,11 @@ def _what_changed(session, obj):
         if obj in session.new or not (obj in session.deleted or _changed(obj, _PRIORITY_FIELDS)):
             return None  # a new priority has no tickets yet
         return obj.org_id, obj.id, f"priority {obj.name} changed"
-    if isinstance(obj, (WorkingHours, BusinessCalendar)):
-        calendar = obj if isinstance(obj, BusinessCalendar) else (obj.calendar or session.get(BusinessCalendar, obj.calendar_id))
-        return (calendar.org_id, None, "business hours changed") if calendar is not None else None
-    if isinstance(obj, Holiday):
-        return obj.org_id, None, "holidays changed"
-    if isinstance(obj, EscalationRule):
-        return obj.org_id, None, "escalation rules changed"
+    if isinstance(obj, WorkingHours):
+        calendar = obj.calendar or session.get(BusinessCalendar, obj.calendar_id)
+        return (calendar.org_id, None, _REASONS[WorkingHours]) if calendar is not None else None
+    if isinstance(obj, SLA_SETTING_MODELS):
+        return obj.org_id, None, _REASONS[type(obj)]
     if isinstance(obj, Organization) and obj not in session.new and _changed(obj, _ORG_FIELDS):
         return obj.id, None, "timezone or warning point changed"
     return None

@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import and_, or_
 
 from autotrack.models import (
+    ACTIVE_STATES,
     Lifecycle,
     SlaStep,
     Ticket,
@@ -354,6 +355,16 @@ def overdue_clause(now):
                     # NULL would make the NOT of at_risk_clause unknown (every row dropped)
                     and_(Ticket.next_response_at.is_(None), Ticket.next_response_due_at.is_not(None),
                          Ticket.next_response_due_at <= now)))
+
+
+def breached_clause():
+    """SQL: an active ticket the sweep has escalated or found past a deadline (a recorded breach
+    of a clock that still counts; the manager's list). Unlike overdue_clause it needs no `now`:
+    it reads what the sweep wrote."""
+    return and_(Ticket.state.in_(ACTIVE_STATES),
+                or_(Ticket.escalation_level > 0, Ticket.first_response_breached_at.is_not(None),
+                    Ticket.resolution_breached_at.is_not(None),
+                    and_(Ticket.next_response_at.is_(None), Ticket.next_response_breached_at.is_not(None))))
 
 
 def past_warning_clause(now):

@@ -7,8 +7,8 @@ from sqlalchemy import and_, false, or_, select, text, union
 from sqlalchemy.orm import joinedload
 
 from autotrack.extensions import db
-from autotrack.models import ACTIVE_STATES, Category, Perm, Priority, Status, Ticket, User
-from autotrack.services import sla
+from autotrack.models import ACTIVE_STATES, Category, Priority, Status, Ticket, User
+from autotrack.services import policy, sla
 from autotrack.services.sqlutil import dialect_name
 from autotrack.services.tenancy import find_scoped, parse_id, visible_tickets
 
@@ -181,15 +181,11 @@ def _page_by_due(user, query, conditions, cursor):
 
 
 def _lanes(user):
-    """The ways a ticket is visible to `user` other than as its requester (assigned to them, or
-    in each of their departments), or None when lanes do not help: whole-organization viewers,
+    """The ways a ticket is visible to `user` other than as its requester (assigned to them, copied
+    on, or in each of their departments), or None when lanes do not help: whole-organization viewers,
     or more departments than MAX_LANES."""
-    if user.has_permission(Perm.TICKET_VIEW_ALL):
-        return None
-    lanes = [Ticket.assignee_id == user.id]
-    if user.has_permission(Perm.TICKET_VIEW_DEPARTMENT):
-        lanes += [Ticket.department_id == department for department in user.staff_department_ids]
-    return lanes if len(lanes) <= MAX_LANES else None
+    lanes = policy.ticket_view_lanes(user, own=False)  # the callers add the requester's own lane
+    return lanes if lanes is not None and len(lanes) <= MAX_LANES else None
 
 
 def _newest_in_each_lane(user, conditions):
