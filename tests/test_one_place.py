@@ -214,10 +214,10 @@ def test_the_ticket_list_and_the_policy_agree_on_who_may_see_what(org):
     `can(user, "ticket.view", ticket)` allows."""
     from autotrack.extensions import db
     from autotrack.models import Ticket
+    from autotrack.models.types import utcnow
     from autotrack.services import policy
     from autotrack.services.tenancy import visible_tickets
     from autotrack.services.tickets import watchers
-    from autotrack.models.types import utcnow
     from tests import factories
 
     support, it = factories.default_department(org), factories.make_department(org, "IT")
@@ -233,3 +233,38 @@ def test_the_ticket_list_and_the_policy_agree_on_who_may_see_what(org):
     for user in (employee, colleague, agent, it_agent, manager, factories.admin_of(org)):
         listed = set(db.session.scalars(visible_tickets(user)).all())
         assert listed == {t for t in everything if policy.can(user, "ticket.view", t)}, user.email
+
+
+# --- ticket states change only through the transition table ------------------------------------
+
+def test_only_the_lifecycle_sets_a_tickets_state():
+    """Merge included: a state written anywhere else would bypass the transition table."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative == "autotrack/services/tickets/lifecycle.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+                node, (ast.AugAssign, ast.AnnAssign)) else []
+            for target in targets:
+                for element in (target.elts if isinstance(target, ast.Tuple) else [target]):
+                    if isinstance(element, ast.Attribute) and element.attr == "state":  # a lifecycle category
+                        offenders.append(f"{relative}:{node.lineno}")
+    assert not offenders, "change a ticket's state with a lifecycle transition:\n" + "\n".join(offenders)
+
+
+def test_merge_is_in_the_transition_table_but_not_an_action_anyone_names(org):
+    import pytest
+
+    from autotrack.models.types import utcnow
+    from autotrack.services import tickets
+    from autotrack.services.errors import ValidationError
+    from tests import factories
+
+    assert "merge" in tickets.TRANSITIONS and "merge" not in tickets.ACTIONS
+    agent = factories.make_user(org, "agent")
+    ticket = factories.make_ticket(factories.make_user(org))
+    with pytest.raises(ValidationError):
+        tickets.transition(agent, ticket, "merge", now=utcnow())
+    assert "merge" not in tickets.allowed_actions(agent, ticket)

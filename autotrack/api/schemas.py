@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 from autotrack.models.types import utcnow
 from autotrack.services import sla
 from autotrack.services.tickets import queues
-from autotrack.services.tickets import TRANSITIONS
+from autotrack.services.tickets import ACTIONS
 
 
 class StrictSchema(ma.Schema):
@@ -155,7 +155,7 @@ class TicketUpdate(StrictSchema):
 
 
 class TransitionRequest(StrictSchema):
-    action = fields.String(required=True, validate=validate.OneOf(list(TRANSITIONS)))
+    action = fields.String(required=True, validate=validate.OneOf(list(ACTIONS)))
     assignee_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1),
                                  metadata={"description": "Required for assign."})
     status = fields.String(validate=validate.Length(min=1, max=80),

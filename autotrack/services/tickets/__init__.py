@@ -12,6 +12,7 @@ lifecycle), never imported both ways. The names below are re-exported for caller
 from autotrack.services.tickets.comments import COMMENT_MAX, add_comment, visible_comments
 from autotrack.services.tickets.create import DESCRIPTION_MAX, TITLE_MAX, create_ticket
 from autotrack.services.tickets.lifecycle import (
+    ACTIONS,
     BULK_ACTIONS,
     BULK_MAX,
     PUBLIC_EVENTS,
@@ -34,7 +35,7 @@ from autotrack.services.tickets.links import LINK_KINDS, link, links_of, merge, 
 from autotrack.services.tickets.tasks import add_task, complete_task
 
 __all__ = [
-    "BULK_ACTIONS", "BULK_MAX", "COMMENT_MAX", "DESCRIPTION_MAX", "LINK_KINDS", "PUBLIC_EVENTS", "TITLE_MAX",
+    "ACTIONS", "BULK_ACTIONS", "BULK_MAX", "COMMENT_MAX", "DESCRIPTION_MAX", "LINK_KINDS", "PUBLIC_EVENTS", "TITLE_MAX",
     "TRANSITIONS", "add_comment", "add_task", "allowed_actions", "assign", "assignable_users", "bulk",
     "can_be_assigned", "change_department", "change_priority", "complete_task", "create_ticket", "default_status",
     "history", "link", "links_of", "merge", "reassign_many", "set_status", "ticket_workers", "transition",

@@ -29,7 +29,13 @@ TRANSITIONS = {
     "resolve": ({Lifecycle.NEW, Lifecycle.OPEN}, Lifecycle.RESOLVED),
     "close": ({Lifecycle.RESOLVED}, Lifecycle.CLOSED),
     "reopen": ({Lifecycle.RESOLVED}, Lifecycle.OPEN),
+    # Closing a duplicate into another ticket: taken only by links.merge, which moves its content
+    # over first (see close_merged), never asked for by name.
+    "merge": ({Lifecycle.NEW, Lifecycle.OPEN, Lifecycle.PENDING, Lifecycle.RESOLVED}, Lifecycle.CLOSED),
 }
+_BY_SERVICE_ONLY = {"merge"}
+# The transitions people (pages, the API, bulk changes) ask for by name.
+ACTIONS = tuple(action for action in TRANSITIONS if action not in _BY_SERVICE_ONLY)
 
 _ACTION_WORDS = {
     "assign": "assigned", "wait": "set to pending", "resume": "resumed", "resolve": "resolved",
@@ -40,8 +46,8 @@ _ACTION_WORDS = {
 def allowed_actions(user, ticket):
     """The transitions `user` may take on `ticket` now, for buttons and API hints."""
     return [
-        action for action, (sources, _) in TRANSITIONS.items()
-        if ticket.state in sources and policy.can(user, f"ticket.transition.{action}", ticket)
+        action for action in ACTIONS
+        if ticket.state in TRANSITIONS[action][0] and policy.can(user, f"ticket.transition.{action}", ticket)
     ]
 
 
@@ -130,7 +136,7 @@ def transition(actor, ticket, action, *, assignee=None, status=None, now):
 
     `status` optionally picks a specific status of the target lifecycle category.
     """
-    if action not in TRANSITIONS:
+    if action not in ACTIONS:
         raise ValidationError(f"Unknown action {action!r}.", {"action": "Unknown action."})
     policy.require(actor, f"ticket.transition.{action}", ticket,
                    message=f"You may not {action} this ticket.")
@@ -164,6 +170,21 @@ def _transition(actor, ticket, action, *, assignee=None, status=None, now):
             ticket.updated_at = now
             db.session.flush()
             return ticket
+    old_status = _change_state(ticket, action, new_status, now)
+    event = audit.record(ticket.org_id, "transition", actor=actor, ticket=ticket,
+                         from_value=old_status.name, to_value=new_status.name, detail=action, now=now)
+    # On resolve, feedback asks for a rating (the resolution email, with its rating links).
+    signals.ticket_status_changed.send(ticket, action=action, actor=actor, now=now)
+    message = f"{ticket.reference} was {_ACTION_WORDS[action]} by {actor.name}"
+    _tell_requester_and_assignee(ticket, actor, "status", message, now)
+    db.session.flush()
+    watchers.tell(ticket, actor, f"{message} (now {new_status.name}).", key=f"event:{event.id}", now=now)
+    return ticket
+
+
+def _change_state(ticket, action, new_status, now, why=None):
+    """Put `ticket` in `new_status` and keep its clocks as `action` needs; returns the old status.
+    The caller has checked the transition against the table and records and tells of it."""
     old_status = ticket.status
     ticket.status = new_status
     ticket.state = new_status.category
@@ -181,16 +202,27 @@ def _transition(actor, ticket, action, *, assignee=None, status=None, now):
         # The resolution clock restarts from where it stood when the ticket was resolved.
         resolved_since, ticket.resolved_at = ticket.resolved_at, None
         sla.resume_clocks(ticket, resolved_since, now, "reopened")
+    elif action == "merge":
+        ticket.closed_at, ticket.paused_at = now, None
+        ticket.resolved_at = ticket.resolved_at or now
+        sla.stop_update_cycle(ticket, now, why)
     sla.refresh_next_check(ticket)
-    event = audit.record(ticket.org_id, "transition", actor=actor, ticket=ticket,
-                         from_value=old_status.name, to_value=new_status.name, detail=action, now=now)
-    # On resolve, feedback asks for a rating (the resolution email, with its rating links).
-    signals.ticket_status_changed.send(ticket, action=action, actor=actor, now=now)
-    message = f"{ticket.reference} was {_ACTION_WORDS[action]} by {actor.name}"
-    _tell_requester_and_assignee(ticket, actor, "status", message, now)
-    db.session.flush()
-    watchers.tell(ticket, actor, f"{message} (now {new_status.name}).", key=f"event:{event.id}", now=now)
-    return ticket
+    return old_status
+
+
+def can_take(ticket, action):
+    """Whether the transition table lets `ticket` take `action` from its state now."""
+    return ticket.state in TRANSITIONS[action][0]
+
+
+def close_merged(duplicate, target, *, now):
+    """The merge transition: `duplicate` closes pointing at `target` (links.merge has moved its
+    content over, and records and tells of the merge); returns its old status."""
+    if not can_take(duplicate, "merge"):
+        raise InvalidTransition(f"{duplicate.reference} is closed already.")
+    duplicate.merged_into_id = target.id
+    closed = default_status(duplicate.org_id, TRANSITIONS["merge"][1])
+    return _change_state(duplicate, "merge", closed, now, why=f"merged into {target.reference}")
 
 
 def _tell_requester_and_assignee(ticket, actor, kind, message, now):

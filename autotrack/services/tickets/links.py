@@ -9,12 +9,11 @@ from autotrack.models import (
     Task,
     TicketLink,
 )
-from autotrack.services import audit, policy, signals, sla
+from autotrack.services import audit, policy, signals
 from autotrack.services.errors import InvalidTransition, ValidationError
 from autotrack.services.notifications import notify
 from autotrack.services.tenancy import get_scoped
-from autotrack.services.tickets import watchers
-from autotrack.services.tickets.lifecycle import default_status
+from autotrack.services.tickets import lifecycle, watchers
 
 # --- merge and link -----------------------------------------------------------------------------
 
@@ -34,7 +33,7 @@ def merge(actor, duplicate, target, *, now):
         raise ValidationError("A ticket cannot be merged into itself.", {"into": "Choose another ticket."})
     if target.merged_into_id is not None or target.state == Lifecycle.CLOSED:
         raise InvalidTransition(f"{target.reference} is closed; merge into an open ticket.")
-    if duplicate.state == Lifecycle.CLOSED:
+    if not lifecycle.can_take(duplicate, "merge"):
         raise InvalidTransition(f"{duplicate.reference} is closed already.")
     for model in (Comment, Task, Attachment):
         db.session.execute(update(model).where(model.ticket_id == duplicate.id).values(ticket_id=target.id)
@@ -43,13 +42,7 @@ def merge(actor, duplicate, target, *, now):
     db.session.expire(target, ["comments", "tasks", "attachments"])
     db.session.expire(duplicate, ["comments", "tasks", "attachments"])
     signals.ticket_merged.send(duplicate, target=target, actor=actor, now=now)  # feedback withdraws its request
-    closed = default_status(duplicate.org_id, Lifecycle.CLOSED)
-    old_status = duplicate.status
-    duplicate.status, duplicate.state, duplicate.merged_into_id = closed, closed.category, target.id
-    duplicate.closed_at, duplicate.paused_at, duplicate.updated_at = now, None, now
-    duplicate.resolved_at = duplicate.resolved_at or now
-    sla.stop_update_cycle(duplicate, now, f"merged into {target.reference}")
-    sla.refresh_next_check(duplicate)
+    old_status = lifecycle.close_merged(duplicate, target, now=now)  # through the transition table
     target.updated_at = now
     audit.record(duplicate.org_id, "merge", actor=actor, ticket=duplicate, from_value=old_status.name,
                  to_value=target.reference, detail=f"merged into {target.reference}", now=now)
