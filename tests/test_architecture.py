@@ -145,8 +145,6 @@ HTTP_ALLOWED = {
     # Attachments take one file type from uploads and from received mail alike: werkzeug's, a
     # plain file object with a name and a type, not a request.
     ("autotrack.services.mail.intake", "werkzeug.datastructures.FileStorage"),
-    # A saved view's query string is read back into request-like args for the queue filters.
-    ("autotrack.services.tickets.saved_views", "werkzeug.datastructures.MultiDict"),
 }
 
 

@@ -3,12 +3,12 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from werkzeug.datastructures import MultiDict
 
 from autotrack.extensions import db as _db
 from autotrack.models import Ticket, utcnow
 from autotrack.services import tickets
 from autotrack.services.tickets import queues
+from autotrack.web.queue_args import filter_args
 from tests import factories
 from tests.conftest import login
 from autotrack.models.types import utcnow
@@ -48,7 +48,7 @@ def desk(org, other_org):
 
 
 def titles(user, **args):
-    items, _ = queues.page(user, queues.Filters.parse(user, MultiDict(args)), now=utcnow())
+    items, _ = queues.page(user, queues.Filters.parse(user, filter_args(args)), now=utcnow())
     return sorted(t.title for t in items)
 
 
@@ -110,7 +110,7 @@ def test_a_ticket_is_found_by_its_words_as_soon_as_it_is_saved(org, desk):
 def test_the_at_risk_queue_runs_soonest_deadline_first_across_pages(org, desk, monkeypatch):
     monkeypatch.setattr(queues, "PER_PAGE", 1)
     agent = desk["agent"]
-    filters = queues.Filters.parse(agent, MultiDict({"view": "at_risk"}))
+    filters = queues.Filters.parse(agent, queues.FilterArgs(view="at_risk"))
     first, cursor = queues.page(agent, filters, now=utcnow())
     second, last_cursor = queues.page(agent, filters, cursor, now=utcnow())
     assert [t.title for t in first + second] == ["Server room too hot", "VPN slow"]
@@ -170,7 +170,7 @@ def test_the_at_risk_queue_reads_every_lane_in_deadline_order(org, monkeypatch):
     _db.session.commit()
 
     def walk(user, view="at_risk"):
-        filters = queues.Filters.parse(user, MultiDict({"view": view}))
+        filters = queues.Filters.parse(user, queues.FilterArgs(view=view))
         seen, cursor = [], None
         while True:
             items, cursor = queues.page(user, filters, cursor, now=now)
@@ -195,3 +195,14 @@ def test_the_at_risk_queue_reads_every_lane_in_deadline_order(org, monkeypatch):
     tickets.transition(admin, visible[0], "resolve", now=now)
     _db.session.commit()
     assert walk(agent, "open") == [t.title for t in visible[1:]]
+
+
+def test_a_request_query_becomes_typed_filter_args():
+    """The web layer reads the query's names (first value each; missing or empty is ""), the
+    service gets a plain value with no request type in it."""
+    from werkzeug.datastructures import MultiDict
+
+    args = filter_args(MultiDict([("view", "mine"), ("status", "7"), ("status", "8"), ("q", " vpn "),
+                                  ("cursor", "99"), ("sla", "")]))
+    assert args == queues.FilterArgs(view="mine", status="7", q=" vpn ")
+    assert filter_args({}) == queues.FilterArgs()

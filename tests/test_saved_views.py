@@ -8,6 +8,8 @@ from autotrack.extensions import db as _db
 from autotrack.models import SavedView
 from autotrack.services.org import orgs
 from autotrack.services.tickets import saved_views
+from autotrack.services.tickets.queues import FilterArgs
+from autotrack.web.queue_args import filter_args
 from autotrack.services.errors import NotFound, ValidationError
 from tests import factories
 from tests.conftest import login, post_form
@@ -26,8 +28,9 @@ def team(org):
 
 def test_a_view_keeps_only_the_queues_filters_and_is_shared_with_the_department(org, other_org, team):
     p1 = factories.priority(org, "P1")
-    mine = saved_views.save(team["sam"], "My P1s", {"view": "mine", "priority": str(p1.id), "evil": "<script>"})
-    shared = saved_views.save(team["sam"], "Breached in Support", {"view": "open", "sla": "breached"},
+    mine = saved_views.save(team["sam"], "My P1s",
+                            filter_args({"view": "mine", "priority": str(p1.id), "evil": "<script>"}))
+    shared = saved_views.save(team["sam"], "Breached in Support", FilterArgs(view="open", sla="breached"),
                               department_id=team["support"].id)
     _db.session.commit()
     assert parse_qs(mine.query) == {"view": ["mine"], "priority": [str(p1.id)]}
@@ -36,9 +39,9 @@ def test_a_view_keeps_only_the_queues_filters_and_is_shared_with_the_department(
     assert saved_views.available(team["pat"]) == []
     assert saved_views.available(factories.make_user(other_org, "agent")) == []
     with pytest.raises(ValidationError):
-        saved_views.save(team["sam"], "Theirs", {}, department_id=team["facilities"].id)  # not Sam's department
+        saved_views.save(team["sam"], "Theirs", FilterArgs(), department_id=team["facilities"].id)  # not Sam's department
     with pytest.raises(ValidationError):
-        saved_views.save(team["sam"], "  ", {})
+        saved_views.save(team["sam"], "  ", FilterArgs())
     with pytest.raises(NotFound):
         saved_views.delete(team["kim"], shared.id)  # only its owner deletes it
     with pytest.raises(NotFound):

@@ -13,6 +13,7 @@ from autotrack.services.tickets import attachments, canned, queues, saved_views,
 from autotrack.services.errors import DomainError, ValidationError
 from autotrack.services.tenancy import get_scoped_optional, parse_id, ticket_for, visible_tickets
 from autotrack.web import ticket_pages
+from autotrack.web.queue_args import filter_args
 from autotrack.web.ticket_forms import (
     CannedReplyForm,
     CcForm,
@@ -34,7 +35,7 @@ def home():
 
 def _queue_page(args, status=200):
     """The queue with the filters in `args` (the page's query, or a refused saved view's)."""
-    filters = queues.Filters.parse(current_user, args)
+    filters = queues.Filters.parse(current_user, filter_args(args))
     items, next_cursor = queues.page(current_user, filters, args.get("cursor"), now=utcnow())
     return render_template(
         "agent/home.html", tickets=items, next_cursor=next_cursor, filters=filters, views=queues.VIEWS,
@@ -274,7 +275,8 @@ def save_view():
     """Save the queue's current filters (sent along as the form's `filters`) under a name."""
     filters = MultiDict(parse_qs_flat(request.form.get("filters", "")))
     try:
-        view = saved_views.save(current_user, request.form.get("name"), filters, request.form.get("department_id"))
+        view = saved_views.save(current_user, request.form.get("name"), filter_args(filters),
+                                request.form.get("department_id"))
     except DomainError as error:
         db.session.rollback()
         # The queue again, with the filters it knows (never the raw text: it may hold line

@@ -3,7 +3,6 @@ hold the rules (roles, tenancy, lifecycle) and raise the errors the app turns in
 from flask import current_app, g, render_template, request
 from flask.views import MethodView
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 
 from autotrack.api import bp
 from autotrack.api.schemas import (
@@ -41,6 +40,7 @@ from autotrack.services.tickets import canned, feedback, queues, watchers
 from autotrack.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from autotrack.services.tenancy import get_scoped_optional, ticket_for
 from autotrack.web.limits import auth_limit
+from autotrack.web.queue_args import filter_args
 from autotrack.models.types import utcnow
 
 TICKET_ERRORS = (401, 404)
@@ -134,14 +134,14 @@ class Tickets(MethodView):
         Newest first (view=at_risk: soonest deadline first). Keyset pagination: tickets
         created meanwhile never shift the pages you are walking."""
         user = g.api_user
-        wanted = MultiDict({key: value for key, value in args.items() if key not in ("status", "priority", "cursor")})
+        wanted = {key: value for key, value in args.items() if key not in ("status", "priority", "cursor")}
         if args.get("status"):
             wanted["status"] = str(_by_name(Status, args["status"], "status").id)
         if args.get("priority"):
             wanted["priority"] = str(_by_name(Priority, args["priority"], "priority").id)
         if args.get("assignee") not in (None, "none"):
             _by_id(User, args["assignee"], "assignee")
-        items, next_cursor = queues.page(user, queues.Filters.parse(user, wanted), args.get("cursor"), now=utcnow())
+        items, next_cursor = queues.page(user, queues.Filters.parse(user, filter_args(wanted)), args.get("cursor"), now=utcnow())
         return {"items": items, "next_cursor": next_cursor}
 
     @bp.arguments(TicketCreate)

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from autotrack.extensions import db as _db
 from autotrack.services import tickets
 from autotrack.services.tickets import canned, saved_views, watchers
+from autotrack.services.tickets.queues import FilterArgs
 from tests import factories
 from tests.browser.conftest import sign_in
 from autotrack.models.types import utcnow
@@ -44,7 +45,7 @@ def test_hostile_text_everywhere_stays_text(org, open_session):
     tickets.add_task(agent, ticket, f"Task {XSS}", now=utcnow())
     watchers.add_cc(requester, ticket, colleague.email, now=utcnow())
     canned.save_own(agent, f"Canned {XSS}", f"Dear customer, {XSS}", now=utcnow())
-    saved_views.save(agent, f"View {XSS}", {"q": "Help"})
+    saved_views.save(agent, f"View {XSS}", FilterArgs(q="Help"))
     _db.session.commit()
 
     pages = (

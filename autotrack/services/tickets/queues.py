@@ -26,6 +26,20 @@ _WORD = re.compile(r"\w+")
 FULLTEXT_MIN_WORD = 3  # InnoDB's innodb_ft_min_token_size: shorter words are not in its index
 
 
+@dataclass(frozen=True)
+class FilterArgs:
+    """What a queue request asks for, as the words of its query (unchecked): the web layer and
+    the API read them from their requests; `Filters.parse` checks them."""
+
+    view: str = ""
+    status: str = ""  # ids, as given
+    priority: str = ""
+    category: str = ""
+    assignee: str = ""  # a user id, "none", or ""
+    sla: str = ""
+    q: str = ""
+
+
 @dataclass
 class Filters:
     """A queue request, every value checked against what the organization has (unknown: ignored)."""
@@ -41,16 +55,16 @@ class Filters:
 
     @classmethod
     def parse(cls, user, args):
-        f = cls(view=args.get("view") if args.get("view") in VIEWS else "open")
+        """The filters `args` (a FilterArgs) asks for that `user`'s organization has."""
+        f = cls(view=args.view if args.view in VIEWS else "open")
         org_id = user.org_id
-        f.status_id = _owned(Status, args.get("status"), org_id)
-        f.priority_id = _owned(Priority, args.get("priority"), org_id)
-        f.category_id = _owned(Category, args.get("category"), org_id)
-        assignee = args.get("assignee", "")
-        if assignee == "none" or _owned(User, assignee, org_id):
-            f.assignee = assignee
-        f.sla_state = args.get("sla") if args.get("sla") in SLA_STATES else ""
-        f.q = (args.get("q") or "").strip()[:100]
+        f.status_id = _owned(Status, args.status, org_id)
+        f.priority_id = _owned(Priority, args.priority, org_id)
+        f.category_id = _owned(Category, args.category, org_id)
+        if args.assignee == "none" or _owned(User, args.assignee, org_id):
+            f.assignee = args.assignee
+        f.sla_state = args.sla if args.sla in SLA_STATES else ""
+        f.q = args.q.strip()[:100]
         f.args = {key: value for key, value in (
             ("view", f.view), ("status", f.status_id), ("priority", f.priority_id), ("category", f.category_id),
             ("assignee", f.assignee), ("sla", f.sla_state), ("q", f.q)) if value}

@@ -4,7 +4,6 @@ saved view can never carry anything else into the queue's URL."""
 from urllib.parse import urlencode
 
 from sqlalchemy import or_, select
-from werkzeug.datastructures import MultiDict
 
 from autotrack.extensions import db
 from autotrack.models import SavedView
@@ -16,7 +15,7 @@ NAME_MAX = 80
 
 
 def save(user, name, args, department_id=None):
-    """Keep the filters in `args` (a request's query) as a view named `name`."""
+    """Keep the filters `args` (queues.FilterArgs) asks for as a view named `name`."""
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
         raise ValidationError("Give the view a name.", {"name": f"1 to {NAME_MAX} characters."})
@@ -24,7 +23,7 @@ def save(user, name, args, department_id=None):
     if department_id and shared_with not in user.staff_department_ids:
         raise ValidationError("You can share a view only with your own departments.",
                               {"department_id": "Not one of your departments."})
-    filters = queues.Filters.parse(user, MultiDict(args))
+    filters = queues.Filters.parse(user, args)
     view = SavedView(org_id=user.org_id, owner_id=user.id, department_id=shared_with,
                      name=name, query=urlencode(filters.args)[:1000])
     db.session.add(view)
