@@ -14,7 +14,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from autotrack import create_app
 from autotrack.extensions import db as _db
 from config import TestConfig
 from tests import factories
-from tests.helpers import Inbox, free_port, token_for
+from tests.helpers import Inbox, free_port, token_for, wait_until
 
 
 def pytest_sessionstart(session):
@@ -249,18 +248,25 @@ def dovecot():
     (base / "dovecot.conf").write_text(config)
     server = subprocess.Popen([DOVECOT, "-F", "-c", str(base / "dovecot.conf")],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 20
-    while True:
+
+    def greets():
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                if s.recv(100).startswith(b"* OK"):
-                    break
+                return s.recv(100).startswith(b"* OK")
         except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            log = (base / "dovecot.log").read_text() if (base / "dovecot.log").exists() else ""
-            pytest.fail(f"Dovecot did not start: {server.stdout.read() if server.poll() is not None else ''} {log}")
-        time.sleep(0.1)
+            return False
+
+    def exited():
+        return server.poll() is not None
+
+    try:  # until it greets, or has exited (no use waiting then)
+        wait_until(lambda: exited() or greets(), 20, "no IMAP greeting within 20 s")
+        failure = "it exited" if exited() else None
+    except AssertionError as error:
+        failure = str(error).splitlines()[0]
+    if failure:
+        log = (base / "dovecot.log").read_text() if (base / "dovecot.log").exists() else ""
+        pytest.fail(f"Dovecot did not start ({failure}): {server.stdout.read() if exited() else ''} {log}")
     yield {"host": "127.0.0.1", "port": port, "user": IMAP_USER, "password": IMAP_PASSWORD}
     server.terminate()
     server.wait(10)

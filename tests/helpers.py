@@ -25,7 +25,7 @@ def wait_until(condition, seconds, message):
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, message
-        time.sleep(0.1)
+        time.sleep(0.1)  # the poll interval
 
 
 def free_port():

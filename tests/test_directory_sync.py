@@ -246,7 +246,7 @@ def test_size_and_time_limits(app, db, source, monkeypatch):
             for _ in range(40):
                 handler.wfile.write(b"z")
                 handler.wfile.flush()
-                time.sleep(0.3)
+                time.sleep(0.3)  # real time: a slow source is what the timeout is tested against
         except OSError:
             pass
     source.routes["/drip"] = drip

@@ -11,7 +11,7 @@ from autotrack.extensions import db as _db
 from autotrack.services import live, notifications
 from config import TestConfig
 from tests import factories
-from tests.helpers import EventStream, Served
+from tests.helpers import EventStream, Served, wait_until
 
 NOW = datetime(2026, 3, 4, 11, 0, tzinfo=timezone.utc)  # when the notifications were written
 PUSH_SECONDS = 2  # a push arrives well before any heartbeat (20 s) could have found the row
@@ -171,10 +171,7 @@ def test_streams_over_the_limit_are_told_to_retry_and_ordinary_requests_still_an
         assert page.getresponse().status == 200  # streams never take the threads of pages
 
         streams[0].close()  # a page goes away: its slot is free again after the next heartbeat
-        deadline = time.monotonic() + 10
-        while not slots.acquire(blocking=False):
-            assert time.monotonic() < deadline, "a closed stream kept its slot"
-            time.sleep(0.2)
+        wait_until(lambda: slots.acquire(blocking=False), 10, "a closed stream kept its slot")
         slots.release()
     finally:
         for stream in streams:
