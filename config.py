@@ -3,6 +3,7 @@
 The defaults are the embedded ones: SQLite in `instance/`, no Redis, mail kept in the outbox
 and printed to the log. Tests pass overrides through `create_app(config)`.
 """
+
 import os
 from datetime import timedelta
 from pathlib import Path

@@ -10,6 +10,7 @@ Sizing: workers ~ 2 x cores (the work is CPU-bound Python; more processes, not m
 use more cores); threads = open pages per worker + the reserve. For 400 open pages on a 4-core
 host: 8 workers x (50 + 8) threads. Idle keep-alive connections hold no thread.
 """
+
 import multiprocessing
 import os
 

@@ -1,4 +1,5 @@
 """WSGI entry point: `flask --app wsgi …` and `gunicorn wsgi:app`."""
+
 from autotrack import create_app
 
 app = create_app()

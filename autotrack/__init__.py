@@ -1,4 +1,5 @@
 """AutoTrack: internal ticketing and SLA management. `create_app` builds the Flask app."""
+
 import logging
 from pathlib import Path
 
@@ -50,14 +51,12 @@ def register_logging(app):
 
 def register_extensions(app):
     from autotrack import models  # noqa: F401  (every model known to SQLAlchemy and Alembic)
-    from autotrack.services.sla import changes as sla_changes  # noqa: F401  (records SLA settings changes for the sweep)
-    from autotrack.services.people import sessions  # noqa: F401  (a password or role change ends sessions)
     from autotrack.extensions import bootstrap, csrf, db, limiter, login_manager, mail, migrate
+    from autotrack.services.people import sessions  # a password or role change ends sessions
+    from autotrack.services.sla import changes as sla_changes  # noqa: F401  (records SLA settings changes for the sweep)
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
-        Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(
-            parents=True, exist_ok=True
-        )
+        Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -80,7 +79,6 @@ def register_extensions(app):
     @login_manager.user_loader
     def load_user(session_id):
         from autotrack.models import utcnow
-        from autotrack.services.people import sessions
 
         return sessions.load(session_id, utcnow())  # a revoked, expired or superseded session: signed out
 
@@ -90,6 +88,7 @@ def register_extensions(app):
         busy_ms = int(app.config["AUTOTRACK_SQLITE_BUSY_TIMEOUT_SECONDS"] * 1000)
 
         with app.app_context():
+
             @event.listens_for(db.engine, "connect")
             def _sqlite_pragmas(dbapi_connection, _record):
                 # Enforce foreign keys; WAL lets pages be read while the scheduler thread writes,
@@ -105,8 +104,8 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from autotrack.agent import bp as agent_bp
     from autotrack import api
+    from autotrack.agent import bp as agent_bp
     from autotrack.auth import bp as auth_bp
     from autotrack.feedback import bp as feedback_bp
     from autotrack.files import bp as files_bp

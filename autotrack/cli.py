@@ -1,15 +1,16 @@
 """Operator commands: `flask autotrack …`, `flask sla …`, `flask outbox …`, `flask jobs …`."""
+
 from datetime import datetime
 
 import click
 from flask.cli import AppGroup
 
 from autotrack.extensions import db
-from autotrack.services import outbox, sla
-from autotrack.services.org import demo, imports, orgs
-from autotrack.services.errors import DomainError
-from autotrack.services.tenancy import org_by_slug
 from autotrack.models.types import utcnow
+from autotrack.services import outbox, sla
+from autotrack.services.errors import DomainError
+from autotrack.services.org import demo, imports, orgs
+from autotrack.services.tenancy import org_by_slug
 
 autotrack_cli = AppGroup("autotrack", help="Organizations, users and demo data.")
 
@@ -44,8 +45,7 @@ def doctor():
 def create_org(name, slug, admin_email, admin_password, timezone):
     """Create an organization with default priorities, statuses, calendar, escalations and an admin."""
     try:
-        org = orgs.create_org(name, slug, admin_email=admin_email, admin_password=admin_password,
-                              timezone=timezone)
+        org = orgs.create_org(name, slug, admin_email=admin_email, admin_password=admin_password, timezone=timezone)
     except DomainError as error:
         _fail(error)
     db.session.commit()
@@ -64,8 +64,9 @@ def create_user(email, org_slug, role, password, name, department, lead):
     """Create a user in an organization."""
     try:
         org = org_by_slug(org_slug)
-        user = orgs.create_user(org, email, role_key=role, password=password, name=name,
-                                department=department, lead=lead)
+        user = orgs.create_user(
+            org, email, role_key=role, password=password, name=name, department=department, lead=lead
+        )
     except DomainError as error:
         _fail(error)
     db.session.commit()
@@ -92,11 +93,13 @@ def seed_demo(if_empty):
         except Exception as error:
             db.session.rollback()
             # The history's sweeps commit as they go: what failed is half there.
-            raise click.ClickException(f"Seeding the demo failed part way ({error.__class__.__name__}: {error}); "
-                                       "start again from an empty database (e.g. delete instance/autotrack.db, "
-                                       "then `flask db upgrade`).") from error
+            raise click.ClickException(
+                f"Seeding the demo failed part way ({error.__class__.__name__}: {error}); "
+                "start again from an empty database (e.g. delete instance/autotrack.db, "
+                "then `flask db upgrade`)."
+            ) from error
         click.echo("Created demo organization 'acme' with 50 tickets.")
-    click.echo("Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
     for email, role, _ in demo.demo_logins():
         click.echo(f"  {role:<10} {email}")
     click.echo("Self-registration (/register): organization acme, employee id E0100, email nora@acme.example.")
@@ -160,8 +163,11 @@ outbox_cli = AppGroup("outbox", help="The email outbox.")
 
 
 @outbox_cli.command("flush")
-@click.option("--now", "now_iso", help="Deliver what is due at this ISO 8601 time (default: now), e.g. what a "
-                                       "sweep run with the same --now queued.")
+@click.option(
+    "--now",
+    "now_iso",
+    help="Deliver what is due at this ISO 8601 time (default: now), e.g. what a sweep run with the same --now queued.",
+)
 def outbox_flush(now_iso):
     """Deliver every email that is due now (or at --now)."""
     result = outbox.deliver_all_due(_moment(now_iso))
@@ -173,7 +179,9 @@ autotrack_cli.add_command(mail_cli)
 
 
 @mail_cli.command("ingest")
-@click.option("--mailbox", "mailbox_name", required=True, help="The mailbox (its name in the console) the mail came to.")
+@click.option(
+    "--mailbox", "mailbox_name", required=True, help="The mailbox (its name in the console) the mail came to."
+)
 @click.option("--org", "org_slug", default=None, help="The organization, when several have a mailbox of that name.")
 @click.argument("file", type=click.File("rb"), default="-")
 def mail_ingest(mailbox_name, org_slug, file):
@@ -181,7 +189,8 @@ def mail_ingest(mailbox_name, org_slug, file):
 
     Exits 0 once the message is stored, whatever became of it (a failure is kept for the console),
     so the MTA does not bounce or retry it; 75 (EX_TEMPFAIL) if it could not be stored."""
-    from autotrack.services.mail import intake as mail_in, mailboxes
+    from autotrack.services.mail import intake as mail_in
+    from autotrack.services.mail import mailboxes
 
     raw = file.read()
     try:
@@ -230,10 +239,9 @@ def _redis():
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def jobs_worker(burst):
     """Run an RQ worker for the job queue."""
-    from flask import current_app
-
     import time
 
+    from flask import current_app
     from redis import ConnectionError as RedisConnectionError
     from redis import TimeoutError as RedisTimeoutError
 

@@ -1,4 +1,5 @@
 """Extension objects only; each is bound to an app in the factory (`create_app`)."""
+
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address

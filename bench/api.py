@@ -14,6 +14,7 @@ of /tickets and a page ten pages deep (latency). Targets (2-core machine): >= 30
 created on MariaDB, GET /tickets p95 < 50 ms at 1M tickets. The load generator shares the two
 cores with the server, so the figures are a floor.
 """
+
 import argparse
 import http.client
 import json
@@ -35,7 +36,6 @@ import dashboard  # noqa: E402  (bench/dashboard.py: the seed)
 import queues as queue_bench  # noqa: E402  (bench/queues.py: the agent)
 from sla_sweep import print_table  # noqa: E402
 
-
 API_AGENT = "api.agent@bench.example"
 
 
@@ -46,13 +46,34 @@ def free_port():
 
 
 def start_gunicorn(url, port, workers):
-    env = {**os.environ, "DATABASE_URL": url, "AUTOTRACK_EMBEDDED_JOBS": "0", "AUTOTRACK_LOG_LEVEL": "WARNING",
-           "AUTOTRACK_API_TOKEN_PER_ADDRESS": "100000", "AUTOTRACK_API_TOKEN_PER_ACCOUNT": "100000"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "AUTOTRACK_EMBEDDED_JOBS": "0",
+        "AUTOTRACK_LOG_LEVEL": "WARNING",
+        "AUTOTRACK_API_TOKEN_PER_ADDRESS": "100000",
+        "AUTOTRACK_API_TOKEN_PER_ACCOUNT": "100000",
+    }
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--worker-class", "gthread",
-         "--threads", "4", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "--access-logfile", "/dev/null", "wsgi:app"],
-        cwd=ROOT, env=env)
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--access-logfile",
+            "/dev/null",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     for _ in range(100):
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -135,9 +156,10 @@ def main():
         from autotrack.extensions import db
         from autotrack.models import Department, Organization
         from autotrack.services.org import orgs
+        from autotrack.services.people import accounts
 
         # Its own agent, so the tickets it raises do not change what bench/queues.py measures.
-        if orgs.user_by_email(API_AGENT) is None:
+        if accounts.user_by_email(API_AGENT) is None:
             org = db.session.scalar(select(Organization).where(Organization.slug == "bench"))
             team = db.session.scalar(select(Department).where(Department.org_id == org.id, Department.name == "Team 0"))
             orgs.create_user(org, API_AGENT, role_key="agent", password=dashboard.PASSWORD, department=team)
@@ -146,13 +168,19 @@ def main():
     server = start_gunicorn(url, port, args.workers)
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port)
-        status, body = request(connection, "POST", "/api/v1/auth/token", None,
-                               {"email": API_AGENT, "password": dashboard.PASSWORD})
+        status, body = request(
+            connection, "POST", "/api/v1/auth/token", None, {"email": API_AGENT, "password": dashboard.PASSWORD}
+        )
         assert status == 200, body
         token = json.loads(body)["access_token"]
 
-        created, create_seconds = load(port, token, args.clients, args.seconds,
-                                       lambda i: ("POST", "/api/v1/tickets", {"title": f"Load ticket {i}"}))
+        created, create_seconds = load(
+            port,
+            token,
+            args.clients,
+            args.seconds,
+            lambda i: ("POST", "/api/v1/tickets", {"title": f"Load ticket {i}"}),
+        )
         # The floor of any API call here: Flask, the token check (one query) and a serializer.
         floor, _ = load(port, token, args.clients, args.seconds / 2, lambda i: ("GET", "/api/v1/me", None))
         alone, _ = load(port, token, 1, args.seconds / 2, lambda i: ("GET", "/api/v1/tickets", None))
@@ -161,8 +189,9 @@ def main():
         for _ in range(10):
             status, body = request(connection, "GET", f"/api/v1/tickets?cursor={cursor}", token)
             cursor = json.loads(body)["next_cursor"] or cursor
-        deep, _ = load(port, token, args.clients, args.seconds / 2,
-                       lambda i: ("GET", f"/api/v1/tickets?cursor={cursor}", None))
+        deep, _ = load(
+            port, token, args.clients, args.seconds / 2, lambda i: ("GET", f"/api/v1/tickets?cursor={cursor}", None)
+        )
     finally:
         server.terminate()
         server.wait()
@@ -174,13 +203,25 @@ def main():
         ("server", f"gunicorn, {args.workers} workers x 4 threads; {args.clients} keep-alive clients, same machine"),
         ("tickets created", f"{len(ok):,} in {create_seconds:.1f} s = {len(ok) / create_seconds:.0f} tickets/s"),
         ("POST /tickets latency", "p50 {:.0f} ms, p95 {:.0f} ms".format(*percentiles(ok))),
-        (f"GET /me (the floor), {args.clients} clients",
-         "p50 {:.0f} ms, p95 {:.0f} ms, {:.0f} requests/s".format(*percentiles(floor), len(floor) / (args.seconds / 2))),
+        (
+            f"GET /me (the floor), {args.clients} clients",
+            "p50 {:.0f} ms, p95 {:.0f} ms, {:.0f} requests/s".format(
+                *percentiles(floor), len(floor) / (args.seconds / 2)
+            ),
+        ),
         ("GET /tickets, first page, 1 client", "p50 {:.0f} ms, p95 {:.0f} ms".format(*percentiles(alone))),
-        (f"GET /tickets, first page, {args.clients} clients",
-         "p50 {:.0f} ms, p95 {:.0f} ms, {:.0f} requests/s".format(*percentiles(first), len(first) / (args.seconds / 2))),
-        (f"GET /tickets, page 11, {args.clients} clients",
-         "p50 {:.0f} ms, p95 {:.0f} ms, {:.0f} requests/s".format(*percentiles(deep), len(deep) / (args.seconds / 2))),
+        (
+            f"GET /tickets, first page, {args.clients} clients",
+            "p50 {:.0f} ms, p95 {:.0f} ms, {:.0f} requests/s".format(
+                *percentiles(first), len(first) / (args.seconds / 2)
+            ),
+        ),
+        (
+            f"GET /tickets, page 11, {args.clients} clients",
+            "p50 {:.0f} ms, p95 {:.0f} ms, {:.0f} requests/s".format(
+                *percentiles(deep), len(deep) / (args.seconds / 2)
+            ),
+        ),
         ("non-2xx answers", str(errors)),
     ]
     print_table(rows)

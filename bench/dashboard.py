@@ -11,6 +11,7 @@ and resolved, about 8% of first responses and 10% of resolutions breached (each 
 its sla_events row, half of them escalated). Target (2-core machine): the dashboard page,
 queries and rendering, in under 300 ms.
 """
+
 import argparse
 import random
 import re
@@ -20,6 +21,7 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+
 from autotrack.models.types import utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,37 +63,71 @@ def seed(url, n):
                 created = now - timedelta(days=DAYS) + timedelta(seconds=i * DAYS * 86400 / n)
                 priority = priorities[i % len(priorities)]
                 is_open = rng.random() < 0.05 or created > now - timedelta(hours=8)
-                state = rng.choice(("new", "open", "open", "pending")) if is_open else rng.choice(("resolved", "closed"))
+                state = (
+                    rng.choice(("new", "open", "open", "pending")) if is_open else rng.choice(("resolved", "closed"))
+                )
                 responded = None if state == "new" else created + timedelta(minutes=rng.randint(1, 120))
                 resolved = None if is_open else created + timedelta(hours=rng.uniform(1, 72))
                 row = {
-                    "id": i + 1, "org_id": org.id, "number": 1001 + i, "title": f"Bench ticket {i}",
-                    "description": "", "requester_id": requester.id,
-                    "department_id": departments[i % DEPARTMENTS].id, "priority_id": priority.id,
-                    "status_id": statuses[state].id, "state": state, "source": "web", "escalation_level": 0,
-                    "version": 1, "created_at": created, "updated_at": created,
+                    "id": i + 1,
+                    "org_id": org.id,
+                    "number": 1001 + i,
+                    "title": f"Bench ticket {i}",
+                    "description": "",
+                    "requester_id": requester.id,
+                    "department_id": departments[i % DEPARTMENTS].id,
+                    "priority_id": priority.id,
+                    "status_id": statuses[state].id,
+                    "state": state,
+                    "source": "web",
+                    "escalation_level": 0,
+                    "version": 1,
+                    "created_at": created,
+                    "updated_at": created,
                     "first_response_due_at": created + timedelta(minutes=priority.first_response_minutes),
                     "resolution_due_at": created + timedelta(minutes=priority.resolution_minutes),
                     "first_response_warn_at": created + timedelta(minutes=priority.first_response_minutes * 0.75),
                     "resolution_warn_at": created + timedelta(minutes=priority.resolution_minutes * 0.75),
-                    "first_response_at": responded, "resolved_at": resolved,
-                    "first_response_breached_at": None, "resolution_breached_at": None,
+                    "first_response_at": responded,
+                    "resolved_at": resolved,
+                    "first_response_breached_at": None,
+                    "resolution_breached_at": None,
                 }
                 escalated = False
                 for clock, share, stopped in (("first_response", 0.08, responded), ("resolution", 0.10, resolved)):
                     if rng.random() < share:
                         breached = min(filter(None, (stopped, now)), default=now) - timedelta(minutes=1)
                         row[f"{clock}_breached_at"] = breached
-                        events.append({"org_id": org.id, "ticket_id": i + 1, "department_id": row["department_id"],
-                                       "key": f"breach:{clock}",
-                                       "kind": "breach", "clock": clock, "level": 0, "due_at": breached,
-                                       "fired_at": breached, "sweep_id": "bench"})
+                        events.append(
+                            {
+                                "org_id": org.id,
+                                "ticket_id": i + 1,
+                                "department_id": row["department_id"],
+                                "key": f"breach:{clock}",
+                                "kind": "breach",
+                                "clock": clock,
+                                "level": 0,
+                                "due_at": breached,
+                                "fired_at": breached,
+                                "sweep_id": "bench",
+                            }
+                        )
                         if rng.random() < 0.5 and not escalated:
                             escalated, row["escalation_level"] = True, 1
-                            events.append({"org_id": org.id, "ticket_id": i + 1, "department_id": row["department_id"],
-                                           "key": "escalation:1",
-                                           "kind": "escalation", "clock": clock, "level": 1, "due_at": breached,
-                                           "fired_at": breached, "sweep_id": "bench"})
+                            events.append(
+                                {
+                                    "org_id": org.id,
+                                    "ticket_id": i + 1,
+                                    "department_id": row["department_id"],
+                                    "key": "escalation:1",
+                                    "kind": "escalation",
+                                    "clock": clock,
+                                    "level": 1,
+                                    "due_at": breached,
+                                    "fired_at": breached,
+                                    "sweep_id": "bench",
+                                }
+                            )
                 rows.append(row)
             db.session.execute(Ticket.__table__.insert(), rows)
             if events:
@@ -100,8 +136,9 @@ def seed(url, n):
         seconds = time.perf_counter() - started
         # Numbers were written directly: move the organization's counter past them, as
         # create_ticket would have, so tickets raised later (bench/api.py) get new numbers.
-        db.session.execute(db.text("UPDATE organizations SET ticket_seq = :last WHERE id = :org"),
-                            {"last": 1000 + n, "org": org.id})
+        db.session.execute(
+            db.text("UPDATE organizations SET ticket_seq = :last WHERE id = :org"), {"last": 1000 + n, "org": org.id}
+        )
         db.session.execute(db.text("ANALYZE TABLE tickets, sla_events" if url.startswith("mysql") else "ANALYZE"))
         db.session.commit()
     return seconds
@@ -139,8 +176,7 @@ def measure(url, runs):
 
     client = app.test_client()
     token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-    response = client.post("/login", data={"email": "admin@bench.example", "password": PASSWORD,
-                                           "csrf_token": token})
+    response = client.post("/login", data={"email": "admin@bench.example", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302, "bench login failed"
     client.get("/admin/")
     timings = []

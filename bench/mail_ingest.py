@@ -11,6 +11,7 @@ history to strip); every 20th carries a small PDF. Each new ticket notifies the 
 queues an acknowledgement; each reply is a comment. Target (2-core machine): >= 200 messages/s
 on SQLite.
 """
+
 import argparse
 import random
 import resource
@@ -67,17 +68,25 @@ def messages(n, seed_value=7):
             message["Subject"] = f"Re: {subject}"
             message["In-Reply-To"] = parent
             message["References"] = parent
-            message.set_content(f"Still happening, see attempt {i}.\n\nOn Monday, Desk wrote:\n> Please restart it.\n> \n"
-                                "> --\n> The desk\n")
+            message.set_content(
+                f"Still happening, see attempt {i}.\n\nOn Monday, Desk wrote:\n> Please restart it.\n> \n"
+                "> --\n> The desk\n"
+            )
         else:
             subject = f"Problem {i}: the {rng.choice(['printer', 'laptop', 'VPN', 'badge reader'])} fails"
             message["Subject"] = subject
-            message.set_content(f"Since this morning the device fails with error {rng.randrange(1000)}.\n\nThanks,\nEmployee\n")
+            message.set_content(
+                f"Since this morning the device fails with error {rng.randrange(1000)}.\n\nThanks,\nEmployee\n"
+            )
             raised.append((message["Message-ID"], subject, sender))
         message["From"] = sender
         if i % 20 == 0:
-            message.add_attachment(b"%PDF-1.4 " + bytes(rng.randrange(256) for _ in range(2000)),
-                                   maintype="application", subtype="pdf", filename=f"log-{i}.pdf")
+            message.add_attachment(
+                b"%PDF-1.4 " + bytes(rng.randrange(256) for _ in range(2000)),
+                maintype="application",
+                subtype="pdf",
+                filename=f"log-{i}.pdf",
+            )
         out.append(message.as_bytes())
     return out
 
@@ -85,7 +94,9 @@ def messages(n, seed_value=7):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=10_000)
-    parser.add_argument("--database-url", default=f"sqlite:///{Path(tempfile.gettempdir()) / 'autotrack-mail-bench.db'}")
+    parser.add_argument(
+        "--database-url", default=f"sqlite:///{Path(tempfile.gettempdir()) / 'autotrack-mail-bench.db'}"
+    )
     args = parser.parse_args()
 
     app = seed(args.database_url)
@@ -120,8 +131,11 @@ def main():
             ("database", "MariaDB" if args.database_url.startswith("mysql") else "SQLite"),
             ("messages", f"{args.n:,} (" + ", ".join(f"{n:,} {s}" for s, n in sorted(statuses.items())) + ")"),
             ("ingested", f"{elapsed:.1f} s = {args.n / elapsed:.0f} messages/s"),
-            ("made", f"{count(Ticket):,} tickets, {count(Comment):,} comments, {count(Attachment):,} attachments, "
-                     f"{count(InboundMessage):,} stored messages"),
+            (
+                "made",
+                f"{count(Ticket):,} tickets, {count(Comment):,} comments, {count(Attachment):,} attachments, "
+                f"{count(InboundMessage):,} stored messages",
+            ),
             ("the first 1,000 again (duplicates)", f"{again:.1f} s = {1000 / again:.0f} messages/s, nothing created"),
             ("peak RSS", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"),
         ]

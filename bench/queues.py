@@ -10,6 +10,7 @@ Two years of tickets over 20 departments (bench/dashboard.py's history); an agen
 department opens each page --runs times through the app (routing, queries, rendering).
 Target (2-core machine): p95 < 50 ms per page.
 """
+
 import argparse
 import re
 import statistics
@@ -34,13 +35,13 @@ def add_agent(url):
     from autotrack.extensions import db
     from autotrack.models import Department, Organization
     from autotrack.services.org import orgs
+    from autotrack.services.people import accounts
 
     app = make_app(url)
     with app.app_context():
         org = db.session.scalar(select(Organization).where(Organization.slug == "bench"))
-        if orgs.user_by_email(AGENT) is None:
-            team = db.session.scalar(select(Department).where(Department.org_id == org.id,
-                                                              Department.name == "Team 0"))
+        if accounts.user_by_email(AGENT) is None:
+            team = db.session.scalar(select(Department).where(Department.org_id == org.id, Department.name == "Team 0"))
             orgs.create_user(org, AGENT, role_key="agent", password=dashboard.PASSWORD, department=team)
             db.session.commit()
     return app
@@ -53,16 +54,21 @@ def measure(app, runs):
     from autotrack.models import Organization, Priority
 
     with app.app_context():
-        p1_id = db.session.scalar(select(Priority.id).join(Organization, Organization.id == Priority.org_id)
-                                  .where(Organization.slug == "bench", Priority.name == "P1"))
+        p1_id = db.session.scalar(
+            select(Priority.id)
+            .join(Organization, Organization.id == Priority.org_id)
+            .where(Organization.slug == "bench", Priority.name == "P1")
+        )
     client = app.test_client()
     token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-    assert client.post("/login", data={"email": AGENT, "password": dashboard.PASSWORD,
-                                       "csrf_token": token}).status_code == 302
+    assert (
+        client.post("/login", data={"email": AGENT, "password": dashboard.PASSWORD, "csrf_token": token}).status_code
+        == 302
+    )
     first = client.get("/agent/?view=all").get_data(as_text=True)
     reference = re.search(r'href="/agent/tickets/([A-Z]+-\d+)"', first).group(1)
     cursor, depth = "", 0
-    for depth in range(1, 11):  # walk up to ten pages down for the deep page
+    for depth in range(1, 11):  # noqa: B007 - walk up to ten pages down; depth names the page reached
         page = client.get("/agent/?view=all" + (f"&cursor={cursor}" if cursor else "")).get_data(as_text=True)
         found = re.search(r"cursor=([^&\"]+)", page)
         if not found:

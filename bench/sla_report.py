@@ -11,6 +11,7 @@ No target yet: the figures say what a period in which a million clocks stopped c
 every first response within the hour before NOW, an extreme). The lever, if needed: covering indexes
 with department_id and assignee_id on the stop columns.
 """
+
 import argparse
 import sys
 import tempfile
@@ -43,8 +44,10 @@ def main():
         org = db.session.scalar(select(Organization).where(Organization.slug == "bench"))
         tickets = db.session.scalar(select(func.count()).select_from(Ticket))
         until = NOW.date()
-        rows = [("database", "MariaDB" if args.database_url.startswith("mysql") else "SQLite"),
-                ("tickets", f"{tickets:,}")]
+        rows = [
+            ("database", "MariaDB" if args.database_url.startswith("mysql") else "SQLite"),
+            ("tickets", f"{tickets:,}"),
+        ]
         for by in ("department", "agent", "priority"):
             for days in (7, 30):
                 timings = []
@@ -53,9 +56,13 @@ def main():
                     report = sla_reports.build(org.id, None, until - timedelta(days=days - 1), until, by)
                     timings.append(time.perf_counter() - started)
                 counted = sum(c.total for c in report.totals.values())
-                rows.append((f"by {by}, {days} days",
-                             f"{min(timings):.2f} s best of {args.runs} ({', '.join(f'{t:.2f}' for t in timings)}); "
-                             f"{len(report.rows)} groups, {counted:,} clocks counted"))
+                rows.append(
+                    (
+                        f"by {by}, {days} days",
+                        f"{min(timings):.2f} s best of {args.runs} ({', '.join(f'{t:.2f}' for t in timings)}); "
+                        f"{len(report.rows)} groups, {counted:,} clocks counted",
+                    )
+                )
     print_table(rows)
 
 

@@ -11,6 +11,7 @@ The seed goes straight into the tables (Core bulk inserts); the sweep runs in a 
 so its peak RSS is its own. Targets (2-core machine): 1M tickets swept in < 2 s on SQLite,
 < 3 s on MariaDB, peak RSS < 300 MB, a second sweep at the same moment < 0.5 s.
 """
+
 import argparse
 import cProfile
 import json
@@ -21,13 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-NOW = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 DEPARTMENTS = 20
 CHUNK = 20_000
 
@@ -35,9 +36,14 @@ CHUNK = 20_000
 def make_app(url):
     from autotrack import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "AUTOTRACK_EMBEDDED_JOBS": False,
-                       "SQLALCHEMY_ENGINE_OPTIONS": __import__("config").sqlalchemy_engine_options(url),
-                       "AUTOTRACK_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "AUTOTRACK_EMBEDDED_JOBS": False,
+            "SQLALCHEMY_ENGINE_OPTIONS": __import__("config").sqlalchemy_engine_options(url),
+            "AUTOTRACK_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
 
 
 def reset_database(url):
@@ -94,35 +100,56 @@ def seed(url, n, fraction, layout="spread"):
                 created = NOW - timedelta(minutes=30)
                 breaching = i % every == 0 if layout == "spread" else i >= n - n * fraction
                 row = {
-                    "org_id": org.id, "number": 1001 + i, "title": f"Bench ticket {i}", "description": "",
-                    "requester_id": requester.id, "department_id": departments[i % DEPARTMENTS].id,
-                    "priority_id": p1.id, "status_id": status.id, "state": "open", "source": "web",
-                    "escalation_level": 0, "version": 1, "created_at": created, "updated_at": created,
+                    "org_id": org.id,
+                    "number": 1001 + i,
+                    "title": f"Bench ticket {i}",
+                    "description": "",
+                    "requester_id": requester.id,
+                    "department_id": departments[i % DEPARTMENTS].id,
+                    "priority_id": p1.id,
+                    "status_id": status.id,
+                    "state": "open",
+                    "source": "web",
+                    "escalation_level": 0,
+                    "version": 1,
+                    "created_at": created,
+                    "updated_at": created,
                     "resolution_due_at": NOW + timedelta(hours=1, minutes=30),
                     "resolution_warn_at": NOW + timedelta(minutes=60),
-                    "first_response_warned_at": None, "first_response_at": None,
+                    "first_response_warned_at": None,
+                    "first_response_at": None,
                     # The update clock's first cycle, from the ticket's creation.
-                    "next_response_cycle": 1, "next_response_started_at": created,
+                    "next_response_cycle": 1,
+                    "next_response_started_at": created,
                     "next_response_due_at": created + timedelta(minutes=60),
-                    "next_response_warn_at": created + timedelta(minutes=45), "next_response_at": None,
+                    "next_response_warn_at": created + timedelta(minutes=45),
+                    "next_response_at": None,
                 }
                 if breaching and i % 2 == 0:  # first response was due 5 minutes ago; warned already
-                    row.update(first_response_due_at=NOW - timedelta(minutes=5),
-                               first_response_warn_at=NOW - timedelta(minutes=9),
-                               first_response_warned_at=NOW - timedelta(minutes=9),
-                               sla_next_check_at=NOW - timedelta(minutes=5))
+                    row.update(
+                        first_response_due_at=NOW - timedelta(minutes=5),
+                        first_response_warn_at=NOW - timedelta(minutes=9),
+                        first_response_warned_at=NOW - timedelta(minutes=9),
+                        sla_next_check_at=NOW - timedelta(minutes=5),
+                    )
                 else:  # answered in time; the next moment is the resolution warning
-                    row.update(first_response_due_at=created + timedelta(minutes=15),
-                               first_response_warn_at=created + timedelta(minutes=11),
-                               first_response_at=created + timedelta(minutes=3),
-                               next_response_at=created + timedelta(minutes=3),
-                               sla_next_check_at=NOW + timedelta(minutes=60))
+                    row.update(
+                        first_response_due_at=created + timedelta(minutes=15),
+                        first_response_warn_at=created + timedelta(minutes=11),
+                        first_response_at=created + timedelta(minutes=3),
+                        next_response_at=created + timedelta(minutes=3),
+                        sla_next_check_at=NOW + timedelta(minutes=60),
+                    )
                     if breaching:  # answered, but the requester's next message waits: due 5 minutes ago
-                        row.update(next_response_cycle=2, next_response_started_at=NOW - timedelta(minutes=65),
-                                   next_response_due_at=NOW - timedelta(minutes=5),
-                                   next_response_warn_at=NOW - timedelta(minutes=20),
-                                   next_response_warned_at=NOW - timedelta(minutes=20), next_response_at=None,
-                                   sla_next_check_at=NOW - timedelta(minutes=5))
+                        row.update(
+                            next_response_cycle=2,
+                            next_response_started_at=NOW - timedelta(minutes=65),
+                            next_response_due_at=NOW - timedelta(minutes=5),
+                            next_response_warn_at=NOW - timedelta(minutes=20),
+                            next_response_warned_at=NOW - timedelta(minutes=20),
+                            next_response_at=None,
+                            sla_next_check_at=NOW - timedelta(minutes=5),
+                        )
                 rows.append(row)
             db.session.execute(table.insert(), rows)
             db.session.commit()
@@ -146,12 +173,15 @@ def reset_to_seed(url):
     with app.app_context():
         for table in ("sla_events", "notifications", "outbox_emails", "audit_events"):
             db.session.execute(text(f"DELETE FROM {table}"))
-        db.session.execute(text(
-            "UPDATE tickets SET first_response_breached_at = NULL, next_response_breached_at = NULL, "
-            "escalation_level = 0, assignee_id = NULL, version = 1, "
-            "sla_next_check_at = CASE WHEN first_response_at IS NULL THEN first_response_due_at "
-            "ELSE next_response_due_at END "
-            "WHERE first_response_at IS NULL OR (next_response_at IS NULL AND next_response_cycle = 2)"))
+        db.session.execute(
+            text(
+                "UPDATE tickets SET first_response_breached_at = NULL, next_response_breached_at = NULL, "
+                "escalation_level = 0, assignee_id = NULL, version = 1, "
+                "sla_next_check_at = CASE WHEN first_response_at IS NULL THEN first_response_due_at "
+                "ELSE next_response_due_at END "
+                "WHERE first_response_at IS NULL OR (next_response_at IS NULL AND next_response_cycle = 2)"
+            )
+        )
         db.session.commit()
 
 
@@ -205,10 +235,15 @@ def main():
     parser.add_argument("--n", type=int, default=1_000_000, help="open tickets to seed")
     parser.add_argument("--fraction", type=float, default=0.01, help="share of tickets that just breached")
     parser.add_argument("--database-url", default=None, help="default: a SQLite file in a temp dir")
-    parser.add_argument("--layout", choices=("spread", "recent"), default="spread",
-                        help="where the breaching tickets sit among the others (default: spread, the worst case)")
-    parser.add_argument("--reuse", action="store_true",
-                        help="undo the last sweep and measure again on the data seeded last time")
+    parser.add_argument(
+        "--layout",
+        choices=("spread", "recent"),
+        default="spread",
+        help="where the breaching tickets sit among the others (default: spread, the worst case)",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="undo the last sweep and measure again on the data seeded last time"
+    )
     parser.add_argument("--profile", action="store_true", help="print the sweep's cProfile (top 25 by own time)")
     parser.add_argument("--sweep-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -221,9 +256,13 @@ def main():
         seed_seconds = None
     else:
         seed_seconds = seed(url, args.n, args.fraction, args.layout)
-    run = subprocess.run([sys.executable, __file__, "--sweep-only", "--database-url", url]
-                         + (["--profile"] if args.profile else []),
-                         capture_output=True, text=True, cwd=ROOT, env={**os.environ, "AUTOTRACK_LOG_LEVEL": "WARNING"})
+    run = subprocess.run(
+        [sys.executable, __file__, "--sweep-only", "--database-url", url] + (["--profile"] if args.profile else []),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "AUTOTRACK_LOG_LEVEL": "WARNING"},
+    )
     if run.returncode != 0:
         sys.exit(run.stderr)
     if args.profile:
@@ -241,9 +280,12 @@ def main():
         ("tickets escalated", f"{figures['escalated']:,}"),
         ("emails queued", f"{figures['emails']:,}"),
         ("queries issued (sweep)", f"{figures['queries']:,}"),
-        ("second sweep, same moment", f"{figures['second_sweep_seconds']:.3f} s, "
-                                      f"{figures['second_sweep_queries']} queries, "
-                                      f"{figures['second_sweep_emails']} emails"),
+        (
+            "second sweep, same moment",
+            f"{figures['second_sweep_seconds']:.3f} s, "
+            f"{figures['second_sweep_queries']} queries, "
+            f"{figures['second_sweep_emails']} emails",
+        ),
         ("peak RSS (sweep process)", f"{figures['peak_rss_mb']:.0f} MB"),
     ]
     print_table(rows)

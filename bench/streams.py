@@ -10,6 +10,7 @@ tickets one after another; each notifies every agent. Measured: how long until e
 notification reached every page (the fan-out), page latency with every stream open against none,
 and the web processes' memory. The load generator (one thread per page) shares the two cores.
 """
+
 import argparse
 import os
 import socket
@@ -42,8 +43,12 @@ def seed(url, pages):
         upgrade()
         org = orgs.create_org("Stream Corp", "stream", admin_email="admin@stream.example", admin_password=PASSWORD)
         desk = orgs.department_by_name(org, "Support")  # where uncategorized tickets land
-        agents = [orgs.create_user(org, f"agent{i}@stream.example", role_key="agent", password=PASSWORD,
-                                   department=desk).email for i in range(pages)]
+        agents = [
+            orgs.create_user(
+                org, f"agent{i}@stream.example", role_key="agent", password=PASSWORD, department=desk
+            ).email
+            for i in range(pages)
+        ]
         employee = orgs.create_user(org, "employee@stream.example", role_key="employee", password=PASSWORD)
         db.session.commit()
         return agents, employee.email
@@ -52,14 +57,33 @@ def seed(url, pages):
 def start_gunicorn(url, redis_url, port, pages, workers):
     # Connections do not spread evenly over the workers: 25% headroom, plus the 8 kept for pages.
     threads = pages * 5 // (4 * workers) + 8
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "GUNICORN_BIND": f"127.0.0.1:{port}",
-           "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads), "AUTOTRACK_EMBEDDED_JOBS": "0",
-           "AUTOTRACK_LOG_LEVEL": "WARNING", "AUTOTRACK_LIVE_CHANNEL": f"autotrack-bench:{port}",
-           "AUTOTRACK_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": redis_url,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "AUTOTRACK_EMBEDDED_JOBS": "0",
+        "AUTOTRACK_LOG_LEVEL": "WARNING",
+        "AUTOTRACK_LIVE_CHANNEL": f"autotrack-bench:{port}",
+        "AUTOTRACK_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    }
     env.pop("AUTOTRACK_STREAM_SLOTS", None)
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py",
-                               "--access-logfile", "/dev/null", "--log-level", "warning", "wsgi:app"],
-                              cwd=ROOT, env=env)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--config",
+            "gunicorn.conf.py",
+            "--access-logfile",
+            "/dev/null",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     from tests.helpers import Site
 
     site = Site(port)
@@ -107,7 +131,9 @@ def main():
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--tickets", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--database-url", default=f"sqlite:///{Path(tempfile.gettempdir()) / 'autotrack-streams-bench.db'}")
+    parser.add_argument(
+        "--database-url", default=f"sqlite:///{Path(tempfile.gettempdir()) / 'autotrack-streams-bench.db'}"
+    )
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"))
     args = parser.parse_args()
 
@@ -134,7 +160,7 @@ def main():
             arrivals = []
             lock = threading.Lock()
 
-            def wait(stream):
+            def wait(stream, lock=lock, arrivals=arrivals, raised=raised):  # this ticket's, bound now
                 event = stream.next_event(30)
                 with lock:
                     arrivals.append(time.perf_counter() - raised if event else None)
@@ -158,8 +184,10 @@ def main():
         ("database", "MariaDB" if args.database_url.startswith("mysql") else "SQLite"),
         ("server", f"gunicorn.conf.py: {args.workers} workers x {threads} threads, Redis pub/sub"),
         ("pages streaming", f"{opened} of {args.pages}"),
-        ("new ticket -> on every page (raise included)",
-         f"median {statistics.median(fan_out):.0f} ms, worst {fan_out[-1]:.0f} ms over {args.tickets} tickets"),
+        (
+            "new ticket -> on every page (raise included)",
+            f"median {statistics.median(fan_out):.0f} ms, worst {fan_out[-1]:.0f} ms over {args.tickets} tickets",
+        ),
         ("notifications missing on a streaming page", str(missing)),
         ("GET /agent/ with no stream open", "p50 {:.0f} ms, p95 {:.0f} ms".format(*quiet)),
         (f"GET /agent/ with {opened} streams open", "p50 {:.0f} ms, p95 {:.0f} ms".format(*loaded)),

@@ -11,6 +11,7 @@ the product has no fault switches of its own.
 --pause-after-claim   the outbox deliverer sleeps this long after leasing its rows, before SMTP
 --pause-after-send    ... after the SMTP server accepted a message, before the row is marked sent
 """
+
 import argparse
 import sys
 import time
@@ -70,9 +71,12 @@ def main():
         from autotrack.jobs import schedule
 
         intervals = dict(item.split("=") for item in args.every)
-        schedule.reconcile.__defaults__ = (tuple(
-            replace(job, interval_seconds=int(intervals.get(job.func, job.interval_seconds)))
-            for job in schedule.SCHEDULE),)
+        schedule.reconcile.__defaults__ = (
+            tuple(
+                replace(job, interval_seconds=int(intervals.get(job.func, job.interval_seconds)))
+                for job in schedule.SCHEDULE
+            ),
+        )
 
     from flask.cli import main as flask_main
 

@@ -9,6 +9,7 @@ accepted message, so the drill can count deliveries per Message-ID. 127.0.0.1 on
   550 <address>      refuse that one recipient for good, accept the others
 `--auth USER:PASSWORD` requires SMTP AUTH with those credentials (without TLS: a drill on loopback).
 """
+
 import argparse
 import asyncio
 import email
@@ -29,13 +30,13 @@ class Sink:
         except FileNotFoundError:
             return []
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.mode()[:1] == ["421"]:
             return "421 4.3.2 Service shutting down, try later"
         envelope.mail_from = address
         return "250 OK"
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         mode = self.mode()
         if mode[:1] == ["451"]:
             return "451 4.3.0 Temporary local problem, try later"
@@ -44,7 +45,7 @@ class Sink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802  (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's names
         if self.delay:
             await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content)
@@ -69,8 +70,7 @@ def main():
             return AuthResult(success=(auth_data.login, auth_data.password) == wanted)
 
         options = {"authenticator": authenticate, "auth_require_tls": False, "auth_required": True}
-    controller = Controller(Sink(args.log, args.delay, args.mode_file), hostname="127.0.0.1", port=args.port,
-                            **options)
+    controller = Controller(Sink(args.log, args.delay, args.mode_file), hostname="127.0.0.1", port=args.port, **options)
     controller.start()
     try:
         while True:

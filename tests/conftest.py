@@ -6,6 +6,7 @@ started only by a test that asks for it). Helpers that are not fixtures live in 
 SQLite by default; TEST_DATABASE_URL=mysql+pymysql://… runs the same suite on MariaDB.
 With AUTOTRACK_REQUIRE_SERVICES=1 (CI) the run stops at once if MariaDB or Redis is down.
 """
+
 import grp
 import os
 import pwd
@@ -173,21 +174,26 @@ def other_org(db):
 @pytest.fixture
 def login_as(client):
     """Sign the test client in as `user` (any role)."""
+
     def _login(user):
         login(client, user)
         return client
+
     return _login
 
 
 @pytest.fixture
 def api(client):
     """api(user) -> a function calling the API as that user: call(method, path, **kwargs)."""
+
     def as_user(user):
         headers = {"Authorization": f"Bearer {token_for(client, user)}"}
 
         def call(method, path, **kwargs):
             return client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
+
         return call
+
     return as_user
 
 
@@ -241,13 +247,20 @@ def dovecot():
     (base / "passwd").write_text(f"{IMAP_USER}:{{PLAIN}}{IMAP_PASSWORD}\n")
     port = free_port()
     config = DOVECOT_CONFIG.read_text()
-    for name, value in {"base": base, "port": port, "internal_user": internal, "login_user": login,
-                        "internal_group": grp.getgrgid(pwd.getpwnam(internal).pw_gid).gr_name,
-                        "mail_uid": mail_user.pw_uid, "mail_gid": mail_user.pw_gid}.items():
-        config = config.replace("{%s}" % name, str(value))
+    for name, value in {
+        "base": base,
+        "port": port,
+        "internal_user": internal,
+        "login_user": login,
+        "internal_group": grp.getgrgid(pwd.getpwnam(internal).pw_gid).gr_name,
+        "mail_uid": mail_user.pw_uid,
+        "mail_gid": mail_user.pw_gid,
+    }.items():
+        config = config.replace(f"{{{name}}}", str(value))
     (base / "dovecot.conf").write_text(config)
-    server = subprocess.Popen([DOVECOT, "-F", "-c", str(base / "dovecot.conf")],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [DOVECOT, "-F", "-c", str(base / "dovecot.conf")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
     def greets():
         try:

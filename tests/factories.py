@@ -1,27 +1,35 @@
 """Test data built through the real services, so tests see what users would create."""
+
 import itertools
 
 from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import Category, Priority, Status
+from autotrack.models.types import utcnow
 from autotrack.services import tickets
 from autotrack.services.org import orgs
-from autotrack.models.types import utcnow
+from autotrack.services.people import accounts
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
 
 
 def make_org(slug, timezone="UTC"):
-    org = orgs.create_org(f"{slug.title()} Ltd", slug, admin_email=f"admin@{slug}.example",
-                          admin_password=PASSWORD, timezone=timezone, admin_name=f"{slug} admin")
+    org = orgs.create_org(
+        f"{slug.title()} Ltd",
+        slug,
+        admin_email=f"admin@{slug}.example",
+        admin_password=PASSWORD,
+        timezone=timezone,
+        admin_name=f"{slug} admin",
+    )
     db.session.commit()
     return org
 
 
 def admin_of(org):
-    return orgs.user_by_email(f"admin@{org.slug}.example")
+    return accounts.user_by_email(f"admin@{org.slug}.example")
 
 
 def make_department(org, name=None):
@@ -38,8 +46,15 @@ def make_user(org, role="employee", department=None, lead=False, email=None, nam
     n = next(_seq)
     if department is None and role in ("agent", "manager"):
         department = default_department(org)
-    user = orgs.create_user(org, email or f"{role}{n}@{org.slug}.example", role_key=role, password=PASSWORD,
-                            name=name or f"{role.title()} {n}", department=department, lead=lead)
+    user = orgs.create_user(
+        org,
+        email or f"{role}{n}@{org.slug}.example",
+        role_key=role,
+        password=PASSWORD,
+        name=name or f"{role.title()} {n}",
+        department=department,
+        lead=lead,
+    )
     db.session.commit()
     return user
 
@@ -64,7 +79,9 @@ def make_category(org, path, default_priority=None, default_department=None):
             db.session.add(node)
         parent = node
     if default_priority is not None:
-        parent.default_priority = priority(org, default_priority) if isinstance(default_priority, str) else default_priority
+        parent.default_priority = (
+            priority(org, default_priority) if isinstance(default_priority, str) else default_priority
+        )
     if default_department is not None:
         parent.default_department = default_department
     db.session.commit()
@@ -83,7 +100,10 @@ def make_ticket_in(state, requester, agent):
     """A ticket moved to lifecycle `state` through the service, `agent` working it."""
     ticket = make_ticket(requester)
     steps = {
-        "new": [], "open": ["assign"], "pending": ["assign", "wait"], "resolved": ["assign", "resolve"],
+        "new": [],
+        "open": ["assign"],
+        "pending": ["assign", "wait"],
+        "resolved": ["assign", "resolve"],
         "closed": ["assign", "resolve", "close"],
     }[state]
     for action in steps:

@@ -2,6 +2,7 @@
 together, a served app and its event streams, API tokens, a local SMTP inbox, the SLA clock over
 simulated time, mail in, and `flask` / `redis-server` as separate processes. Fixtures live in the
 nearest conftest.py."""
+
 import email as email_parser
 import os
 import socket
@@ -9,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -80,9 +81,12 @@ class Site:
         page = response.read().decode()
         cookie = response.getheader("Set-Cookie").split(";")[0]
         token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-        connection.request("POST", "/login", headers={"Cookie": cookie,
-                                                      "Content-Type": "application/x-www-form-urlencoded"},
-                           body=urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token}))
+        connection.request(
+            "POST",
+            "/login",
+            headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+            body=urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token}),
+        )
         response = connection.getresponse()
         response.read()
         assert response.status == 302, f"sign-in of {email} failed ({response.status})"
@@ -100,8 +104,12 @@ class Site:
         if response.getheader("Set-Cookie"):  # the page stored a new CSRF token: a browser keeps the cookie
             cookie = response.getheader("Set-Cookie").split(";")[0]
         token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-        connection.request("POST", path, body=urllib.parse.urlencode({**data, "csrf_token": token}),
-                           headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        connection.request(
+            "POST",
+            path,
+            body=urllib.parse.urlencode({**data, "csrf_token": token}),
+            headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        )
         response = connection.getresponse()
         response.read()
         return response
@@ -190,6 +198,7 @@ class EventStream:
 
 # --- the JSON API ------------------------------------------------------------------------------
 
+
 def token_for(client, user, password=factories.PASSWORD):
     """An API access token for `user`, through the token endpoint."""
     response = client.post("/api/v1/auth/token", json={"email": user.email, "password": password})
@@ -212,6 +221,7 @@ def assert_error(response, status, code=None):
 
 # --- email out ---------------------------------------------------------------------------------
 
+
 class Inbox:
     """aiosmtpd handler that keeps every message it accepts."""
 
@@ -231,7 +241,7 @@ def count(model, *where):
 
 # --- SLA clocks over simulated time ------------------------------------------------------------
 
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # a Monday, 10:00 UTC
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, 10:00 UTC
 MIN = timedelta(minutes=1)
 
 
@@ -239,8 +249,9 @@ def p1_ticket(team, org, at=T0):
     """A P1 ticket (24x7: first response 15 min, resolution 2 h), raised by an agent for the employee."""
     from autotrack.services import tickets
 
-    ticket = tickets.create_ticket(team["agent"], title="Payments down", priority=factories.priority(org, "P1"),
-                                   requester=team["employee"], now=at)
+    ticket = tickets.create_ticket(
+        team["agent"], title="Payments down", priority=factories.priority(org, "P1"), requester=team["employee"], now=at
+    )
     db.session.commit()
     return ticket
 
@@ -282,25 +293,39 @@ def deliver(imap, message):
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-PAST = datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc)
+PAST = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
 
 def flask(app, *args, timeout=60, env=None):
     """Run `flask --app wsgi …` as a separate process on the test database and Redis."""
-    env = {**os.environ, "AUTOTRACK_CONFIG": "development", "REDIS_URL": REDIS_URL,
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "AUTOTRACK_EMBEDDED_JOBS": "false",
-           **(env or {})}
+    env = {
+        **os.environ,
+        "AUTOTRACK_CONFIG": "development",
+        "REDIS_URL": REDIS_URL,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "AUTOTRACK_EMBEDDED_JOBS": "false",
+        **(env or {}),
+    }
     env.pop("MAIL_SERVER", None)
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def start_redis(port):
     """A redis-server of the test's own on `port`, without persistence; returns its process."""
     from redis import Redis
 
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     redis = Redis(port=port, socket_connect_timeout=1)
     wait_until(lambda: _answers(redis), 10, "redis-server did not start")
     return server

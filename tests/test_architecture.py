@@ -4,6 +4,7 @@ never import a face of the app (blueprints, API, console, jobs, CLI), models nev
 Read statically from the source (ast), counting imports inside functions too: a function-level
 import hides a cycle from Python at load time, not from the reader.
 """
+
 import ast
 from pathlib import Path
 
@@ -13,8 +14,21 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "autotrack"
 SERVICES = "autotrack.services"
 # Everything under autotrack/ that faces a user or a process: services are below all of them.
-FACES = ("web", "admin", "api", "jobs", "agent", "portal", "manager", "auth", "inbox", "feedback", "files",
-         "health", "cli")
+FACES = (
+    "web",
+    "admin",
+    "api",
+    "jobs",
+    "agent",
+    "portal",
+    "manager",
+    "auth",
+    "inbox",
+    "feedback",
+    "files",
+    "health",
+    "cli",
+)
 
 
 def _module_name(path):
@@ -69,7 +83,7 @@ def _service_graph():
 
 def _unit(name):
     """The domain package (services/sla/, …) or kernel module a service module belongs to."""
-    rest = name[len(SERVICES) + 1:] if name != SERVICES else ""
+    rest = name[len(SERVICES) + 1 :] if name != SERVICES else ""
     return rest.split(".")[0] or "(services)"
 
 
@@ -82,7 +96,7 @@ def _cycle(graph):
         stack.append(node)
         for target in sorted(graph.get(node, ())):
             if state.get(target) == "open":
-                return stack[stack.index(target):] + [target]
+                return stack[stack.index(target) :] + [target]
             if target not in state:
                 found = visit(target)
                 if found:
@@ -117,13 +131,19 @@ def test_the_cycle_check_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": set()}) is None
 
 
-@pytest.mark.parametrize("layer, forbidden", [
-    ("services", tuple(f"autotrack.{face}" for face in FACES)),
-    ("models", (SERVICES,) + tuple(f"autotrack.{face}" for face in FACES)),
-])
+@pytest.mark.parametrize(
+    "layer, forbidden",
+    [
+        ("services", tuple(f"autotrack.{face}" for face in FACES)),
+        ("models", (SERVICES,) + tuple(f"autotrack.{face}" for face in FACES)),
+    ],
+)
 def test_lower_layers_never_import_upper_ones(layer, forbidden):
-    existing = [f for f in forbidden if (ROOT / f.replace(".", "/")).is_dir()
-                or (ROOT / f.replace(".", "/")).with_suffix(".py").is_file()]
+    existing = [
+        f
+        for f in forbidden
+        if (ROOT / f.replace(".", "/")).is_dir() or (ROOT / f.replace(".", "/")).with_suffix(".py").is_file()
+    ]
     assert existing, "the layer names below no longer match autotrack/"
     wrong = sorted(
         f"{path.relative_to(ROOT)}:{line} imports {target}"
@@ -137,9 +157,22 @@ def test_lower_layers_never_import_upper_ones(layer, forbidden):
 # What belongs to HTTP: the request, the signed-in user, URLs from the request, responses, request
 # data types. Services get addresses and actors from their caller (security_log.Origin), build
 # links from AUTOTRACK_BASE_URL (services/urls.py) and take typed values, not request args.
-HTTP = ("flask.request", "flask.has_request_context", "flask.url_for", "flask.session", "flask.g",
-        "flask.Response", "flask.stream_with_context", "flask.make_response", "flask.redirect", "flask.abort",
-        "flask.jsonify", "flask_login", "werkzeug.datastructures", "werkzeug.wrappers")
+HTTP = (
+    "flask.request",
+    "flask.has_request_context",
+    "flask.url_for",
+    "flask.session",
+    "flask.g",
+    "flask.Response",
+    "flask.stream_with_context",
+    "flask.make_response",
+    "flask.redirect",
+    "flask.abort",
+    "flask.jsonify",
+    "flask_login",
+    "werkzeug.datastructures",
+    "werkzeug.wrappers",
+)
 # (module, import) still allowed, with the reason.
 HTTP_ALLOWED = {
     # Attachments take one file type from uploads and from received mail alike: werkzeug's, a
@@ -162,6 +195,10 @@ def test_services_write_no_server_sent_events():
     """The stream's wire (event:, data:, retry: lines, heartbeats) is the web layer's
     (web/live_stream.py); services/live.py only wakes streams and reads what they send."""
     wire = ("event: ", "data: {", "retry: ", "text/event-stream", "keep-alive")
-    wrong = sorted(f"{path.relative_to(ROOT)}: {marker!r}" for path in (PACKAGE / "services").rglob("*.py")
-                   for marker in wire if marker in path.read_text())
+    wrong = sorted(
+        f"{path.relative_to(ROOT)}: {marker!r}"
+        for path in (PACKAGE / "services").rglob("*.py")
+        for marker in wire
+        if marker in path.read_text()
+    )
     assert not wrong, "services write the SSE wire format:\n" + "\n".join(wrong)

@@ -1,5 +1,6 @@
 """Attachments: stored outside the web root, downloaded only by who may see them, and a refused
 file never costs the user their ticket."""
+
 import io
 from pathlib import Path
 
@@ -8,10 +9,10 @@ from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import Attachment, Ticket
+from autotrack.models.types import utcnow
 from autotrack.services import tickets
 from tests import factories
 from tests.conftest import csrf_token, login
-from autotrack.models.types import utcnow
 
 PDF = b"%PDF-1.4 a small test document\n"
 
@@ -23,11 +24,18 @@ def uploads(app, tmp_path, monkeypatch):
 
 
 def raise_ticket(client, files, title="Laptop broken"):
-    return client.post("/portal/tickets/new", data={
-        "title": title, "description": "See the attached report.", "category_id": "",
-        "attachments": [(io.BytesIO(data), name) for name, data in files],
-        "csrf_token": csrf_token(client, "/portal/tickets/new")}, content_type="multipart/form-data",
-        follow_redirects=True)
+    return client.post(
+        "/portal/tickets/new",
+        data={
+            "title": title,
+            "description": "See the attached report.",
+            "category_id": "",
+            "attachments": [(io.BytesIO(data), name) for name, data in files],
+            "csrf_token": csrf_token(client, "/portal/tickets/new"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
 
 
 def newest_ticket():
@@ -61,14 +69,18 @@ def test_the_default_upload_folder_is_outside_the_served_static_files(app):
     assert not Path(Config.AUTOTRACK_UPLOAD_DIR).resolve().is_relative_to(Path(app.static_folder).resolve())
 
 
-@pytest.mark.parametrize("name,data,message", [
-    ("page.html", b"<script>alert(1)</script>", "files of this type cannot be attached"),
-    ("logo.svg", b"<svg onload=alert(1)>", "files of this type cannot be attached"),
-    ("big.pdf", b"x" * (1024 * 1024 + 1), "larger than 1 MB"),
-    ("empty.txt", b"", "the file is empty"),
-])
-def test_a_refused_file_is_named_and_the_ticket_is_still_raised(client, org, app, monkeypatch, uploads,
-                                                                 name, data, message):
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        ("page.html", b"<script>alert(1)</script>", "files of this type cannot be attached"),
+        ("logo.svg", b"<svg onload=alert(1)>", "files of this type cannot be attached"),
+        ("big.pdf", b"x" * (1024 * 1024 + 1), "larger than 1 MB"),
+        ("empty.txt", b"", "the file is empty"),
+    ],
+)
+def test_a_refused_file_is_named_and_the_ticket_is_still_raised(
+    client, org, app, monkeypatch, uploads, name, data, message
+):
     monkeypatch.setitem(app.config, "AUTOTRACK_ATTACHMENT_MAX_MB", 1)
     login(client, factories.make_user(org))
     page = raise_ticket(client, [(name, data), ("ok.txt", b"fine")], title="Keep my words").get_data(as_text=True)
@@ -120,9 +132,11 @@ def test_files_on_internal_notes_are_for_staff_only(client, org, shared_file):
 
 @pytest.mark.parametrize("who", ["other_employee", "other_org_admin", "other_org_agent"])
 def test_people_who_cannot_see_the_ticket_get_404(client, org, other_org, shared_file, who):
-    user = {"other_employee": lambda: factories.make_user(org),
-            "other_org_admin": lambda: factories.admin_of(other_org),
-            "other_org_agent": lambda: factories.make_user(other_org, "agent")}[who]()
+    user = {
+        "other_employee": lambda: factories.make_user(org),
+        "other_org_admin": lambda: factories.admin_of(other_org),
+        "other_org_agent": lambda: factories.make_user(other_org, "agent"),
+    }[who]()
     login(client, user)
     for attachment in (shared_file["public"], shared_file["internal"]):
         assert client.get(f"/attachments/{attachment.id}").status_code == 404
@@ -182,10 +196,16 @@ def test_too_many_bytes_in_one_request_raise_nothing_and_say_why(client, org, ap
 
 
 def reply_with_files(client, ticket, files, body="More files"):
-    return client.post(f"/portal/tickets/{ticket.reference}/comments", data={
-        "body": body, "attachments": [(io.BytesIO(data), name) for name, data in files],
-        "csrf_token": csrf_token(client, f"/portal/tickets/{ticket.reference}")},
-        content_type="multipart/form-data", follow_redirects=True)
+    return client.post(
+        f"/portal/tickets/{ticket.reference}/comments",
+        data={
+            "body": body,
+            "attachments": [(io.BytesIO(data), name) for name, data in files],
+            "csrf_token": csrf_token(client, f"/portal/tickets/{ticket.reference}"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
 
 
 def test_a_ticket_holds_only_so_many_files(client, org, app, monkeypatch, uploads):
@@ -224,9 +244,15 @@ def test_agents_attach_files_to_replies(client, org, shared_file):
     login(client, shared_file["agent"])
     reference = shared_file["ticket"].reference
     before = attachment_count()
-    response = client.post(f"/agent/tickets/{reference}/comments", data={
-        "body": "Here is the fix", "attachments": [(io.BytesIO(b"steps"), "fix.txt")],
-        "csrf_token": csrf_token(client, "/agent/")}, content_type="multipart/form-data")
+    response = client.post(
+        f"/agent/tickets/{reference}/comments",
+        data={
+            "body": "Here is the fix",
+            "attachments": [(io.BytesIO(b"steps"), "fix.txt")],
+            "csrf_token": csrf_token(client, "/agent/"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     assert attachment_count() == before + 1
     assert "fix.txt" in client.get(f"/agent/tickets/{reference}").get_data(as_text=True)

@@ -1,4 +1,5 @@
 """Signing in and out: role homes, no account enumeration, lockout, safe redirects, CSRF."""
+
 import re
 from datetime import timedelta
 
@@ -13,9 +14,15 @@ from tests.helpers import run_concurrently
 BAD = "Invalid email or password."
 
 
-@pytest.mark.parametrize("role,home", [
-    ("org_admin", "/admin/"), ("manager", "/manager/"), ("agent", "/agent/"), ("employee", "/portal/"),
-])
+@pytest.mark.parametrize(
+    "role,home",
+    [
+        ("org_admin", "/admin/"),
+        ("manager", "/manager/"),
+        ("agent", "/agent/"),
+        ("employee", "/portal/"),
+    ],
+)
 def test_each_role_lands_on_its_home(client, org, role, home):
     user = factories.admin_of(org) if role == "org_admin" else factories.make_user(org, role)
     response = login(client, user)
@@ -36,6 +43,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, org):
     assert wrong.status_code == unknown.status_code == 401
     assert BAD in wrong.get_data(as_text=True)
     assert BAD in unknown.get_data(as_text=True)
+
     def page(response, email):
         html = re.sub(r'(content|value)="[\w.-]{40,}"', "TOKEN", response.get_data(as_text=True))
         return html.replace(email, "EMAIL")
@@ -83,13 +91,16 @@ def test_deactivated_user_cannot_sign_in_and_is_signed_out(client, org):
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("target,expected", [
-    ("/agent/?view=mine", "/agent/?view=mine"),
-    ("https://evil.example/phish", "/agent/"),
-    ("//evil.example/phish", "/agent/"),
-    ("/\\evil.example", "/agent/"),
-    ("javascript:alert(1)", "/agent/"),
-])
+@pytest.mark.parametrize(
+    "target,expected",
+    [
+        ("/agent/?view=mine", "/agent/?view=mine"),
+        ("https://evil.example/phish", "/agent/"),
+        ("//evil.example/phish", "/agent/"),
+        ("/\\evil.example", "/agent/"),
+        ("javascript:alert(1)", "/agent/"),
+    ],
+)
 def test_next_is_followed_only_to_a_local_path(client, org, target, expected):
     user = factories.make_user(org, "agent")
     response = post_form(client, "/login", {"email": user.email, "password": factories.PASSWORD, "next": target})
@@ -143,8 +154,9 @@ def test_parallel_wrong_passwords_still_lock_the_account(app, client, org):
 
 def test_line_break_in_next_is_not_followed(client, org):
     user = factories.make_user(org)
-    response = post_form(client, "/login", {"email": user.email, "password": factories.PASSWORD,
-                                            "next": "/portal/\r\nSet-Cookie: x=1"})
+    response = post_form(
+        client, "/login", {"email": user.email, "password": factories.PASSWORD, "next": "/portal/\r\nSet-Cookie: x=1"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/portal/"
 
 

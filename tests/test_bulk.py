@@ -1,5 +1,6 @@
 """Bulk actions from the agent queue: a confirmation, then each ticket on its own with a result
 per ticket; tickets the agent cannot see, or of another organization, are never touched."""
+
 import re
 
 import pytest
@@ -7,11 +8,11 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import Ticket
+from autotrack.models.types import utcnow
 from autotrack.services import tickets
 from autotrack.services.org import orgs
 from tests import factories
 from tests.conftest import login, post_form
-from autotrack.models.types import utcnow
 
 
 @pytest.fixture
@@ -48,7 +49,11 @@ def test_a_bulk_action_is_confirmed_then_done_ticket_by_ticket(client, org, queu
     assert "Resolve: 2 done, 1 not" in page
     assert re.search(r"Not done: Cannot resolve ticket ACME-\d+: it is Closed", page)
     _db.session.expire_all()
-    assert [t.state for t in _db.session.scalars(select(Ticket).order_by(Ticket.id))] == ["resolved", "resolved", "closed"]
+    assert [t.state for t in _db.session.scalars(select(Ticket).order_by(Ticket.id))] == [
+        "resolved",
+        "resolved",
+        "closed",
+    ]
 
 
 def test_assigning_in_bulk_skips_whom_the_rules_refuse(client, org, queue):
@@ -61,19 +66,25 @@ def test_assigning_in_bulk_skips_whom_the_rules_refuse(client, org, queue):
     page = post_form(client, "/agent/bulk", data, token_from="/agent/").get_data(as_text=True)
     assert "Assign to Kim: 2 done, 0 not" in page
     priority = factories.priority(org, "P1")
-    page = post_form(client, "/agent/bulk", {"ids": ids(*open_ones), "action": "priority", "priority_id": str(priority.id),
-                                             "confirmed": "1"}, token_from="/agent/").get_data(as_text=True)
+    page = post_form(
+        client,
+        "/agent/bulk",
+        {"ids": ids(*open_ones), "action": "priority", "priority_id": str(priority.id), "confirmed": "1"},
+        token_from="/agent/",
+    ).get_data(as_text=True)
     assert "Set the priority to P1: 2 done" in page
 
 
 def test_another_organizations_tickets_are_never_touched(client, org, other_org, queue):
     foreign = factories.make_ticket(factories.make_user(other_org))
     login(client, queue["agent"])
-    page = post_form(client, "/agent/bulk", {"ids": ids(foreign, queue["tickets"][0]), "action": "resolve"},
-                     token_from="/agent/").get_data(as_text=True)
+    page = post_form(
+        client, "/agent/bulk", {"ids": ids(foreign, queue["tickets"][0]), "action": "resolve"}, token_from="/agent/"
+    ).get_data(as_text=True)
     assert "1 ticket?" in page and foreign.title not in page
-    nothing = post_form(client, "/agent/bulk", {"ids": ids(foreign), "action": "resolve", "confirmed": "1"},
-                        token_from="/agent/")
+    nothing = post_form(
+        client, "/agent/bulk", {"ids": ids(foreign), "action": "resolve", "confirmed": "1"}, token_from="/agent/"
+    )
     assert nothing.status_code == 302
     _db.session.expire_all()
     assert _db.session.get(Ticket, foreign.id).state != "resolved"
@@ -81,9 +92,11 @@ def test_another_organizations_tickets_are_never_touched(client, org, other_org,
 
 def test_odd_requests_are_told_not_failed(client, org, queue):
     login(client, queue["agent"])
-    for data, message in (({"action": "resolve"}, "Select the tickets first."),
-                          ({"ids": ids(queue["tickets"][0]), "action": "explode"}, "Choose an action."),
-                          ({"ids": ids(queue["tickets"][0]), "action": "assign"}, "Choose the assignee")):
+    for data, message in (
+        ({"action": "resolve"}, "Select the tickets first."),
+        ({"ids": ids(queue["tickets"][0]), "action": "explode"}, "Choose an action."),
+        ({"ids": ids(queue["tickets"][0]), "action": "assign"}, "Choose the assignee"),
+    ):
         response = post_form(client, "/agent/bulk", data, token_from="/agent/", follow_redirects=True)
         assert response.status_code == 200 and message in response.get_data(as_text=True)
 

@@ -1,16 +1,17 @@
 """Canned replies: the organization's (console) and an agent's own (agent portal), filled in
 for the ticket by Jinja's sandbox; hostile placeholders are refused, other people's are 404."""
+
 import pytest
 from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import CannedReply
+from autotrack.models.types import utcnow
 from autotrack.services import tickets
+from autotrack.services.errors import Forbidden, NotFound, ValidationError
 from autotrack.services.tickets import canned
-from autotrack.services.errors import NotFound, ValidationError
 from tests import factories
 from tests.conftest import login, post_form
-from autotrack.models.types import utcnow
 
 HOSTILE = [
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",  # the classic sandbox escape
@@ -28,8 +29,13 @@ HOSTILE = [
 def desk(org):
     agent = factories.make_user(org, "agent", name="Sam Agent")
     ticket = tickets.create_ticket(factories.make_user(org, name="Ada Lovelace"), title="Printer jams", now=utcnow())
-    _db.session.add(CannedReply(org_id=org.id, title="Restart first",
-                                body="Hello {{ requester.first_name }},\nplease restart it ({{ ticket.reference }}).\n-- {{ agent.name }}"))
+    _db.session.add(
+        CannedReply(
+            org_id=org.id,
+            title="Restart first",
+            body="Hello {{ requester.first_name }},\nplease restart it ({{ ticket.reference }}).\n-- {{ agent.name }}",
+        )
+    )
     _db.session.commit()
     return {"agent": agent, "ticket": ticket, "shared": _db.session.scalar(select(CannedReply))}
 
@@ -63,7 +69,7 @@ def test_own_replies_are_private_and_another_organizations_are_not_found(org, ot
     with pytest.raises(NotFound):
         canned.get_for(factories.make_user(other_org, "agent"), desk["shared"].id)
     employee = factories.make_user(org)
-    with pytest.raises(Exception):
+    with pytest.raises(Forbidden):
         canned.save_own(employee, "Nope", "text", now=utcnow())
 
 
@@ -83,8 +89,12 @@ def test_agents_keep_their_own_in_the_portal_and_admins_the_organizations_in_the
     login(client, desk["agent"])
     refused = post_form(client, "/agent/canned", {"title": "Evil", "body": HOSTILE[0]}, token_from="/agent/canned")
     assert refused.status_code == 400 and "cannot be filled in" in refused.get_data(as_text=True)
-    saved = post_form(client, "/agent/canned", {"title": "Thanks", "body": "Thanks, {{ requester.first_name }}!"},
-                      token_from="/agent/canned")
+    saved = post_form(
+        client,
+        "/agent/canned",
+        {"title": "Thanks", "body": "Thanks, {{ requester.first_name }}!"},
+        token_from="/agent/canned",
+    )
     assert saved.status_code == 302
     mine = _db.session.scalar(select(CannedReply).where(CannedReply.title == "Thanks"))
     assert mine.owner_id == desk["agent"].id
@@ -94,11 +104,16 @@ def test_agents_keep_their_own_in_the_portal_and_admins_the_organizations_in_the
     login(client, admin)
     listing = client.get("/admin/cannedreply/").get_data(as_text=True)
     assert "Restart first" in listing and "Thanks" not in listing  # agents' own stay theirs
-    bad = post_form(client, "/admin/cannedreply/new/", {"title": "Evil", "body": HOSTILE[1]},
-                    token_from="/admin/cannedreply/new/")
+    bad = post_form(
+        client, "/admin/cannedreply/new/", {"title": "Evil", "body": HOSTILE[1]}, token_from="/admin/cannedreply/new/"
+    )
     assert bad.status_code == 200 and "Only these placeholders work" in bad.get_data(as_text=True)
-    good = post_form(client, "/admin/cannedreply/new/", {"title": "Closing", "body": "Closing {{ ticket.reference }}."},
-                     token_from="/admin/cannedreply/new/")
+    good = post_form(
+        client,
+        "/admin/cannedreply/new/",
+        {"title": "Closing", "body": "Closing {{ ticket.reference }}."},
+        token_from="/admin/cannedreply/new/",
+    )
     assert good.status_code == 302
     shared = _db.session.scalar(select(CannedReply).where(CannedReply.title == "Closing"))
     assert (shared.org_id, shared.owner_id) == (org.id, None)
@@ -110,12 +125,18 @@ def test_the_api_lists_and_fills_them(client, org, other_org, desk):
     headers = {"Authorization": f"Bearer {token_for(client, desk['agent'])}"}
     listed = client.get("/api/v1/canned-replies?q=restart", headers=headers).get_json()
     assert listed == [{"id": desk["shared"].id, "title": "Restart first", "shared": True}]
-    filled = client.get(f"/api/v1/tickets/{desk['ticket'].reference}/canned-replies/{desk['shared'].id}", headers=headers)
+    filled = client.get(
+        f"/api/v1/tickets/{desk['ticket'].reference}/canned-replies/{desk['shared'].id}", headers=headers
+    )
     assert filled.status_code == 200 and filled.get_json()["text"].startswith("Hello Ada,")
     stranger = {"Authorization": f"Bearer {token_for(client, factories.make_user(other_org, 'agent'))}"}
     assert client.get("/api/v1/canned-replies", headers=stranger).get_json() == []
-    assert client.get(f"/api/v1/tickets/{desk['ticket'].number}/canned-replies/{desk['shared'].id}",
-                      headers=stranger).status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/tickets/{desk['ticket'].number}/canned-replies/{desk['shared'].id}", headers=stranger
+        ).status_code
+        == 404
+    )
 
 
 def test_nobody_deletes_anothers_canned_reply(client, org, other_org, desk):

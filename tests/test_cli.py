@@ -1,4 +1,5 @@
 """Operator commands: create-org, create-user, seed-demo."""
+
 from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
@@ -21,16 +22,34 @@ def count(model, *where):
 
 
 def test_create_org_starts_usable(runner):
-    result = runner.invoke(args=["autotrack", "create-org", "Initech", "--slug", "initech",
-                                 "--admin-email", "Boss@Initech.example", "--admin-password", "s3cret-pass",
-                                 "--timezone", "America/Chicago"])
+    result = runner.invoke(
+        args=[
+            "autotrack",
+            "create-org",
+            "Initech",
+            "--slug",
+            "initech",
+            "--admin-email",
+            "Boss@Initech.example",
+            "--admin-password",
+            "s3cret-pass",
+            "--timezone",
+            "America/Chicago",
+        ]
+    )
     assert result.exit_code == 0, result.output
     org = _db.session.scalar(select(Organization).where(Organization.slug == "initech"))
     assert org.timezone == "America/Chicago" and org.ticket_prefix == "INITECH"
-    prios = {p.name: (p.first_response_minutes, p.resolution_minutes, p.calendar)
-             for p in _db.session.scalars(select(Priority).where(Priority.org_id == org.id))}
-    assert prios == {"P1": (15, 120, "24x7"), "P2": (60, 360, "business_hours"),
-                     "P3": (240, 1440, "business_hours"), "P4": (480, 4320, "business_hours")}
+    prios = {
+        p.name: (p.first_response_minutes, p.resolution_minutes, p.calendar)
+        for p in _db.session.scalars(select(Priority).where(Priority.org_id == org.id))
+    }
+    assert prios == {
+        "P1": (15, 120, "24x7"),
+        "P2": (60, 360, "business_hours"),
+        "P3": (240, 1440, "business_hours"),
+        "P4": (480, 4320, "business_hours"),
+    }
     categories = set(_db.session.scalars(select(Status.category).where(Status.org_id == org.id)))
     assert categories == {"new", "open", "pending", "resolved", "closed"}
     calendar = _db.session.scalar(select(BusinessCalendar).where(BusinessCalendar.org_id == org.id))
@@ -42,29 +61,100 @@ def test_create_org_starts_usable(runner):
 
 
 def test_create_org_rejects_bad_input_and_writes_nothing(runner):
-    result = runner.invoke(args=["autotrack", "create-org", "X", "--slug", "Bad Slug!", "--admin-email",
-                                 "a@x.example", "--admin-password", "s3cret-pass"])
+    result = runner.invoke(
+        args=[
+            "autotrack",
+            "create-org",
+            "X",
+            "--slug",
+            "Bad Slug!",
+            "--admin-email",
+            "a@x.example",
+            "--admin-password",
+            "s3cret-pass",
+        ]
+    )
     assert result.exit_code != 0 and "slug" in result.output
-    result = runner.invoke(args=["autotrack", "create-org", "X", "--slug", "xco", "--admin-email",
-                                 "a@x.example", "--admin-password", "s3cret-pass", "--timezone", "Mars/Base"])
+    result = runner.invoke(
+        args=[
+            "autotrack",
+            "create-org",
+            "X",
+            "--slug",
+            "xco",
+            "--admin-email",
+            "a@x.example",
+            "--admin-password",
+            "s3cret-pass",
+            "--timezone",
+            "Mars/Base",
+        ]
+    )
     assert result.exit_code != 0 and "timezone" in result.output
-    result = runner.invoke(args=["autotrack", "create-org", "X", "--slug", "xco", "--admin-email",
-                                 "a@x.example", "--admin-password", "short"])
+    result = runner.invoke(
+        args=[
+            "autotrack",
+            "create-org",
+            "X",
+            "--slug",
+            "xco",
+            "--admin-email",
+            "a@x.example",
+            "--admin-password",
+            "short",
+        ]
+    )
     assert result.exit_code != 0 and "at least 8" in result.output
     assert count(Organization) == 0 and count(User) == 0
 
 
 def test_create_user_joins_the_department(runner, org):
-    result = runner.invoke(args=["autotrack", "create-user", "lead@acme.example", "--org", "acme", "--role", "agent",
-                                 "--password", "s3cret-pass", "--department", "Support", "--lead"])
+    result = runner.invoke(
+        args=[
+            "autotrack",
+            "create-user",
+            "lead@acme.example",
+            "--org",
+            "acme",
+            "--role",
+            "agent",
+            "--password",
+            "s3cret-pass",
+            "--department",
+            "Support",
+            "--lead",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = _db.session.scalar(select(User).where(User.email == "lead@acme.example"))
     assert user.is_lead and user.role.builtin == "agent"
-    result = runner.invoke(args=["autotrack", "create-user", "x@acme.example", "--org", "acme", "--role", "wizard",
-                                 "--password", "s3cret-pass"])
+    result = runner.invoke(
+        args=[
+            "autotrack",
+            "create-user",
+            "x@acme.example",
+            "--org",
+            "acme",
+            "--role",
+            "wizard",
+            "--password",
+            "s3cret-pass",
+        ]
+    )
     assert result.exit_code != 0 and "Unknown role" in result.output
-    result = runner.invoke(args=["autotrack", "create-user", "x@acme.example", "--org", "nope", "--role", "agent",
-                                 "--password", "s3cret-pass"])
+    result = runner.invoke(
+        args=[
+            "autotrack",
+            "create-user",
+            "x@acme.example",
+            "--org",
+            "nope",
+            "--role",
+            "agent",
+            "--password",
+            "s3cret-pass",
+        ]
+    )
     assert result.exit_code != 0 and "No organization" in result.output
 
 
@@ -73,13 +163,18 @@ def test_seed_demo_builds_every_role_and_lifecycle_state(runner, client):
     assert result.exit_code == 0, result.output
     assert "admin@acme.example" in result.output and DEMO_PASSWORD in result.output
     org = _db.session.scalar(select(Organization).where(Organization.slug == "acme"))
-    states = dict(_db.session.execute(
-        select(Ticket.state, func.count()).where(Ticket.org_id == org.id).group_by(Ticket.state)).all())
+    states = dict(
+        _db.session.execute(
+            select(Ticket.state, func.count()).where(Ticket.org_id == org.id).group_by(Ticket.state)
+        ).all()
+    )
     assert set(states) == {"new", "open", "pending", "resolved", "closed"}
     assert sum(states.values()) == 50
     roles = set(_db.session.scalars(select(User.role_id).where(User.org_id == org.id)))
     assert len(roles) == 4
-    payments = _db.session.scalar(select(Category).where(Category.org_id == org.id, Category.path == "Finance/Payments"))
+    payments = _db.session.scalar(
+        select(Category).where(Category.org_id == org.id, Category.path == "Finance/Payments")
+    )
     assert payments.default_priority.name == "P1"
     assert count(Category, Category.org_id == org.id, Category.depth == 3) >= 6
 

@@ -1,4 +1,5 @@
 """Configuration: embedded defaults, production safety, cookie flags."""
+
 import pytest
 
 from autotrack import create_app
@@ -16,9 +17,16 @@ def test_production_refuses_a_short_secret_key():
 
 
 def test_production_with_a_real_key_has_secure_cookies():
-    app = create_app(type("Prod", (ProductionConfig,), {
-        "SECRET_KEY": "x" * 64, "SQLALCHEMY_DATABASE_URI": TestConfig.SQLALCHEMY_DATABASE_URI,
-    }))
+    app = create_app(
+        type(
+            "Prod",
+            (ProductionConfig,),
+            {
+                "SECRET_KEY": "x" * 64,
+                "SQLALCHEMY_DATABASE_URI": TestConfig.SQLALCHEMY_DATABASE_URI,
+            },
+        )
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -1,6 +1,7 @@
 """Directory sync: the staff directory read from an https source (a real local HTTPS server
 with a throwaway CA), its diff recorded and applied all-or-nothing, removed entries deactivated
 (never deleted), and the fetch refusing internal addresses on the first hop and every redirect."""
+
 import http.server
 import ssl
 import threading
@@ -13,13 +14,12 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import DirectoryEntry, DirectorySync, User, utcnow
+from autotrack.services.errors import ValidationError
 from autotrack.services.org import directory_sync, registration
 from autotrack.services.org.directory_sync import SourceRefused
-from autotrack.services.errors import ValidationError
 from tests import factories
 from tests.conftest import login, post_form
 from tests.helpers import run_concurrently
-from autotrack.models.types import utcnow
 
 HEADER = "employee_id,first_name,last_name,email,department\r\n"
 ADA = "E-1,Ada,Lovelace,ada@acme.example,Support\r\n"
@@ -45,7 +45,7 @@ def source(app, ca, tmp_path, monkeypatch):
     state = Source()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802  (http.server's name)
+        def do_GET(self):  # http.server's name
             state.requests.append(self.path)
             answer = state.routes.get(self.path, (404, {}, b"not here"))
             if callable(answer):
@@ -85,8 +85,10 @@ def serve_csv(source, text, path="/staff.csv"):
 
 def entries(org):
     _db.session.expire_all()
-    return {e.employee_id: e.active for e in _db.session.scalars(
-        select(DirectoryEntry).where(DirectoryEntry.org_id == org.id))}
+    return {
+        e.employee_id: e.active
+        for e in _db.session.scalars(select(DirectoryEntry).where(DirectoryEntry.org_id == org.id))
+    }
 
 
 def test_a_sync_applies_its_diff_and_deactivates_rather_than_deletes(org, source):
@@ -100,7 +102,10 @@ def test_a_sync_applies_its_diff_and_deactivates_rather_than_deletes(org, source
     second = directory_sync.run_now(org, apply=True, now=utcnow())
     assert (second.status, second.added, second.changed, second.removed) == ("applied", 1, 1, 1)
     assert {(line["action"], line["employee_id"]) for line in directory_sync.diff_lines(second)} == {
-        ("added", "E-3"), ("changed", "E-1"), ("removed", "E-2")}
+        ("added", "E-3"),
+        ("changed", "E-1"),
+        ("removed", "E-2"),
+    }
     assert entries(org) == {"E-1": True, "E-2": False, "E-3": True}  # Bob kept, but inactive
     with pytest.raises(ValidationError, match="not in Acme"):
         registration.register("acme", "E-2", "bob@acme.example", "a long enough passphrase 1")
@@ -169,20 +174,40 @@ def test_a_run_left_running_by_a_dead_worker_is_taken_over_after_its_lease(org, 
     _db.session.commit()
     now = utcnow()
     slot = int(now.timestamp() // (24 * 3600))
-    _db.session.add(DirectorySync(org_id=org.id, run_key=f"scheduled:{org.id}:24:{slot}", trigger="scheduled",
-                                  status="running", source_url=org.directory_url, added=0, changed=0, removed=0,
-                                  started_at=now, leased_until=now + timedelta(minutes=10)))
+    _db.session.add(
+        DirectorySync(
+            org_id=org.id,
+            run_key=f"scheduled:{org.id}:24:{slot}",
+            trigger="scheduled",
+            status="running",
+            source_url=org.directory_url,
+            added=0,
+            changed=0,
+            removed=0,
+            started_at=now,
+            leased_until=now + timedelta(minutes=10),
+        )
+    )
     _db.session.commit()
     assert directory_sync.run_due(now=now) == []  # its worker may still be at it
     [run] = directory_sync.run_due(now=now + timedelta(minutes=11))
     assert run.status == "applied" and entries(org) == {"E-1": True}
 
 
-@pytest.mark.parametrize("url", [
-    "https://127.0.0.1/staff.csv", "https://localhost/staff.csv", "https://[::1]/staff.csv",
-    "https://10.0.0.5/staff.csv", "https://192.168.1.10/staff.csv", "https://169.254.169.254/latest/meta-data",
-    "https://[::ffff:127.0.0.1]/staff.csv", "https://0.0.0.0/staff.csv", "https://2130706433/staff.csv",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/staff.csv",
+        "https://localhost/staff.csv",
+        "https://[::1]/staff.csv",
+        "https://10.0.0.5/staff.csv",
+        "https://192.168.1.10/staff.csv",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::ffff:127.0.0.1]/staff.csv",
+        "https://0.0.0.0/staff.csv",
+        "https://2130706433/staff.csv",
+    ],
+)
 def test_internal_addresses_are_refused_before_any_connection(org, url):
     with pytest.raises(SourceRefused, match="internal address"):
         directory_sync.fetch(url)
@@ -190,11 +215,16 @@ def test_internal_addresses_are_refused_before_any_connection(org, url):
         directory_sync.save_source(org, url, 24)
 
 
-@pytest.mark.parametrize("url, message", [
-    ("http://hr.example.com/staff.csv", "https://"), ("ftp://hr.example.com/x", "https://"),
-    ("https://user:secret@hr.example.com/x", "no user name"), ("https:///staff.csv", "no host"),
-    ("https://hr.example.com/a b", "without spaces"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("http://hr.example.com/staff.csv", "https://"),
+        ("ftp://hr.example.com/x", "https://"),
+        ("https://user:secret@hr.example.com/x", "no user name"),
+        ("https:///staff.csv", "no host"),
+        ("https://hr.example.com/a b", "without spaces"),
+    ],
+)
 def test_other_unsafe_or_malformed_urls_are_refused(url, message, app, db):
     with pytest.raises(SourceRefused, match=message):
         directory_sync.fetch(url)
@@ -213,7 +243,11 @@ def test_every_redirect_is_checked_again(org, source):
     source.routes["/moved"] = (302, {"Location": "/staff.csv"}, b"")
     assert directory_sync.fetch(source.base + "/moved").startswith(HEADER.encode())
     port = source.base.rsplit(":", 1)[1]
-    for target in (f"https://127.0.0.2:{port}/staff.csv", "https://169.254.169.254/", f"http://127.0.0.1:{port}/staff.csv"):
+    for target in (
+        f"https://127.0.0.2:{port}/staff.csv",
+        "https://169.254.169.254/",
+        f"http://127.0.0.1:{port}/staff.csv",
+    ):
         source.routes["/evil"] = (302, {"Location": target}, b"")
         with pytest.raises(SourceRefused):
             directory_sync.fetch(source.base + "/evil")
@@ -233,6 +267,7 @@ def test_size_and_time_limits(app, db, source, monkeypatch):
         handler.end_headers()
         for _ in range(40):
             handler.wfile.write(b"y" * 65536)
+
     source.routes["/stream"] = undeclared_big
     with pytest.raises(SourceRefused, match="larger than 1 MB"):
         directory_sync.fetch(source.base + "/stream")
@@ -249,6 +284,7 @@ def test_size_and_time_limits(app, db, source, monkeypatch):
                 time.sleep(0.3)  # real time: a slow source is what the timeout is tested against
         except OSError:
             pass
+
     source.routes["/drip"] = drip
     started = time.monotonic()
     with pytest.raises(SourceRefused, match="too long"):
@@ -268,14 +304,28 @@ def test_the_console_saves_the_source_previews_and_syncs(client, org, source):
     login(client, admin)
     page = "/admin/directory_sync/"
     url = serve_csv(source, HEADER + ADA + BOB)
-    response = post_form(client, page, {"directory_url": "https://127.0.0.9/x", "directory_sync_hours": "24",
-                                        "action": "save"}, token_from=page)
+    response = post_form(
+        client,
+        page,
+        {"directory_url": "https://127.0.0.9/x", "directory_sync_hours": "24", "action": "save"},
+        token_from=page,
+    )
     assert response.status_code == 422 and "internal address" in response.get_data(as_text=True)
-    response = post_form(client, page, {"directory_url": url, "directory_sync_hours": "24", "action": "preview"},
-                         token_from=page, follow_redirects=True)
+    response = post_form(
+        client,
+        page,
+        {"directory_url": url, "directory_sync_hours": "24", "action": "preview"},
+        token_from=page,
+        follow_redirects=True,
+    )
     assert "syncing now would make 2 added" in response.get_data(as_text=True) and entries(org) == {}
-    response = post_form(client, page, {"directory_url": url, "directory_sync_hours": "24", "action": "sync"},
-                         token_from=page, follow_redirects=True)
+    response = post_form(
+        client,
+        page,
+        {"directory_url": url, "directory_sync_hours": "24", "action": "sync"},
+        token_from=page,
+        follow_redirects=True,
+    )
     body = response.get_data(as_text=True)
     assert "Directory synced: 2 added" in body and "E-2 · Bob · Builder · bob@acme.example" in body
     assert entries(org) == {"E-1": True, "E-2": True}

@@ -1,5 +1,6 @@
 """Feedback after resolution: the resolution email's single-use link tied to its ticket, the
 portal and the API, what a low rating does, and satisfaction in the dashboard and reports."""
+
 import json
 import re
 from urllib.parse import urlsplit
@@ -9,20 +10,21 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, Feedback, Notification, OutboxEmail
+from autotrack.models.types import utcnow
 from autotrack.services import outbox, tickets
 from autotrack.services.org import dashboard
 from autotrack.services.sla import reports as sla_reports
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
-from autotrack.models.types import utcnow
-
 
 
 @pytest.fixture
 def people(org):
-    return {"employee": factories.make_user(org, email="emp@acme.example", name="Emma Employee"),
-            "agent": factories.make_user(org, "agent", name="Ann"),
-            "manager": factories.make_user(org, "manager", email="boss@acme.example")}
+    return {
+        "employee": factories.make_user(org, email="emp@acme.example", name="Emma Employee"),
+        "agent": factories.make_user(org, "agent", name="Ann"),
+        "manager": factories.make_user(org, "manager", email="boss@acme.example"),
+    }
 
 
 def resolved(people, title="Printer jams"):
@@ -36,9 +38,11 @@ def resolved(people, title="Printer jams"):
 
 def rating_link(ticket, rating=4):
     """The path of the resolution email's link for `rating`, as the requester would click it."""
-    row = _db.session.scalars(select(OutboxEmail).where(OutboxEmail.ticket_id == ticket.id,
-                                                        OutboxEmail.dedupe_key.startswith("resolved:"))
-                              .order_by(OutboxEmail.id.desc())).first()
+    row = _db.session.scalars(
+        select(OutboxEmail)
+        .where(OutboxEmail.ticket_id == ticket.id, OutboxEmail.dedupe_key.startswith("resolved:"))
+        .order_by(OutboxEmail.id.desc())
+    ).first()
     url = next(u for value, _, u in json.loads(row.context)["ratings"] if value == rating)
     parts = urlsplit(url)
     return parts.path, parts.query
@@ -55,8 +59,9 @@ def test_the_email_link_rates_once_without_signing_in(client, org, people):
     assert page.status_code == 200
     assert re.search(r'<input checked[^>]*value="2"', page.get_data(as_text=True))  # preselected; a click confirms
     assert _db.session.scalar(select(Feedback.rated_at)) is None  # opening the link rates nothing
-    sent = client.post(path, data={"rating": "2", "comment": "Took three days",
-                                   "csrf_token": csrf_token(client, f"{path}?{query}")})
+    sent = client.post(
+        path, data={"rating": "2", "comment": "Took three days", "csrf_token": csrf_token(client, f"{path}?{query}")}
+    )
     assert sent.status_code == 200 and "has been recorded" in sent.get_data(as_text=True)
     rated = _db.session.scalar(select(Feedback))
     assert (rated.rating, rated.comment, rated.agent_id) == (2, "Took three days", people["agent"].id)
@@ -94,8 +99,10 @@ def test_a_low_rating_tells_the_managers_or_reopens(client, org, people):
     client.post(path, data={"rating": "1", "csrf_token": csrf_token(client, f"{path}?{query}")})
     told = _db.session.scalar(select(Notification).where(Notification.kind == "feedback"))
     assert told.user_id == people["manager"].id and "rated 1/5" in told.message
-    assert _db.session.scalar(select(OutboxEmail.recipient).where(OutboxEmail.dedupe_key.startswith("low-rating:"))) \
+    assert (
+        _db.session.scalar(select(OutboxEmail.recipient).where(OutboxEmail.dedupe_key.startswith("low-rating:")))
         == "boss@acme.example"
+    )
 
     org.low_rating_action = "reopen"
     _db.session.commit()
@@ -111,11 +118,19 @@ def test_the_requester_rates_in_the_portal_and_bad_input_is_named(client, org, p
     login(client, people["employee"])
     page = client.get(f"/portal/tickets/{ticket.reference}").get_data(as_text=True)
     assert 'id="feedback-form"' in page
-    bad = post_form(client, f"/portal/tickets/{ticket.reference}/feedback", {"comment": "no rating"},
-                    token_from=f"/portal/tickets/{ticket.reference}")
+    bad = post_form(
+        client,
+        f"/portal/tickets/{ticket.reference}/feedback",
+        {"comment": "no rating"},
+        token_from=f"/portal/tickets/{ticket.reference}",
+    )
     assert bad.status_code == 400 and "Choose a rating from 1 to 5." in bad.get_data(as_text=True)
-    good = post_form(client, f"/portal/tickets/{ticket.reference}/feedback", {"rating": "4"},
-                     token_from=f"/portal/tickets/{ticket.reference}")
+    good = post_form(
+        client,
+        f"/portal/tickets/{ticket.reference}/feedback",
+        {"rating": "4"},
+        token_from=f"/portal/tickets/{ticket.reference}",
+    )
     assert good.status_code == 302
     assert "You rated this 4/5" in client.get(f"/portal/tickets/{ticket.reference}").get_data(as_text=True)
 
@@ -146,8 +161,12 @@ def test_the_api_lets_the_requester_rate_once(client, org, people):
     tokens = {user.id: token_for(client, user) for user in (people["employee"], people["agent"])}
 
     def call(user, method="GET", body=None):
-        return client.open(f"/api/v1/tickets/{ticket.reference}/feedback", method=method, json=body,
-                           headers={"Authorization": f"Bearer {tokens[user.id]}"})
+        return client.open(
+            f"/api/v1/tickets/{ticket.reference}/feedback",
+            method=method,
+            json=body,
+            headers={"Authorization": f"Bearer {tokens[user.id]}"},
+        )
 
     assert call(people["employee"]).get_json() == {"asked": True, "rating": None, "comment": None, "rated_at": None}
     assert call(people["agent"], "POST", {"rating": 5}).status_code == 403
@@ -158,15 +177,18 @@ def test_the_api_lets_the_requester_rate_once(client, org, people):
     assert call(people["agent"]).get_json()["rating"] == 4  # staff read it
 
 
-
 def test_an_admin_chooses_what_a_low_rating_does(client, org):
     from tests.admin.test_settings_console import SETTINGS
 
     login(client, factories.admin_of(org))
     assert "When a requester rates a resolution 1 or 2 of 5" in client.get("/admin/settings/").get_data(as_text=True)
-    refused = post_form(client, "/admin/settings/", {**SETTINGS, "low_rating_action": "shout"}, token_from="/admin/settings/")
+    refused = post_form(
+        client, "/admin/settings/", {**SETTINGS, "low_rating_action": "shout"}, token_from="/admin/settings/"
+    )
     assert refused.status_code == 200 and "Not a valid choice" in refused.get_data(as_text=True)
-    saved = post_form(client, "/admin/settings/", {**SETTINGS, "low_rating_action": "reopen"}, token_from="/admin/settings/")
+    saved = post_form(
+        client, "/admin/settings/", {**SETTINGS, "low_rating_action": "reopen"}, token_from="/admin/settings/"
+    )
     assert saved.status_code == 302
     _db.session.expire_all()
     assert _db.session.get(type(org), org.id).low_rating_action == "reopen"

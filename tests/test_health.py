@@ -1,10 +1,11 @@
 """GET /healthz: what a load balancer and an operator learn about the database and Redis."""
+
 import os
 import socket
 
 from autotrack import create_app
-from config import TestConfig
 from autotrack.models.types import utcnow
+from config import TestConfig
 
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 
@@ -60,8 +61,9 @@ def test_a_stalled_sweep_or_a_waiting_email_makes_it_degraded(app, db):
 
     health.beat("sla_sweep", "0 tickets", now=utcnow() - timedelta(minutes=10))
     health.beat("outbox_delivery", "sent 0", now=utcnow())
-    outbox.queue_email(recipient="a@example.com", subject="s", body_text="b", dedupe_key="old",
-                       now=utcnow() - timedelta(minutes=20))
+    outbox.queue_email(
+        recipient="a@example.com", subject="s", body_text="b", dedupe_key="old", now=utcnow() - timedelta(minutes=20)
+    )
     _db.session.commit()
     healthy, report = health.check(now=utcnow())
     assert healthy and report["status"] == "degraded"

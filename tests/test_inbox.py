@@ -1,13 +1,14 @@
 """In-app notifications: the bell's count, the list, marking read; only ever your own."""
+
 import pytest
 from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import Notification
+from autotrack.models.types import utcnow
 from autotrack.services import tickets
 from tests import factories
 from tests.conftest import csrf_token, login
-from autotrack.models.types import utcnow
 
 
 @pytest.fixture
@@ -23,8 +24,9 @@ def agent_with_news(org):
 
 
 def unread(user):
-    return _db.session.scalars(select(Notification.id).where(Notification.user_id == user.id,
-                                                             Notification.read_at.is_(None))).all()
+    return _db.session.scalars(
+        select(Notification.id).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ).all()
 
 
 def test_the_bell_counts_unread_and_the_list_shows_them(client, org, agent_with_news):
@@ -42,11 +44,18 @@ def test_the_bell_counts_unread_and_the_list_shows_them(client, org, agent_with_
 def test_opening_one_marks_it_read_and_goes_to_the_ticket(client, org, agent_with_news):
     agent, first = agent_with_news
     login(client, agent)
-    target = _db.session.scalar(select(Notification).where(Notification.user_id == agent.id,
-                                                           Notification.ticket_id == first.id).limit(1))
+    target = _db.session.scalar(
+        select(Notification).where(Notification.user_id == agent.id, Notification.ticket_id == first.id).limit(1)
+    )
     before = len(unread(agent))
-    response = client.post("/notifications/read", data={
-        "id": str(target.id), "next": f"/agent/tickets/{first.reference}", "csrf_token": csrf_token(client, "/agent/")})
+    response = client.post(
+        "/notifications/read",
+        data={
+            "id": str(target.id),
+            "next": f"/agent/tickets/{first.reference}",
+            "csrf_token": csrf_token(client, "/agent/"),
+        },
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/agent/tickets/{first.reference}")
     assert len(unread(agent)) == before - 1
 
@@ -54,8 +63,9 @@ def test_opening_one_marks_it_read_and_goes_to_the_ticket(client, org, agent_wit
 def test_mark_all_read(client, org, agent_with_news):
     agent, _ = agent_with_news
     login(client, agent)
-    response = client.post("/notifications/read", data={"csrf_token": csrf_token(client, "/agent/")},
-                           follow_redirects=True)
+    response = client.post(
+        "/notifications/read", data={"csrf_token": csrf_token(client, "/agent/")}, follow_redirects=True
+    )
     assert "marked read" in response.get_data(as_text=True)
     assert unread(agent) == []
     assert "Notifications, 0 unread" in client.get("/agent/").get_data(as_text=True)
@@ -78,8 +88,9 @@ def test_someone_elses_notification_is_neither_listed_nor_marked(client, org, ot
 def test_an_outside_next_address_is_not_followed(client, org, agent_with_news):
     agent, _ = agent_with_news
     login(client, agent)
-    response = client.post("/notifications/read", data={"next": "https://evil.example/",
-                                                          "csrf_token": csrf_token(client, "/agent/")})
+    response = client.post(
+        "/notifications/read", data={"next": "https://evil.example/", "csrf_token": csrf_token(client, "/agent/")}
+    )
     assert response.headers["Location"].endswith("/notifications/")
 
 

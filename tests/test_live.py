@@ -1,8 +1,9 @@
 """Live notifications over server-sent events, served by a real HTTP server: what is pushed,
 to whom, when, and how a reconnect resumes. (Across processes through Redis, and Redis going
 away: tests/jobs/test_live_redis.py. In a real browser: tests/browser/test_live_notifications.py.)"""
+
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +14,7 @@ from config import TestConfig
 from tests import factories
 from tests.helpers import EventStream, Served, wait_until
 
-NOW = datetime(2026, 3, 4, 11, 0, tzinfo=timezone.utc)  # when the notifications were written
+NOW = datetime(2026, 3, 4, 11, 0, tzinfo=UTC)  # when the notifications were written
 PUSH_SECONDS = 2  # a push arrives well before any heartbeat (20 s) could have found the row
 
 
@@ -27,9 +28,11 @@ def served(app, db):
 @pytest.fixture
 def team(org):
     support = factories.default_department(org)
-    return {"agent": factories.make_user(org, "agent", department=support),
-            "other_agent": factories.make_user(org, "agent", department=support),
-            "employee": factories.make_user(org)}
+    return {
+        "agent": factories.make_user(org, "agent", department=support),
+        "other_agent": factories.make_user(org, "agent", department=support),
+        "employee": factories.make_user(org),
+    }
 
 
 def open_stream(served, user, after=None, headers=None):
@@ -96,8 +99,9 @@ def test_a_stream_carries_only_its_users_notifications(served, org, other_org, t
     try:
         outsider = factories.make_user(other_org, "agent")
         factories.make_ticket(factories.make_user(other_org), title="Globex only")
-        notifications.notify([team["other_agent"].id, outsider.id], org_id=org.id, kind="assigned",
-                             message="Not for the agent", now=NOW)
+        notifications.notify(
+            [team["other_agent"].id, outsider.id], org_id=org.id, kind="assigned", message="Not for the agent", now=NOW
+        )
         _db.session.commit()
         assert stream.next_event(1) is None
         notifications.notify([team["agent"].id], org_id=org.id, kind="assigned", message="For the agent", now=NOW)
@@ -154,8 +158,9 @@ def test_every_page_embeds_where_its_stream_starts(client, login_as, team):
 
 def test_streams_over_the_limit_are_told_to_retry_and_ordinary_requests_still_answer(app, db, team):
     # Two stream slots; a 1 s heartbeat so that a closed page is noticed (its write fails) quickly.
-    limited = create_app(type("TwoStreams", (TestConfig,), {"AUTOTRACK_STREAM_SLOTS": 2,
-                                                            "AUTOTRACK_STREAM_HEARTBEAT_SECONDS": 1}))
+    limited = create_app(
+        type("TwoStreams", (TestConfig,), {"AUTOTRACK_STREAM_SLOTS": 2, "AUTOTRACK_STREAM_HEARTBEAT_SECONDS": 1})
+    )
     slots = limited.extensions["autotrack.live"].slots
     server = Served(limited)
     streams = [open_stream(server, team["agent"]) for _ in range(2)]

@@ -1,4 +1,5 @@
 """The manager's view: team workload and a department SLA report, only for their departments."""
+
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,6 @@ from autotrack.services import sla, tickets
 from autotrack.services.org import reports
 from tests import factories
 from tests.conftest import login
-from autotrack.models.types import utcnow
 
 
 @pytest.fixture
@@ -24,8 +24,9 @@ def team(org, other_org):
     p1 = factories.priority(org, "P1")
 
     def ticket(assignee, created, department=facilities):
-        made = tickets.create_ticket(ann, title="Radiator cold", requester=requester, priority=p1,
-                                     department=department, now=created)
+        made = tickets.create_ticket(
+            ann, title="Radiator cold", requester=requester, priority=p1, department=department, now=created
+        )
         if assignee is not None:
             tickets.transition(ann, made, "assign", assignee=assignee, now=created)
         _db.session.commit()
@@ -40,8 +41,13 @@ def team(org, other_org):
     support_agent = factories.make_user(org, "agent")
     tickets.create_ticket(support_agent, title="Elsewhere", requester=requester, priority=p1, now=utcnow())
     other_agent = factories.make_user(other_org, "agent")
-    tickets.create_ticket(other_agent, title="Globex", requester=factories.make_user(other_org),
-                          priority=factories.priority(other_org, "P1"), now=utcnow())
+    tickets.create_ticket(
+        other_agent,
+        title="Globex",
+        requester=factories.make_user(other_org),
+        priority=factories.priority(other_org, "P1"),
+        now=utcnow(),
+    )
     _db.session.commit()
     return {"boss": boss, "facilities": facilities, "now": now}
 

@@ -1,5 +1,6 @@
 """Merge a duplicate into another ticket and link related tickets: within one organization,
 audited, and the duplicate's number leading to the ticket it was merged into."""
+
 import io
 
 import pytest
@@ -8,13 +9,13 @@ from werkzeug.datastructures import FileStorage
 
 from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, OutboxEmail, Ticket, TicketLink
+from autotrack.models.types import utcnow
 from autotrack.services import tickets
-from autotrack.services.tickets import attachments, watchers
 from autotrack.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from autotrack.services.tenancy import ticket_for
+from autotrack.services.tickets import attachments, watchers
 from tests import factories
 from tests.conftest import login, post_form
-from autotrack.models.types import utcnow
 
 
 @pytest.fixture
@@ -42,9 +43,12 @@ def test_a_merged_duplicate_moves_over_closes_and_leads_to_the_other(org, pair):
     assert ticket_for(pair["ada"], str(duplicate.number)) == original
     history = [(e.ticket_id, e.action) for e in tickets.history(original)]
     assert (duplicate.id, "create") in history and (duplicate.id, "merge") in history  # both trails, none moved
-    assert _db.session.scalar(select(AuditEvent.detail).where(AuditEvent.ticket_id == original.id,
-                                                              AuditEvent.action == "merge")) \
+    assert (
+        _db.session.scalar(
+            select(AuditEvent.detail).where(AuditEvent.ticket_id == original.id, AuditEvent.action == "merge")
+        )
         == f"{duplicate.reference} merged into this ticket"
+    )
 
 
 def test_what_cannot_be_merged_is_refused_and_nothing_changes(org, other_org, pair):
@@ -77,16 +81,19 @@ def test_a_merge_across_requesters_copies_the_duplicates_requester_on_the_target
     assert [(w.user.name, w.kind) for w in watchers.watchers_of(surviving)] == [("Ada Lovelace", "cc")]
     tickets.add_comment(agent, surviving, "The VPN gateway is being replaced.", now=utcnow())
     _db.session.commit()
-    assert _db.session.scalar(select(OutboxEmail.recipient).where(OutboxEmail.dedupe_key.like("watch:%"))) \
-        == ada.email
+    assert _db.session.scalar(select(OutboxEmail.recipient).where(OutboxEmail.dedupe_key.like("watch:%"))) == ada.email
 
 
 def test_links_are_seen_from_both_sides_once_and_within_the_organization(org, other_org, pair):
     agent, original, duplicate = pair["agent"], pair["original"], pair["duplicate"]
     tickets.link(agent, original, duplicate, "parent", now=utcnow())
     _db.session.commit()
-    assert [(kind, other.reference) for _, kind, other in tickets.links_of(original, agent)] == [("parent", duplicate.reference)]
-    assert [(kind, other.reference) for _, kind, other in tickets.links_of(duplicate, agent)] == [("child", original.reference)]
+    assert [(kind, other.reference) for _, kind, other in tickets.links_of(original, agent)] == [
+        ("parent", duplicate.reference)
+    ]
+    assert [(kind, other.reference) for _, kind, other in tickets.links_of(duplicate, agent)] == [
+        ("child", original.reference)
+    ]
     with pytest.raises(ValidationError, match="linked already"):
         tickets.link(agent, duplicate, original, "related", now=utcnow())
     with pytest.raises((ValidationError, Forbidden)):
@@ -113,7 +120,12 @@ def test_the_agent_page_merges_links_and_redirects_a_merged_number(client, org, 
     third = tickets.create_ticket(pair["ada"], title="Laptop slow", now=utcnow())
     _db.session.commit()
     target = f"/agent/tickets/{original.reference}"
-    assert post_form(client, f"{target}/links", {"ticket": third.reference, "kind": "related"}, token_from=target).status_code == 302
+    assert (
+        post_form(
+            client, f"{target}/links", {"ticket": third.reference, "kind": "related"}, token_from=target
+        ).status_code
+        == 302
+    )
     assert third.reference in client.get(target).get_data(as_text=True)
 
 
@@ -125,14 +137,22 @@ def test_the_api_merges_and_links(client, org, other_org, pair):
     third = tickets.create_ticket(pair["ada"], title="Laptop slow", now=utcnow())
     foreign = factories.make_ticket(factories.make_user(other_org))
     _db.session.commit()
-    refused = client.post(f"/api/v1/tickets/{duplicate.reference}/merge", json={"into": f"GLOBEX-{foreign.number}"},
-                          headers=headers)
+    refused = client.post(
+        f"/api/v1/tickets/{duplicate.reference}/merge", json={"into": f"GLOBEX-{foreign.number}"}, headers=headers
+    )
     assert refused.status_code == 422 and refused.get_json()["error"]["fields"]["into"]
-    done = client.post(f"/api/v1/tickets/{duplicate.reference}/merge", json={"into": original.reference}, headers=headers)
+    done = client.post(
+        f"/api/v1/tickets/{duplicate.reference}/merge", json={"into": original.reference}, headers=headers
+    )
     assert done.status_code == 200 and done.get_json()["reference"] == original.reference
-    assert client.get(f"/api/v1/tickets/{duplicate.number}", headers=headers).get_json()["reference"] == original.reference
-    linked = client.post(f"/api/v1/tickets/{original.reference}/links", json={"ticket": third.reference, "kind": "child"},
-                         headers=headers)
+    assert (
+        client.get(f"/api/v1/tickets/{duplicate.number}", headers=headers).get_json()["reference"] == original.reference
+    )
+    linked = client.post(
+        f"/api/v1/tickets/{original.reference}/links",
+        json={"ticket": third.reference, "kind": "child"},
+        headers=headers,
+    )
     assert linked.status_code == 201 and linked.get_json()[0]["kind"] == "child"
     link_id = linked.get_json()[0]["id"]
     assert client.delete(f"/api/v1/tickets/{third.reference}/links/{link_id}", headers=headers).status_code == 204

@@ -1,5 +1,6 @@
 """Model invariants: UTC timestamps, append-only audit trail, unique keys, schema = migrations."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -18,7 +19,7 @@ def test_timestamps_round_trip_as_aware_utc_with_microseconds(org):
     _db.session.commit()
     _db.session.expire_all()
     stored = _db.session.get(Ticket, ticket.id).resolution_due_at
-    assert stored == due and stored.tzinfo == timezone.utc
+    assert stored == due and stored.tzinfo == UTC
     assert stored.microsecond == 123456
 
 
@@ -45,8 +46,9 @@ def test_audit_events_cannot_be_edited_or_deleted(org):
 
 def test_outbox_dedupe_key_is_unique(org):
     for _ in range(2):
-        _db.session.add(OutboxEmail(recipient="a@acme.example", subject="s", body_text="b",
-                                    dedupe_key="escalation:1:1:1"))
+        _db.session.add(
+            OutboxEmail(recipient="a@acme.example", subject="s", body_text="b", dedupe_key="escalation:1:1:1")
+        )
     with pytest.raises(IntegrityError):
         _db.session.commit()
     _db.session.rollback()
@@ -54,8 +56,15 @@ def test_outbox_dedupe_key_is_unique(org):
 
 def test_ticket_number_is_unique_within_an_organization(org):
     ticket = factories.make_ticket(factories.make_user(org))
-    clone = Ticket(org_id=org.id, number=ticket.number, title="dup", requester_id=ticket.requester_id,
-                   department_id=ticket.department_id, priority_id=ticket.priority_id, status_id=ticket.status_id)
+    clone = Ticket(
+        org_id=org.id,
+        number=ticket.number,
+        title="dup",
+        requester_id=ticket.requester_id,
+        department_id=ticket.department_id,
+        priority_id=ticket.priority_id,
+        status_id=ticket.status_id,
+    )
     _db.session.add(clone)
     with pytest.raises(IntegrityError):
         _db.session.commit()
@@ -65,7 +74,8 @@ def test_ticket_number_is_unique_within_an_organization(org):
 def test_models_and_migrations_agree(db):
     """The schema the migrations built is exactly what the models declare (like `flask db check`)."""
     with _db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True,
-                                                               "include_object": in_declared_schema})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": in_declared_schema}
+        )
         diff = compare_metadata(context, _db.metadata)
     assert diff == []

@@ -7,6 +7,7 @@
   organization and refuses what cannot be an id: no `session.get` on a value that is not a
   column of a row already loaded, no `filter_by(id=...)`.
 """
+
 import ast
 from pathlib import Path
 
@@ -15,17 +16,22 @@ PACKAGE = ROOT / "autotrack"
 
 # (file, function) -> why a comparison of role attributes there is not a decision about people.
 ROLE_COMPARISON_ALLOWED = {
-    ("autotrack/services/people/roles.py", "apply"):
-        "the role definitions: the built-in org admin role keeps every permission; a role's portal must exist",
-    ("autotrack/services/org/orgs.py", "role_by_key"):
-        "finds the role a CSV row or the CLI names (by built-in key or name); decides nothing",
+    (
+        "autotrack/services/people/roles.py",
+        "apply",
+    ): "the role definitions: the built-in org admin role keeps every permission; a role's portal must exist",
+    (
+        "autotrack/services/org/orgs.py",
+        "role_by_key",
+    ): "finds the role a CSV row or the CLI names (by built-in key or name); decides nothing",
 }
 ROLE_ATTRIBUTES = {"portal", "builtin"}
 
 
 def _python_files():
-    return sorted(path for path in PACKAGE.rglob("*.py") if path.relative_to(ROOT).as_posix()
-                  != "autotrack/services/policy.py")
+    return sorted(
+        path for path in PACKAGE.rglob("*.py") if path.relative_to(ROOT).as_posix() != "autotrack/services/policy.py"
+    )
 
 
 def _unwrap(node):
@@ -69,7 +75,11 @@ def _role_comparisons(path):
         hit = False
         if isinstance(node, ast.Compare):
             hit = any(_is_role_attribute(operand) for operand in [node.left, *node.comparators])
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {"in_", "not_in", "notin_"}:
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"in_", "not_in", "notin_"}
+        ):
             hit = _is_role_attribute(node.func.value)  # SQL: Role.portal.in_((...))
         if hit:
             found.append((node.lineno, function, ast.get_source_segment(source, node)))
@@ -81,15 +91,21 @@ def _role_comparisons(path):
 
 
 def test_the_detector_finds_the_comparisons_it_is_meant_to():
-    samples = ['role.portal == "agent"', 'user.role.portal in ("agent", "manager")', 'portal not in ("admin",)',
-               'role.builtin == "org_admin"', 'user.role.name == "Auditor"', 'role.name.lower() == wanted',
-               'Role.portal.in_(("agent", "manager"))']
+    samples = [
+        'role.portal == "agent"',
+        'user.role.portal in ("agent", "manager")',
+        'portal not in ("admin",)',
+        'role.builtin == "org_admin"',
+        'user.role.name == "Auditor"',
+        "role.name.lower() == wanted",
+        'Role.portal.in_(("agent", "manager"))',
+    ]
     for sample in samples:
         tree = ast.parse(sample)
         node = tree.body[0].value
         compared = [node.func.value] if isinstance(node, ast.Call) else [node.left, *node.comparators]
         assert any(_is_role_attribute(operand) for operand in compared), sample
-    for innocent in ['member.role == MemberRole.MANAGER', 'user.name == "Ada"', 'ticket.state == "closed"']:
+    for innocent in ["member.role == MemberRole.MANAGER", 'user.name == "Ada"', 'ticket.state == "closed"']:
         node = ast.parse(innocent).body[0].value
         assert not any(_is_role_attribute(operand) for operand in [node.left, *node.comparators]), innocent
 
@@ -116,22 +132,29 @@ def test_the_allow_list_names_only_comparisons_that_exist():
 ID_LOOKUP_DIRS = ("admin", "api", "agent", "portal", "manager", "web", "inbox", "feedback", "auth", "services")
 # (file, function) -> why its `session.get` of a computed value takes no outside input.
 ID_LOOKUP_ALLOWED = {
-    ("autotrack/auth/routes.py", "second_factor"):
-        "the user id the server put into the signed session after the password step",
-    ("autotrack/services/preferences.py", "save"):
-        "the signed-in user's own row, keyed by a topic name checked against TOPICS first",
-    ("autotrack/services/live.py", "read_new"):
-        "the signed-in user of the stream (the id the session loaded)",
-    ("autotrack/services/mail/intake.py", "process"):
-        "the mailbox id read from the stored message row just before",
-    ("autotrack/services/mail/intake.py", "_user_from_directory"):
-        "the organization of the mailbox the message came in by",
-    ("autotrack/services/sla/changes.py", "run_pending"):
-        "a recompute row the sweep has just claimed by id",
-    ("autotrack/services/people/accounts.py", "authenticate"):
-        "the user just found by address, reloaded after the attempt counter's commit",
-    ("autotrack/services/people/sessions.py", "_changes"):
-        "the role a user held before a change, from SQLAlchemy's history of the loaded row",
+    (
+        "autotrack/auth/routes.py",
+        "second_factor",
+    ): "the user id the server put into the signed session after the password step",
+    (
+        "autotrack/services/preferences.py",
+        "save",
+    ): "the signed-in user's own row, keyed by a topic name checked against TOPICS first",
+    ("autotrack/services/live.py", "read_new"): "the signed-in user of the stream (the id the session loaded)",
+    ("autotrack/services/mail/intake.py", "process"): "the mailbox id read from the stored message row just before",
+    (
+        "autotrack/services/mail/intake.py",
+        "_user_from_directory",
+    ): "the organization of the mailbox the message came in by",
+    ("autotrack/services/sla/changes.py", "run_pending"): "a recompute row the sweep has just claimed by id",
+    (
+        "autotrack/services/people/accounts.py",
+        "authenticate",
+    ): "the user just found by address, reloaded after the attempt counter's commit",
+    (
+        "autotrack/services/people/sessions.py",
+        "_changes",
+    ): "the role a user held before a change, from SQLAlchemy's history of the loaded row",
 }
 
 
@@ -151,8 +174,12 @@ def _id_lookups(path):
             function = node.name
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             receiver = _dotted(node.func.value)
-            if (node.func.attr == "get" and receiver.split(".")[-1] == "session" and len(node.args) == 2
-                    and not _is_plain_attribute(node.args[1])):
+            if (
+                node.func.attr == "get"
+                and receiver.split(".")[-1] == "session"
+                and len(node.args) == 2
+                and not _is_plain_attribute(node.args[1])
+            ):
                 found.append((node.lineno, function, ast.get_source_segment(source, node)))
             if node.func.attr == "filter_by" and any(k.arg == "id" for k in node.keywords):
                 found.append((node.lineno, function, ast.get_source_segment(source, node)))
@@ -171,9 +198,14 @@ def _request_facing_files():
 
 
 def test_the_id_lookup_detector_finds_hand_rolled_lookups():
-    samples = {"db.session.get(Ticket, int(raw))": True, "db.session.get(Ticket, ident)": True,
-               "session.get(User, pending.get('user_id') or 0)": True, "Ticket.query.filter_by(id=raw)": True,
-               "db.session.get(Ticket, row.ticket_id)": False, "session.get('second_factor')": False}
+    samples = {
+        "db.session.get(Ticket, int(raw))": True,
+        "db.session.get(Ticket, ident)": True,
+        "session.get(User, pending.get('user_id') or 0)": True,
+        "Ticket.query.filter_by(id=raw)": True,
+        "db.session.get(Ticket, row.ticket_id)": False,
+        "session.get('second_factor')": False,
+    }
     for sample, flagged in samples.items():
         path = ROOT / "tests" / "_sample_for_id_lookups.py"
         try:
@@ -199,6 +231,7 @@ def test_the_id_lookup_allow_list_names_only_lookups_that_exist():
 
 
 # --- one definition each of "may see", "org admin", "overdue", "SLA setting" -------------------
+
 
 def test_every_kind_of_sla_setting_has_a_recompute_reason():
     """The cache token and the recompute watch one list; a setting added to it needs its reason."""
@@ -237,6 +270,7 @@ def test_the_ticket_list_and_the_policy_agree_on_who_may_see_what(org):
 
 # --- ticket states change only through the transition table ------------------------------------
 
+
 def test_only_the_lifecycle_sets_a_tickets_state():
     """Merge included: a state written anywhere else would bypass the transition table."""
     offenders = []
@@ -245,10 +279,15 @@ def test_only_the_lifecycle_sets_a_tickets_state():
         if relative == "autotrack/services/tickets/lifecycle.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-                node, (ast.AugAssign, ast.AnnAssign)) else []
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, (ast.AugAssign, ast.AnnAssign))
+                else []
+            )
             for target in targets:
-                for element in (target.elts if isinstance(target, ast.Tuple) else [target]):
+                for element in target.elts if isinstance(target, ast.Tuple) else [target]:
                     if isinstance(element, ast.Attribute) and element.attr == "state":  # a lifecycle category
                         offenders.append(f"{relative}:{node.lineno}")
     assert not offenders, "change a ticket's state with a lifecycle transition:\n" + "\n".join(offenders)

@@ -1,21 +1,29 @@
 """The ticket workflow through the web pages: forms, messages, what each side sees."""
+
 import pytest
 from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, Ticket
+from autotrack.models.types import utcnow
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
-from autotrack.models.types import utcnow
 
 
 def test_employee_raises_a_ticket_through_the_form(client, org):
     category = factories.make_category(org, "IT/Hardware/Laptop", default_priority="P2")
     employee = factories.make_user(org)
     login(client, employee)
-    response = post_form(client, "/portal/tickets/new", {
-        "title": "Laptop will not boot", "description": "Black screen.", "category_id": str(category.id),
-    }, token_from="/portal/tickets/new")
+    response = post_form(
+        client,
+        "/portal/tickets/new",
+        {
+            "title": "Laptop will not boot",
+            "description": "Black screen.",
+            "category_id": str(category.id),
+        },
+        token_from="/portal/tickets/new",
+    )
     assert response.status_code == 302
     ticket = _db.session.scalar(select(Ticket))
     assert response.headers["Location"] == f"/portal/tickets/{ticket.reference}"
@@ -26,8 +34,9 @@ def test_employee_raises_a_ticket_through_the_form(client, org):
 
 def test_blank_title_re_renders_the_form_with_its_message_and_saves_nothing(client, org):
     login(client, factories.make_user(org))
-    response = post_form(client, "/portal/tickets/new", {"title": "  ", "description": "kept text"},
-                         token_from="/portal/tickets/new")
+    response = post_form(
+        client, "/portal/tickets/new", {"title": "  ", "description": "kept text"}, token_from="/portal/tickets/new"
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "This field is required." in page and "kept text" in page
@@ -37,8 +46,9 @@ def test_blank_title_re_renders_the_form_with_its_message_and_saves_nothing(clie
 def test_foreign_category_id_in_the_form_is_refused(client, org, other_org):
     foreign = factories.make_category(other_org, "Secret")
     login(client, factories.make_user(org))
-    response = post_form(client, "/portal/tickets/new", {"title": "x", "category_id": str(foreign.id)},
-                         token_from="/portal/tickets/new")
+    response = post_form(
+        client, "/portal/tickets/new", {"title": "x", "category_id": str(foreign.id)}, token_from="/portal/tickets/new"
+    )
     assert response.status_code == 422
     assert _db.session.scalar(select(func.count()).select_from(Ticket)) == 0
 
@@ -60,8 +70,9 @@ def test_employee_reply_cannot_be_smuggled_in_as_internal(client, org):
     employee = factories.make_user(org)
     ticket = factories.make_ticket(employee)
     login(client, employee)
-    post_form(client, f"/portal/tickets/{ticket.reference}/comments", {"body": "hi", "internal": "y"},
-              token_from="/portal/")
+    post_form(
+        client, f"/portal/tickets/{ticket.reference}/comments", {"body": "hi", "internal": "y"}, token_from="/portal/"
+    )
     _db.session.expire_all()
     assert [c.internal for c in _db.session.get(Ticket, ticket.id).comments] == [False]
 
@@ -174,9 +185,11 @@ def test_huge_or_garbage_ids_are_not_found_never_a_server_error(client, org):
     huge = "99999999999999999999"
     assert client.get(f"/agent/?cursor={huge}").status_code == 200
     assert client.get(f"/agent/tickets/ACME-{huge}").status_code == 404
-    for url, data in [(f"{path}/priority", {"priority_id": huge}), (f"{path}/transitions",
-                      {"action": "assign", "assignee_id": huge}), (f"{path}/transitions",
-                      {"action": "wait", "status_id": "abc"})]:
+    for url, data in [
+        (f"{path}/priority", {"priority_id": huge}),
+        (f"{path}/transitions", {"action": "assign", "assignee_id": huge}),
+        (f"{path}/transitions", {"action": "wait", "status_id": "abc"}),
+    ]:
         response = post_form(client, url, data, token_from=path)
         assert response.status_code in (302, 404), url
     _db.session.expire_all()
@@ -196,7 +209,9 @@ def test_two_agents_changing_one_ticket_at_once_do_not_lose_a_change(app, org):
         stale, b_agent = _db.session.get(Ticket, ticket_id), _db.session.get(User, agent_id)
         assert stale.state == "open" and stale.status.name == "Open"
         with app.app_context():  # ... request A resolves it meanwhile ...
-            ticket_service.transition(_db.session.get(User, agent_id), _db.session.get(Ticket, ticket_id), "resolve", now=utcnow())
+            ticket_service.transition(
+                _db.session.get(User, agent_id), _db.session.get(Ticket, ticket_id), "resolve", now=utcnow()
+            )
             _db.session.commit()
         with pytest.raises(StaleDataError):  # ... and B's "wait", based on its stale read, is refused
             ticket_service.transition(b_agent, stale, "wait", now=utcnow())
@@ -211,8 +226,9 @@ def test_long_emoji_text_is_stored_whole(client, org):
     employee = factories.make_user(org)
     login(client, employee)
     text = "🔥" * 19000
-    response = post_form(client, "/portal/tickets/new", {"title": "Fire", "description": text},
-                         token_from="/portal/tickets/new")
+    response = post_form(
+        client, "/portal/tickets/new", {"title": "Fire", "description": text}, token_from="/portal/tickets/new"
+    )
     assert response.status_code == 302
     assert _db.session.scalar(select(Ticket.description)) == text
 
@@ -261,29 +277,40 @@ def test_comments_show_as_typed_with_links_and_never_run_markup(client, org):
     employee, agent = factories.make_user(org), factories.make_user(org, "agent")
     ticket = factories.make_ticket(employee, description='<img src=x onerror="alert(1)"> see wiki')
     login(client, employee)
-    post_form(client, f"/portal/tickets/{ticket.reference}/comments",
-              {"body": '<script>alert("hi")</script> Log: https://intranet.example/logs?id=7&day=2. '
-                       'Not a link: javascript:alert(1)'},
-              token_from="/portal/")
+    post_form(
+        client,
+        f"/portal/tickets/{ticket.reference}/comments",
+        {
+            "body": '<script>alert("hi")</script> Log: https://intranet.example/logs?id=7&day=2. '
+            "Not a link: javascript:alert(1)"
+        },
+        token_from="/portal/",
+    )
     client.post("/logout", data={"csrf_token": csrf_token(client, "/portal/")})
     login(client, agent)
     page = client.get(f"/agent/tickets/{ticket.reference}").get_data(as_text=True)
     assert "<script>alert" not in page and "&lt;script&gt;alert(&#34;hi&#34;)&lt;/script&gt;" in page
     assert "<img src=x" not in page and "&lt;img src=x onerror=" in page
-    assert ('<a href="https://intranet.example/logs?id=7&amp;day=2" rel="noopener noreferrer nofollow" '
-            'target="_blank">https://intranet.example/logs?id=7&amp;day=2</a>. ') in page
+    assert (
+        '<a href="https://intranet.example/logs?id=7&amp;day=2" rel="noopener noreferrer nofollow" '
+        'target="_blank">https://intranet.example/logs?id=7&amp;day=2</a>. '
+    ) in page
     assert 'href="javascript' not in page
 
 
 # --- opening a ticket reads what one was told about it (issue 22) ----------------------------------
 
+
 def _unread(user):
     from autotrack.models import Notification
 
-    return dict(_db.session.execute(
-        select(Notification.ticket_id, func.count()).where(Notification.user_id == user.id,
-                                                           Notification.read_at.is_(None))
-        .group_by(Notification.ticket_id)).all())
+    return dict(
+        _db.session.execute(
+            select(Notification.ticket_id, func.count())
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .group_by(Notification.ticket_id)
+        ).all()
+    )
 
 
 def test_an_agent_opening_a_ticket_reads_its_notifications_and_only_those(client, org):

@@ -1,6 +1,7 @@
 """The agent's queues: views, filters, search and keyset pages, never beyond what they may see."""
+
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +12,6 @@ from autotrack.services.tickets import queues
 from autotrack.web.queue_args import filter_args
 from tests import factories
 from tests.conftest import login
-from autotrack.models.types import utcnow
 
 
 @pytest.fixture
@@ -25,8 +25,14 @@ def desk(org, other_org):
     now = utcnow()
 
     def ticket(title, priority="P3", category=None, assignee=None, age=timedelta(minutes=1)):
-        made = tickets.create_ticket(agent, title=title, requester=requester, priority=factories.priority(org, priority),
-                                     category=category, now=now - age)
+        made = tickets.create_ticket(
+            agent,
+            title=title,
+            requester=requester,
+            priority=factories.priority(org, priority),
+            category=category,
+            now=now - age,
+        )
         if assignee:
             tickets.transition(agent, made, "assign", assignee=assignee, now=now - age)
         _db.session.commit()
@@ -40,8 +46,13 @@ def desk(org, other_org):
         "risky": ticket("VPN slow", "P1", age=timedelta(minutes=13)),  # past 75% of 15 min
     }
     other_agent = factories.make_user(other_org, "agent")
-    tickets.create_ticket(other_agent, title="Printer jams at Globex", requester=factories.make_user(other_org),
-                          priority=factories.priority(other_org, "P1"), now=utcnow())
+    tickets.create_ticket(
+        other_agent,
+        title="Printer jams at Globex",
+        requester=factories.make_user(other_org),
+        priority=factories.priority(other_org, "P1"),
+        now=utcnow(),
+    )
     _db.session.commit()
     made.update(agent=agent, colleague=colleague, now=now, printers=printers)
     return made
@@ -79,21 +90,30 @@ def test_search_by_number_or_words_stays_in_the_organization(org, desk):
     assert titles(agent, q="100%_") == []  # LIKE wildcards are literal
 
 
-@pytest.mark.parametrize("q, expected", [
-    ("print", ["Printer jams on page 2"]),  # the start of a word finds the word
-    ("JAMS printer", ["Printer jams on page 2"]),  # any order, any case
-    ("on page 2", ["Printer jams on page 2"]),  # short words too (InnoDB's index skips them)
-    ("swollen bulging", []),  # every word must be there
-    ("cafe", ["Café machine leaking"]),  # accents do not matter
-    ("descaling", ["Café machine leaking"]),  # the description is searched too
-    ("the", ["Café machine leaking"]),  # no stopwords
-    ("ator", []),  # words, not fragments inside them
-    ('"', []),  # no words at all: nothing, not an error
-])
+@pytest.mark.parametrize(
+    "q, expected",
+    [
+        ("print", ["Printer jams on page 2"]),  # the start of a word finds the word
+        ("JAMS printer", ["Printer jams on page 2"]),  # any order, any case
+        ("on page 2", ["Printer jams on page 2"]),  # short words too (InnoDB's index skips them)
+        ("swollen bulging", []),  # every word must be there
+        ("cafe", ["Café machine leaking"]),  # accents do not matter
+        ("descaling", ["Café machine leaking"]),  # the description is searched too
+        ("the", ["Café machine leaking"]),  # no stopwords
+        ("ator", []),  # words, not fragments inside them
+        ('"', []),  # no words at all: nothing, not an error
+    ],
+)
 def test_word_search_finds_every_word_in_title_or_description(org, desk, q, expected):
     agent = desk["agent"]
-    tickets.create_ticket(agent, title="Café machine leaking", description="It needs descaling after the weekend",
-                          requester=desk["agent"], priority=factories.priority(org, "P3"), now=utcnow())
+    tickets.create_ticket(
+        agent,
+        title="Café machine leaking",
+        description="It needs descaling after the weekend",
+        requester=desk["agent"],
+        priority=factories.priority(org, "P3"),
+        now=utcnow(),
+    )
     _db.session.commit()
     assert titles(agent, q=q) == expected
 
@@ -102,7 +122,9 @@ def test_a_ticket_is_found_by_its_words_as_soon_as_it_is_saved(org, desk):
     """Guards the full-text index's upkeep (SQLite triggers of migration 0005: a later table
     rebuild on `tickets` would drop them)."""
     agent = desk["agent"]
-    tickets.create_ticket(agent, title="Projector flickers", requester=agent, priority=factories.priority(org, "P3"), now=utcnow())
+    tickets.create_ticket(
+        agent, title="Projector flickers", requester=agent, priority=factories.priority(org, "P3"), now=utcnow()
+    )
     _db.session.commit()
     assert titles(agent, q="flickers") == ["Projector flickers"]
 
@@ -117,8 +139,18 @@ def test_the_at_risk_queue_runs_soonest_deadline_first_across_pages(org, desk, m
     assert last_cursor is None
 
 
-@pytest.mark.parametrize("args", [{"status": "abc"}, {"priority": "-1"}, {"category": "1,2"}, {"sla": "late"},
-                                  {"assignee": "999999"}, {"view": "secret"}, {"cursor": "x_y"}])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"status": "abc"},
+        {"priority": "-1"},
+        {"category": "1,2"},
+        {"sla": "late"},
+        {"assignee": "999999"},
+        {"view": "secret"},
+        {"cursor": "x_y"},
+    ],
+)
 def test_odd_parameters_are_ignored_not_errors(client, org, desk, args):
     login(client, desk["agent"])
     response = client.get("/agent/", query_string={"view": "at_risk", **args})
@@ -134,8 +166,13 @@ def test_another_organizations_filter_ids_do_not_apply(org, other_org, desk):
 def test_the_queue_page_keeps_filters_on_the_next_page_link(client, org, desk, monkeypatch):
     monkeypatch.setattr(queues, "PER_PAGE", 2)
     for floor in range(3):
-        tickets.create_ticket(desk["agent"], title=f"Badge reader dead on floor {floor}", requester=desk["agent"],
-                              priority=factories.priority(org, "P3"), now=utcnow())
+        tickets.create_ticket(
+            desk["agent"],
+            title=f"Badge reader dead on floor {floor}",
+            requester=desk["agent"],
+            priority=factories.priority(org, "P3"),
+            now=utcnow(),
+        )
     _db.session.commit()
     login(client, desk["agent"])
     page = client.get("/agent/", query_string={"view": "open", "q": "badge"}).get_data(as_text=True)
@@ -160,13 +197,18 @@ def test_the_at_risk_queue_reads_every_lane_in_deadline_order(org, monkeypatch):
     requester, admin = factories.make_user(org), factories.admin_of(org)
     # A fixed working-day afternoon: the P2 tickets' clocks run on business hours, so with the
     # real clock which ones are at risk changed with the time of day (the test failed after 17:00).
-    now = datetime(2026, 11, 25, 13, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
     for i in range(14):
         department = (hardware, network, payroll)[i % 3]
         own = department is payroll and i % 2  # raised by the agent themselves
-        tickets.create_ticket(admin, title=f"T{i}", requester=agent if own else requester, department=department,
-                              priority=factories.priority(org, ("P1", "P2")[i % 2]),
-                              now=now - timedelta(minutes=7 * i + 5))
+        tickets.create_ticket(
+            admin,
+            title=f"T{i}",
+            requester=agent if own else requester,
+            department=department,
+            priority=factories.priority(org, ("P1", "P2")[i % 2]),
+            now=now - timedelta(minutes=7 * i + 5),
+        )
     _db.session.commit()
 
     def walk(user, view="at_risk"):
@@ -202,7 +244,8 @@ def test_a_request_query_becomes_typed_filter_args():
     service gets a plain value with no request type in it."""
     from werkzeug.datastructures import MultiDict
 
-    args = filter_args(MultiDict([("view", "mine"), ("status", "7"), ("status", "8"), ("q", " vpn "),
-                                  ("cursor", "99"), ("sla", "")]))
+    args = filter_args(
+        MultiDict([("view", "mine"), ("status", "7"), ("status", "8"), ("q", " vpn "), ("cursor", "99"), ("sla", "")])
+    )
     assert args == queues.FilterArgs(view="mine", status="7", q=" vpn ")
     assert filter_args({}) == queues.FilterArgs()

@@ -1,4 +1,5 @@
 """Saved queue views: an agent's own or shared with their department, only known filters kept."""
+
 from urllib.parse import parse_qs
 
 import pytest
@@ -6,11 +7,11 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import SavedView
+from autotrack.services.errors import NotFound, ValidationError
 from autotrack.services.org import orgs
 from autotrack.services.tickets import saved_views
 from autotrack.services.tickets.queues import FilterArgs
 from autotrack.web.queue_args import filter_args
-from autotrack.services.errors import NotFound, ValidationError
 from tests import factories
 from tests.conftest import login, post_form
 
@@ -20,18 +21,23 @@ def team(org):
     support = factories.default_department(org)
     facilities = orgs.create_department(org, "Facilities")
     _db.session.commit()
-    return {"sam": factories.make_user(org, "agent", department=support, name="Sam"),
-            "kim": factories.make_user(org, "agent", department=support, name="Kim"),
-            "pat": factories.make_user(org, "agent", department=facilities, name="Pat"),
-            "support": support, "facilities": facilities}
+    return {
+        "sam": factories.make_user(org, "agent", department=support, name="Sam"),
+        "kim": factories.make_user(org, "agent", department=support, name="Kim"),
+        "pat": factories.make_user(org, "agent", department=facilities, name="Pat"),
+        "support": support,
+        "facilities": facilities,
+    }
 
 
 def test_a_view_keeps_only_the_queues_filters_and_is_shared_with_the_department(org, other_org, team):
     p1 = factories.priority(org, "P1")
-    mine = saved_views.save(team["sam"], "My P1s",
-                            filter_args({"view": "mine", "priority": str(p1.id), "evil": "<script>"}))
-    shared = saved_views.save(team["sam"], "Breached in Support", FilterArgs(view="open", sla="breached"),
-                              department_id=team["support"].id)
+    mine = saved_views.save(
+        team["sam"], "My P1s", filter_args({"view": "mine", "priority": str(p1.id), "evil": "<script>"})
+    )
+    shared = saved_views.save(
+        team["sam"], "Breached in Support", FilterArgs(view="open", sla="breached"), department_id=team["support"].id
+    )
     _db.session.commit()
     assert parse_qs(mine.query) == {"view": ["mine"], "priority": [str(p1.id)]}
     assert [v.name for v in saved_views.available(team["sam"])] == ["Breached in Support", "My P1s"]
@@ -39,7 +45,9 @@ def test_a_view_keeps_only_the_queues_filters_and_is_shared_with_the_department(
     assert saved_views.available(team["pat"]) == []
     assert saved_views.available(factories.make_user(other_org, "agent")) == []
     with pytest.raises(ValidationError):
-        saved_views.save(team["sam"], "Theirs", FilterArgs(), department_id=team["facilities"].id)  # not Sam's department
+        saved_views.save(
+            team["sam"], "Theirs", FilterArgs(), department_id=team["facilities"].id
+        )  # not Sam's department
     with pytest.raises(ValidationError):
         saved_views.save(team["sam"], "  ", FilterArgs())
     with pytest.raises(NotFound):
@@ -50,8 +58,9 @@ def test_a_view_keeps_only_the_queues_filters_and_is_shared_with_the_department(
 
 def test_the_queue_saves_lists_and_deletes_views(client, org, team):
     login(client, team["sam"])
-    saved = post_form(client, "/agent/views", {"name": "At risk", "filters": "view=at_risk&sla=at_risk"},
-                      token_from="/agent/")
+    saved = post_form(
+        client, "/agent/views", {"name": "At risk", "filters": "view=at_risk&sla=at_risk"}, token_from="/agent/"
+    )
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/agent/?view=at_risk&sla=at_risk")
     page = client.get("/agent/").get_data(as_text=True)
     assert "At risk</a>" in page

@@ -1,5 +1,6 @@
 """SLA reports: compliance per clock over a chosen period by department, agent, category or
 priority, the weekly trend, the CSV export, and who sees what."""
+
 import csv
 import io
 from datetime import date, timedelta
@@ -36,8 +37,9 @@ def history(org):
     _db.session.commit()
 
     def raised(agent, department, at):
-        ticket = tickets.create_ticket(agent, title="Issue", priority=p1, department=department,
-                                       requester=people["employee"], now=at)
+        ticket = tickets.create_ticket(
+            agent, title="Issue", priority=p1, department=department, requester=people["employee"], now=at
+        )
         tickets.assign(agent, ticket, agent, now=at)
         return ticket
 
@@ -64,7 +66,9 @@ def test_compliance_per_clock_and_department(org, history):
     assert report.totals["first_response"].percent == pytest.approx(66.7)
     # Weekly trend: Support's week at 50 %, Facilities' week at 100 %.
     assert [(week, c["first_response"].percent) for week, c in report.trend] == [
-        (date(2026, 11, 23), 50.0), (date(2026, 11, 30), 100.0)]
+        (date(2026, 11, 23), 50.0),
+        (date(2026, 11, 30), 100.0),
+    ]
 
 
 def test_grouped_by_agent_priority_and_a_period_without_them(org, history):
@@ -82,7 +86,9 @@ def test_a_manager_sees_their_departments_and_downloads_a_safe_csv(client, org, 
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Support" in html and "=Facilities" not in html  # not theirs
-    refused = client.get(f"/manager/reports/sla?since=2026-11-23&until=2026-12-06&department={history['facilities'].id}")
+    refused = client.get(
+        f"/manager/reports/sla?since=2026-11-23&until=2026-12-06&department={history['facilities'].id}"
+    )
     assert "Not one of your departments." in refused.get_data(as_text=True)
 
     export = client.get("/manager/reports/sla?since=2026-11-23&until=2026-12-06&by=agent&format=csv")
@@ -100,12 +106,15 @@ def test_an_org_admin_sees_the_organization_and_formulas_stay_text(client, org, 
     assert "'=Facilities" in names and "Support" in names  # neutralised for spreadsheets
 
 
-@pytest.mark.parametrize("query, message", [
-    ("since=yesterday", "Write the date as YYYY-MM-DD."),
-    ("since=2026-12-06&until=2026-11-23", "The end comes before the start."),
-    ("since=2025-01-01&until=2026-12-06", "At most 366 days at once."),
-    ("by=weather", "Choose department, agent, category or priority."),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("since=yesterday", "Write the date as YYYY-MM-DD."),
+        ("since=2026-12-06&until=2026-11-23", "The end comes before the start."),
+        ("since=2025-01-01&until=2026-12-06", "At most 366 days at once."),
+        ("by=weather", "Choose department, agent, category or priority."),
+    ],
+)
 def test_bad_choices_are_named_and_nothing_breaks(client, org, history, query, message):
     login(client, history["manager"])
     page = client.get(f"/manager/reports/sla?{query}")

@@ -1,5 +1,6 @@
 """Tasks on a ticket (who, by when, done) and the ticket's history on the agent workspace."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -25,12 +26,15 @@ def test_a_task_gets_an_assignee_and_a_due_time_in_the_organizations_zone(client
     _db.session.commit()
     agent, colleague, ticket = setup_ticket(org)
     login(client, agent)
-    response = post(client, f"/agent/tickets/{ticket.reference}/tasks",
-                    {"title": "Order a new battery", "assignee_id": str(colleague.id), "due": "2026-12-01T17:00"})
+    response = post(
+        client,
+        f"/agent/tickets/{ticket.reference}/tasks",
+        {"title": "Order a new battery", "assignee_id": str(colleague.id), "due": "2026-12-01T17:00"},
+    )
     assert response.status_code == 302
     task = _db.session.scalar(select(Task).where(Task.ticket_id == ticket.id))
     assert (task.title, task.assignee_id) == ("Order a new battery", colleague.id)
-    assert task.due_at == datetime(2026, 12, 1, 16, 0, tzinfo=timezone.utc)  # 17:00 in Berlin
+    assert task.due_at == datetime(2026, 12, 1, 16, 0, tzinfo=UTC)  # 17:00 in Berlin
     page = client.get(f"/agent/tickets/{ticket.reference}").get_data(as_text=True)
     assert "Order a new battery" in page and "Bob Agent" in page and "2026-12-01 17:00" in page
 
@@ -40,8 +44,12 @@ def test_done_and_reopen(client, org):
     login(client, agent)
     post(client, f"/agent/tickets/{ticket.reference}/tasks", {"title": "Call the vendor"})
     task = _db.session.scalar(select(Task).where(Task.ticket_id == ticket.id))
-    assert post(client, f"/agent/tickets/{ticket.reference}/tasks/done",
-                {"task_id": str(task.id), "done": "1"}).status_code == 302
+    assert (
+        post(
+            client, f"/agent/tickets/{ticket.reference}/tasks/done", {"task_id": str(task.id), "done": "1"}
+        ).status_code
+        == 302
+    )
     _db.session.expire_all()
     assert _db.session.get(Task, task.id).done_at is not None
     post(client, f"/agent/tickets/{ticket.reference}/tasks/done", {"task_id": str(task.id), "done": ""})

@@ -1,9 +1,10 @@
 """Another organization's objects do not exist for you, and each portal is behind its role check."""
+
 import pytest
 
+from autotrack.models.types import utcnow
 from tests import factories
 from tests.conftest import csrf_token, login
-from autotrack.models.types import utcnow
 
 # Every route that names an object, with the method and form data that exercise it.
 OBJECT_ROUTES = {
@@ -25,6 +26,8 @@ OBJECT_ROUTES = {
     "agent.follow": ("POST", {}),
     "agent.add_cc": ("POST", {"email": "someone@example.com"}),
 }
+
+
 # Routes that take arguments but name no organization object: static files, the console's
 # export routes (console views take ids as ?id=; tests/admin covers them view by view) and the
 # CSV import templates (a kind, the same for everyone).
@@ -40,16 +43,21 @@ COVERED_ELSEWHERE = {
     **{name: "tests/test_merge_and_link.py" for name in ("agent.remove_link", "api.link")},
     "agent.delete_view": "tests/test_saved_views.py",
     "auth.reset": "tests/security/test_password_links.py",  # no sign-in: the token is the key, to one account only
-    **{name: "tests/test_watchers.py" for name in ("agent.remove_watcher", "portal.remove_watcher", "api.watcher")},  # no sign-in: the token is the key, good for its own ticket only
+    **{
+        name: "tests/test_watchers.py" for name in ("agent.remove_watcher", "portal.remove_watcher", "api.watcher")
+    },  # no sign-in: the token is the key, good for its own ticket only
     # Bearer-token routes: test_another_organizations_ticket_is_404_on_every_endpoint
-    **{f"api.{name}": "tests/api/test_api.py" for name in ("ticket", "transitions", "comments", "events", "sla", "feedback",
-                                                                  "merge", "links", "watchers")},
+    **{
+        f"api.{name}": "tests/api/test_api.py"
+        for name in ("ticket", "transitions", "comments", "events", "sla", "feedback", "merge", "links", "watchers")
+    },
 }
 
 
 def test_every_object_route_is_covered_by_the_tenancy_tests(app):
-    with_args = {rule.endpoint for rule in app.url_map.iter_rules()
-                 if rule.arguments and not _names_no_object(rule.endpoint)}
+    with_args = {
+        rule.endpoint for rule in app.url_map.iter_rules() if rule.arguments and not _names_no_object(rule.endpoint)
+    }
     assert with_args == set(OBJECT_ROUTES) | set(COVERED_ELSEWHERE), "add new object routes to OBJECT_ROUTES"
 
 
@@ -113,8 +121,10 @@ def test_agent_queue_lists_only_own_departments_and_own_org(client, org, other_o
     factories.make_ticket(factories.make_user(org), title="Facilities work", department=None)
     hidden = factories.make_ticket(factories.admin_of(org), title="Moved away")
     from autotrack.services import tickets
+
     tickets.change_department(factories.admin_of(org), hidden, facilities, now=utcnow())
     from autotrack.extensions import db
+
     db.session.commit()
     login(client, factories.make_user(org, "agent"))
     page = client.get("/agent/?view=all").get_data(as_text=True)
@@ -161,8 +171,10 @@ def test_custom_role_without_agent_permissions_is_kept_out_of_agent_portal(clien
     assert client.get("/agent/").status_code == 200  # may read every ticket
     assert client.get("/admin/").status_code == 403
     ticket = factories.make_ticket(factories.make_user(org))
-    response = client.post(f"/agent/tickets/{ticket.reference}/transitions",
-                           data={"action": "resolve", "csrf_token": csrf_token(client, "/manager/")})
+    response = client.post(
+        f"/agent/tickets/{ticket.reference}/transitions",
+        data={"action": "resolve", "csrf_token": csrf_token(client, "/manager/")},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert ticket.state == "new"  # read-only: the transition was refused

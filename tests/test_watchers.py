@@ -1,27 +1,30 @@
 """Watchers: staff follow a ticket, a requester copies colleagues; they hear of its public
 updates by email and in the app as each one's notification settings say, and a copied colleague
 may read and answer the ticket, within one organization only."""
+
 import pytest
 from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, Notification, OutboxEmail
+from autotrack.models.types import utcnow
 from autotrack.services import outbox, preferences, tickets
-from autotrack.services.tickets import watchers
 from autotrack.services.errors import Forbidden, NotFound, ValidationError
 from autotrack.services.tenancy import ticket_for
+from autotrack.services.tickets import watchers
 from tests import factories
 from tests.conftest import login, post_form
 from tests.helpers import assert_error
-from autotrack.models.types import utcnow
 
 
 @pytest.fixture
 def people(org):
-    return {"ada": factories.make_user(org, name="Ada Lovelace", email="ada@acme.example"),
-            "bob": factories.make_user(org, name="Bob Colleague", email="bob@acme.example"),
-            "sam": factories.make_user(org, "agent", name="Sam Agent"),
-            "kim": factories.make_user(org, "agent", name="Kim Follower")}
+    return {
+        "ada": factories.make_user(org, name="Ada Lovelace", email="ada@acme.example"),
+        "bob": factories.make_user(org, name="Bob Colleague", email="bob@acme.example"),
+        "sam": factories.make_user(org, "agent", name="Sam Agent"),
+        "kim": factories.make_user(org, "agent", name="Kim Follower"),
+    }
 
 
 @pytest.fixture
@@ -34,14 +37,17 @@ def ticket(people):
 
 def watch_mail(user):
     _db.session.expire_all()
-    return _db.session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == user.email,
-                                                         OutboxEmail.dedupe_key.like("watch:%"))
-                               .order_by(OutboxEmail.id)).all()
+    return _db.session.scalars(
+        select(OutboxEmail)
+        .where(OutboxEmail.recipient == user.email, OutboxEmail.dedupe_key.like("watch:%"))
+        .order_by(OutboxEmail.id)
+    ).all()
 
 
 def notices(user):
-    return _db.session.scalars(select(Notification.message).where(Notification.user_id == user.id,
-                                                                  Notification.kind == "watch")).all()
+    return _db.session.scalars(
+        select(Notification.message).where(Notification.user_id == user.id, Notification.kind == "watch")
+    ).all()
 
 
 def test_a_follower_hears_public_replies_and_status_changes_but_not_internal_notes(people, ticket):
@@ -60,8 +66,12 @@ def test_a_follower_hears_public_replies_and_status_changes_but_not_internal_not
     assert not any("faulty" in m.body_text for m in mails)
     assert len(notices(kim)) == 2
     assert [w.user.name for w in watchers.watchers_of(ticket)] == ["Kim Follower"]
-    assert _db.session.scalar(select(AuditEvent.action).where(AuditEvent.ticket_id == ticket.id,
-                                                              AuditEvent.action == "follow")) == "follow"
+    assert (
+        _db.session.scalar(
+            select(AuditEvent.action).where(AuditEvent.ticket_id == ticket.id, AuditEvent.action == "follow")
+        )
+        == "follow"
+    )
 
 
 def test_the_author_requester_and_assignee_get_no_watcher_copy(people, ticket):
@@ -82,8 +92,9 @@ def test_a_copied_colleague_reads_and_answers_the_ticket_and_hears_replies(clien
     assert response.status_code == 302
     assert "Bob Colleague is copied" in client.get(page).get_data(as_text=True)
     _db.session.expire_all()
-    welcome = _db.session.scalar(select(OutboxEmail).where(OutboxEmail.recipient == bob.email,
-                                                           OutboxEmail.dedupe_key.like("cc:%")))
+    welcome = _db.session.scalar(
+        select(OutboxEmail).where(OutboxEmail.recipient == bob.email, OutboxEmail.dedupe_key.like("cc:%"))
+    )
     assert "Ada Lovelace copied you" in welcome.body_text and f"/portal/tickets/{ticket.reference}" in welcome.body_text
 
     tickets.add_comment(sam, ticket, "Please bring it to the service desk.", now=utcnow())
@@ -103,8 +114,15 @@ def test_a_copied_colleague_reads_and_answers_the_ticket_and_hears_replies(clien
     _db.session.expire_all()
     assert [c.body for c in ticket.comments][-1] == "I will bring it at 2 pm."
     # The requester hears of her colleague's reply by email (she can answer it by mail).
-    assert _db.session.scalar(select(OutboxEmail.recipient).where(OutboxEmail.dedupe_key.like("reply:%"))
-                              .order_by(OutboxEmail.id.desc()).limit(1)) == ada.email
+    assert (
+        _db.session.scalar(
+            select(OutboxEmail.recipient)
+            .where(OutboxEmail.dedupe_key.like("reply:%"))
+            .order_by(OutboxEmail.id.desc())
+            .limit(1)
+        )
+        == ada.email
+    )
 
 
 def test_copying_is_refused_for_strangers_the_requester_and_people_who_may_not(org, other_org, people, ticket):
@@ -158,8 +176,9 @@ def test_a_follower_who_left_the_department_hears_no_more(org, people, ticket):
     assert watch_mail(kim) == []
 
 
-@pytest.mark.parametrize("email, in_app, mails, notes", [(True, True, 1, 1), (False, True, 0, 1),
-                                                          (True, False, 1, 0), (False, False, 0, 0)])
+@pytest.mark.parametrize(
+    "email, in_app, mails, notes", [(True, True, 1, 1), (False, True, 0, 1), (True, False, 1, 0), (False, False, 0, 0)]
+)
 def test_each_watcher_s_settings_decide_what_reaches_them(people, ticket, email, in_app, mails, notes):
     kim = people["kim"]
     preferences.save(kim, {"watched": {"email": email, "in_app": in_app}})
@@ -177,8 +196,10 @@ def test_a_requester_who_turned_reply_mail_off_gets_none_but_still_sees_it(peopl
     tickets.add_comment(sam, ticket, "Fixed the BIOS.", now=utcnow())
     _db.session.commit()
     assert _db.session.scalar(select(OutboxEmail).where(OutboxEmail.dedupe_key.like("reply:%"))) is None
-    assert _db.session.scalar(select(Notification).where(Notification.user_id == ada.id,
-                                                         Notification.kind == "comment")) is not None
+    assert (
+        _db.session.scalar(select(Notification).where(Notification.user_id == ada.id, Notification.kind == "comment"))
+        is not None
+    )
 
 
 def test_the_settings_page_saves_choices_and_keeps_sla_notices_on(client, people):
@@ -186,8 +207,12 @@ def test_the_settings_page_saves_choices_and_keeps_sla_notices_on(client, people
     login(client, kim)
     page = client.get("/notifications/settings").get_data(as_text=True)
     assert "Always, so that no deadline is missed" in page and 'name="watched.email"' in page
-    response = post_form(client, "/notifications/settings", {"watched.in_app": "on", "my_tickets.email": "on",
-                                                             "work.email": "on"}, token_from="/notifications/settings")
+    response = post_form(
+        client,
+        "/notifications/settings",
+        {"watched.in_app": "on", "my_tickets.email": "on", "work.email": "on"},
+        token_from="/notifications/settings",
+    )
     assert response.status_code == 302
     chosen = preferences.for_user(kim)
     assert chosen["watched"] == {"email": False, "in_app": True}
@@ -208,13 +233,16 @@ def test_agents_follow_and_copy_from_the_ticket_page(client, people, ticket):
     assert "Follow this ticket" in client.get(page).get_data(as_text=True)
     assert post_form(client, f"{page}/follow", token_from=page).status_code == 302
     assert post_form(client, f"{page}/watchers", {"email": bob.email}, token_from=page).status_code == 302
-    response = post_form(client, f"{page}/watchers", {"email": "nobody@acme.example"}, token_from=page,
-                         follow_redirects=True)
+    response = post_form(
+        client, f"{page}/watchers", {"email": "nobody@acme.example"}, token_from=page, follow_redirects=True
+    )
     assert "Nobody in your organization has the address nobody@acme.example" in response.get_data(as_text=True)
     body = client.get(page).get_data(as_text=True)
     assert "Follow this ticket" not in body and "Stop watching" in body
-    assert [(w.user.name, w.kind) for w in watchers.watchers_of(ticket)] == [("Bob Colleague", "cc"),
-                                                                             ("Kim Follower", "follow")]
+    assert [(w.user.name, w.kind) for w in watchers.watchers_of(ticket)] == [
+        ("Bob Colleague", "cc"),
+        ("Kim Follower", "follow"),
+    ]
 
 
 def test_the_api_follows_copies_lists_and_removes_watchers(org, other_org, people, ticket, api):
@@ -224,8 +252,10 @@ def test_the_api_follows_copies_lists_and_removes_watchers(org, other_org, peopl
     assert response.status_code == 201 and [w["kind"] for w in response.get_json()] == ["follow"]
     response = ada("POST", path, json={"email": bob.email})
     assert response.status_code == 201
-    assert [(w["user"]["name"], w["kind"]) for w in response.get_json()] == [("Bob Colleague", "cc"),
-                                                                              ("Kim Follower", "follow")]
+    assert [(w["user"]["name"], w["kind"]) for w in response.get_json()] == [
+        ("Bob Colleague", "cc"),
+        ("Kim Follower", "follow"),
+    ]
     assert_error(ada("POST", path, json={"email": "x@globex.example"}), 422, "validation_error")
     assert_error(ada("POST", path, json={"email": bob.email, "role": "admin"}), 422)  # unknown field
     assert_error(ada("POST", path, json={}), 403)  # requesters do not "follow"

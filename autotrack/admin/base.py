@@ -1,6 +1,7 @@
 """The secure base every console view inherits: org admins only, CSRF on every form, and every
 query (list, count, search, details, edit, delete, relation choices) scoped to the admin's
 organization. Another organization's row is a 404."""
+
 import csv
 import io
 import re
@@ -10,28 +11,28 @@ from urllib.parse import urlencode
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.form import DatePickerWidget
 from flask_admin.model import typefmt
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_admin.form import DatePickerWidget
-from wtforms import DateField, PasswordField, StringField
-from wtforms.widgets import DateInput
-from wtforms.validators import DataRequired, InputRequired
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from werkzeug.utils import secure_filename
+from wtforms import DateField, PasswordField, StringField
+from wtforms.validators import DataRequired, InputRequired
+from wtforms.widgets import DateInput
 
 from autotrack.extensions import db
 from autotrack.models import Department, User
+from autotrack.models.types import utcnow
 from autotrack.services import csvsafe, policy
-from autotrack.services.org import dashboard, imports
 from autotrack.services.errors import DomainError, ValidationError
+from autotrack.services.org import dashboard, imports
 from autotrack.services.tenancy import find_scoped, parse_id
 from autotrack.services.timefmt import duration_words
 from autotrack.web import local_time
 from autotrack.web.redirects import is_local_path
-from autotrack.models.types import utcnow
 
 
 class ConsoleAccess:
@@ -45,12 +46,12 @@ class ConsoleAccess:
         refused = super()._handle_view(name, **kwargs)
         if refused is not None:
             return refused
-        if all(is_local_path(value) for key in self.RETURN_PARAMETERS
-               for value in request.values.getlist(key) if value):
+        if all(
+            is_local_path(value) for key in self.RETURN_PARAMETERS for value in request.values.getlist(key) if value
+        ):
             return None
         if request.method in ("GET", "HEAD"):  # the same page, returning to its usual place
-            kept = [(key, value) for key, value in request.args.items(multi=True)
-                    if key not in self.RETURN_PARAMETERS]
+            kept = [(key, value) for key, value in request.args.items(multi=True) if key not in self.RETURN_PARAMETERS]
             return redirect(request.path + ("?" + urlencode(kept) if kept else ""))
         abort(400, "The return address must be a page of this site.")
 
@@ -71,13 +72,22 @@ class SecureIndexView(ConsoleAccess, AdminIndexView):
         org_id = current_user.org_id
         board = dashboard.build(org_id, now=utcnow())
         counts = {
-            "users": db.session.scalar(select(func.count()).select_from(User)
-                                       .where(User.org_id == org_id, User.active.is_(True))),
-            "departments": db.session.scalar(select(func.count()).select_from(Department)
-                                             .where(Department.org_id == org_id, Department.is_active.is_(True))),
+            "users": db.session.scalar(
+                select(func.count()).select_from(User).where(User.org_id == org_id, User.active.is_(True))
+            ),
+            "departments": db.session.scalar(
+                select(func.count())
+                .select_from(Department)
+                .where(Department.org_id == org_id, Department.is_active.is_(True))
+            ),
         }
-        return self.render("admin/dashboard.html", board=board, counts=counts,
-                           organization=current_user.organization, duration=_duration)
+        return self.render(
+            "admin/dashboard.html",
+            board=board,
+            counts=counts,
+            organization=current_user.organization,
+            duration=_duration,
+        )
 
 
 def _duration(seconds):
@@ -99,10 +109,15 @@ class ConsoleForm(FlaskForm):
             field_class = unbound_field.field_class
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
                 # Required means something left after stripping (InputRequired reads the raw input).
-                validators = [DataRequired() if isinstance(v, InputRequired) else v
-                              for v in unbound_field.kwargs.get("validators") or ()]
-                options = {**options, "filters": [*unbound_field.kwargs.get("filters", ()), _strip],
-                           "validators": validators}
+                validators = [
+                    DataRequired() if isinstance(v, InputRequired) else v
+                    for v in unbound_field.kwargs.get("validators") or ()
+                ]
+                options = {
+                    **options,
+                    "filters": [*unbound_field.kwargs.get("filters", ()), _strip],
+                    "validators": validators,
+                }
             return unbound_field.bind(form=form, **options)
 
     def __init__(self, *args, **kwargs):
@@ -113,8 +128,11 @@ class ConsoleForm(FlaskForm):
 # Column names that hold a secret or what proves one (hashes, encrypted values, tokens, TOTP
 # state): no console view lists, shows, exports, sorts, filters or searches them, whatever its
 # own column lists say. Write-only form fields (a "new password") are not model columns.
-SECRET_COLUMN = re.compile(r"password|passwd|secret|token|hash|digest|encrypted|cipher|recovery|totp_last|"
-                           r"salt|private|credential|api_?key", re.IGNORECASE)
+SECRET_COLUMN = re.compile(
+    r"password|passwd|secret|token|hash|digest|encrypted|cipher|recovery|totp_last|"
+    r"salt|private|credential|api_?key",
+    re.IGNORECASE,
+)
 
 
 def is_secret_column(name):
@@ -133,8 +151,7 @@ NUMBER = re.compile(r"[0-9]+")
 def _fits(value, limit):
     """An ASCII whole number from 0 to `limit` (checked by length first: int() refuses 4,300 digits)."""
     digits = value.lstrip("0")
-    return (value.isascii() and value.isdigit() and len(digits) <= len(str(limit))
-            and int(digits or "0") <= limit)
+    return value.isascii() and value.isdigit() and len(digits) <= len(str(limit)) and int(digits or "0") <= limit
 
 
 class OrgModelView(ConsoleAccess, ModelView):
@@ -197,22 +214,30 @@ class OrgModelView(ConsoleAccess, ModelView):
 
     def get_column_names(self, only_columns, excluded_columns):
         """Used for the list, details and export columns."""
-        return [(name, label) for name, label in super().get_column_names(only_columns, excluded_columns)
-                if not is_secret_column(name)]
+        return [
+            (name, label)
+            for name, label in super().get_column_names(only_columns, excluded_columns)
+            if not is_secret_column(name)
+        ]
 
     def get_sortable_columns(self):
-        return {name: column for name, column in super().get_sortable_columns().items()
-                if not is_secret_column(name) and not is_secret_column(getattr(column, "key", ""))}
+        return {
+            name: column
+            for name, column in super().get_sortable_columns().items()
+            if not is_secret_column(name) and not is_secret_column(getattr(column, "key", ""))
+        }
 
     def get_filters(self):
-        kept = [flt for flt in super().get_filters() or ()
-                if not is_secret_column(getattr(flt, "column", "")) and not is_secret_column(flt.name)]
+        kept = [
+            flt
+            for flt in super().get_filters() or ()
+            if not is_secret_column(getattr(flt, "column", "")) and not is_secret_column(flt.name)
+        ]
         return kept or None
 
     def init_search(self):
         if self.column_searchable_list:
-            self.column_searchable_list = [name for name in self.column_searchable_list
-                                           if not is_secret_column(name)]
+            self.column_searchable_list = [name for name in self.column_searchable_list if not is_secret_column(name)]
         return super().init_search()
 
     def scaffold_form(self):
@@ -224,8 +249,11 @@ class OrgModelView(ConsoleAccess, ModelView):
         # button after a date was typed, so the click meant for Save picked another day instead.
         for name in dir(form_class):
             unbound = getattr(form_class, name)
-            if getattr(unbound, "field_class", None) is not None and issubclass(unbound.field_class, DateField) \
-                    and isinstance(unbound.kwargs.get("widget"), DatePickerWidget):
+            if (
+                getattr(unbound, "field_class", None) is not None
+                and issubclass(unbound.field_class, DateField)
+                and isinstance(unbound.kwargs.get("widget"), DatePickerWidget)
+            ):
                 unbound.kwargs["widget"] = DateInput()
         return form_class
 
@@ -254,8 +282,9 @@ class OrgModelView(ConsoleAccess, ModelView):
         for row in rows:
             writer.writerow([self.get_export_value(row, name) for name, _ in self._export_columns])
         filename = secure_filename(self.get_export_name(export_type="csv"))
-        return Response(out.getvalue(), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment;filename={filename}"})
+        return Response(
+            out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment;filename={filename}"}
+        )
 
     def get_export_value(self, model, name):
         """A cell that starts like a formula (=, +, -, @) is exported as text, not run by Excel."""
@@ -271,7 +300,8 @@ class OrgModelView(ConsoleAccess, ModelView):
             remote = factory().column_descriptions[0]["entity"]
             if hasattr(remote, "org_id"):  # keep the field's own filters, add the organization's
                 field.query_factory = lambda factory=factory, remote=remote: factory().filter(
-                    remote.org_id == current_user.org_id)
+                    remote.org_id == current_user.org_id
+                )
         return form
 
     def create_form(self, obj=None):
@@ -307,9 +337,12 @@ class OrgModelView(ConsoleAccess, ModelView):
         value = getattr(model, self.natural_key_column)
         with db.session.no_autoflush:
             others = db.session.execute(
-                select(self.model.id, column).where(self.model.org_id == current_user.org_id)).all()
+                select(self.model.id, column).where(self.model.org_id == current_user.org_id)
+            ).all()
         wanted = imports.natural_key(value)
         for other_id, other_value in others:
             if other_id != model.id and imports.natural_key(other_value) == wanted:
-                raise ValidationError(f"{other_value!r} exists already; names may not differ only in case or accents.",
-                                      {self.natural_key_column: "Taken."})
+                raise ValidationError(
+                    f"{other_value!r} exists already; names may not differ only in case or accents.",
+                    {self.natural_key_column: "Taken."},
+                )

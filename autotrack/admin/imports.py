@@ -1,4 +1,5 @@
 """CSV import in the console: upload, preview every row, confirm (all or nothing)."""
+
 from flask import Response, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
@@ -9,13 +10,18 @@ from wtforms import HiddenField, SelectField
 from autotrack.admin.base import ConsoleAccess
 from autotrack.extensions import db
 from autotrack.models.types import utcnow
-from autotrack.services.org import imports
 from autotrack.services.errors import DomainError
+from autotrack.services.org import imports
 
 # Where to look at the result of an import of each kind.
-RESULT_VIEWS = {"departments": "department.index_view", "categories": "category.index_view",
-                "priorities": "priority.index_view", "users": "user.index_view",
-                "directory": "directoryentry.index_view", "holidays": "holiday.index_view"}
+RESULT_VIEWS = {
+    "departments": "department.index_view",
+    "categories": "category.index_view",
+    "priorities": "priority.index_view",
+    "users": "user.index_view",
+    "directory": "directoryentry.index_view",
+    "holidays": "holiday.index_view",
+}
 
 
 class UploadForm(FlaskForm):
@@ -41,8 +47,14 @@ class ImportView(ConsoleAccess, BaseView):
             else:
                 db.session.rollback()  # planning writes nothing; drop what it loaded
                 confirm = ConfirmForm(kind=form.kind.data, token=imports.stage(current_user.org_id, data, now=utcnow()))
-                return self.render("admin/csv_import.html", form=form, report=report, confirm=confirm,
-                                   filename=form.file.data.filename, specs=imports.KINDS)
+                return self.render(
+                    "admin/csv_import.html",
+                    form=form,
+                    report=report,
+                    confirm=confirm,
+                    filename=form.file.data.filename,
+                    specs=imports.KINDS,
+                )
         return self.render("admin/csv_import.html", form=form, report=None, specs=imports.KINDS)
 
     @expose("/confirm", methods=("POST",))
@@ -58,8 +70,14 @@ class ImportView(ConsoleAccess, BaseView):
             flash(error.message, "error")
             return redirect(url_for(".index", kind=form.kind.data))
         if not report.ok:  # something changed since the preview
-            return self.render("admin/csv_import.html", form=UploadForm(kind=form.kind.data), report=report,
-                               confirm=None, filename=None, specs=imports.KINDS)
+            return self.render(
+                "admin/csv_import.html",
+                form=UploadForm(kind=form.kind.data),
+                report=report,
+                confirm=None,
+                filename=None,
+                specs=imports.KINDS,
+            )
         db.session.commit()
         imports.discard(current_user.org_id, form.token.data)
         flash(f"{form.kind.data.capitalize()} import: {report.summary()}", "success")
@@ -69,5 +87,8 @@ class ImportView(ConsoleAccess, BaseView):
     def template(self, kind):
         if kind not in imports.KINDS:
             return self.render("admin/csv_import.html", form=UploadForm(), report=None, specs=imports.KINDS), 404
-        return Response(imports.template_csv(kind), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="autotrack-{kind}.csv"'})
+        return Response(
+            imports.template_csv(kind),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="autotrack-{kind}.csv"'},
+        )

@@ -1,6 +1,7 @@
 """Held mail: received messages whose sender could not be verified (a staff address without a
 passing check from a trusted server, or a failed check). The org admin reads each one and
 releases it as its sender, or discards it; nothing was created or answered meanwhile."""
+
 from flask import flash
 from flask_admin.actions import action
 from flask_login import current_user
@@ -9,9 +10,10 @@ from wtforms.validators import ValidationError as WtfValidationError
 from autotrack.admin.base import OrgModelView
 from autotrack.extensions import db
 from autotrack.models import InboundStatus, Mailbox
-from autotrack.services.mail import intake as mail_in, mailboxes
-from autotrack.services.errors import DomainError
 from autotrack.models.types import utcnow
+from autotrack.services.errors import DomainError
+from autotrack.services.mail import intake as mail_in
+from autotrack.services.mail import mailboxes
 
 
 def trusted_servers_field(form, field):
@@ -26,7 +28,8 @@ TRUSTED_SERVERS_HELP = (
     "The authserv-id your own receiving mail server writes in the Authentication-Results header "
     "(e.g. mx.acme.example), several separated by spaces. Only those results are believed; the "
     "server must remove such headers that arrive with the mail. Empty: mail from staff addresses "
-    "is held for you to release.")
+    "is held for you to release."
+)
 
 
 class HeldMailView(OrgModelView):
@@ -45,8 +48,11 @@ class HeldMailView(OrgModelView):
     def scope(self):
         return (self.model.status == InboundStatus.HELD,)
 
-    @action("release", "Release as the sender",
-            "Process the selected messages as written by their senders (a staff address then acts as that person)?")
+    @action(
+        "release",
+        "Release as the sender",
+        "Process the selected messages as written by their senders (a staff address then acts as that person)?",
+    )
     def action_release(self, ids):
         outcomes = []
         for inbound_id in ids:
@@ -56,8 +62,12 @@ class HeldMailView(OrgModelView):
                 db.session.rollback()
                 continue  # not held (any more), or not ours
         done = sum(1 for status in outcomes if status == InboundStatus.PROCESSED)
-        flash(f"{len(outcomes)} message(s) released: {done} made a ticket or reply." if outcomes
-              else "Only held messages can be released.", "success" if done else "warning")
+        flash(
+            f"{len(outcomes)} message(s) released: {done} made a ticket or reply."
+            if outcomes
+            else "Only held messages can be released.",
+            "success" if done else "warning",
+        )
 
     @action("discard", "Discard", "Discard the selected messages? They make nothing and are not answered.")
     def action_discard(self, ids):
@@ -69,8 +79,10 @@ class HeldMailView(OrgModelView):
             except (DomainError, ValueError):
                 continue
         db.session.commit()
-        flash(f"{discarded} message(s) discarded." if discarded else "Only held messages can be discarded.",
-              "success" if discarded else "warning")
+        flash(
+            f"{discarded} message(s) discarded." if discarded else "Only held messages can be discarded.",
+            "success" if discarded else "warning",
+        )
 
 
 def register_mail_views(admin):

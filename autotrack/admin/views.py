@@ -1,17 +1,18 @@
 """Console views. Settings views edit configuration rows; the audit log and the outbox are
 read-only (the outbox offers "retry" for emails that failed for good)."""
+
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
-from flask_wtf import FlaskForm
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.fields import QuerySelectMultipleField
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
 from wtforms import HiddenField, PasswordField, SelectField, SelectMultipleField
-from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, NumberRange, Optional
 from wtforms.validators import ValidationError as WtfValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from autotrack.admin import mail as mail_admin
 from autotrack.admin.base import OrgModelView
@@ -19,6 +20,7 @@ from autotrack.admin.imports import ImportView
 from autotrack.admin.settings import DirectorySyncView, SettingsView
 from autotrack.extensions import db
 from autotrack.models import (
+    AfterImport,
     AuditEvent,
     BusinessCalendar,
     CannedReply,
@@ -33,7 +35,6 @@ from autotrack.models import (
     Lifecycle,
     Mailbox,
     MailSecurity,
-    AfterImport,
     MemberRole,
     Notification,
     OutboxEmail,
@@ -46,16 +47,17 @@ from autotrack.models import (
     Ticket,
     User,
 )
+from autotrack.models.types import utcnow
 from autotrack.services import audit, outbox, policy, security_log, tickets
-from autotrack.services.mail import intake as mail_in, mailboxes
+from autotrack.services.errors import DomainError
+from autotrack.services.mail import intake as mail_in
+from autotrack.services.mail import mailboxes
 from autotrack.services.org import orgs
 from autotrack.services.people import accounts, password_links, roles, users
-from autotrack.services.sla import timeline as sla_timeline
-from autotrack.services.tickets import canned, categories
-from autotrack.services.errors import DomainError
-from autotrack.services.tenancy import parse_id
 from autotrack.services.sla import target_words as sla_target_words
-from autotrack.models.types import utcnow
+from autotrack.services.sla import timeline as sla_timeline
+from autotrack.services.tenancy import parse_id
+from autotrack.services.tickets import canned, categories
 
 
 def _choices(enum):
@@ -76,9 +78,11 @@ def _staff(keep=()):
     plus the users `keep` names: a department's current members stay choosable (and selected)
     even once deactivated, so saving the form unchanged does not drop them."""
     offered = User.active.is_(True) if not keep else or_(User.active.is_(True), User.id.in_(keep))
-    return (db.session.query(User)
-            .filter(User.org_id == current_user.org_id, offered, User.role_id.in_(policy.staff_role_ids()))
-            .order_by(User.name, User.id))
+    return (
+        db.session.query(User)
+        .filter(User.org_id == current_user.org_id, offered, User.role_id.in_(policy.staff_role_ids()))
+        .order_by(User.name, User.id)
+    )
 
 
 def _people(users):
@@ -88,6 +92,7 @@ def _people(users):
 def _members_formatter(role, leads=False):
     def format_members(view, context, model, name):
         return _people(m.user for m in model.members if m.role == role and (m.is_lead or not leads))
+
     return format_members
 
 
@@ -95,8 +100,10 @@ def _top_categories():
     return db.session.query(Category).filter(Category.parent_id.is_(None)).order_by(Category.name)
 
 
-CATEGORY_LIMIT_HELP = ("Leave empty for every category; otherwise only these top-level categories (and what is "
-                       "under them) can be chosen when raising a ticket.")
+CATEGORY_LIMIT_HELP = (
+    "Leave empty for every category; otherwise only these top-level categories (and what is "
+    "under them) can be chosen when raising a ticket."
+)
 
 
 class DepartmentView(OrgModelView):
@@ -106,22 +113,33 @@ class DepartmentView(OrgModelView):
     natural_key_column = "name"
     column_list = ("name", "managers", "agents", "leads", "is_default", "is_active")
     column_searchable_list = ("name",)
-    column_formatters = {"managers": _members_formatter(MemberRole.MANAGER),
-                         "agents": _members_formatter(MemberRole.AGENT),
-                         "leads": _members_formatter(MemberRole.AGENT, leads=True)}
+    column_formatters = {
+        "managers": _members_formatter(MemberRole.MANAGER),
+        "agents": _members_formatter(MemberRole.AGENT),
+        "leads": _members_formatter(MemberRole.AGENT, leads=True),
+    }
     column_formatters_export = column_formatters
     form_columns = ("name", "is_default", "is_active", "managers", "agents", "leads", "categories")
-    form_args = {"categories": {"query_factory": _top_categories, "label": "Its people may raise tickets in",
-                                "description": CATEGORY_LIMIT_HELP}}
+    form_args = {
+        "categories": {
+            "query_factory": _top_categories,
+            "label": "Its people may raise tickets in",
+            "description": CATEGORY_LIMIT_HELP,
+        }
+    }
     form_overrides = {"categories": MultipleSelectField}  # another organization's id is refused
     form_extra_fields = {
-        group: MultipleSelectField(group.capitalize(), query_factory=_staff,
-                                        get_label=lambda user: f"{user.name} <{user.email}>",
-                                        description=description)
+        group: MultipleSelectField(
+            group.capitalize(),
+            query_factory=_staff,
+            get_label=lambda user: f"{user.name} <{user.email}>",
+            description=description,
+        )
         for group, description in (
             ("managers", "Users with the manager role; told at escalation level 2."),
             ("agents", "Support staff who work this department's queue."),
-            ("leads", "Agents told first when a ticket breaches (escalation level 1)."))
+            ("leads", "Agents told first when a ticket breaches (escalation level 1)."),
+        )
     }
 
     def edit_form(self, obj=None):
@@ -143,8 +161,7 @@ class DepartmentView(OrgModelView):
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
         db.session.flush()  # a new department needs its id before members can join
-        orgs.set_department_members(model, managers=form.managers.data, agents=form.agents.data,
-                                    leads=form.leads.data)
+        orgs.set_department_members(model, managers=form.managers.data, agents=form.agents.data, leads=form.leads.data)
 
 
 class RoleView(OrgModelView):
@@ -155,21 +172,33 @@ class RoleView(OrgModelView):
     column_list = ("name", "portal", "description", "permissions", "categories", "holders")
     column_formatters = {
         "permissions": lambda view, context, model, name: ", ".join(
-            roles.PERMISSION_LABELS[Perm(p)] for p in sorted(model.permissions)),
+            roles.PERMISSION_LABELS[Perm(p)] for p in sorted(model.permissions)
+        ),
         "holders": lambda view, context, model, name: db.session.scalar(
-            select(func.count()).select_from(User).where(User.role_id == model.id)),
+            select(func.count()).select_from(User).where(User.role_id == model.id)
+        ),
         "portal": lambda view, context, model, name: dict(roles.PORTAL_CHOICES).get(model.portal, model.portal),
     }
     column_formatters_export = column_formatters
     # The field is not called `permissions`: Flask-Admin would write it onto Role.permissions.
     form_columns = ("name", "portal", "description", "permission_set", "categories")
     form_choices = {"portal": roles.PORTAL_CHOICES}
-    form_extra_fields = {"permission_set": SelectMultipleField(
-        "Permissions", choices=[(p.value, label) for p, label in roles.PERMISSION_LABELS.items()],
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-        description="The built-in Organization admin role always keeps every permission.")}
-    form_args = {"categories": {"query_factory": _top_categories, "label": "May raise tickets in",
-                                "description": CATEGORY_LIMIT_HELP}}
+    form_extra_fields = {
+        "permission_set": SelectMultipleField(
+            "Permissions",
+            choices=[(p.value, label) for p, label in roles.PERMISSION_LABELS.items()],
+            widget=ListWidget(prefix_label=False),
+            option_widget=CheckboxInput(),
+            description="The built-in Organization admin role always keeps every permission.",
+        )
+    }
+    form_args = {
+        "categories": {
+            "query_factory": _top_categories,
+            "label": "May raise tickets in",
+            "description": CATEGORY_LIMIT_HELP,
+        }
+    }
     form_overrides = {"categories": MultipleSelectField}
 
     def on_form_prefill(self, form, id):
@@ -177,12 +206,15 @@ class RoleView(OrgModelView):
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
-        roles.apply(model, form.permission_set.data or [], actor=current_user._get_current_object(),
-                    is_created=is_created)
+        roles.apply(
+            model, form.permission_set.data or [], actor=current_user._get_current_object(), is_created=is_created
+        )
 
     def on_model_delete(self, model):
         roles.check_deletable(model)
-        audit.record(model.org_id, "role_deleted", actor=current_user._get_current_object(), to_value=model.name, now=utcnow())
+        audit.record(
+            model.org_id, "role_deleted", actor=current_user._get_current_object(), to_value=model.name, now=utcnow()
+        )
 
 
 def _target(view, context, model, name):
@@ -193,19 +225,37 @@ def _target(view, context, model, name):
 
 class PriorityView(OrgModelView):
     natural_key_column = "name"
-    column_formatters = {name: _target for name in ("first_response_minutes", "resolution_minutes",
-                                                    "next_response_minutes")}
-    column_list = ("name", "weight", "first_response_minutes", "resolution_minutes", "next_response_minutes",
-                   "calendar", "is_default")
+    column_formatters = {
+        name: _target for name in ("first_response_minutes", "resolution_minutes", "next_response_minutes")
+    }
+    column_list = (
+        "name",
+        "weight",
+        "first_response_minutes",
+        "resolution_minutes",
+        "next_response_minutes",
+        "calendar",
+        "is_default",
+    )
     column_default_sort = ("weight", True)
-    form_columns = ("name", "weight", "first_response_minutes", "resolution_minutes", "next_response_minutes",
-                    "calendar", "is_default")
+    form_columns = (
+        "name",
+        "weight",
+        "first_response_minutes",
+        "resolution_minutes",
+        "next_response_minutes",
+        "calendar",
+        "is_default",
+    )
     form_choices = {"calendar": _choices(SlaCalendar)}
     column_labels = {"next_response_minutes": "Next response minutes (update clock)"}
-    form_args = {"next_response_minutes": {
-        "validators": [Optional(), NumberRange(min=1, message="Write a number of minutes, 1 or more.")],
-        "description": "Optional. Each time the requester writes, an agent must answer publicly within "
-                       "this much working time. Empty: no update clock."}}
+    form_args = {
+        "next_response_minutes": {
+            "validators": [Optional(), NumberRange(min=1, message="Write a number of minutes, 1 or more.")],
+            "description": "Optional. Each time the requester writes, an agent must answer publicly within "
+            "this much working time. Empty: no update clock.",
+        }
+    }
 
 
 class StatusView(OrgModelView):
@@ -220,17 +270,24 @@ class EscalationRuleView(OrgModelView):
     column_list = ("level", "delay_minutes", "notify", "reassign", "working_hours_only", "reminder", "is_active")
     column_default_sort = "level"
     form_columns = ("level", "delay_minutes", "notify", "reassign", "working_hours_only", "reminder", "is_active")
-    form_choices = {"notify": _choices(EscalationTarget),
-                    "reminder": [("daily", "Every working day, when business opens"),
-                                 ("hourly", "Every hour of business hours")]}
+    form_choices = {
+        "notify": _choices(EscalationTarget),
+        "reminder": [("daily", "Every working day, when business opens"), ("hourly", "Every hour of business hours")],
+    }
     column_labels = {"working_hours_only": "Email in working hours only", "reminder": "Remind while overdue"}
     form_args = {
-        "working_hours_only": {"description": (
-            "An escalation outside the organization's business hours is recorded and shown in the app at "
-            "once, but its email waits for the next working period (level 1: the SLA warnings too).")},
-        "reminder": {"description": (
-            "Empty: no reminders. Otherwise the people this level notifies get one email per period "
-            "listing every ticket that reached this level and is still overdue.")},
+        "working_hours_only": {
+            "description": (
+                "An escalation outside the organization's business hours is recorded and shown in the app at "
+                "once, but its email waits for the next working period (level 1: the SLA warnings too)."
+            )
+        },
+        "reminder": {
+            "description": (
+                "Empty: no reminders. Otherwise the people this level notifies get one email per period "
+                "listing every ticket that reached this level and is still overdue."
+            )
+        },
     }
 
 
@@ -259,7 +316,8 @@ class HolidayView(OrgModelView):
         if is_created:  # holidays belong to the organization's business calendar
             with db.session.no_autoflush:  # the new row is not complete until this is set
                 model.calendar_id = db.session.scalar(
-                    select(BusinessCalendar.id).where(BusinessCalendar.org_id == current_user.org_id))
+                    select(BusinessCalendar.id).where(BusinessCalendar.org_id == current_user.org_id)
+                )
 
 
 class DirectoryView(OrgModelView):
@@ -281,10 +339,15 @@ class UserView(OrgModelView):
     column_searchable_list = ("name", "email")
     column_filters = ("active",)
     form_columns = ("name", "email", "role", "department", "active", "new_password")
-    form_extra_fields = {"new_password": PasswordField(
-        "Set a password", description="Leave empty to keep the current one.")}
-    form_args = {"department": {"description": "Staff join this department's queue (as manager, for managers); "
-                                               "more departments under Organization › Departments."}}
+    form_extra_fields = {
+        "new_password": PasswordField("Set a password", description="Leave empty to keep the current one.")
+    }
+    form_args = {
+        "department": {
+            "description": "Staff join this department's queue (as manager, for managers); "
+            "more departments under Organization › Departments."
+        }
+    }
 
     def scaffold_form(self):
         """Flask-Admin checks the unique email across every organization and says "Already
@@ -346,13 +409,35 @@ class TicketView(ReadOnlyView):
     tickets can be reassigned at once (say, everything of an agent who left)."""
 
     MAX_REASSIGN = 500
-    column_list = ("number", "title", "state", "priority", "department", "assignee", "resolution_due_at",
-                   "escalation_level", "created_at", "sla_timeline")
-    column_export_list = ("number", "title", "state", "priority", "department", "assignee", "resolution_due_at",
-                          "escalation_level", "created_at")
+    column_list = (
+        "number",
+        "title",
+        "state",
+        "priority",
+        "department",
+        "assignee",
+        "resolution_due_at",
+        "escalation_level",
+        "created_at",
+        "sla_timeline",
+    )
+    column_export_list = (
+        "number",
+        "title",
+        "state",
+        "priority",
+        "department",
+        "assignee",
+        "resolution_due_at",
+        "escalation_level",
+        "created_at",
+    )
     column_labels = {"sla_timeline": "SLA"}
-    column_formatters = {"sla_timeline": lambda view, context, model, name: Markup(
-        f'<a href="{url_for(".sla_timeline", id=model.id)}">timeline</a>')}
+    column_formatters = {
+        "sla_timeline": lambda view, context, model, name: Markup(
+            f'<a href="{url_for(".sla_timeline", id=model.id)}">timeline</a>'
+        )
+    }
     column_default_sort = ("id", True)
     column_filters = ("state", "escalation_level", "priority.name", "department.name", "assignee.email")
     column_searchable_list = ("title",)
@@ -396,8 +481,16 @@ class NotificationView(ReadOnlyView):
 
 
 class OutboxView(ReadOnlyView):
-    column_list = ("created_at", "recipient", "subject", "status", "attempts", "next_attempt_at", "sent_at",
-                   "last_error")
+    column_list = (
+        "created_at",
+        "recipient",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    )
     column_default_sort = ("id", True)
     column_filters = ("status", "recipient")
     column_searchable_list = ("recipient", "subject")
@@ -414,14 +507,19 @@ class OutboxView(ReadOnlyView):
             except DomainError:
                 continue  # not failed, or not ours: nothing to retry
         db.session.commit()
-        flash(f"{retried} email(s) queued again." if retried else "Only failed emails can be retried.",
-              "success" if retried else "warning")
+        flash(
+            f"{retried} email(s) queued again." if retried else "Only failed emails can be retried.",
+            "success" if retried else "warning",
+        )
 
 
 def _mailbox_counts(view, context, model, name):
     """Per-mailbox counts of received messages by outcome (one grouped query per row shown)."""
-    rows = db.session.execute(select(InboundMessage.status, func.count()).where(
-        InboundMessage.mailbox_id == model.id).group_by(InboundMessage.status)).all()
+    rows = db.session.execute(
+        select(InboundMessage.status, func.count())
+        .where(InboundMessage.mailbox_id == model.id)
+        .group_by(InboundMessage.status)
+    ).all()
     return ", ".join(f"{status} {n}" for status, n in sorted(rows)) or "none yet"
 
 
@@ -430,22 +528,51 @@ class MailboxView(OrgModelView):
     stored encrypted, never shown or logged; leave it empty to keep the current one."""
 
     natural_key_column = "name"
-    column_list = ("name", "address", "department", "imap_host", "folder", "active", "last_fetch_at",
-                   "last_error", "messages")
+    column_list = (
+        "name",
+        "address",
+        "department",
+        "imap_host",
+        "folder",
+        "active",
+        "last_fetch_at",
+        "last_error",
+        "messages",
+    )
     column_formatters = {"messages": _mailbox_counts}
     column_details_exclude_list = ("password_encrypted",)
     column_export_exclude_list = ("password_encrypted",)
-    form_columns = ("name", "address", "department", "imap_host", "imap_port", "security", "username",
-                    "new_password", "folder", "after_import", "move_folder", "trusted_authserv_ids", "active")
+    form_columns = (
+        "name",
+        "address",
+        "department",
+        "imap_host",
+        "imap_port",
+        "security",
+        "username",
+        "new_password",
+        "folder",
+        "after_import",
+        "move_folder",
+        "trusted_authserv_ids",
+        "active",
+    )
     form_choices = {"security": _choices(MailSecurity), "after_import": _choices(AfterImport)}
-    form_args = {"address": {"description": "The address people write to; our mail about its tickets "
-                                            "names it as Reply-To."},
-                 "imap_host": {"description": "Leave empty for a mailbox fed only by the MTA pipe command."},
-                 "move_folder": {"description": "With 'move': the folder imported mail goes to."},
-                 "trusted_authserv_ids": {"label": "Trusted mail servers", "description": mail_admin.TRUSTED_SERVERS_HELP,
-                                          "validators": [Optional(), mail_admin.trusted_servers_field]}}
-    form_extra_fields = {"new_password": PasswordField(
-        "IMAP password", description="Stored encrypted and never shown again. Leave empty to keep the current one.")}
+    form_args = {
+        "address": {"description": "The address people write to; our mail about its tickets names it as Reply-To."},
+        "imap_host": {"description": "Leave empty for a mailbox fed only by the MTA pipe command."},
+        "move_folder": {"description": "With 'move': the folder imported mail goes to."},
+        "trusted_authserv_ids": {
+            "label": "Trusted mail servers",
+            "description": mail_admin.TRUSTED_SERVERS_HELP,
+            "validators": [Optional(), mail_admin.trusted_servers_field],
+        },
+    }
+    form_extra_fields = {
+        "new_password": PasswordField(
+            "IMAP password", description="Stored encrypted and never shown again. Leave empty to keep the current one."
+        )
+    }
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
@@ -472,8 +599,20 @@ class InboundMessageView(ReadOnlyView):
     column_export_exclude_list = ("raw", "message_key")
     column_formatters = {"ticket": lambda view, context, model, name: model.ticket.reference if model.ticket else ""}
     column_formatters_detail = {**column_formatters, "original": lambda v, c, model, n: mail_in.preview(model.raw)}
-    column_details_list = ("received_at", "mailbox", "message_id", "sender", "subject", "status", "ticket",
-                           "comment_id", "attempts", "processed_at", "error", "original")
+    column_details_list = (
+        "received_at",
+        "mailbox",
+        "message_id",
+        "sender",
+        "subject",
+        "status",
+        "ticket",
+        "comment_id",
+        "attempts",
+        "processed_at",
+        "error",
+        "original",
+    )
 
     @action("reprocess", "Process again", "Process the selected failed or rejected messages again?")
     def action_reprocess(self, ids):
@@ -484,8 +623,12 @@ class InboundMessageView(ReadOnlyView):
             except DomainError:
                 continue  # not failed or rejected, or not ours
         done = sum(1 for status in outcomes if status == InboundStatus.PROCESSED)
-        flash(f"{len(outcomes)} message(s) processed again: {done} made a ticket or reply." if outcomes
-              else "Only failed or rejected messages can be processed again.", "success" if done else "warning")
+        flash(
+            f"{len(outcomes)} message(s) processed again: {done} made a ticket or reply."
+            if outcomes
+            else "Only failed or rejected messages can be processed again.",
+            "success" if done else "warning",
+        )
 
 
 def _fillable(form, field):
@@ -503,8 +646,12 @@ class CannedReplyView(OrgModelView):
     column_searchable_list = ("title", "body")
     column_default_sort = "title"
     form_columns = ("title", "body")
-    form_args = {"body": {"validators": [DataRequired(), _fillable], "description": (
-        "Placeholders: " + ", ".join("{{ " + p + " }}" for p in canned.PLACEHOLDERS))}}
+    form_args = {
+        "body": {
+            "validators": [DataRequired(), _fillable],
+            "description": ("Placeholders: " + ", ".join("{{ " + p + " }}" for p in canned.PLACEHOLDERS)),
+        }
+    }
     form_widget_args = {"body": {"rows": 8}}
 
     def scope(self):

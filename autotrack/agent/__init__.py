@@ -1,4 +1,5 @@
 """The agent portal: work the department queues."""
+
 from flask import Blueprint
 
 from autotrack.web import guard_portal

@@ -5,13 +5,13 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from autotrack.agent import bp
-from autotrack.models import Priority, Ticket, User, utcnow
 from autotrack.extensions import db
+from autotrack.models import Priority, Ticket, User, utcnow
 from autotrack.services import policy, tickets
-from autotrack.services.sla import timeline as sla_timeline
-from autotrack.services.tickets import attachments, canned, queues, saved_views, watchers
 from autotrack.services.errors import DomainError, ValidationError
+from autotrack.services.sla import timeline as sla_timeline
 from autotrack.services.tenancy import get_scoped_optional, parse_id, ticket_for, visible_tickets
+from autotrack.services.tickets import attachments, canned, queues, saved_views, watchers
 from autotrack.web import ticket_pages
 from autotrack.web.queue_args import filter_args
 from autotrack.web.ticket_forms import (
@@ -26,7 +26,7 @@ from autotrack.web.ticket_forms import (
     TransitionForm,
     WatchForm,
 )
-from autotrack.models.types import utcnow
+
 
 @bp.route("/")
 def home():
@@ -38,12 +38,19 @@ def _queue_page(args, status=200):
     filters = queues.Filters.parse(current_user, filter_args(args))
     items, next_cursor = queues.page(current_user, filters, args.get("cursor"), now=utcnow())
     return render_template(
-        "agent/home.html", tickets=items, next_cursor=next_cursor, filters=filters, views=queues.VIEWS,
-        sla_states=queues.SLA_STATES, statuses=ticket_pages.status_choices(current_user.org_id),
+        "agent/home.html",
+        tickets=items,
+        next_cursor=next_cursor,
+        filters=filters,
+        views=queues.VIEWS,
+        sla_states=queues.SLA_STATES,
+        statuses=ticket_pages.status_choices(current_user.org_id),
         priorities=ticket_pages.priority_choices(current_user.org_id),
         categories=ticket_pages.category_choices(current_user.org_id),
-        assignees=ticket_pages.staff_choices(current_user.org_id), bulk_actions=tickets.BULK_ACTIONS,
-        saved=saved_views.available(current_user), filter_query=urlencode(filters.args),
+        assignees=ticket_pages.staff_choices(current_user.org_id),
+        bulk_actions=tickets.BULK_ACTIONS,
+        saved=saved_views.available(current_user),
+        filter_query=urlencode(filters.args),
         my_departments=current_user.memberships,
     ), status
 
@@ -72,13 +79,23 @@ def ticket(reference):
         except DomainError as error:
             flash(error.message, "warning")
     return render_template(
-        "agent/ticket.html", ticket=ticket,
+        "agent/ticket.html",
+        ticket=ticket,
         comments=ticket_pages.visible_comments(ticket, current_user),
         files=attachments.visible_attachments(current_user, ticket),
-        comment_form=comment_form, transition_form=transition_form, priority_form=priority_form,
-        canned_replies=canned.available(current_user), merge_form=MergeForm(), link_form=LinkForm(),
-        links=tickets.links_of(ticket, current_user), watchers=watchers.watchers_of(ticket), cc_form=CcForm(),
-        task_form=task_form, task_done_form=TaskDoneForm(), history=ticket_pages.history(ticket), now=utcnow(),
+        comment_form=comment_form,
+        transition_form=transition_form,
+        priority_form=priority_form,
+        canned_replies=canned.available(current_user),
+        merge_form=MergeForm(),
+        link_form=LinkForm(),
+        links=tickets.links_of(ticket, current_user),
+        watchers=watchers.watchers_of(ticket),
+        cc_form=CcForm(),
+        task_form=task_form,
+        task_done_form=TaskDoneForm(),
+        history=ticket_pages.history(ticket),
+        now=utcnow(),
         actions=tickets.allowed_actions(current_user, ticket),
         statuses=ticket_pages.statuses_by_category(ticket.org_id),
     )
@@ -89,7 +106,9 @@ def sla(reference):
     """Why the ticket is due when it is: every clock's steps with their arithmetic, and what the
     sweep did (warnings, breaches, escalation levels, who was told, each email's delivery)."""
     ticket = ticket_for(current_user, reference)
-    policy.require(current_user, "ticket.sla_timeline", ticket, message="Only staff of the ticket see its SLA timeline.")
+    policy.require(
+        current_user, "ticket.sla_timeline", ticket, message="Only staff of the ticket see its SLA timeline."
+    )
     return render_template("agent/sla.html", ticket=ticket, timeline=sla_timeline.timeline(ticket, utcnow()))
 
 
@@ -122,6 +141,7 @@ def task_done(reference):
 
 # --- watchers ----------------------------------------------------------------------------------
 
+
 @bp.route("/tickets/<reference>/follow", methods=["POST"])
 def follow(reference):
     return ticket_pages.handle_follow(ticket_for(current_user, reference), WatchForm(), "agent.ticket")
@@ -134,18 +154,22 @@ def add_cc(reference):
 
 @bp.route("/tickets/<reference>/watchers/<int:user_id>/delete", methods=["POST"])
 def remove_watcher(reference, user_id):
-    return ticket_pages.handle_remove_watcher(ticket_for(current_user, reference), WatchForm(), user_id,
-                                              "agent.ticket")
+    return ticket_pages.handle_remove_watcher(ticket_for(current_user, reference), WatchForm(), user_id, "agent.ticket")
 
 
 # --- canned replies ------------------------------------------------------------------------------
+
 
 @bp.route("/tickets/<reference>/canned")
 def canned_search(reference):
     """JSON for the reply box's picker: the canned replies the agent may use, matching ?q=."""
     ticket_for(current_user, reference)  # the ticket must be theirs to see
-    return jsonify([{"id": c.id, "title": c.title, "shared": c.owner_id is None}
-                    for c in canned.available(current_user, request.args.get("q", ""))])
+    return jsonify(
+        [
+            {"id": c.id, "title": c.title, "shared": c.owner_id is None}
+            for c in canned.available(current_user, request.args.get("q", ""))
+        ]
+    )
 
 
 @bp.route("/tickets/<reference>/canned/<int:canned_id>")
@@ -174,8 +198,9 @@ def canned_replies():
             db.session.commit()
             flash("Canned reply saved.", "success")
             return redirect(url_for("agent.canned_replies"))
-    return render_template("agent/canned.html", form=form, replies=canned.available(current_user),
-                           placeholders=canned.PLACEHOLDERS), 400 if form.errors else 200
+    return render_template(
+        "agent/canned.html", form=form, replies=canned.available(current_user), placeholders=canned.PLACEHOLDERS
+    ), 400 if form.errors else 200
 
 
 @bp.route("/canned/<int:canned_id>/delete", methods=["POST"])
@@ -188,6 +213,7 @@ def canned_delete(canned_id):
 
 
 # --- merge and link ------------------------------------------------------------------------------
+
 
 @bp.route("/tickets/<reference>/merge", methods=["POST"])
 def merge(reference):
@@ -240,13 +266,15 @@ def remove_link(reference, link_id):
 
 # --- bulk actions --------------------------------------------------------------------------------
 
+
 @bp.route("/bulk", methods=["POST"])
 def bulk():
     """The queue's bulk action: first a confirmation listing the selected tickets, then each
     ticket changed on its own and a result per ticket."""
     ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None][: tickets.BULK_MAX]
-    selected = db.session.scalars(visible_tickets(current_user).where(Ticket.id.in_(ids or [0]))
-                                  .order_by(Ticket.id)).all()  # another organization's ids: not found, not listed
+    selected = db.session.scalars(
+        visible_tickets(current_user).where(Ticket.id.in_(ids or [0])).order_by(Ticket.id)
+    ).all()  # another organization's ids: not found, not listed
     action = request.form.get("action", "")
     if not selected:
         flash("Select the tickets first.", "warning")
@@ -256,8 +284,10 @@ def bulk():
         return redirect(url_for("agent.home"))
     assignee = get_scoped_optional(User, request.form.get("assignee_id"), current_user.org_id)
     priority = get_scoped_optional(Priority, request.form.get("priority_id"), current_user.org_id)
-    label = tickets.BULK_ACTIONS[action] + {"assign": f" {assignee.name}" if assignee else "",
-                                            "priority": f" {priority.name}" if priority else ""}.get(action, "")
+    label = tickets.BULK_ACTIONS[action] + {
+        "assign": f" {assignee.name}" if assignee else "",
+        "priority": f" {priority.name}" if priority else "",
+    }.get(action, "")
     if (action == "assign" and assignee is None) or (action == "priority" and priority is None):
         flash("Choose the " + ("assignee" if action == "assign" else "priority") + " for that action.", "warning")
         return redirect(url_for("agent.home"))
@@ -270,13 +300,15 @@ def bulk():
 
 # --- saved views ---------------------------------------------------------------------------------
 
+
 @bp.route("/views", methods=["POST"])
 def save_view():
     """Save the queue's current filters (sent along as the form's `filters`) under a name."""
     filters = MultiDict(parse_qs_flat(request.form.get("filters", "")))
     try:
-        view = saved_views.save(current_user, request.form.get("name"), filter_args(filters),
-                                request.form.get("department_id"))
+        view = saved_views.save(
+            current_user, request.form.get("name"), filter_args(filters), request.form.get("department_id")
+        )
     except DomainError as error:
         db.session.rollback()
         # The queue again, with the filters it knows (never the raw text: it may hold line

@@ -5,6 +5,7 @@ validates requests with the marshmallow schemas of api/schemas.py and writes the
 (/api/v1/openapi.json) from the same schemas. Every error is JSON in the DESIGN.md format
 (the app's error handlers, see web/__init__.py).
 """
+
 from flask import g, request
 from flask_smorest import Api, Blueprint
 
@@ -12,8 +13,12 @@ from autotrack.api.schemas import ErrorSchema
 from autotrack.extensions import csrf, db
 from autotrack.services.people import api_tokens
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1",
-               description="Tickets, comments, transitions and audit trail, for integrations.")
+bp = Blueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Tickets, comments, transitions and audit trail, for integrations.",
+)
 csrf.exempt(bp)
 
 PUBLIC_ENDPOINTS = {"api.token"}
@@ -30,8 +35,10 @@ class AutoTrackApi(Api):
 
 
 SPEC = {
-    "info": {"description": "AutoTrack's JSON API. Get a token with POST /auth/token, then send "
-                            "Authorization: Bearer <token>. Errors: {\"error\": {code, message, fields}}."},
+    "info": {
+        "description": "AutoTrack's JSON API. Get a token with POST /auth/token, then send "
+        'Authorization: Bearer <token>. Errors: {"error": {code, message, fields}}.'
+    },
     "security": [{"bearerAuth": []}],
 }
 
@@ -49,7 +56,7 @@ def authenticate():
 
 def init_app(app):
     """One Api per app (it keeps the app's spec), registering the one blueprint."""
-    from autotrack.api import routes  # noqa: F401  (registers the views on bp)
+    from autotrack.api import routes  # registers the views on bp
 
     api = AutoTrackApi(app, spec_kwargs=SPEC)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})

@@ -1,5 +1,6 @@
 """The API's views: thin, like the portals'. Each checks nothing itself; the ticket services
 hold the rules (roles, tenancy, lifecycle) and raise the errors the app turns into JSON."""
+
 from flask import current_app, g, render_template, request
 from flask.views import MethodView
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from autotrack.api.schemas import (
     LinkSchema,
     MergeRequest,
     MeSchema,
+    PreferencesSchema,
     SlaTimelineSchema,
     TicketCreate,
     TicketListArgs,
@@ -27,38 +29,44 @@ from autotrack.api.schemas import (
     TokenRequest,
     TokenResponse,
     TransitionRequest,
-    PreferencesSchema,
     WatcherCreate,
     WatcherSchema,
 )
 from autotrack.extensions import db
 from autotrack.models import Category, Department, Priority, Status, User
+from autotrack.models.types import utcnow
 from autotrack.services import policy, preferences, tickets
+from autotrack.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from autotrack.services.people import api_tokens
 from autotrack.services.sla import timeline as sla_timeline
-from autotrack.services.tickets import canned, feedback, queues, watchers
-from autotrack.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
 from autotrack.services.tenancy import get_scoped_optional, ticket_for
+from autotrack.services.tickets import canned, feedback, queues, watchers
 from autotrack.web.limits import auth_limit
 from autotrack.web.queue_args import filter_args
-from autotrack.models.types import utcnow
 
 TICKET_ERRORS = (401, 404)
 
 
 def _errors(*codes):
     """Document these error statuses (the DESIGN.md error body) on an operation."""
+
     def decorate(view):
         for code in codes:
             view = bp.alt_response(code, schema="Error", description=_WHY[code])(view)
         return view
+
     return decorate
 
 
-_WHY = {400: "Malformed request (e.g. invalid JSON)", 401: "Missing, expired or revoked token",
-        403: "Your role may not do this", 404: "No such ticket in your organization",
-        409: "Not possible in the ticket's current state", 422: "The stored text cannot be used",
-        429: "Too many requests; see Retry-After"}
+_WHY = {
+    400: "Malformed request (e.g. invalid JSON)",
+    401: "Missing, expired or revoked token",
+    403: "Your role may not do this",
+    404: "No such ticket in your organization",
+    409: "Not possible in the ticket's current state",
+    422: "The stored text cannot be used",
+    429: "Too many requests; see Retry-After",
+}
 
 
 def _by_name(model, name, field):
@@ -82,6 +90,7 @@ def _by_id(model, ident, field):
 
 # --- auth ------------------------------------------------------------------------------------
 
+
 @bp.route("/auth/token", endpoint="token", methods=["POST"])
 @bp.arguments(TokenRequest)
 @bp.response(200, TokenResponse)
@@ -91,8 +100,13 @@ def _by_id(model, ident, field):
 def token(credentials):
     """Exchange email and password (and, with two-factor sign-in on, the app's current code) for a
     bearer token."""
-    return api_tokens.issue(credentials["email"], credentials["password"], request.remote_addr or "unknown",
-                            utcnow(), otp=credentials.get("otp"))
+    return api_tokens.issue(
+        credentials["email"],
+        credentials["password"],
+        request.remote_addr or "unknown",
+        utcnow(),
+        otp=credentials.get("otp"),
+    )
 
 
 @bp.route("/me", endpoint="me", methods=["GET"])
@@ -123,6 +137,7 @@ class Preferences(MethodView):
 
 # --- tickets ---------------------------------------------------------------------------------
 
+
 @bp.route("/tickets", endpoint="tickets")
 class Tickets(MethodView):
     @bp.arguments(TicketListArgs, location="query")
@@ -141,7 +156,9 @@ class Tickets(MethodView):
             wanted["priority"] = str(_by_name(Priority, args["priority"], "priority").id)
         if args.get("assignee") not in (None, "none"):
             _by_id(User, args["assignee"], "assignee")
-        items, next_cursor = queues.page(user, queues.Filters.parse(user, filter_args(wanted)), args.get("cursor"), now=utcnow())
+        items, next_cursor = queues.page(
+            user, queues.Filters.parse(user, filter_args(wanted)), args.get("cursor"), now=utcnow()
+        )
         return {"items": items, "next_cursor": next_cursor}
 
     @bp.arguments(TicketCreate)
@@ -153,9 +170,13 @@ class Tickets(MethodView):
         Without a category the organization's default priority and department apply; only
         agents and above may set a priority."""
         ticket = tickets.create_ticket(
-            g.api_user, title=data["title"], description=data["description"],
+            g.api_user,
+            title=data["title"],
+            description=data["description"],
             category=_by_id(Category, data.get("category_id"), "category_id"),
-            priority=_by_name(Priority, data.get("priority"), "priority"), now=utcnow())
+            priority=_by_name(Priority, data.get("priority"), "priority"),
+            now=utcnow(),
+        )
         db.session.commit()
         return ticket
 
@@ -177,7 +198,9 @@ class TicketResource(MethodView):
         if "priority" in data:
             tickets.change_priority(user, ticket, _by_name(Priority, data["priority"], "priority"), now=utcnow())
         if "department_id" in data:
-            tickets.change_department(user, ticket, _by_id(Department, data["department_id"], "department_id"), now=utcnow())
+            tickets.change_department(
+                user, ticket, _by_id(Department, data["department_id"], "department_id"), now=utcnow()
+            )
         if "assignee_id" in data:
             tickets.assign(user, ticket, _by_id(User, data["assignee_id"], "assignee_id"), now=utcnow())
         db.session.commit()
@@ -191,9 +214,14 @@ class TicketResource(MethodView):
 def transition(data, reference):
     """Move the ticket along its lifecycle: assign, wait, resume, resolve, close, reopen."""
     user, ticket = g.api_user, ticket_for(g.api_user, reference)
-    tickets.transition(user, ticket, data["action"],
-                       assignee=_by_id(User, data.get("assignee_id"), "assignee_id"),
-                       status=_by_name(Status, data.get("status"), "status"), now=utcnow())
+    tickets.transition(
+        user,
+        ticket,
+        data["action"],
+        assignee=_by_id(User, data.get("assignee_id"), "assignee_id"),
+        status=_by_name(Status, data.get("status"), "status"),
+        now=utcnow(),
+    )
     db.session.commit()
     return ticket
 
@@ -309,7 +337,9 @@ class Links(MethodView):
     def post(self, data, reference):
         """Link another ticket: related, or this one its parent or child. Answers every link."""
         ticket = ticket_for(g.api_user, reference)
-        tickets.link(g.api_user, ticket, _ticket_field(g.api_user, data["ticket"], "ticket"), data["kind"], now=utcnow())
+        tickets.link(
+            g.api_user, ticket, _ticket_field(g.api_user, data["ticket"], "ticket"), data["kind"], now=utcnow()
+        )
         db.session.commit()
         return _links_view(ticket)
 
@@ -364,15 +394,20 @@ def _ticket_field(user, reference, field):
 
 
 def _links_view(ticket):
-    return [{"id": row.id, "kind": kind, "ticket": other.reference, "title": other.title}
-            for row, kind, other in tickets.links_of(ticket, g.api_user)]
+    return [
+        {"id": row.id, "kind": kind, "ticket": other.reference, "title": other.title}
+        for row, kind, other in tickets.links_of(ticket, g.api_user)
+    ]
 
 
 def _feedback_view(ticket):
     rated = feedback.latest(ticket)
-    return {"asked": feedback.pending_for(ticket, g.api_user) is not None,
-            "rating": rated.rating if rated else None, "comment": rated.comment if rated else None,
-            "rated_at": rated.rated_at if rated else None}
+    return {
+        "asked": feedback.pending_for(ticket, g.api_user) is not None,
+        "rating": rated.rating if rated else None,
+        "comment": rated.comment if rated else None,
+        "rated_at": rated.rated_at if rated else None,
+    }
 
 
 def docs():

@@ -1,12 +1,12 @@
 """What the API accepts and returns. The same schemas validate requests (webargs) and write
 the OpenAPI spec (apispec), so the two cannot drift apart."""
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from autotrack.models.types import utcnow
 from autotrack.services import sla
-from autotrack.services.tickets import queues
-from autotrack.services.tickets import ACTIONS
+from autotrack.services.tickets import ACTIONS, queues
 
 
 class StrictSchema(ma.Schema):
@@ -18,8 +18,11 @@ class StrictSchema(ma.Schema):
 class ErrorDetail(ma.Schema):
     code = fields.String(required=True, metadata={"example": "validation_error"})
     message = fields.String(required=True)
-    field_messages = fields.Dict(keys=fields.String(), data_key="fields",
-                                 metadata={"description": "Messages per field, when fields are at fault."})
+    field_messages = fields.Dict(
+        keys=fields.String(),
+        data_key="fields",
+        metadata={"description": "Messages per field, when fields are at fault."},
+    )
 
 
 class ErrorSchema(ma.Schema):
@@ -30,11 +33,14 @@ class ErrorSchema(ma.Schema):
 
 # --- auth ------------------------------------------------------------------------------------
 
+
 class TokenRequest(StrictSchema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=254))
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    otp = fields.String(validate=validate.Length(min=1, max=20), metadata={
-        "description": "The authenticator app's current code, for accounts with two-factor sign-in"})
+    otp = fields.String(
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "The authenticator app's current code, for accounts with two-factor sign-in"},
+    )
 
 
 class TokenResponse(ma.Schema):
@@ -51,12 +57,14 @@ class PersonSchema(ma.Schema):
 
 class MeSchema(PersonSchema):
     role = fields.Function(lambda user: user.role.name, required=True)
-    organization = fields.Function(lambda user: {"slug": user.organization.slug, "name": user.organization.name},
-                                   required=True)
+    organization = fields.Function(
+        lambda user: {"slug": user.organization.slug, "name": user.organization.name}, required=True
+    )
     departments = fields.Function(lambda user: sorted(m.department.name for m in user.memberships), required=True)
 
 
 # --- tickets ---------------------------------------------------------------------------------
+
 
 class SlaSchema(ma.Schema):
     state = fields.String(required=True, metadata={"description": "on_track, at_risk, breached, paused, met or missed"})
@@ -86,8 +94,12 @@ class Sla(fields.Nested):
         return sla.status_of(obj, utcnow())
 
     def _serialize(self, status, attr, obj, **kwargs):
-        return {"state": status.state, "label": status.label, "words": status.words,
-                "due_at": status.due_at.isoformat() if status.due_at else None}
+        return {
+            "state": status.state,
+            "label": status.label,
+            "words": status.words,
+            "due_at": status.due_at.isoformat() if status.due_at else None,
+        }
 
 
 def _name(attribute):
@@ -115,9 +127,11 @@ class TicketSchema(ma.Schema):
     resolution_due_at = fields.AwareDateTime(allow_none=True)
     resolved_at = fields.AwareDateTime(allow_none=True)
     next_response_due_at = fields.AwareDateTime(
-        allow_none=True, metadata={"description": "The update clock's deadline while the requester waits for an answer"})
+        allow_none=True, metadata={"description": "The update clock's deadline while the requester waits for an answer"}
+    )
     next_response_at = fields.AwareDateTime(
-        allow_none=True, metadata={"description": "When the requester's latest message was answered"})
+        allow_none=True, metadata={"description": "When the requester's latest message was answered"}
+    )
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
     sla = Sla(required=True)
@@ -125,16 +139,21 @@ class TicketSchema(ma.Schema):
 
 class TicketPage(ma.Schema):
     items = fields.List(fields.Nested(TicketSchema), required=True)
-    next_cursor = fields.String(allow_none=True, required=True,
-                                metadata={"description": "Pass as ?cursor= for the next page; null on the last."})
+    next_cursor = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Pass as ?cursor= for the next page; null on the last."},
+    )
 
 
 class TicketListArgs(StrictSchema):
     view = fields.String(load_default="all", validate=validate.OneOf(list(queues.VIEWS)))
     status = fields.String(validate=validate.Length(max=80), metadata={"description": "A status name."})
     priority = fields.String(validate=validate.Length(max=40), metadata={"description": "A priority name, e.g. P1."})
-    assignee = fields.String(validate=validate.Regexp(r"^(none|\d{1,9})$"),
-                             metadata={"description": "A user id, or none for unassigned tickets."})
+    assignee = fields.String(
+        validate=validate.Regexp(r"^(none|\d{1,9})$"),
+        metadata={"description": "A user id, or none for unassigned tickets."},
+    )
     sla = fields.String(validate=validate.OneOf(list(queues.SLA_STATES)))
     q = fields.String(validate=validate.Length(max=100), metadata={"description": "A ticket number, or words."})
     cursor = fields.String(validate=validate.Length(max=80))
@@ -144,8 +163,11 @@ class TicketCreate(StrictSchema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="", validate=validate.Length(max=20000))
     category_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
-    priority = fields.String(allow_none=True, validate=validate.Length(min=1, max=40),
-                             metadata={"description": "A priority name; agents and above only."})
+    priority = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "A priority name; agents and above only."},
+    )
 
 
 class TicketUpdate(StrictSchema):
@@ -156,10 +178,13 @@ class TicketUpdate(StrictSchema):
 
 class TransitionRequest(StrictSchema):
     action = fields.String(required=True, validate=validate.OneOf(list(ACTIONS)))
-    assignee_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1),
-                                 metadata={"description": "Required for assign."})
-    status = fields.String(validate=validate.Length(min=1, max=80),
-                           metadata={"description": "A specific status of the target state (optional)."})
+    assignee_id = fields.Integer(
+        strict=True, validate=validate.Range(min=1, max=2**31 - 1), metadata={"description": "Required for assign."}
+    )
+    status = fields.String(
+        validate=validate.Length(min=1, max=80),
+        metadata={"description": "A specific status of the target state (optional)."},
+    )
 
 
 class CommentCreate(StrictSchema):
@@ -187,11 +212,14 @@ class EventSchema(ma.Schema):
 
 # --- the SLA timeline -------------------------------------------------------------------------
 
+
 def _minutes(attribute):
     """A timedelta attribute as minutes (a number), or null."""
-    return fields.Function(lambda obj: None if getattr(obj, attribute) is None
-                           else getattr(obj, attribute).total_seconds() / 60,
-                           allow_none=True, metadata={"type": "number"})
+    return fields.Function(
+        lambda obj: None if getattr(obj, attribute) is None else getattr(obj, attribute).total_seconds() / 60,
+        allow_none=True,
+        metadata={"type": "number"},
+    )
 
 
 class SlaStepSchema(ma.Schema):
@@ -203,10 +231,14 @@ class SlaStepSchema(ma.Schema):
     calendar = fields.String(allow_none=True, metadata={"description": "business_hours or 24x7"})
     due_at = fields.AwareDateTime(allow_none=True)
     warn_at = fields.AwareDateTime(allow_none=True)
-    arithmetic = fields.String(required=True, metadata={
-        "example": "4 hours of business time from Fri 27 Nov 15:10 = Mon 30 Nov 11:10, skipping the weekend"})
-    explained = fields.Boolean(required=True, metadata={
-        "description": "The calendar gives back this step's due time (false: the calendar was edited since)"})
+    arithmetic = fields.String(
+        required=True,
+        metadata={"example": "4 hours of business time from Fri 27 Nov 15:10 = Mon 30 Nov 11:10, skipping the weekend"},
+    )
+    explained = fields.Boolean(
+        required=True,
+        metadata={"description": "The calendar gives back this step's due time (false: the calendar was edited since)"},
+    )
 
 
 class SlaDeliverySchema(ma.Schema):
@@ -225,16 +257,21 @@ class SlaMomentSchema(ma.Schema):
     cycle = fields.Integer(required=True)
     notified = fields.List(fields.String(), required=True, metadata={"description": "Told in the app"})
     emails = fields.List(fields.Nested(SlaDeliverySchema), required=True)
-    overtaken = fields.Boolean(required=True, metadata={
-        "description": "A warning first seen after its deadline had passed (the jobs were down): recorded, "
-                       "sent to no one; the breach and the escalation levels tell"})
+    overtaken = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "A warning first seen after its deadline had passed (the jobs were down): recorded, "
+            "sent to no one; the breach and the escalation levels tell"
+        },
+    )
 
 
 class SlaClockSchema(ma.Schema):
     clock = fields.String(required=True, metadata={"description": "first_response, resolution or next_response"})
     cycle = fields.Integer(required=True, metadata={"description": "The update clock's cycle (0 for the others)"})
-    state = fields.String(required=True, metadata={
-        "description": "running, paused, breached, met, missed, stopped or not due"})
+    state = fields.String(
+        required=True, metadata={"description": "running, paused, breached, met, missed, stopped or not due"}
+    )
     started_at = fields.AwareDateTime(allow_none=True)
     stopped_at = fields.AwareDateTime(allow_none=True)
     due_at = fields.AwareDateTime(allow_none=True)
@@ -249,14 +286,16 @@ class SlaClockSchema(ma.Schema):
 
 class SlaTimelineSchema(ma.Schema):
     timezone = fields.String(required=True)
-    recorded = fields.Boolean(required=True, metadata={
-        "description": "False for a ticket raised before AutoTrack recorded its clocks' steps"})
+    recorded = fields.Boolean(
+        required=True, metadata={"description": "False for a ticket raised before AutoTrack recorded its clocks' steps"}
+    )
     explained = fields.Boolean(required=True, metadata={"description": "Every stored due time is explained"})
     clocks = fields.List(fields.Nested(SlaClockSchema), required=True)
     escalations = fields.List(fields.Nested(SlaMomentSchema), required=True)
 
 
 # --- feedback -----------------------------------------------------------------------------------
+
 
 class FeedbackSchema(ma.Schema):
     asked = fields.Boolean(required=True, metadata={"description": "The requester may rate the resolution now"})
@@ -272,11 +311,15 @@ class FeedbackCreate(StrictSchema):
 
 # --- canned replies -------------------------------------------------------------------------------
 
+
 class CannedReplySchema(ma.Schema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
-    shared = fields.Function(lambda c: c.owner_id is None, required=True,
-                             metadata={"type": "boolean", "description": "The organization's (else the caller's own)"})
+    shared = fields.Function(
+        lambda c: c.owner_id is None,
+        required=True,
+        metadata={"type": "boolean", "description": "The organization's (else the caller's own)"},
+    )
 
 
 class CannedReplyArgs(StrictSchema):
@@ -289,15 +332,22 @@ class FilledReplySchema(ma.Schema):
 
 # --- merge and link -------------------------------------------------------------------------------
 
+
 class MergeRequest(StrictSchema):
-    into = fields.String(required=True, validate=validate.Length(min=1, max=40),
-                         metadata={"description": "The ticket to merge this duplicate into", "example": "ACME-1042"})
+    into = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "The ticket to merge this duplicate into", "example": "ACME-1042"},
+    )
 
 
 class LinkCreate(StrictSchema):
     ticket = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={"example": "ACME-1042"})
-    kind = fields.String(required=True, validate=validate.OneOf(["related", "parent", "child"]),
-                         metadata={"description": "This ticket is related to, the parent of, or the child of the other"})
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(["related", "parent", "child"]),
+        metadata={"description": "This ticket is related to, the parent of, or the child of the other"},
+    )
 
 
 class LinkSchema(ma.Schema):
@@ -309,6 +359,7 @@ class LinkSchema(ma.Schema):
 
 # --- watchers and notification preferences --------------------------------------------------------
 
+
 class WatcherSchema(ma.Schema):
     user = fields.Nested(PersonSchema, required=True)
     kind = fields.String(required=True, metadata={"description": "follow (staff following) or cc (a copied colleague)"})
@@ -316,9 +367,13 @@ class WatcherSchema(ma.Schema):
 
 
 class WatcherCreate(StrictSchema):
-    email = fields.String(validate=validate.Length(min=1, max=254), metadata={
-        "description": "A colleague to copy on the ticket; leave out to follow it yourself (staff)",
-        "example": "colleague@acme.example"})
+    email = fields.String(
+        validate=validate.Length(min=1, max=254),
+        metadata={
+            "description": "A colleague to copy on the ticket; leave out to follow it yourself (staff)",
+            "example": "colleague@acme.example",
+        },
+    )
 
 
 class ChannelsSchema(StrictSchema):
@@ -327,6 +382,10 @@ class ChannelsSchema(StrictSchema):
 
 
 class PreferencesSchema(StrictSchema):
-    my_tickets = fields.Nested(ChannelsSchema, metadata={"description": "Replies and status changes on tickets I raised"})
-    watched = fields.Nested(ChannelsSchema, metadata={"description": "Public updates on tickets I follow or am copied on"})
+    my_tickets = fields.Nested(
+        ChannelsSchema, metadata={"description": "Replies and status changes on tickets I raised"}
+    )
+    watched = fields.Nested(
+        ChannelsSchema, metadata={"description": "Public updates on tickets I follow or am copied on"}
+    )
     work = fields.Nested(ChannelsSchema, metadata={"description": "New tickets in my departments, assignments, tasks"})

@@ -14,8 +14,11 @@ def _second_factor_required():
     from autotrack.services.people import two_factor
 
     endpoint = request.endpoint or ""
-    if endpoint.endswith("static") or endpoint in ("auth.two_factor_setup", "auth.logout") \
-            or request.path.startswith("/api/"):
+    if (
+        endpoint.endswith("static")
+        or endpoint in ("auth.two_factor_setup", "auth.logout")
+        or request.path.startswith("/api/")
+    ):
         return None
     if current_user.is_authenticated and two_factor.required(current_user) and not two_factor.enabled(current_user):
         flash("Your organization requires two-factor sign-in for administrators: set it up to go on.", "warning")

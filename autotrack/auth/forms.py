@@ -17,14 +17,19 @@ class LogoutForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    organization = StringField("Organization code", validators=[DataRequired(), Length(max=40)],
-                               description="The short name of your organization, e.g. acme.")
-    employee_id = StringField("Employee id", validators=[DataRequired(), Length(max=40)],
-                              description="As on your badge or payslip.")
+    organization = StringField(
+        "Organization code",
+        validators=[DataRequired(), Length(max=40)],
+        description="The short name of your organization, e.g. acme.",
+    )
+    employee_id = StringField(
+        "Employee id", validators=[DataRequired(), Length(max=40)], description="As on your badge or payslip."
+    )
     email = EmailField("Work email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Choose a password", validators=[DataRequired(), Length(max=200)])
-    confirm = PasswordField("Repeat the password",
-                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+    confirm = PasswordField(
+        "Repeat the password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
+    )
     submit = SubmitField("Create my account")
 
 
@@ -35,8 +40,9 @@ class ProfileForm(FlaskForm):
 class PasswordChangeForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
     password = PasswordField("New password", validators=[DataRequired(), Length(max=200)])
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+    confirm = PasswordField(
+        "Repeat the new password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
+    )
 
 
 class ResetRequestForm(FlaskForm):
@@ -45,17 +51,24 @@ class ResetRequestForm(FlaskForm):
 
 class ResetForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired(), Length(max=200)])
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("password", "The passwords differ.")])
+    confirm = PasswordField(
+        "Repeat the new password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
+    )
 
 
 class CodeForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired(), Length(max=20)],
-                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
-                       description="The 6 digits your authenticator app shows, or one of your recovery codes.")
+    code = StringField(
+        "Code",
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
+        description="The 6 digits your authenticator app shows, or one of your recovery codes.",
+    )
 
 
 class TwoFactorOffForm(FlaskForm):
     password = PasswordField("Your password", validators=[DataRequired(), Length(max=200)])
-    code = StringField("A current code from the app", validators=[DataRequired(), Length(max=20)],
-                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    code = StringField(
+        "A current code from the app",
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )

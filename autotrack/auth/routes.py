@@ -16,16 +16,13 @@ from autotrack.auth.forms import (
 from autotrack.extensions import db
 from autotrack.models import User, utcnow
 from autotrack.services import security_log
+from autotrack.services.errors import DomainError, TooManyRequests
 from autotrack.services.org import registration
 from autotrack.services.people import accounts, password_links, sessions, two_factor
-from autotrack.services.errors import DomainError, TooManyRequests
 from autotrack.web import home_url, is_safe_next
 from autotrack.web.limits import auth_limit
-from autotrack.models.types import utcnow
 
-BAD_CREDENTIALS = (
-    "Invalid email or password. After {n} failed attempts an account is locked for {m} minutes."
-)
+BAD_CREDENTIALS = "Invalid email or password. After {n} failed attempts an account is locked for {m} minutes."
 
 
 @bp.route("/")
@@ -50,15 +47,21 @@ def login():
             target = form.next.data if is_safe_next(form.next.data) else None
             if two_factor.enabled(user):  # the password was right; the second factor decides
                 session.clear()
-                session["second_factor"] = {"user_id": user.id, "remember": bool(form.remember.data),
-                                            "next": target, "since": utcnow().timestamp()}
+                session["second_factor"] = {
+                    "user_id": user.id,
+                    "remember": bool(form.remember.data),
+                    "next": target,
+                    "since": utcnow().timestamp(),
+                }
                 return redirect(url_for("auth.second_factor"))
             _sign_in(user, remember=form.remember.data)
             return redirect(target or home_url(user))
-        form.password.errors.append(BAD_CREDENTIALS.format(
-            n=current_app.config["AUTOTRACK_LOGIN_MAX_FAILURES"],
-            m=current_app.config["AUTOTRACK_LOGIN_LOCK_MINUTES"],
-        ))
+        form.password.errors.append(
+            BAD_CREDENTIALS.format(
+                n=current_app.config["AUTOTRACK_LOGIN_MAX_FAILURES"],
+                m=current_app.config["AUTOTRACK_LOGIN_LOCK_MINUTES"],
+            )
+        )
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
 
@@ -72,8 +75,9 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = registration.register(form.organization.data, form.employee_id.data, form.email.data,
-                                         form.password.data)
+            user = registration.register(
+                form.organization.data, form.employee_id.data, form.email.data, form.password.data
+            )
         except DomainError as error:
             db.session.rollback()
             for name, message in error.fields.items():
@@ -90,8 +94,9 @@ def _sign_in(user, remember=False):
     """A fresh session: whatever the browser's cookie held before is dropped (no session
     fixation), and the new one is a row the server can end."""
     session.clear()
-    sessions.start(user, remember=remember, user_agent=request.user_agent.string,
-                   address=request.remote_addr or "", now=utcnow())
+    sessions.start(
+        user, remember=remember, user_agent=request.user_agent.string, address=request.remote_addr or "", now=utcnow()
+    )
     login_user(user, remember=remember)
     db.session.commit()
 
@@ -121,6 +126,7 @@ def logout():
 
 # --- the user's own account ----------------------------------------------------------------------
 
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
@@ -146,9 +152,16 @@ def account():
             getattr(form, name, form.password if form is password else form.name).errors.append(message)
     if request.method == "POST":
         status = 422
-    return render_template("auth/account.html", profile=profile, password=password, logout_form=LogoutForm(),
-                           live_sessions=sessions.live_sessions(current_user, utcnow()), code_form=CodeForm(),
-                           off_form=TwoFactorOffForm(), recovery_left=two_factor.remaining_codes(current_user)), status
+    return render_template(
+        "auth/account.html",
+        profile=profile,
+        password=password,
+        logout_form=LogoutForm(),
+        live_sessions=sessions.live_sessions(current_user, utcnow()),
+        code_form=CodeForm(),
+        off_form=TwoFactorOffForm(),
+        recovery_left=two_factor.remaining_codes(current_user),
+    ), status
 
 
 @bp.route("/account/sign-out-everywhere", methods=["POST"])
@@ -162,6 +175,7 @@ def sign_out_everywhere():
 
 
 # --- forgotten passwords and invitations -----------------------------------------------------------
+
 
 @bp.route("/reset", methods=["GET", "POST"])
 @auth_limit
@@ -201,8 +215,11 @@ def reset(token):
             flash(f"Your password is set, {user.name}. Sign in with it.", "success")
             return redirect(url_for("auth.login"))
     # The token is in the path: tell the browser not to send it on as a referrer.
-    return render_template("auth/reset.html", form=form), 422 if form.errors else 200, \
-        {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    return (
+        render_template("auth/reset.html", form=form),
+        422 if form.errors else 200,
+        {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
+    )
 
 
 # --- two-factor sign-in ------------------------------------------------------------------------------
@@ -216,7 +233,11 @@ def second_factor():
     """The second step of signing in: a code from the authenticator app (or a recovery code)."""
     pending = session.get("second_factor") or {}
     user = db.session.get(User, pending.get("user_id") or 0)
-    if user is None or not user.is_active or utcnow().timestamp() - pending.get("since", 0) > SECOND_FACTOR_MINUTES * 60:
+    if (
+        user is None
+        or not user.is_active
+        or utcnow().timestamp() - pending.get("since", 0) > SECOND_FACTOR_MINUTES * 60
+    ):
         session.pop("second_factor", None)
         flash("Sign in again, please.", "info")
         return redirect(url_for("auth.login"))
@@ -257,8 +278,9 @@ def two_factor_setup():
             session.pop("totp_setup", None)
             flash("Two-factor sign-in is on. Keep these recovery codes somewhere safe: each works once.", "success")
             return render_template("auth/recovery_codes.html", codes=codes)
-    return render_template("auth/two_factor_setup.html", form=form, secret=secret,
-                           qr=two_factor.qr_data_uri(current_user, secret)), 422 if form.errors else 200
+    return render_template(
+        "auth/two_factor_setup.html", form=form, secret=secret, qr=two_factor.qr_data_uri(current_user, secret)
+    ), 422 if form.errors else 200
 
 
 @bp.route("/account/two-factor/off", methods=["POST"])

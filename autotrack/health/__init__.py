@@ -1,8 +1,9 @@
 """GET /healthz: database and Redis reachability, for load balancers (no sign-in, no tenant data)."""
+
 from flask import Blueprint, jsonify
 
-from autotrack.services import health
 from autotrack.models.types import utcnow
+from autotrack.services import health
 
 bp = Blueprint("health", __name__)
 

@@ -1,4 +1,5 @@
 """In-app notifications, for everyone signed in: the list behind the bell, and marking read."""
+
 from flask import Blueprint
 
 bp = Blueprint("inbox", __name__)

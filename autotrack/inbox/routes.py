@@ -5,8 +5,8 @@ from wtforms import HiddenField
 
 from autotrack.extensions import db
 from autotrack.inbox import bp
-from autotrack.services import notifications, preferences
 from autotrack.models.types import utcnow
+from autotrack.services import notifications, preferences
 from autotrack.services.tenancy import parse_id
 from autotrack.web import is_safe_next, live_stream, ticket_url
 
@@ -46,8 +46,11 @@ def stream():
     the browser's Last-Event-ID on a reconnect, else after ?after= (the newest id the page knew)."""
     after = parse_id(request.headers.get("Last-Event-ID") or request.args.get("after") or "") or 0
     events = live_stream.stream(current_user.id, after, ticket_url)
-    return Response(stream_with_context(events), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return Response(
+        stream_with_context(events),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -56,11 +59,16 @@ def settings():
     """What reaches the user, per topic, by email and in the app. SLA notices always do."""
     form = FlaskForm()
     if form.validate_on_submit():
-        preferences.save(current_user, {
-            topic: {channel: request.form.get(f"{topic}.{channel}") == "on" for channel in preferences.CHANNELS}
-            for topic in preferences.TOPICS})
+        preferences.save(
+            current_user,
+            {
+                topic: {channel: request.form.get(f"{topic}.{channel}") == "on" for channel in preferences.CHANNELS}
+                for topic in preferences.TOPICS
+            },
+        )
         db.session.commit()
         flash("Your notification settings are saved.", "success")
         return redirect(url_for("inbox.settings"))
-    return render_template("inbox/settings.html", form=form, topics=preferences.TOPICS,
-                           chosen=preferences.for_user(current_user))
+    return render_template(
+        "inbox/settings.html", form=form, topics=preferences.TOPICS, chosen=preferences.for_user(current_user)
+    )

@@ -1,4 +1,5 @@
 """The embedded runner: without Redis, one daemon thread runs the declared periodic jobs."""
+
 import importlib
 import logging
 import threading
@@ -39,7 +40,7 @@ class EmbeddedScheduler(threading.Thread):
         with self.app.app_context():
             try:
                 _resolve(job.func)()
-            except Exception:  # noqa: BLE001 - a failing job must not kill the scheduler
+            except Exception:  # a failing job must not kill the scheduler
                 db.session.rollback()
                 log.exception("Periodic job %s failed; it runs again in %ss", job.id, job.interval_seconds)
 

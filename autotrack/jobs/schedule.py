@@ -1,7 +1,8 @@
 """The periodic jobs, declared once. Both runners (rq-scheduler and the embedded thread) read
 this list; the job ids are fixed so a restart or a second scheduler never registers twice."""
+
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,21 @@ def reconcile(scheduler, schedule=SCHEDULE):
     added = []
     for job_id, spec in wanted.items():
         current = existing.get(job_id)
-        if (current is not None and current.func_name == spec.func
-                and current.meta.get("interval") == spec.interval_seconds):
+        if (
+            current is not None
+            and current.func_name == spec.func
+            and current.meta.get("interval") == spec.interval_seconds
+        ):
             continue
         scheduler.schedule(
-            scheduled_time=datetime.now(timezone.utc), func=spec.func, interval=spec.interval_seconds,
-            repeat=None, id=job_id, queue_name=QUEUE_NAME, timeout=spec.timeout_seconds, result_ttl=600,
+            scheduled_time=datetime.now(UTC),
+            func=spec.func,
+            interval=spec.interval_seconds,
+            repeat=None,
+            id=job_id,
+            queue_name=QUEUE_NAME,
+            timeout=spec.timeout_seconds,
+            result_ttl=600,
         )
         added.append(job_id)
     return added, removed

@@ -1,13 +1,14 @@
 """Job functions. Each runs inside an app context provided by its runner (the RQ worker class
 or the embedded scheduler), takes only ids or plain values, and calls one service."""
+
 import logging
 from datetime import datetime
 
 from autotrack.extensions import db
+from autotrack.models.types import utcnow
 from autotrack.services import health, outbox, sla, throttle
 from autotrack.services.mail import mailboxes
 from autotrack.services.org import directory_sync
-from autotrack.models.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,15 @@ def sync_directories():
     """Read each organization's directory source whose period has come (once per period)."""
     runs = directory_sync.run_due(now=utcnow())
     for run in runs:
-        log.info("Directory sync of organization %s: %s (+%s ~%s -%s)%s", run.org_id, run.status, run.added,
-                 run.changed, run.removed, f": {run.error}" if run.error else "")
+        log.info(
+            "Directory sync of organization %s: %s (+%s ~%s -%s)%s",
+            run.org_id,
+            run.status,
+            run.added,
+            run.changed,
+            run.removed,
+            f": {run.error}" if run.error else "",
+        )
     return f"{len(runs)} directory sync(s)"
 
 

@@ -1,4 +1,5 @@
 """RQ worker classes that run every job inside a Flask app context."""
+
 from rq import SimpleWorker, Worker
 
 

@@ -1,4 +1,5 @@
 """The manager portal: escalated tickets and the state of the teams."""
+
 from flask import Blueprint
 
 from autotrack.web import guard_portal

@@ -10,12 +10,11 @@ from autotrack.manager import bp
 from autotrack.models import ACTIVE_STATES, Department, Perm, Ticket, utcnow
 from autotrack.services import sla
 from autotrack.services.org import reports
-from autotrack.services.sla import reports as sla_reports
-from autotrack.services.tickets import queues
 from autotrack.services.pagination import keyset_page
-from autotrack.services.timefmt import duration_words
+from autotrack.services.sla import reports as sla_reports
 from autotrack.services.tenancy import visible_tickets
-from autotrack.models.types import utcnow
+from autotrack.services.tickets import queues
+from autotrack.services.timefmt import duration_words
 
 
 @bp.route("/")
@@ -38,8 +37,14 @@ def home():
     department_ids = [chosen.id] if chosen else list(d.id for d in departments)
     days = int(request.args["days"]) if request.args.get("days") in {str(d) for d in reports.PERIODS} else 30
     return render_template(
-        "manager/home.html", tickets=items, next_cursor=next_cursor, counts=counts,
-        departments=departments, chosen=chosen, days=days, periods=reports.PERIODS,
+        "manager/home.html",
+        tickets=items,
+        next_cursor=next_cursor,
+        counts=counts,
+        departments=departments,
+        chosen=chosen,
+        days=days,
+        periods=reports.PERIODS,
         workload=reports.team_workload(current_user, department_ids, now=utcnow()),
         report=reports.sla_report(current_user, department_ids, days, now=utcnow()),
         duration=lambda seconds: "—" if seconds is None else duration_words(timedelta(seconds=seconds)),
@@ -61,15 +66,31 @@ def sla_report():
             department_ids = None  # the whole organization, inactive departments too
         else:
             department_ids = [d.id for d in departments]
-        report = sla_reports.build(current_user.org_id, department_ids, choice["since"], choice["until"],
-                                   choice["by"], current_user.organization.timezone)
+        report = sla_reports.build(
+            current_user.org_id,
+            department_ids,
+            choice["since"],
+            choice["until"],
+            choice["by"],
+            current_user.organization.timezone,
+        )
         if request.args.get("format") == "csv":
             name = f"sla-{choice['by']}-{choice['since']:%Y%m%d}-{choice['until']:%Y%m%d}.csv"
-            return Response(sla_reports.to_csv(report), mimetype="text/csv",
-                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return render_template("manager/sla_report.html", report=report, choice=choice, errors=errors,
-                           departments=departments, groupings=sla_reports.GROUPINGS, clocks=sla.CLOCKS,
-                           labels=sla.CLOCK_LABELS), 400 if errors and request.args.get("format") == "csv" else 200
+            return Response(
+                sla_reports.to_csv(report),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+    return render_template(
+        "manager/sla_report.html",
+        report=report,
+        choice=choice,
+        errors=errors,
+        departments=departments,
+        groupings=sla_reports.GROUPINGS,
+        clocks=sla.CLOCKS,
+        labels=sla.CLOCK_LABELS,
+    ), 400 if errors and request.args.get("format") == "csv" else 200
 
 
 def _report_choice(args, allowed_departments):

@@ -1,4 +1,6 @@
 """All models, importable from one place (Alembic and the services read them from here)."""
+
+from autotrack.models import settings_events  # noqa: F401  (renews settings tokens)
 from autotrack.models.audit import AuditEvent, AuditTrailIsAppendOnly, SecurityEvent
 from autotrack.models.canned import CannedReply, SavedView
 from autotrack.models.feedback import Feedback
@@ -19,7 +21,6 @@ from autotrack.models.org import (
     WorkingHours,
 )
 from autotrack.models.sla import SlaDigestRun, SlaEvent, SlaRecompute, SlaStep
-from autotrack.models import settings_events  # noqa: F401,E402  (renews settings tokens)
 from autotrack.models.throttle import Heartbeat, Throttle
 from autotrack.models.ticket import Attachment, Comment, Task, Ticket, TicketLink, TicketWatcher, in_declared_schema
 from autotrack.models.types import UTCDateTime, utcnow
@@ -30,19 +31,72 @@ from autotrack.models.vocab import (
     BUILTIN_ROLES,
     EscalationTarget,
     Lifecycle,
+    LowRatingAction,
     MemberRole,
     Perm,
-    LowRatingAction,
     Portal,
     Reminder,
     SlaCalendar,
 )
 
 __all__ = [
-    "ACTIVE_STATES", "ALL_PERMISSIONS", "AfterImport", "Attachment", "AuditEvent", "AuditTrailIsAppendOnly", "BUILTIN_ROLES",
-    "BusinessCalendar", "CannedReply", "Category", "Comment", "Department", "DepartmentMember", "DirectoryEntry", "DirectorySync",
-    "EscalationRule", "EscalationTarget", "Feedback", "Heartbeat", "Holiday", "InboundMessage", "InboundStatus", "Lifecycle", "LowRatingAction", "MailSecurity", "Mailbox", "MemberRole", "Notification", "NotificationPreference",
-    "Organization", "OutboxEmail", "PasswordToken", "OutboxStatus", "Perm", "Portal", "Priority", "RecoveryCode", "Reminder", "Role", "SavedView", "SecurityEvent",
-    "RolePermission", "SlaCalendar", "SlaDigestRun", "SlaEvent", "SlaRecompute", "SlaStep", "Status", "Task", "Throttle", "Ticket", "TicketLink", "TicketWatcher", "UTCDateTime", "User", "UserSession",
-    "WorkingHours", "in_declared_schema", "utcnow",
+    "ACTIVE_STATES",
+    "ALL_PERMISSIONS",
+    "AfterImport",
+    "Attachment",
+    "AuditEvent",
+    "AuditTrailIsAppendOnly",
+    "BUILTIN_ROLES",
+    "BusinessCalendar",
+    "CannedReply",
+    "Category",
+    "Comment",
+    "Department",
+    "DepartmentMember",
+    "DirectoryEntry",
+    "DirectorySync",
+    "EscalationRule",
+    "EscalationTarget",
+    "Feedback",
+    "Heartbeat",
+    "Holiday",
+    "InboundMessage",
+    "InboundStatus",
+    "Lifecycle",
+    "LowRatingAction",
+    "MailSecurity",
+    "Mailbox",
+    "MemberRole",
+    "Notification",
+    "NotificationPreference",
+    "Organization",
+    "OutboxEmail",
+    "PasswordToken",
+    "OutboxStatus",
+    "Perm",
+    "Portal",
+    "Priority",
+    "RecoveryCode",
+    "Reminder",
+    "Role",
+    "SavedView",
+    "SecurityEvent",
+    "RolePermission",
+    "SlaCalendar",
+    "SlaDigestRun",
+    "SlaEvent",
+    "SlaRecompute",
+    "SlaStep",
+    "Status",
+    "Task",
+    "Throttle",
+    "Ticket",
+    "TicketLink",
+    "TicketWatcher",
+    "UTCDateTime",
+    "User",
+    "UserSession",
+    "WorkingHours",
+    "in_declared_schema",
+    "utcnow",
 ]

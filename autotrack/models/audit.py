@@ -1,4 +1,5 @@
 """The append-only audit trail."""
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, event
@@ -47,7 +48,10 @@ class SecurityEvent(db.Model):
     unknown address belongs to no organization (and so to no org admin's view)."""
 
     __tablename__ = "security_events"
-    __table_args__ = (Index("ix_security_events_org", "org_id", "id"), Index("ix_security_events_user", "user_id", "id"))
+    __table_args__ = (
+        Index("ix_security_events_org", "org_id", "id"),
+        Index("ix_security_events_user", "user_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # No foreign keys: writing an event must not lock the user's or the organization's row (a

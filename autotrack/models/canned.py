@@ -1,4 +1,5 @@
 """What agents keep for their daily work: canned replies and saved queue views."""
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -30,8 +31,10 @@ class SavedView(db.Model):
     """A queue's filters under a name: the agent's own, or shared with one of their departments."""
 
     __tablename__ = "saved_views"
-    __table_args__ = (Index("ix_saved_views_org_owner", "org_id", "owner_id"),
-                      Index("ix_saved_views_org_department", "org_id", "department_id"))
+    __table_args__ = (
+        Index("ix_saved_views_org_owner", "org_id", "owner_id"),
+        Index("ix_saved_views_org_department", "org_id", "department_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))

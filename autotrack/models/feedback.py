@@ -1,4 +1,5 @@
 """Requester feedback: a rating of one resolution of a ticket."""
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint

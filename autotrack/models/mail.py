@@ -1,5 +1,6 @@
 """Mail in: the organization's mailboxes, and every message received, stored before anything
 is done with it."""
+
 from datetime import datetime
 from enum import StrEnum
 

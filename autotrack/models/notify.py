@@ -1,4 +1,5 @@
 """What the system tells people: in-app notifications and the email outbox."""
+
 from datetime import datetime
 from enum import StrEnum
 

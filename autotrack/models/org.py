@@ -1,5 +1,6 @@
 """An organization and its configuration: departments, calendar, priorities, statuses,
 categories, escalation rules and the staff directory."""
+
 import secrets
 from datetime import date, datetime
 
@@ -26,8 +27,9 @@ class Organization(db.Model):
     sla_warning_percent: Mapped[int] = mapped_column(Integer, default=75)
     # What a rating of 2 or less does (vocab.LowRatingAction): notify the department's managers,
     # reopen the ticket, or nothing.
-    low_rating_action: Mapped[str] = mapped_column(String(16), default="notify_manager",
-                                                   server_default="notify_manager")
+    low_rating_action: Mapped[str] = mapped_column(
+        String(16), default="notify_manager", server_default="notify_manager"
+    )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Where a scheduled job reads the staff directory (a CSV over https), and how often; None:
@@ -71,9 +73,7 @@ class Department(db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    members: Mapped[list["DepartmentMember"]] = relationship(
-        back_populates="department", cascade="all, delete-orphan"
-    )
+    members: Mapped[list["DepartmentMember"]] = relationship(back_populates="department", cascade="all, delete-orphan")
     # Top-level categories its people may raise tickets in (none listed: all).
     categories: Mapped[list["Category"]] = relationship(secondary=department_categories, order_by="Category.name")
 
@@ -109,7 +109,8 @@ class BusinessCalendar(db.Model):
     name: Mapped[str] = mapped_column(String(120), default="Business hours")
 
     hours: Mapped[list["WorkingHours"]] = relationship(
-        back_populates="calendar", cascade="all, delete-orphan",
+        back_populates="calendar",
+        cascade="all, delete-orphan",
         order_by="(WorkingHours.weekday, WorkingHours.start_minute)",
     )
     holidays: Mapped[list["Holiday"]] = relationship(

@@ -6,6 +6,7 @@ are seen at flush; ORM bulk statements (session.execute(update(Holiday)...)) ren
 organization's token, since their rows are not known. Raw SQL text is not seen: do not write
 these tables that way.
 """
+
 import secrets
 
 from sqlalchemy import event, inspect, select, update
@@ -52,6 +53,9 @@ def _settings_changed_at_flush(session, _flush_context):
 
 @event.listens_for(Session, "do_orm_execute")
 def _settings_changed_in_bulk(state):
-    if (state.is_update or state.is_delete or state.is_insert) and state.bind_mapper is not None \
-            and state.bind_mapper.class_ in _WATCHED:
+    if (
+        (state.is_update or state.is_delete or state.is_insert)
+        and state.bind_mapper is not None
+        and state.bind_mapper.class_ in _WATCHED
+    ):
         _renew(state.session.connection())

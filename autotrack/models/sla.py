@@ -1,4 +1,5 @@
 """SLA events: the record that a warning, breach or escalation level happened, once."""
+
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint

@@ -1,4 +1,5 @@
 """Tickets and what hangs off them: comments, tasks, attachments."""
+
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
@@ -116,7 +117,8 @@ class Ticket(db.Model):
     # Write-only: services/sla/clocks.py adds a step at every change of a clock without loading the
     # ticket's earlier ones (and a new ticket's steps are saved with it).
     sla_steps: WriteOnlyMapped["SlaStep"] = relationship(  # noqa: F821
-        "SlaStep", cascade="all, delete-orphan", passive_deletes=True, order_by="SlaStep.id")
+        "SlaStep", cascade="all, delete-orphan", passive_deletes=True, order_by="SlaStep.id"
+    )
 
     @property
     def reference(self):
@@ -238,4 +240,3 @@ def in_declared_schema(obj, name, type_, reflected, compare_to):
     if type_ == "table" and name.startswith("tickets_fts"):
         return False
     return not (type_ == "index" and name == "ft_tickets_text")
-

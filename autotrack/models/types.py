@@ -1,5 +1,6 @@
 """Column types shared by every model."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Text
 from sqlalchemy.dialects import mysql
@@ -8,7 +9,7 @@ from sqlalchemy.types import TypeDecorator
 
 def utcnow():
     """The current time as an aware UTC datetime; the one clock models and services read."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -31,12 +32,12 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given where UTC is required")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
 
 
 # Long user text: MariaDB's TEXT holds 64 KiB, too little for 20,000 characters of emoji.

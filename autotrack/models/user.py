@@ -1,4 +1,5 @@
 """Users and the roles (named permission sets) they hold."""
+
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -23,9 +24,7 @@ class Role(db.Model):
     portal: Mapped[str] = mapped_column(String(16), default=Portal.EMPLOYEE)
     description: Mapped[str] = mapped_column(String(250), default="")
 
-    permission_rows: Mapped[list["RolePermission"]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
-    )
+    permission_rows: Mapped[list["RolePermission"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     # Top-level categories this role may raise tickets in (none listed: all).
     categories = relationship("Category", secondary="role_categories", order_by="Category.name")
 
@@ -102,7 +101,8 @@ class User(UserMixin, db.Model):
     def department_ids(self, role=None, lead_only=False):
         """Departments this user works in, optionally only as manager/agent or as lead."""
         return {
-            m.department_id for m in self.memberships
+            m.department_id
+            for m in self.memberships
             if (role is None or m.role == role) and (not lead_only or m.is_lead)
         }
 

@@ -2,6 +2,7 @@
 
 Statuses and roles are records an organization edits; these are the fixed things they map to.
 """
+
 from enum import StrEnum
 
 
@@ -75,8 +76,12 @@ class Perm(StrEnum):
 ALL_PERMISSIONS = frozenset(Perm)
 
 _STAFF = {
-    Perm.TICKET_CREATE, Perm.TICKET_VIEW_DEPARTMENT, Perm.TICKET_ASSIGN, Perm.TICKET_TRANSITION,
-    Perm.TICKET_COMMENT_INTERNAL, Perm.TICKET_CHANGE_PRIORITY,
+    Perm.TICKET_CREATE,
+    Perm.TICKET_VIEW_DEPARTMENT,
+    Perm.TICKET_ASSIGN,
+    Perm.TICKET_TRANSITION,
+    Perm.TICKET_COMMENT_INTERNAL,
+    Perm.TICKET_CHANGE_PRIORITY,
 }
 
 # key -> (display name, portal, permissions) of the four roles every organization starts with.

@@ -1,4 +1,5 @@
 """The employee portal: raise tickets and follow your own."""
+
 from flask import Blueprint
 
 from autotrack.web import guard_portal

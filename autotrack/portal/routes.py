@@ -4,15 +4,15 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import Category, Ticket, TicketWatcher
+from autotrack.models.types import utcnow
 from autotrack.portal import bp
 from autotrack.services import policy, tickets
-from autotrack.services.tickets import attachments, feedback, queues, watchers
 from autotrack.services.errors import DomainError, NotFound
 from autotrack.services.pagination import keyset_page
 from autotrack.services.tenancy import get_scoped_optional, scoped, ticket_for
+from autotrack.services.tickets import attachments, feedback, queues, watchers
 from autotrack.web import ticket_pages
 from autotrack.web.ticket_forms import CcForm, CommentForm, FeedbackForm, NewTicketForm, TransitionForm, WatchForm
-from autotrack.models.types import utcnow
 
 
 def _own_ticket(reference):
@@ -28,8 +28,11 @@ def home():
     """The tickets the user raised, or (`?copied=1`) those colleagues copied them on."""
     copied = request.args.get("copied") == "1"
     if copied:
-        mine = Ticket.id.in_(select(TicketWatcher.ticket_id).where(
-            TicketWatcher.user_id == current_user.id, TicketWatcher.kind == TicketWatcher.CC))
+        mine = Ticket.id.in_(
+            select(TicketWatcher.ticket_id).where(
+                TicketWatcher.user_id == current_user.id, TicketWatcher.kind == TicketWatcher.CC
+            )
+        )
     else:
         mine = Ticket.requester_id == current_user.id
     query = scoped(Ticket, current_user.org_id).where(mine).options(*queues.ROW_OPTIONS)
@@ -45,8 +48,9 @@ def new_ticket():
         try:
             category = get_scoped_optional(Category, form.category_id.data, current_user.org_id)
             attachments.check_request(None, form.attachments.data or [])  # too many: nothing is raised
-            ticket = tickets.create_ticket(current_user, title=form.title.data,
-                                           description=form.description.data, category=category, now=utcnow())
+            ticket = tickets.create_ticket(
+                current_user, title=form.title.data, description=form.description.data, category=category, now=utcnow()
+            )
         except DomainError as error:
             db.session.rollback()
             for name, message in error.fields.items():
@@ -63,8 +67,9 @@ def new_ticket():
                 flash(f"Not attached: {message} Add it again from the ticket page.", "warning")
             return redirect(url_for("portal.ticket", reference=ticket.reference))
     status = 422 if form.errors else 200
-    return render_template("portal/new_ticket.html", form=form,
-                           category_tree=ticket_pages.category_tree(current_user.org_id, current_user)), status
+    return render_template(
+        "portal/new_ticket.html", form=form, category_tree=ticket_pages.category_tree(current_user.org_id, current_user)
+    ), status
 
 
 @bp.route("/tickets/<reference>")
@@ -80,13 +85,18 @@ def ticket(reference):
 
 def _ticket_page(ticket, feedback_form=None, status=200):
     return render_template(
-        "portal/ticket.html", ticket=ticket, watchers=watchers.watchers_of(ticket), cc_form=CcForm(),
+        "portal/ticket.html",
+        ticket=ticket,
+        watchers=watchers.watchers_of(ticket),
+        cc_form=CcForm(),
         watch_form=WatchForm(),
         comments=ticket_pages.visible_comments(ticket, current_user),
         files=attachments.visible_attachments(current_user, ticket),
-        comment_form=CommentForm(), transition_form=TransitionForm(),
+        comment_form=CommentForm(),
+        transition_form=TransitionForm(),
         actions=tickets.allowed_actions(current_user, ticket),
-        asked=feedback.pending_for(ticket, current_user), rated=feedback.latest(ticket),
+        asked=feedback.pending_for(ticket, current_user),
+        rated=feedback.latest(ticket),
         feedback_form=feedback_form or FeedbackForm(),
     ), status
 

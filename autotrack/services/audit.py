@@ -1,4 +1,5 @@
 """Writing the audit trail: one event per change, in the change's own transaction."""
+
 from autotrack.extensions import db
 from autotrack.models import AuditEvent
 

@@ -1,5 +1,6 @@
 """Secrets the app must use later (a mailbox's IMAP password) are stored encrypted with a key
 derived from SECRET_KEY: a copy of the database alone does not reveal them."""
+
 import base64
 import hashlib
 import re

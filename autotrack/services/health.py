@@ -1,5 +1,6 @@
 """Health for load balancers and operators: can this process reach its database and Redis, and
 is the pipeline moving (the sweep and the outbox delivery ran lately, no email waits too long)?"""
+
 import logging
 from datetime import timedelta
 
@@ -21,8 +22,12 @@ OLDEST_EMAIL_WARNING = timedelta(minutes=15)
 def beat(name, detail="", *, now):
     """Record that periodic job `name` completed (the caller commits)."""
     detail = (detail or "")[:255]
-    updated = db.session.execute(update(Heartbeat).where(Heartbeat.name == name)
-                                 .values(last_at=now, detail=detail).execution_options(synchronize_session=False))
+    updated = db.session.execute(
+        update(Heartbeat)
+        .where(Heartbeat.name == name)
+        .values(last_at=now, detail=detail)
+        .execution_options(synchronize_session=False)
+    )
     if not updated.rowcount:
         db.session.execute(insert_ignoring_duplicates(Heartbeat).values(name=name, last_at=now, detail=detail))
 
@@ -67,8 +72,11 @@ def _pipeline(now, problems):
         report[f"{name}_age_seconds"] = round(age)
         if age > stale.total_seconds():
             problems.append(f"{name}_stalled")
-    oldest = db.session.scalar(select(func.min(OutboxEmail.next_attempt_at)).where(
-        OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now))
+    oldest = db.session.scalar(
+        select(func.min(OutboxEmail.next_attempt_at)).where(
+            OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now
+        )
+    )
     report["oldest_due_email_seconds"] = round((now - oldest).total_seconds()) if oldest is not None else 0
     if oldest is not None and now - oldest > OLDEST_EMAIL_WARNING:
         problems.append("outbox_waiting")
@@ -95,7 +103,10 @@ def warn_about_redis_policy(url):
     entries without a word; say so."""
     status, policy = _redis(url)
     if status == "ok" and policy not in (None, "noeviction"):
-        log.warning("Redis maxmemory-policy is %r: under memory pressure it would evict queued jobs. "
-                    "Set maxmemory-policy noeviction.", policy)
+        log.warning(
+            "Redis maxmemory-policy is %r: under memory pressure it would evict queued jobs. "
+            "Set maxmemory-policy noeviction.",
+            policy,
+        )
         return policy
     return None

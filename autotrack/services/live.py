@@ -12,6 +12,7 @@ notification:
 - while the subscription is down, streams fall back to reading every few seconds, and when it
   comes back every stream reads at once; a stream also reads at each heartbeat in any case.
 """
+
 import json
 import logging
 import threading
@@ -132,8 +133,7 @@ class RedisRelay:
         while not self._stop.is_set():
             pubsub = None
             try:
-                client = Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=10,
-                                        health_check_interval=5)
+                client = Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=10, health_check_interval=5)
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(self.channel)
                 pubsub.get_message(timeout=1)  # the subscription's confirmation
@@ -210,6 +210,7 @@ def current():
 
 # --- wake-ups follow commits -------------------------------------------------------------------
 
+
 def connect_signals():
     """Wake the streams of whoever was notified (called once by the app factory)."""
     signals.notifications_written.connect(_on_notifications_written)
@@ -238,6 +239,7 @@ def _forget_after_rollback(session):
 
 
 # --- what a stream reads (its wire and loop: web/live_stream.py) --------------------------------
+
 
 @dataclass
 class Delivery:
@@ -270,12 +272,22 @@ def read_new(user_id, after_id, ticket_url, count=False):
         if user is None or not user.is_active:
             return None
         rows = db.session.scalars(
-            select(Notification).where(Notification.user_id == user_id, Notification.id > after_id)
-            .order_by(Notification.id).limit(NEW_PER_READ)
+            select(Notification)
+            .where(Notification.user_id == user_id, Notification.id > after_id)
+            .order_by(Notification.id)
+            .limit(NEW_PER_READ)
             .options(joinedload(Notification.ticket).joinedload(Ticket.organization))
         ).all()
-        deliveries = [Delivery(n.id, n.kind, n.message, n.ticket.reference if n.ticket else None,
-                               ticket_url(user, n.ticket) if n.ticket else None) for n in rows]
+        deliveries = [
+            Delivery(
+                n.id,
+                n.kind,
+                n.message,
+                n.ticket.reference if n.ticket else None,
+                ticket_url(user, n.ticket) if n.ticket else None,
+            )
+            for n in rows
+        ]
         return deliveries, (unread_count(user) if rows or count else None)
     finally:
         db.session.rollback()

@@ -1,4 +1,5 @@
 """In-app notifications: rows written with the change; live delivery only pushes them."""
+
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import selectinload
 
@@ -20,24 +21,41 @@ def notify(user_ids, *, org_id, kind, message, now, ticket=None, skip_user_id=No
         return 0
     if ticket is not None and ticket.id is None:
         db.session.flush()  # the ticket's id first
-    db.session.execute(insert(Notification), [
-        {"org_id": org_id, "user_id": user_id, "kind": kind, "message": message[:500],
-         "ticket_id": ticket.id if ticket is not None else None, "created_at": now, "read_at": None}
-        for user_id in recipients])
+    db.session.execute(
+        insert(Notification),
+        [
+            {
+                "org_id": org_id,
+                "user_id": user_id,
+                "kind": kind,
+                "message": message[:500],
+                "ticket_id": ticket.id if ticket is not None else None,
+                "created_at": now,
+                "read_at": None,
+            }
+            for user_id in recipients
+        ],
+    )
     signals.notifications_written.send(None, user_ids=recipients)  # live delivery wakes their pages
     return len(recipients)
 
 
 def unread_count(user):
     """The number on the bell (index ix_notifications_user_unread)."""
-    return db.session.scalar(select(func.count()).select_from(Notification)
-                             .where(Notification.user_id == user.id, Notification.read_at.is_(None)))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
 
 
 def page_for(user, cursor=None, per_page=30):
     """The user's notifications, newest first, one keyset page at a time."""
-    query = (select(Notification).where(Notification.user_id == user.id)
-             .options(selectinload(Notification.ticket).joinedload(Ticket.organization)))
+    query = (
+        select(Notification)
+        .where(Notification.user_id == user.id)
+        .options(selectinload(Notification.ticket).joinedload(Ticket.organization))
+    )
     return keyset_page(query, Notification.id, cursor, per_page=per_page)
 
 
@@ -52,8 +70,9 @@ def mark_read(user, ids=None, *, now):
 
 def mark_ticket_read(user, ticket, *, now):
     """The user opened `ticket`: what they were told about it is read. Returns how many changed."""
-    return _mark([Notification.user_id == user.id, Notification.ticket_id == ticket.id,
-                  Notification.read_at.is_(None)], now)
+    return _mark(
+        [Notification.user_id == user.id, Notification.ticket_id == ticket.id, Notification.read_at.is_(None)], now
+    )
 
 
 def _mark(condition, now):

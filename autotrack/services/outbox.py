@@ -17,6 +17,7 @@ itself is kept encrypted in `secret_encrypted`, put into the email at delivery a
 the email is sent. In the embedded mode (no MAIL_SERVER) the log gets one line per email,
 recipient and subject, never a body.
 """
+
 import hashlib
 import json
 import logging
@@ -45,8 +46,20 @@ MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
 LINK_PLACEHOLDER = "[one-time link: in the email only]"
 
 
-def queue_email(*, recipient, subject, dedupe_key, now, body_text=None, body_html=None, template=None, context=None,
-                org_id=None, ticket_id=None, secret_link=None):
+def queue_email(
+    *,
+    recipient,
+    subject,
+    dedupe_key,
+    now,
+    body_text=None,
+    body_html=None,
+    template=None,
+    context=None,
+    org_id=None,
+    ticket_id=None,
+    secret_link=None,
+):
     """Add an email to the outbox in the current transaction; False if its key was queued before.
 
     Give the bodies, or a template name under templates/email/ and its context (rendered at delivery).
@@ -56,16 +69,32 @@ def queue_email(*, recipient, subject, dedupe_key, now, body_text=None, body_htm
     """
     if body_text is None and template is None:
         raise ValueError("an email needs a body or a template")
-    if secret_link is not None and (template is not None or LINK_PLACEHOLDER not in body_text
-                                    or secret_link in body_text or secret_link in (body_html or "")):
+    if secret_link is not None and (
+        template is not None
+        or LINK_PLACEHOLDER not in body_text
+        or secret_link in body_text
+        or secret_link in (body_html or "")
+    ):
         raise ValueError("a secret link goes in the email as LINK_PLACEHOLDER, in a body given as text")
-    outcome = db.session.execute(insert_ignoring_duplicates(OutboxEmail).values(
-        org_id=org_id, recipient=recipient, subject=subject[:255], body_text=body_text, body_html=body_html,
-        secret_encrypted=crypto.encrypt(secret_link) if secret_link is not None else None,
-        template=template, context=None if context is None else json.dumps(context),
-        dedupe_key=dedupe_key, status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now,
-        ticket_id=ticket_id, message_id=message_id(dedupe_key),
-    ))
+    outcome = db.session.execute(
+        insert_ignoring_duplicates(OutboxEmail).values(
+            org_id=org_id,
+            recipient=recipient,
+            subject=subject[:255],
+            body_text=body_text,
+            body_html=body_html,
+            secret_encrypted=crypto.encrypt(secret_link) if secret_link is not None else None,
+            template=template,
+            context=None if context is None else json.dumps(context),
+            dedupe_key=dedupe_key,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            ticket_id=ticket_id,
+            message_id=message_id(dedupe_key),
+        )
+    )
     return outcome.rowcount == 1
 
 
@@ -75,8 +104,10 @@ def render_bodies(row):
     if row.body_text is not None or not row.template:
         return row.body_text or "", row.body_html
     context = json.loads(row.context or "{}")
-    return (render_template(f"email/{row.template}.txt", **context),
-            render_template(f"email/{row.template}.html", **context))
+    return (
+        render_template(f"email/{row.template}.txt", **context),
+        render_template(f"email/{row.template}.html", **context),
+    )
 
 
 @dataclass
@@ -101,8 +132,11 @@ def _claim(now, limit):
     lease = now + timedelta(seconds=current_app.config.get("AUTOTRACK_OUTBOX_LEASE_SECONDS") or LEASE.total_seconds())
     query = (
         select(OutboxEmail.id)
-        .where(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now,
-               or_(OutboxEmail.leased_until.is_(None), OutboxEmail.leased_until < now))
+        .where(
+            OutboxEmail.status == OutboxStatus.PENDING,
+            OutboxEmail.next_attempt_at <= now,
+            or_(OutboxEmail.leased_until.is_(None), OutboxEmail.leased_until < now),
+        )
         .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
         .limit(limit)
     )
@@ -110,8 +144,12 @@ def _claim(now, limit):
         query = query.with_for_update(skip_locked=True)
     ids = db.session.scalars(query).all()
     if ids:
-        db.session.execute(update(OutboxEmail).where(OutboxEmail.id.in_(ids)).values(leased_until=lease)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id.in_(ids))
+            .values(leased_until=lease)
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
     return ids, lease
 
@@ -119,8 +157,10 @@ def _claim(now, limit):
 def _finish(email_id, lease, **values):
     """Record an outcome, only if our lease still holds (else another deliverer owns the row)."""
     outcome = db.session.execute(
-        update(OutboxEmail).where(OutboxEmail.id == email_id, OutboxEmail.leased_until == lease)
-        .values(leased_until=None, **values).execution_options(synchronize_session=False)
+        update(OutboxEmail)
+        .where(OutboxEmail.id == email_id, OutboxEmail.leased_until == lease)
+        .values(leased_until=None, **values)
+        .execution_options(synchronize_session=False)
     )
     db.session.commit()
     return outcome.rowcount == 1
@@ -188,10 +228,16 @@ def delivery_headers(row):
 def _build_message(row, text, html):
     headers, reply_to = delivery_headers(row)
     text, html = _with_secret(row, text, html)
-    message = Message(subject=header_safe(row.subject), recipients=[header_safe(row.recipient)], body=text,
-                      html=html, sender=current_app.config["MAIL_DEFAULT_SENDER"],
-                      reply_to=header_safe(reply_to) if reply_to else None, charset=UTF8_QUOTED_PRINTABLE,
-                      extra_headers={name: header_safe(value) for name, value in headers.items()})
+    message = Message(
+        subject=header_safe(row.subject),
+        recipients=[header_safe(row.recipient)],
+        body=text,
+        html=html,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        reply_to=header_safe(reply_to) if reply_to else None,
+        charset=UTF8_QUOTED_PRINTABLE,
+        extra_headers={name: header_safe(value) for name, value in headers.items()},
+    )
     message.msgId = row.message_id or message_id(row.dedupe_key)
     return message
 
@@ -199,8 +245,17 @@ def _build_message(row, text, html):
 def _sent(row, lease, text, html, now):
     """Record a delivery, keeping the bodies that went out (with the placeholder where a secret
     link was) and forgetting the secret."""
-    return _finish(row.id, lease, status=OutboxStatus.SENT, sent_at=now, attempts=row.attempts + 1,
-                   last_error=None, body_text=text, body_html=html, secret_encrypted=None)
+    return _finish(
+        row.id,
+        lease,
+        status=OutboxStatus.SENT,
+        sent_at=now,
+        attempts=row.attempts + 1,
+        last_error=None,
+        body_text=text,
+        body_html=html,
+        secret_encrypted=None,
+    )
 
 
 def deliver_due(now, limit=100):
@@ -266,8 +321,9 @@ def _record_failure(row, lease, error, now, result):
     code = smtp_code(error)
     # 550-559: this mailbox or this message is refused for good (500-504 are protocol trouble).
     permanent = isinstance(error, MESSAGE_ERRORS) and code is not None and 550 <= code < 560
-    give_up_at = row.created_at + timedelta(seconds=current_app.config.get("AUTOTRACK_OUTBOX_GIVE_UP_SECONDS")
-                                            or 3 * 86400)
+    give_up_at = row.created_at + timedelta(
+        seconds=current_app.config.get("AUTOTRACK_OUTBOX_GIVE_UP_SECONDS") or 3 * 86400
+    )
     if permanent or now >= give_up_at:
         if _finish(row.id, lease, status=OutboxStatus.FAILED, attempts=attempts, last_error=text):
             result.failed += 1
@@ -281,8 +337,11 @@ def deliver_all_due(now, limit=100):
     total = DeliveryResult()
     while True:
         batch = deliver_due(now, limit)
-        total.sent, total.retrying, total.failed = (total.sent + batch.sent, total.retrying + batch.retrying,
-                                                    total.failed + batch.failed)
+        total.sent, total.retrying, total.failed = (
+            total.sent + batch.sent,
+            total.retrying + batch.retrying,
+            total.failed + batch.failed,
+        )
         total.server_trouble |= batch.server_trouble
         # A server in trouble is not asked again for every batch: the next run tries again.
         if batch.server_trouble or batch.sent + batch.retrying + batch.failed < limit:

@@ -1,4 +1,5 @@
 """Keyset pagination: pages stay fast and stable at a million rows, unlike OFFSET."""
+
 from autotrack.extensions import db
 from autotrack.services.tenancy import parse_id
 

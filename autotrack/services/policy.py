@@ -5,6 +5,7 @@ manage a department and who is an org admin are decided here, from permissions o
 portal is only where its holders land after signing in): `is_staff`, `can_manage_departments`,
 `is_org_admin`, `department_seat`, and the same rules as SQL for queries (`*_role_ids`).
 """
+
 from sqlalchemy import or_, select
 
 from autotrack.extensions import db
@@ -95,9 +96,17 @@ def works_on(user, ticket):
 
 def is_copied(user, ticket):
     """Whether the requester (or staff) copied `user` on `ticket`: they may read and answer it."""
-    return user.org_id == ticket.org_id and db.session.scalar(select(TicketWatcher.id).where(
-        TicketWatcher.ticket_id == ticket.id, TicketWatcher.user_id == user.id,
-        TicketWatcher.kind == TicketWatcher.CC)) is not None
+    return (
+        user.org_id == ticket.org_id
+        and db.session.scalar(
+            select(TicketWatcher.id).where(
+                TicketWatcher.ticket_id == ticket.id,
+                TicketWatcher.user_id == user.id,
+                TicketWatcher.kind == TicketWatcher.CC,
+            )
+        )
+        is not None
+    )
 
 
 def ticket_portal(user, ticket=None):
@@ -107,8 +116,7 @@ def ticket_portal(user, ticket=None):
     live stream, emails) follows this one rule."""
     if not can(user, "portal.agent"):
         return "portal"
-    if (ticket is not None and not works_on(user, ticket) and is_copied(user, ticket)
-            and can(user, "portal.employee")):
+    if ticket is not None and not works_on(user, ticket) and is_copied(user, ticket) and can(user, "portal.employee"):
         return "portal"
     return "agent"
 
@@ -150,8 +158,9 @@ def _ways_to_see(user):
     if user.has_permission(Perm.TICKET_VIEW_ALL):
         return None
     # The copied-on ids as literals: the queue's plan stays the same for everyone copied on nothing.
-    copied = db.session.scalars(select(TicketWatcher.ticket_id).where(
-        TicketWatcher.user_id == user.id, TicketWatcher.kind == TicketWatcher.CC)).all()
+    copied = db.session.scalars(
+        select(TicketWatcher.ticket_id).where(TicketWatcher.user_id == user.id, TicketWatcher.kind == TicketWatcher.CC)
+    ).all()
     departments = sorted(user.staff_department_ids) if user.has_permission(Perm.TICKET_VIEW_DEPARTMENT) else []
     return copied, departments
 

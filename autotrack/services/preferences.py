@@ -3,6 +3,7 @@
 SLA warnings, escalations and overdue reminders are not a topic: they always reach their people,
 so no SLA is missed because somebody muted it.
 """
+
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -22,18 +23,23 @@ class Topic:
 TOPICS = {
     "my_tickets": Topic("Replies and status changes on tickets I raised", email=True, in_app=True),
     "watched": Topic("Public updates on tickets I follow or am copied on", email=True, in_app=True),
-    "work": Topic("New tickets in my departments, tickets and tasks assigned to me", email=False, in_app=True,
-                  has_email=False),
+    "work": Topic(
+        "New tickets in my departments, tickets and tasks assigned to me", email=False, in_app=True, has_email=False
+    ),
 }
 CHANNELS = ("email", "in_app")
 
 
 def for_user(user):
     """{topic: {"email": bool, "in_app": bool}} as they apply to `user` now."""
-    chosen = {row.topic: row for row in db.session.scalars(
-        select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
-    return {name: {channel: getattr(chosen.get(name) or topic, channel) for channel in CHANNELS}
-            for name, topic in TOPICS.items()}
+    chosen = {
+        row.topic: row
+        for row in db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id == user.id))
+    }
+    return {
+        name: {channel: getattr(chosen.get(name) or topic, channel) for channel in CHANNELS}
+        for name, topic in TOPICS.items()
+    }
 
 
 def save(user, choices):
@@ -60,9 +66,13 @@ def wanting(user_ids, topic, channel):
     if not ids:
         return set()
     column = getattr(NotificationPreference, channel)
-    chose = dict(db.session.execute(
-        select(NotificationPreference.user_id, column).where(NotificationPreference.user_id.in_(ids),
-                                                            NotificationPreference.topic == topic)).all())
+    chose = dict(
+        db.session.execute(
+            select(NotificationPreference.user_id, column).where(
+                NotificationPreference.user_id.in_(ids), NotificationPreference.topic == topic
+            )
+        ).all()
+    )
     default = getattr(TOPICS[topic], channel)
     return {i for i in ids if chose.get(i, default)}
 

@@ -5,6 +5,7 @@ The client's address and who is signed in are the web layer's to know: a caller 
 address, or the web layer hands both over once at request start as an `Origin` in the database
 session's info (so the services it calls, and the flush hook of people/sessions.py, write them
 without reading the request). Jobs and the CLI have no origin: no address, no actor."""
+
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,13 +13,21 @@ from autotrack.extensions import db
 from autotrack.models import SecurityEvent
 
 KINDS = {
-    "sign_in": "Password accepted (signed in, or on to the second factor)", "sign_in_failed": "Sign-in failed", "locked": "Account locked after failed sign-ins",
-    "sign_out": "Signed out", "signed_out_everywhere": "Signed out everywhere (sessions and API tokens ended)",
-    "access_denied": "Access denied", "role_changed": "Role changed", "deactivated": "Deactivated",
-    "reactivated": "Reactivated", "password_changed": "Password changed",
+    "sign_in": "Password accepted (signed in, or on to the second factor)",
+    "sign_in_failed": "Sign-in failed",
+    "locked": "Account locked after failed sign-ins",
+    "sign_out": "Signed out",
+    "signed_out_everywhere": "Signed out everywhere (sessions and API tokens ended)",
+    "access_denied": "Access denied",
+    "role_changed": "Role changed",
+    "deactivated": "Deactivated",
+    "reactivated": "Reactivated",
+    "password_changed": "Password changed",
     "password_reset_requested": "Password reset link sent",
-    "two_factor_enabled": "Two-factor sign-in turned on", "two_factor_disabled": "Two-factor sign-in turned off",
-    "two_factor_failed": "Wrong two-factor code", "recovery_code_used": "Recovery code used",
+    "two_factor_enabled": "Two-factor sign-in turned on",
+    "two_factor_disabled": "Two-factor sign-in turned off",
+    "two_factor_failed": "Wrong two-factor code",
+    "recovery_code_used": "Recovery code used",
     "role_edited": "A role's permissions changed",
 }
 
@@ -56,12 +65,16 @@ def record(kind, *, user=None, org_id=None, detail=None, address=None, now=None)
     as for a change seen in a flush hook."""
     if kind not in KINDS:
         raise ValueError(f"unknown security event {kind!r}")
-    address = (address if address is not None else origin().address)
+    address = address if address is not None else origin().address
     address = None if address is None else address[:64]
-    event = SecurityEvent(org_id=org_id if org_id is not None else (user.org_id if user is not None else None),
-                          user_id=user.id if user is not None else None, kind=kind,
-                          detail=None if detail is None else str(detail)[:500], address=address,
-                          **({} if now is None else {"created_at": now}))
+    event = SecurityEvent(
+        org_id=org_id if org_id is not None else (user.org_id if user is not None else None),
+        user_id=user.id if user is not None else None,
+        kind=kind,
+        detail=None if detail is None else str(detail)[:500],
+        address=address,
+        **({} if now is None else {"created_at": now}),
+    )
     db.session.add(event)
     return event
 

@@ -1,4 +1,5 @@
 """Small portable SQL helpers for the two databases we run on (SQLite and MariaDB)."""
+
 from sqlalchemy import Float, bindparam
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.compiler import compiles
@@ -69,8 +70,10 @@ def _insert_literal_rows(connection, table, names, rows, ignore_duplicates):
     insert_ignoring_duplicates) skips duplicate keys.
     """
     preparer = connection.dialect.identifier_preparer
-    prefix = (f"INSERT {'IGNORE ' if ignore_duplicates else ''}INTO {preparer.format_table(table)} "
-              f"({', '.join(preparer.quote(name) for name in names)}) VALUES ")
+    prefix = (
+        f"INSERT {'IGNORE ' if ignore_duplicates else ''}INTO {preparer.format_table(table)} "
+        f"({', '.join(preparer.quote(name) for name in names)}) VALUES "
+    )
     raw = connection.connection.dbapi_connection
     literals = {}
 
@@ -114,10 +117,11 @@ def _memoized(processor):
             return converted
         except TypeError:  # unhashable
             return processor(value)
+
     return process
 
 
-class seconds_between(FunctionElement):  # noqa: N801 (used like a SQL function)
+class seconds_between(FunctionElement):  # lower case: used like a SQL function
     """SQL for the seconds from one timestamp column to another, in each database's dialect."""
 
     type = Float()

@@ -2,6 +2,7 @@
 
 Another organization's object is indistinguishable from a missing one (NotFound -> 404).
 """
+
 import re
 
 from sqlalchemy import select

@@ -1,6 +1,7 @@
 """Fixed-window request counters kept in the database (they hold across gunicorn workers,
 restarts and the embedded mode without Redis)."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
@@ -13,18 +14,24 @@ def hit(key, limit, *, window_seconds, now):
     """Count one request for `key`; 0 while within `limit` per window, else the seconds until
     the window ends. Flushes; the caller commits."""
     epoch = int(now.timestamp())
-    start = datetime.fromtimestamp(epoch - epoch % window_seconds, tz=timezone.utc)
+    start = datetime.fromtimestamp(epoch - epoch % window_seconds, tz=UTC)
     key = key[:190]
     counted = db.session.execute(
-        update(Throttle).where(Throttle.key == key, Throttle.window_start == start)
-        .values(hits=Throttle.hits + 1).execution_options(synchronize_session=False)).rowcount
+        update(Throttle)
+        .where(Throttle.key == key, Throttle.window_start == start)
+        .values(hits=Throttle.hits + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if not counted:
         # First request of the window (a parallel first one is skipped and counted by the UPDATE).
         db.session.execute(insert_ignoring_duplicates(Throttle).values(key=key, window_start=start, hits=0))
         db.session.execute(delete(Throttle).where(Throttle.key == key, Throttle.window_start < start))
         db.session.execute(
-            update(Throttle).where(Throttle.key == key, Throttle.window_start == start)
-            .values(hits=Throttle.hits + 1).execution_options(synchronize_session=False))
+            update(Throttle)
+            .where(Throttle.key == key, Throttle.window_start == start)
+            .values(hits=Throttle.hits + 1)
+            .execution_options(synchronize_session=False)
+        )
     hits = db.session.scalar(select(Throttle.hits).where(Throttle.key == key, Throttle.window_start == start))
     if hits <= limit:
         return 0

@@ -16,8 +16,9 @@ def duration_words(delta):
 def _hours_and_minutes(minutes, adjective=""):
     """'25 hours 10 minutes', with `adjective` before the first unit ('25 working hours 10 minutes')."""
     hours, minutes = divmod(int(minutes), 60)
-    parts = [f"{value} {unit}{'' if value == 1 else 's'}"
-             for value, unit in ((hours, "hour"), (minutes, "minute")) if value]
+    parts = [
+        f"{value} {unit}{'' if value == 1 else 's'}" for value, unit in ((hours, "hour"), (minutes, "minute")) if value
+    ]
     if not parts:
         return "less than a minute"
     if adjective:

@@ -1,6 +1,7 @@
 """Absolute links for what leaves the app (emails): built from AUTOTRACK_BASE_URL and endpoint
 names, never from literal paths or the request's Host, so they work the same in a request, a job
 or the CLI (only an app context is needed)."""
+
 from urllib.parse import urlsplit
 
 from flask import current_app

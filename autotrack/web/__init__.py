@@ -1,4 +1,5 @@
 """What every web face shares: the portal guard, home pages, error pages, template helpers."""
+
 import re
 from zoneinfo import ZoneInfo
 
@@ -78,6 +79,7 @@ def is_safe_next(target):
 
 def guard_portal(portal):
     """A before_request hook: sign-in required, then the portal's capability, else 403."""
+
     def check():
         if not current_user.is_authenticated:
             from autotrack.extensions import login_manager
@@ -85,6 +87,7 @@ def guard_portal(portal):
             return login_manager.unauthorized()
         if not policy.can(current_user, PORTAL_ACCESS[portal]):
             abort(403)
+
     return check
 
 
@@ -116,7 +119,8 @@ def register_error_handlers(app):
         if wants_json():
             return jsonify({"error": {"code": "csrf", "message": error.description}}), 400
         return render_template(
-            "errors/error.html", status=400,
+            "errors/error.html",
+            status=400,
             message="Your form expired or was sent from another page. Go back, reload and try again.",
         ), 400
 
@@ -127,8 +131,10 @@ def register_error_handlers(app):
             origin.record_denied("not allowed for this role")
         if error.code == 413:  # werkzeug's words name no limit
             limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
-            message = (f"The upload is too large: at most {max(limit, 1)} MB in all. Go back and attach fewer "
-                       "or smaller files.")
+            message = (
+                f"The upload is too large: at most {max(limit, 1)} MB in all. Go back and attach fewer "
+                "or smaller files."
+            )
         if wants_json():
             return jsonify(_json_error(error, message)), error.code, _allow_header(error)
         return render_template("errors/error.html", status=error.code, message=message), error.code
@@ -139,8 +145,9 @@ def register_error_handlers(app):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return jsonify({"error": {"code": "server_error", "message": "Something went wrong."}}), 500
-        return render_template("errors/error.html", status=500,
-                               message="Something went wrong on our side. It has been logged."), 500
+        return render_template(
+            "errors/error.html", status=500, message="Something went wrong on our side. It has been logged."
+        ), 500
 
 
 def _json_error(error, message):
@@ -154,8 +161,9 @@ def _json_error(error, message):
     fields = {}
     for location, problems in messages.items():
         if isinstance(problems, dict):  # marshmallow names the body as a whole "_schema"
-            fields.update({"body" if name == "_schema" else name: _words(problem)
-                           for name, problem in problems.items()})
+            fields.update(
+                {"body" if name == "_schema" else name: _words(problem) for name, problem in problems.items()}
+            )
         else:
             fields[location] = _words(problems)
     first, words = next(iter(fields.items()))
@@ -200,9 +208,9 @@ def linkify(text):
     pieces, last = [], 0
     for match in _URL.finditer(text or ""):
         url = match.group(0).rstrip(".,;:!?)")
-        if match.group(0)[len(url):].startswith(")") and url.count("(") > url.count(")"):
+        if match.group(0)[len(url) :].startswith(")") and url.count("(") > url.count(")"):
             url += ")"  # wiki-style addresses end in a bracket of their own
-        pieces.append(escape(text[last:match.start()]))
+        pieces.append(escape(text[last : match.start()]))
         pieces.append(Markup('<a href="{0}" rel="noopener noreferrer nofollow" target="_blank">{0}</a>').format(url))
         last = match.start() + len(url)
     pieces.append(escape((text or "")[last:]))
@@ -222,5 +230,10 @@ def register_template_helpers(app):
 
     @app.context_processor
     def inject_helpers():
-        return {"can": policy.can, "home_url": home_url, "ticket_url": ticket_url,
-                "unread_notifications": _unread_notifications, "latest_notification_id": _latest_notification_id}
+        return {
+            "can": policy.can,
+            "home_url": home_url,
+            "ticket_url": ticket_url,
+            "unread_notifications": _unread_notifications,
+            "latest_notification_id": _latest_notification_id,
+        }

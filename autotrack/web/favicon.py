@@ -1,4 +1,5 @@
 """/favicon.ico: browsers ask for it at the root whatever the page links to."""
+
 from flask import current_app, send_from_directory
 
 

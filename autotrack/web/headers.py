@@ -6,6 +6,7 @@ eval. Styles may be inline (Bootstrap utilities in `style=`): they cannot run co
 not be framed (clickjacking), types are not sniffed, and in production browsers are told to use
 HTTPS only (HSTS).
 """
+
 import secrets
 
 from flask import current_app, g
@@ -19,18 +20,20 @@ def csp_nonce():
 
 
 def policy(nonce):
-    return "; ".join((
-        "default-src 'self'",
-        f"script-src 'self' 'nonce-{nonce}'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ))
+    return "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
 
 
 def add_security_headers(response):

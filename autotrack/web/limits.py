@@ -1,6 +1,7 @@
 """The rate limits of the doors people knock on: sign-in (and its second step), registration,
 password reset and API tokens. Per client address, on POST only; the limit is read from the
 config at each request, so an operator can tune it and tests can tighten it."""
+
 from flask import current_app
 
 from autotrack.extensions import limiter

@@ -3,6 +3,7 @@
 The wire format and the stream's loop live here, in the web layer; services/live.py keeps what
 wakes a stream (the hub of this process, the Redis relay, wake-ups after commits) and reads the
 user's new notifications."""
+
 import json
 import logging
 import time
@@ -14,8 +15,14 @@ log = logging.getLogger("autotrack.services.live")  # the stream's words stay wh
 
 def notification_event(delivery, unread):
     """One notification as an SSE event; its id is what the browser resumes after."""
-    data = {"id": delivery.id, "kind": delivery.kind, "message": delivery.message,
-            "reference": delivery.reference, "url": delivery.url, "unread": unread}
+    data = {
+        "id": delivery.id,
+        "kind": delivery.kind,
+        "message": delivery.message,
+        "reference": delivery.reference,
+        "url": delivery.url,
+        "unread": unread,
+    }
     return f"id: {delivery.id}\nevent: notification\ndata: {json.dumps(data)}\n\n"
 
 

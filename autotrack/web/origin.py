@@ -1,6 +1,7 @@
 """Who and where a request comes from, for the security log: handed to the services once at
 request start (services/security_log.py `Origin`), so no service reads the request or the
 signed-in user."""
+
 from flask import request
 from flask_login import current_user
 
@@ -19,9 +20,11 @@ def request_origin():
 def record_denied(status_detail):
     """A refused request (403) of the signed-in user goes to the security log (nobody's: nothing)."""
     if current_user and current_user.is_authenticated:
-        security_log.record_denied(current_user._get_current_object(),
-                                   f"{request.method} {request.path[:300]}: {status_detail}",
-                                   address=request_origin().address)
+        security_log.record_denied(
+            current_user._get_current_object(),
+            f"{request.method} {request.path[:300]}: {status_detail}",
+            address=request_origin().address,
+        )
 
 
 def init_app(app):

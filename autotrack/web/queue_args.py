@@ -1,5 +1,6 @@
 """A queue's filters read from a request (its query, a saved view's form field, the API's
 checked arguments) into the typed value the queue service takes (services/tickets/queues.py)."""
+
 from dataclasses import fields
 
 from autotrack.services.tickets.queues import FilterArgs

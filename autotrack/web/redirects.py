@@ -6,6 +6,7 @@ anywhere, strip leading spaces and control characters, read `\\` as `/`, and tak
 or `http:///evil` as http://evil. So a target is accepted only when it is already plainly local:
 one leading `/`, then no second `/` or `\\` right after it, no backslash, whitespace or control
 character anywhere, and no scheme or host once parsed."""
+
 from urllib.parse import urlsplit
 
 MAX_LENGTH = 2000

@@ -1,5 +1,6 @@
 """Request handling shared by every portal's ticket page: thin calls into the ticket service."""
-from datetime import timezone
+
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, url_for
@@ -8,11 +9,11 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import Category, Priority, Status, Task, User
+from autotrack.models.types import utcnow
 from autotrack.services import notifications, policy, tickets
-from autotrack.services.tickets import attachments, categories, watchers
 from autotrack.services.errors import DomainError, NotFound
 from autotrack.services.tenancy import get_scoped, get_scoped_optional, parse_id, scoped
-from autotrack.models.types import utcnow
+from autotrack.services.tickets import attachments, categories, watchers
 
 
 def category_choices(org_id, user=None):
@@ -92,7 +93,9 @@ def handle_comment(ticket, form, endpoint):
         return redirect(url_for(endpoint, reference=ticket.reference))
     try:
         attachments.check_request(ticket, form.attachments.data or [])  # too many: nothing is sent
-        comment = tickets.add_comment(current_user, ticket, form.body.data, internal=bool(form.internal.data), now=utcnow())
+        comment = tickets.add_comment(
+            current_user, ticket, form.body.data, internal=bool(form.internal.data), now=utcnow()
+        )
     except DomainError as error:
         return _refused(ticket, endpoint, error)
     refused = attachments.add_many(current_user, ticket, form.attachments.data or [], comment=comment)
@@ -165,7 +168,9 @@ def handle_priority(ticket, form, endpoint):
     try:
         if not form.validate_on_submit():
             raise DomainError("Choose a priority.")
-        tickets.change_priority(current_user, ticket, get_scoped(Priority, form.priority_id.data, ticket.org_id), now=utcnow())
+        tickets.change_priority(
+            current_user, ticket, get_scoped(Priority, form.priority_id.data, ticket.org_id), now=utcnow()
+        )
     except DomainError as error:
         return _refused(ticket, endpoint, error)
     db.session.commit()
@@ -179,7 +184,7 @@ def handle_new_task(ticket, form, endpoint):
         assignee = get_scoped_optional(User, form.assignee_id.data, ticket.org_id)
         due_at = None
         if form.due.data is not None:  # typed in the organization's time zone
-            due_at = form.due.data.replace(tzinfo=ZoneInfo(ticket.organization.timezone)).astimezone(timezone.utc)
+            due_at = form.due.data.replace(tzinfo=ZoneInfo(ticket.organization.timezone)).astimezone(UTC)
         tickets.add_task(current_user, ticket, form.title.data, assignee=assignee, due_at=due_at, now=utcnow())
     except DomainError as error:
         return _refused(ticket, endpoint, error)
@@ -190,8 +195,9 @@ def handle_new_task(ticket, form, endpoint):
 def handle_task_done(ticket, form, endpoint):
     try:
         task_id = parse_id(form.task_id.data) if form.validate_on_submit() else None
-        task = db.session.scalar(select(Task).where(Task.id == task_id, Task.ticket_id == ticket.id)) \
-            if task_id else None
+        task = (
+            db.session.scalar(select(Task).where(Task.id == task_id, Task.ticket_id == ticket.id)) if task_id else None
+        )
         if task is None:
             raise NotFound("No such task on this ticket.")
         tickets.complete_task(current_user, task, done=form.done.data == "1", now=utcnow())

@@ -1,4 +1,5 @@
 """Read a page's form the way a browser submits it: what is filled in, checked and selected."""
+
 from html.parser import HTMLParser
 
 

@@ -1,4 +1,5 @@
 """The console: org admins only, and every request scoped to the admin's organization."""
+
 from datetime import date
 
 import pytest
@@ -27,13 +28,33 @@ from tests.conftest import csrf_token, login
 
 # endpoint -> model, for every console model view
 VIEWS = {
-    "department": Department, "priority": Priority, "status": Status, "escalationrule": EscalationRule,
-    "audit": AuditEvent, "outbox": OutboxEmail, "holiday": Holiday, "directoryentry": DirectoryEntry,
-    "ticket": Ticket, "notification": Notification, "user": User, "category": Category,
-    "mailbox": Mailbox, "inbound": InboundMessage, "held_mail": InboundMessage,
+    "department": Department,
+    "priority": Priority,
+    "status": Status,
+    "escalationrule": EscalationRule,
+    "audit": AuditEvent,
+    "outbox": OutboxEmail,
+    "holiday": Holiday,
+    "directoryentry": DirectoryEntry,
+    "ticket": Ticket,
+    "notification": Notification,
+    "user": User,
+    "category": Category,
+    "mailbox": Mailbox,
+    "inbound": InboundMessage,
+    "held_mail": InboundMessage,
 }
-EDITABLE = ["department", "priority", "status", "escalationrule", "holiday", "directoryentry", "user", "category",
-            "mailbox"]
+EDITABLE = [
+    "department",
+    "priority",
+    "status",
+    "escalationrule",
+    "holiday",
+    "directoryentry",
+    "user",
+    "category",
+    "mailbox",
+]
 
 
 def foreign_id(model, other_org):
@@ -80,8 +101,9 @@ def test_another_organizations_row_cannot_be_edited_or_deleted(client, org, othe
     before = _db.session.get(model, ident)
     snapshot = {c.key: getattr(before, c.key) for c in model.__mapper__.column_attrs}
     token = csrf_token(client, "/portal/")
-    edit = client.post(f"/admin/{endpoint}/edit/?id={ident}", data={"name": "Hijacked", "level": "9",
-                                                                    "csrf_token": token})
+    edit = client.post(
+        f"/admin/{endpoint}/edit/?id={ident}", data={"name": "Hijacked", "level": "9", "csrf_token": token}
+    )
     delete = client.post(f"/admin/{endpoint}/delete/", data={"id": str(ident), "csrf_token": token})
     assert edit.status_code == 404
     assert delete.status_code == (404 if endpoint != "user" else 302)  # users have no delete at all
@@ -93,8 +115,7 @@ def test_another_organizations_row_cannot_be_edited_or_deleted(client, org, othe
 def test_created_rows_belong_to_the_admins_organization(client, org, other_org):
     login(client, factories.admin_of(org))
     token = csrf_token(client, "/portal/")
-    response = client.post("/admin/department/new/", data={"name": "Facilities", "is_active": "y",
-                                                            "csrf_token": token})
+    response = client.post("/admin/department/new/", data={"name": "Facilities", "is_active": "y", "csrf_token": token})
     assert response.status_code == 302
     department = _db.session.scalar(select(Department).where(Department.name == "Facilities"))
     assert department.org_id == org.id
@@ -112,17 +133,20 @@ def test_a_duplicate_name_is_refused_without_a_server_error(client, org):
     token = csrf_token(client, "/portal/")
     response = client.post("/admin/department/new/", data={"name": "Support", "csrf_token": token})
     assert response.status_code in (200, 302)
-    count = _db.session.scalar(select(func.count()).select_from(Department).where(
-        Department.org_id == org.id, Department.name == "Support"))
+    count = _db.session.scalar(
+        select(func.count()).select_from(Department).where(Department.org_id == org.id, Department.name == "Support")
+    )
     assert count == 1
 
 
 @pytest.mark.parametrize("lookalike", ["SUPPORT", "  Support ", "Suppört"])
 def test_a_name_differing_only_in_case_or_accents_is_refused_on_every_database(client, org, lookalike):
     login(client, factories.admin_of(org))
-    response = client.post("/admin/department/new/", data={"name": lookalike,
-                                                           "csrf_token": csrf_token(client, "/portal/")},
-                           follow_redirects=True)
+    response = client.post(
+        "/admin/department/new/",
+        data={"name": lookalike, "csrf_token": csrf_token(client, "/portal/")},
+        follow_redirects=True,
+    )
     assert "exists already" in response.get_data(as_text=True)
     assert _db.session.scalar(select(func.count()).select_from(Department).where(Department.org_id == org.id)) == 1
 
@@ -147,8 +171,9 @@ def test_retry_requeues_only_our_failed_emails(client, org, other_org, rows):
     theirs = foreign_id(OutboxEmail, other_org)
     login(client, factories.admin_of(org))
     token = csrf_token(client, "/portal/")
-    response = client.post("/admin/outbox/action/", data={"action": "retry", "rowid": [str(ours), str(theirs)],
-                                                          "csrf_token": token})
+    response = client.post(
+        "/admin/outbox/action/", data={"action": "retry", "rowid": [str(ours), str(theirs)], "csrf_token": token}
+    )
     assert response.status_code == 302
     _db.session.expire_all()
     assert _db.session.get(OutboxEmail, ours).status == "pending"
@@ -164,8 +189,10 @@ def test_relation_dropdowns_list_only_the_organizations_rows(client, org, other_
 
 def test_a_new_holiday_joins_the_organizations_calendar(client, org):
     login(client, factories.admin_of(org))
-    response = client.post("/admin/holiday/new/", data={"date": "2026-12-26", "name": "Boxing Day",
-                                                         "csrf_token": csrf_token(client, "/portal/")})
+    response = client.post(
+        "/admin/holiday/new/",
+        data={"date": "2026-12-26", "name": "Boxing Day", "csrf_token": csrf_token(client, "/portal/")},
+    )
     assert response.status_code == 302
     holiday = _db.session.scalar(select(Holiday).where(Holiday.name == "Boxing Day"))
     calendar_id = _db.session.scalar(select(BusinessCalendar.id).where(BusinessCalendar.org_id == org.id))
@@ -179,7 +206,12 @@ def role_id(org, key):
 
 
 def edit_user(client, user, **changes):
-    data = {"name": user.name, "email": user.email, "role": str(user.role_id), "csrf_token": csrf_token(client, "/portal/")}
+    data = {
+        "name": user.name,
+        "email": user.email,
+        "role": str(user.role_id),
+        "csrf_token": csrf_token(client, "/portal/"),
+    }
     if user.active:
         data["active"] = "y"
     data.update(changes)
@@ -219,27 +251,47 @@ def test_deactivating_a_user_signs_them_out(app, client, org):
 
 def test_a_user_created_in_the_console_can_sign_in(app, client, org):
     login(client, factories.admin_of(org))
-    response = client.post("/admin/user/new/", data={
-        "name": "New Agent", "email": "New.Agent@Acme.example", "role": role_id(org, "agent"), "active": "y",
-        "new_password": "a-long-password", "csrf_token": csrf_token(client, "/portal/")})
+    response = client.post(
+        "/admin/user/new/",
+        data={
+            "name": "New Agent",
+            "email": "New.Agent@Acme.example",
+            "role": role_id(org, "agent"),
+            "active": "y",
+            "new_password": "a-long-password",
+            "csrf_token": csrf_token(client, "/portal/"),
+        },
+    )
     assert response.status_code == 302
     user = _db.session.scalar(select(User).where(User.email == "new.agent@acme.example"))
     assert user.org_id == org.id
     fresh = app.test_client()
     from tests.conftest import post_form
 
-    assert post_form(fresh, "/login", {"email": "new.agent@acme.example",
-                                       "password": "a-long-password"}).status_code == 302
+    assert (
+        post_form(fresh, "/login", {"email": "new.agent@acme.example", "password": "a-long-password"}).status_code
+        == 302
+    )
 
 
 def test_a_short_password_or_a_taken_email_is_refused_with_a_message(client, org):
     login(client, factories.admin_of(org))
     token = csrf_token(client, "/portal/")
-    short = client.post("/admin/user/new/", data={"name": "X", "email": "x@acme.example", "role": role_id(org, "agent"),
-                                                   "new_password": "short", "csrf_token": token})
+    short = client.post(
+        "/admin/user/new/",
+        data={
+            "name": "X",
+            "email": "x@acme.example",
+            "role": role_id(org, "agent"),
+            "new_password": "short",
+            "csrf_token": token,
+        },
+    )
     assert "at least 8 characters" in short.get_data(as_text=True)
-    taken = client.post("/admin/user/new/", data={"name": "Y", "email": "admin@acme.example",
-                                                   "role": role_id(org, "agent"), "csrf_token": token})
+    taken = client.post(
+        "/admin/user/new/",
+        data={"name": "Y", "email": "admin@acme.example", "role": role_id(org, "agent"), "csrf_token": token},
+    )
     assert "This address cannot be used." in taken.get_data(as_text=True)
     assert _db.session.scalar(select(func.count()).select_from(User).where(User.org_id == org.id)) == 1
 
@@ -309,10 +361,18 @@ def test_an_agent_made_employee_leaves_the_department_queues_and_escalations(cli
 def test_an_agent_created_with_a_department_works_its_queue(client, org):
     department = factories.make_department(org, "Facilities")
     login(client, factories.admin_of(org))
-    response = client.post("/admin/user/new/", data={
-        "name": "New Agent", "email": "new.agent@acme.example", "role": role_id(org, "agent"),
-        "department": str(department.id), "active": "y", "new_password": "a long enough password",
-        "csrf_token": csrf_token(client, "/portal/")})
+    response = client.post(
+        "/admin/user/new/",
+        data={
+            "name": "New Agent",
+            "email": "new.agent@acme.example",
+            "role": role_id(org, "agent"),
+            "department": str(department.id),
+            "active": "y",
+            "new_password": "a long enough password",
+            "csrf_token": csrf_token(client, "/portal/"),
+        },
+    )
     assert response.status_code == 302
     user = _db.session.scalar(select(User).where(User.email == "new.agent@acme.example"))
     assert [(m.department.name, m.role) for m in user.memberships] == [("Facilities", "agent")]
@@ -320,10 +380,16 @@ def test_an_agent_created_with_a_department_works_its_queue(client, org):
 
 def test_console_text_fields_lose_surrounding_spaces(client, org):
     login(client, factories.admin_of(org))
-    response = client.post("/admin/department/new/", data={"name": "  Facilities \t", "is_active": "y",
-                                                           "csrf_token": csrf_token(client, "/portal/")})
+    response = client.post(
+        "/admin/department/new/",
+        data={"name": "  Facilities \t", "is_active": "y", "csrf_token": csrf_token(client, "/portal/")},
+    )
     assert response.status_code == 302
-    assert _db.session.scalar(select(Department.name).where(Department.org_id == org.id,
-                                                            Department.name.like("%Facilities%"))) == "Facilities"
+    assert (
+        _db.session.scalar(
+            select(Department.name).where(Department.org_id == org.id, Department.name.like("%Facilities%"))
+        )
+        == "Facilities"
+    )
     blank = client.post("/admin/department/new/", data={"name": "   ", "csrf_token": csrf_token(client, "/portal/")})
     assert blank.status_code == 200 and "This field is required." in blank.get_data(as_text=True)

@@ -1,6 +1,7 @@
 """Every console view that offers CSV export downloads one row per object of the (filtered)
 list, from a real server (issue 22: the departments and received-mail exports stopped after the
 header row: the stream read related rows after the request's database session had ended)."""
+
 import csv
 import io
 
@@ -35,7 +36,7 @@ def expected_rows(app, view, admin):
         return view.get_count_query().scalar()
 
 
-def test_every_console_export_has_a_row_per_object(app, org, other_org, rows, served):  # noqa: F811
+def test_every_console_export_has_a_row_per_object(app, org, other_org, rows, served):
     department = factories.make_department(org, "Facilities")
     factories.make_user(org, "manager", department=department)
     factories.make_user(org, "agent", department=department, lead=True)

@@ -1,4 +1,5 @@
 """The console's SLA dashboard: real tickets through the real services and sweep, then the figures."""
+
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,6 @@ from autotrack.services import sla, tickets
 from autotrack.services.org import dashboard
 from tests import factories
 from tests.conftest import login
-from autotrack.models.types import utcnow
 
 
 @pytest.fixture
@@ -43,8 +43,13 @@ def history(org, other_org):
     _db.session.commit()
     # Globex's breaches must not show up in Acme's figures.
     other_agent = factories.make_user(other_org, "agent")
-    tickets.create_ticket(other_agent, title="X", requester=factories.make_user(other_org),
-                          priority=factories.priority(other_org, "P1"), now=now - timedelta(days=3))
+    tickets.create_ticket(
+        other_agent,
+        title="X",
+        requester=factories.make_user(other_org),
+        priority=factories.priority(other_org, "P1"),
+        now=now - timedelta(days=3),
+    )
     _db.session.commit()
     sla.sweep(now)
     _db.session.commit()

@@ -1,6 +1,7 @@
 """Console › Departments › Edit shows each department's real managers, agents and leads, and a
 save changes only what the admin changed (issue 22: every staff member was shown selected in
 every list, and saving that made all staff agents and leads of every department)."""
+
 import pytest
 from sqlalchemy import select
 
@@ -37,7 +38,8 @@ def memberships(org):
         select(Department.name, User.email, DepartmentMember.role, DepartmentMember.is_lead)
         .join(Department, Department.id == DepartmentMember.department_id)
         .join(User, User.id == DepartmentMember.user_id)
-        .where(DepartmentMember.org_id == org.id)).all()
+        .where(DepartmentMember.org_id == org.id)
+    ).all()
     return {tuple(row) for row in rows}
 
 

@@ -1,5 +1,6 @@
 """The console's email pages: mailboxes (write-only password, connection test against a real
 IMAP server) and the log of received mail with "process again"."""
+
 from sqlalchemy import select
 
 from autotrack.extensions import db as _db
@@ -15,22 +16,37 @@ def post(client, path, data):
 
 
 def mailbox_form(dovecot, department_id, password):
-    return {"name": "it", "address": "it@acme.example", "department": str(department_id),
-            "imap_host": dovecot["host"], "imap_port": str(dovecot["port"]), "security": "none",
-            "username": dovecot["user"], "new_password": password, "folder": "INBOX", "after_import": "seen",
-            "active": "y"}
+    return {
+        "name": "it",
+        "address": "it@acme.example",
+        "department": str(department_id),
+        "imap_host": dovecot["host"],
+        "imap_port": str(dovecot["port"]),
+        "security": "none",
+        "username": dovecot["user"],
+        "new_password": password,
+        "folder": "INBOX",
+        "after_import": "seen",
+        "active": "y",
+    }
 
 
 def test_a_mailbox_password_is_stored_encrypted_and_never_shown(client, org, dovecot):
     login(client, factories.admin_of(org))
     support = factories.default_department(org)
-    assert post(client, "/admin/mailbox/new/", mailbox_form(dovecot, support.id, dovecot["password"])).status_code == 302
+    assert (
+        post(client, "/admin/mailbox/new/", mailbox_form(dovecot, support.id, dovecot["password"])).status_code == 302
+    )
     mailbox = _db.session.scalar(select(Mailbox))
     assert mailbox.org_id == org.id
     assert dovecot["password"] not in mailbox.password_encrypted
     assert crypto.decrypt(mailbox.password_encrypted) == dovecot["password"]
-    for page in (f"/admin/mailbox/details/?id={mailbox.id}", f"/admin/mailbox/edit/?id={mailbox.id}",
-                 "/admin/mailbox/", "/admin/mailbox/export/csv/"):
+    for page in (
+        f"/admin/mailbox/details/?id={mailbox.id}",
+        f"/admin/mailbox/edit/?id={mailbox.id}",
+        "/admin/mailbox/",
+        "/admin/mailbox/export/csv/",
+    ):
         text = client.get(page).get_data(as_text=True)
         assert dovecot["password"] not in text and mailbox.password_encrypted not in text, page
     # Saving with the password left empty keeps it.
@@ -57,8 +73,9 @@ def test_test_connection_reports_what_the_server_answered(client, org, dovecot):
 
 
 def test_a_failed_message_is_listed_with_its_error_and_can_be_processed_again(client, org, other_org):
-    mailbox = Mailbox(org_id=org.id, name="it", address="it@acme.example",
-                      department_id=factories.default_department(org).id)
+    mailbox = Mailbox(
+        org_id=org.id, name="it", address="it@acme.example", department_id=factories.default_department(org).id
+    )
     _db.session.add(mailbox)
     _db.session.commit()
     inbound_id, status = mail_in.ingest(mailbox, b"Subject: Who sent this?\r\n\r\nNobody.\r\n", now=utcnow())

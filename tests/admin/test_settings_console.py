@@ -1,16 +1,17 @@
 """Console: department staffing, organization settings and business hours, bulk reassignment."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import Department, Organization
+from autotrack.models.types import utcnow
 from autotrack.services import sla, tickets
 from autotrack.services.org import orgs
 from tests import factories
 from tests.conftest import csrf_token, login
-from autotrack.models.types import utcnow
 
 
 def post(client, path, data):
@@ -18,6 +19,7 @@ def post(client, path, data):
 
 
 # --- departments: managers, agents, leads ------------------------------------------------------
+
 
 def members(department):
     _db.session.expire_all()
@@ -29,22 +31,33 @@ def test_an_admin_staffs_a_new_department_and_its_lead_gets_the_escalations(clie
     manager = factories.make_user(org, "manager", email="boss@acme.example")
     agent = factories.make_user(org, "agent", email="ali@acme.example")
     login(client, factories.admin_of(org))
-    response = post(client, "/admin/department/new/", {
-        "name": "Facilities", "is_active": "y", "managers": [str(manager.id)],
-        "agents": [str(agent.id)], "leads": [str(agent.id)]})
+    response = post(
+        client,
+        "/admin/department/new/",
+        {
+            "name": "Facilities",
+            "is_active": "y",
+            "managers": [str(manager.id)],
+            "agents": [str(agent.id)],
+            "leads": [str(agent.id)],
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
-    facilities = _db.session.scalar(select(Department).where(Department.org_id == org.id,
-                                                             Department.name == "Facilities"))
+    facilities = _db.session.scalar(
+        select(Department).where(Department.org_id == org.id, Department.name == "Facilities")
+    )
     assert members(facilities) == {("boss@acme.example", "manager", False), ("ali@acme.example", "agent", True)}
     listing = client.get("/admin/department/").get_data(as_text=True)
     assert manager.name in listing and agent.name in listing
     # The sweep's level 1 goes to the lead the console set.
-    ticket = tickets.create_ticket(agent, title="Heating off", requester=factories.make_user(org),
-                                   department=facilities, now=utcnow())
+    ticket = tickets.create_ticket(
+        agent, title="Heating off", requester=factories.make_user(org), department=facilities, now=utcnow()
+    )
     _db.session.commit()
     sla.sweep(ticket.created_at.replace(year=ticket.created_at.year + 1))
     _db.session.commit()
     from autotrack.models import Notification
+
     told = set(_db.session.scalars(select(Notification.user_id).where(Notification.kind == "escalation")))
     assert agent.id in told
 
@@ -56,8 +69,11 @@ def test_the_edit_form_shows_and_changes_the_current_staff(client, org):
     login(client, factories.admin_of(org))
     page = client.get(f"/admin/department/edit/?id={department.id}").get_data(as_text=True)
     assert f'<option selected value="{first.id}">' in page or f'value="{first.id}" selected' in page
-    response = post(client, f"/admin/department/edit/?id={department.id}", {
-        "name": "Facilities", "is_active": "y", "agents": [str(second.id)], "leads": []})
+    response = post(
+        client,
+        f"/admin/department/edit/?id={department.id}",
+        {"name": "Facilities", "is_active": "y", "agents": [str(second.id)], "leads": []},
+    )
     assert response.status_code == 302
     assert members(department) == {(second.email, "agent", False)}
 
@@ -69,12 +85,14 @@ def test_wrong_staffing_is_refused_and_changes_nothing(client, org, other_org, p
     employee = factories.make_user(org)
     stranger = factories.make_user(other_org, "agent")
     data = {"name": "Facilities", "is_active": "y", "agents": [str(agent.id)]}
-    data.update({
-        "employee_as_agent": {"agents": [str(agent.id), str(employee.id)]},
-        "lead_not_agent": {"leads": [str(factories.make_user(org, "agent").id)]},
-        "agent_as_manager": {"managers": [str(agent.id)]},
-        "other_org": {"agents": [str(stranger.id)]},
-    }[problem])
+    data.update(
+        {
+            "employee_as_agent": {"agents": [str(agent.id), str(employee.id)]},
+            "lead_not_agent": {"leads": [str(factories.make_user(org, "agent").id)]},
+            "agent_as_manager": {"managers": [str(agent.id)]},
+            "other_org": {"agents": [str(stranger.id)]},
+        }[problem]
+    )
     login(client, factories.admin_of(org))
     before = members(department)
     response = post(client, f"/admin/department/edit/?id={department.id}", data)
@@ -84,9 +102,18 @@ def test_wrong_staffing_is_refused_and_changes_nothing(client, org, other_org, p
 
 # --- settings and business hours ----------------------------------------------------------------
 
-SETTINGS = {"name": "Acme Corp", "timezone": "Europe/Berlin", "sla_warning_percent": "80",
-            "monday": "08:00-12:00, 13:00-17:00", "tuesday": "08:00-17:00", "wednesday": "08:00-17:00",
-            "thursday": "08:00-17:00", "friday": "08:00-13:00", "saturday": "", "sunday": ""}
+SETTINGS = {
+    "name": "Acme Corp",
+    "timezone": "Europe/Berlin",
+    "sla_warning_percent": "80",
+    "monday": "08:00-12:00, 13:00-17:00",
+    "tuesday": "08:00-17:00",
+    "wednesday": "08:00-17:00",
+    "thursday": "08:00-17:00",
+    "friday": "08:00-13:00",
+    "saturday": "",
+    "sunday": "",
+}
 
 
 def test_settings_change_the_calendar_that_new_deadlines_use(client, org):
@@ -101,18 +128,21 @@ def test_settings_change_the_calendar_that_new_deadlines_use(client, org):
     assert hours[0] == [(480, 720), (780, 1020)] and hours[4] == [(480, 780)] and hours[5] == []
     # A P3 ticket (240 business minutes to respond) raised Friday 12:00 Berlin time: one hour on
     # Friday, then Monday 08:00-11:00.
-    friday_noon = datetime(2026, 11, 27, 11, 0, tzinfo=timezone.utc)
+    friday_noon = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
     ticket = factories.make_ticket(factories.make_user(org), now=friday_noon)
-    assert ticket.first_response_due_at == datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+    assert ticket.first_response_due_at == datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("monday", "9-5", "Write hours like 09:00-17:00."),
-    ("tuesday", "17:00-09:00", "is not a period within one day"),
-    ("wednesday", "08:00-12:00, 11:00-14:00", "The periods overlap."),
-    ("timezone", "Mars/Olympus", "Use an IANA name such as Europe/Berlin."),
-    ("sla_warning_percent", "150", "between 1 and 99"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("monday", "9-5", "Write hours like 09:00-17:00."),
+        ("tuesday", "17:00-09:00", "is not a period within one day"),
+        ("wednesday", "08:00-12:00, 11:00-14:00", "The periods overlap."),
+        ("timezone", "Mars/Olympus", "Use an IANA name such as Europe/Berlin."),
+        ("sla_warning_percent", "150", "between 1 and 99"),
+    ],
+)
 def test_bad_settings_re_render_with_the_fields_message(client, org, field, value, message):
     login(client, factories.admin_of(org))
     response = post(client, "/admin/settings/", {**SETTINGS, field: value})
@@ -139,6 +169,7 @@ def test_only_org_admins_change_settings(client, org, role):
 
 # --- bulk reassignment ---------------------------------------------------------------------------
 
+
 def test_bulk_reassign_moves_what_it_may_and_says_why_not_the_rest(client, org, other_org):
     leaver = factories.make_user(org, "agent")
     taker = factories.make_user(org, "agent")
@@ -156,6 +187,7 @@ def test_bulk_reassign_moves_what_it_may_and_says_why_not_the_rest(client, org, 
     assert done.status_code == 302
     _db.session.expire_all()
     from autotrack.models import Ticket
+
     assignees = {t.id: _db.session.get(Ticket, t.id).assignee_id for t in (*open_ones, closed, foreign)}
     assert assignees[open_ones[0].id] == assignees[open_ones[1].id] == taker.id
     assert assignees[closed.id] == leaver.id and assignees[foreign.id] != taker.id
@@ -171,4 +203,5 @@ def test_reassigning_to_someone_outside_the_organization_is_refused(client, org,
     assert response.status_code == 200 and "Not a valid choice" in response.get_data(as_text=True)
     _db.session.expire_all()
     from autotrack.models import Ticket
+
     assert _db.session.get(Ticket, ticket.id).assignee_id != stranger.id

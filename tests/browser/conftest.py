@@ -1,5 +1,6 @@
 """End-to-end tests: the app served on 127.0.0.1 by a real HTTP server, driven by Debian's
 Chromium through Playwright. A failing test leaves a screenshot in test-artifacts/."""
+
 import threading
 from pathlib import Path
 

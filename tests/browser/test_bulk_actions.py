@@ -1,13 +1,14 @@
 """An agent resolves two tickets at once from the queue, with the keyboard and a confirmation."""
+
 import re
 
 from playwright.sync_api import expect
 
 from autotrack.extensions import db as _db
+from autotrack.models.types import utcnow
 from autotrack.services import tickets
 from tests import factories
 from tests.browser.conftest import sign_in
-from autotrack.models.types import utcnow
 
 
 def test_an_agent_selects_two_tickets_by_keyboard_and_resolves_them(org, open_session):

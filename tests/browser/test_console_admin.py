@@ -1,6 +1,7 @@
 """The console in Chromium at 1280x900 (issue 22): a department saved unchanged keeps its people,
 a hostile return address never takes the browser off-site, the tickets list fits the page, and
 the holiday date field leaves the Save button clickable."""
+
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -15,11 +16,14 @@ from tests.browser.conftest import sign_in
 
 def memberships(org):
     _db.session.expire_all()
-    return set(_db.session.execute(
-        select(Department.name, User.email, DepartmentMember.role, DepartmentMember.is_lead)
-        .join(Department, Department.id == DepartmentMember.department_id)
-        .join(User, User.id == DepartmentMember.user_id)
-        .where(DepartmentMember.org_id == org.id)).all())
+    return set(
+        _db.session.execute(
+            select(Department.name, User.email, DepartmentMember.role, DepartmentMember.is_lead)
+            .join(Department, Department.id == DepartmentMember.department_id)
+            .join(User, User.id == DepartmentMember.user_id)
+            .where(DepartmentMember.org_id == org.id)
+        ).all()
+    )
 
 
 def test_a_department_saved_unchanged_keeps_exactly_its_people(org, open_session):
@@ -52,8 +56,14 @@ def _holiday(org):
 def test_a_hostile_return_address_keeps_the_browser_on_this_site(org, open_session, live_server):
     holiday = _holiday(org)
     page = open_session("admin")
-    page.route("**/*", lambda route: route.fulfill(body="<h1>evil</h1>", content_type="text/html")
-               if urlsplit(route.request.url).hostname == "evil.tld" else route.continue_())
+    page.route(
+        "**/*",
+        lambda route: (
+            route.fulfill(body="<h1>evil</h1>", content_type="text/html")
+            if urlsplit(route.request.url).hostname == "evil.tld"
+            else route.continue_()
+        ),
+    )
     hostile = f"/admin/holiday/edit/?id={holiday.id}&url=http:evil.tld"
     page.goto(hostile)  # signed out: the console sends us to sign in, then back here
     page.get_by_label("Email").fill(factories.admin_of(org).email)
@@ -70,11 +80,18 @@ def test_a_hostile_return_address_keeps_the_browser_on_this_site(org, open_sessi
 
 
 def test_the_tickets_list_fits_the_page(org, open_session):
-    agent = factories.make_user(org, "agent", name="Maximiliane Alexandra Wolfeschlegelsteinhausenberger",
-                                email="maximiliane.wolfeschlegelsteinhausenberger@acme.example")
+    agent = factories.make_user(
+        org,
+        "agent",
+        name="Maximiliane Alexandra Wolfeschlegelsteinhausenberger",
+        email="maximiliane.wolfeschlegelsteinhausenberger@acme.example",
+    )
     requester = factories.make_user(org)
-    for title in ("Error:" + "x" * 150, "https://intranet.example/reports/quarterly/2026/finance/export?id=1234567890",
-                  "Printer is on fire"):
+    for title in (
+        "Error:" + "x" * 150,
+        "https://intranet.example/reports/quarterly/2026/finance/export?id=1234567890",
+        "Printer is on fire",
+    ):
         ticket = factories.make_ticket(requester, title=title)
         ticket.assignee_id = agent.id
     _db.session.commit()
@@ -105,9 +122,11 @@ def test_save_is_clickable_after_using_the_holiday_date_field(org, open_session)
     page.locator("#date").fill("2026-12-24")
     save = page.get_by_role("button", name="Save", exact=True)
     box = save.bounding_box()
-    on_top = page.evaluate("([x, y]) => { const e = document.elementFromPoint(x, y);"
-                           " return e && (e.value || e.textContent || '').trim(); }",
-                           [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+    on_top = page.evaluate(
+        "([x, y]) => { const e = document.elementFromPoint(x, y);"
+        " return e && (e.value || e.textContent || '').trim(); }",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
     assert on_top == "Save", f"the Save button is covered by {on_top!r}"
     save.click()
     expect(page.get_by_role("heading", name="Holidays")).to_be_visible()

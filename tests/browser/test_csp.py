@@ -1,18 +1,20 @@
 """The Content-Security-Policy in a real browser: no page of the portals, the agent's, the
 manager's or the console breaks it (Chromium reports every violation), and the console's
 actions, which Flask-Admin wires with inline handlers, still work through our bound ones."""
+
 from playwright.sync_api import expect
 
 from autotrack.extensions import db as _db
+from autotrack.models.types import utcnow
 from autotrack.services import tickets
 from tests import factories
 from tests.browser.conftest import sign_in
-from autotrack.models.types import utcnow
 
 WATCH_VIOLATIONS = """
 window.__csp = [];
 document.addEventListener('securitypolicyviolation',
-  e => window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' ' + e.sourceFile + ':' + e.lineNumber));
+  e => window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' '
+                         + e.sourceFile + ':' + e.lineNumber));
 """
 
 
@@ -31,13 +33,42 @@ def test_no_page_breaks_the_policy_and_console_actions_still_work(org, open_sess
 
     pages = {}
     for name, user, paths in (
-        ("employee", requester, ["/portal/", "/portal/tickets/new", f"/portal/tickets/{ticket.reference}",
-                                 "/notifications/", "/notifications/settings", "/account"]),
-        ("agent", agent_user, ["/agent/", f"/agent/tickets/{ticket.reference}", f"/agent/tickets/{ticket.reference}/sla",
-                               "/agent/canned"]),
+        (
+            "employee",
+            requester,
+            [
+                "/portal/",
+                "/portal/tickets/new",
+                f"/portal/tickets/{ticket.reference}",
+                "/notifications/",
+                "/notifications/settings",
+                "/account",
+            ],
+        ),
+        (
+            "agent",
+            agent_user,
+            [
+                "/agent/",
+                f"/agent/tickets/{ticket.reference}",
+                f"/agent/tickets/{ticket.reference}/sla",
+                "/agent/canned",
+            ],
+        ),
         ("manager", manager, ["/manager/", "/manager/reports/sla"]),
-        ("admin", admin_user, ["/admin/", "/admin/ticket/", "/admin/user/", f"/admin/user/edit/?id={requester.id}",
-                               "/admin/directory_sync/", "/admin/settings/", "/api/v1/docs"]),
+        (
+            "admin",
+            admin_user,
+            [
+                "/admin/",
+                "/admin/ticket/",
+                "/admin/user/",
+                f"/admin/user/edit/?id={requester.id}",
+                "/admin/directory_sync/",
+                "/admin/settings/",
+                "/api/v1/docs",
+            ],
+        ),
     ):
         page = open_session(name)
         page.context.add_init_script(WATCH_VIOLATIONS)

@@ -1,5 +1,6 @@
 """What a first user saw wrong in Chromium at 1280x900 (issue 22): an "out of date" banner on
 every list, a clipped Delete button, blank lines under replies, no favicon."""
+
 import re
 
 import pytest
@@ -57,9 +58,15 @@ def test_the_out_of_date_banner_waits_for_a_real_change_on_every_list(org, peopl
 
 def test_the_canned_reply_delete_button_is_whole_and_clickable(org, people, open_session):
     agent = people["agent"]
-    _db.session.add(CannedReply(org_id=org.id, owner_id=agent.id, title="Password reset steps",
-                                body="Hello {{ requester.first_name }}, to reset your password open the portal, "
-                                     "choose Account, then Reset, and follow the link we email you. " * 3))
+    _db.session.add(
+        CannedReply(
+            org_id=org.id,
+            owner_id=agent.id,
+            title="Password reset steps",
+            body="Hello {{ requester.first_name }}, to reset your password open the portal, "
+            "choose Account, then Reset, and follow the link we email you. " * 3,
+        )
+    )
     _db.session.commit()
     page = _signed_in(open_session, agent, r"/agent/")
     page.goto("/agent/canned")

@@ -1,5 +1,6 @@
 """Live notifications in a real browser: an agent's open page learns of a new ticket without a
 reload (in CI through Redis pub/sub, as with several web processes)."""
+
 import re
 import time
 

@@ -1,13 +1,14 @@
 """An agent merges a duplicate into the original ticket in Chromium."""
+
 import re
 
 from playwright.sync_api import expect
 
 from autotrack.extensions import db as _db
+from autotrack.models.types import utcnow
 from autotrack.services import tickets
 from tests import factories
 from tests.browser.conftest import sign_in
-from autotrack.models.types import utcnow
 
 
 def test_an_agent_merges_a_duplicate_and_lands_on_the_original(org, open_session):

@@ -1,4 +1,5 @@
 """The whole ticket workflow in a real browser, as the people doing it would click through it."""
+
 import re
 from datetime import timedelta
 
@@ -7,11 +8,11 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import DirectoryEntry, Ticket
+from autotrack.models.types import utcnow
 from autotrack.services import sla, tickets
 from autotrack.services.org import orgs
 from tests import factories
 from tests.browser.conftest import sign_in
-from autotrack.models.types import utcnow
 
 PASSWORD = "a long enough secret"
 
@@ -19,8 +20,16 @@ PASSWORD = "a long enough secret"
 def test_employee_registers_raises_with_attachment_agent_resolves_employee_confirms(org, open_session, tmp_path):
     support = orgs.department_by_name(org, "Support")
     factories.make_category(org, "IT/Hardware/Laptop", default_priority="P2", default_department=support)
-    _db.session.add(DirectoryEntry(org_id=org.id, employee_id="E-7", first_name="Ada", last_name="Lovelace",
-                                   email="ada@acme.example", department_id=support.id))
+    _db.session.add(
+        DirectoryEntry(
+            org_id=org.id,
+            employee_id="E-7",
+            first_name="Ada",
+            last_name="Lovelace",
+            email="ada@acme.example",
+            department_id=support.id,
+        )
+    )
     agent = factories.make_user(org, "agent", name="Sam Support")
     _db.session.commit()
     screenshot = tmp_path / "screen.png"
@@ -76,8 +85,13 @@ def test_a_manager_reassigns_an_escalated_ticket(org, open_session):
     manager = factories.make_user(org, "manager", name="Mia Manager")
     first = factories.make_user(org, "agent", name="Al First", lead=True)
     second = factories.make_user(org, "agent", name="Bea Second")
-    ticket = tickets.create_ticket(first, title="Payroll export fails", requester=factories.make_user(org),
-                                   priority=factories.priority(org, "P1"), now=utcnow())
+    ticket = tickets.create_ticket(
+        first,
+        title="Payroll export fails",
+        requester=factories.make_user(org),
+        priority=factories.priority(org, "P1"),
+        now=utcnow(),
+    )
     tickets.transition(first, ticket, "assign", assignee=first, now=utcnow())
     _db.session.commit()
     sla.sweep(ticket.created_at + timedelta(hours=3))  # breached and escalated

@@ -6,6 +6,7 @@ them agree on the moved time. time-machine moves the wall clock (time.time, date
 lets it run on; monotonic clocks stay real, so timeouts and waits keep their length. (libfaketime
 cannot do this for Python 3.11: it makes timed lock waits hang and time.sleep fail.)
 """
+
 import os
 
 _shift = os.environ.get("AUTOTRACK_CLOCK_SHIFT_SECONDS")

@@ -1,5 +1,6 @@
 """What the job tests share: a real Redis, one of the test's own, an overdue ticket. Running
 `flask …` and `redis-server` as separate processes is in tests/helpers.py."""
+
 import pytest
 from redis import Redis
 
@@ -26,8 +27,13 @@ def overdue_ticket(org):
     factories.make_user(org, "agent", department=support, lead=True)
     factories.make_user(org, "manager", department=support)
     agent = factories.make_user(org, "agent", department=support)
-    ticket = tickets.create_ticket(agent, title="Core switch down", priority=factories.priority(org, "P1"),
-                                   requester=factories.make_user(org), now=PAST)
+    ticket = tickets.create_ticket(
+        agent,
+        title="Core switch down",
+        priority=factories.priority(org, "P1"),
+        requester=factories.make_user(org),
+        now=PAST,
+    )
     _db.session.commit()
     return ticket
 

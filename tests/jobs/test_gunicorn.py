@@ -1,5 +1,6 @@
 """The production web server as configured (gunicorn.conf.py): live streams through gunicorn
 workers and Redis, and streams never starving ordinary requests of threads."""
+
 import os
 import subprocess
 import sys
@@ -22,14 +23,28 @@ CHANNEL = f"autotrack-test:{uuid.uuid4().hex}"
 def start_gunicorn(app):
     """gunicorn.conf.py with 1 worker of 4 threads, 2 of them kept from streams; (site, process)."""
     port = free_port()
-    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "4",
-           "GUNICORN_RESERVED_THREADS": "2", "AUTOTRACK_CONFIG": "development",
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": REDIS_URL,
-           "AUTOTRACK_LIVE_CHANNEL": CHANNEL, "AUTOTRACK_EMBEDDED_JOBS": "false",
-           "AUTOTRACK_STREAM_HEARTBEAT_SECONDS": "120", "AUTOTRACK_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    env = {
+        **os.environ,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_THREADS": "4",
+        "GUNICORN_RESERVED_THREADS": "2",
+        "AUTOTRACK_CONFIG": "development",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": REDIS_URL,
+        "AUTOTRACK_LIVE_CHANNEL": CHANNEL,
+        "AUTOTRACK_EMBEDDED_JOBS": "false",
+        "AUTOTRACK_STREAM_HEARTBEAT_SECONDS": "120",
+        "AUTOTRACK_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    }
     env.pop("AUTOTRACK_STREAM_SLOTS", None)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     site = Site(port)
 
     def up():
@@ -95,7 +110,9 @@ def test_streams_through_gunicorn_get_pushes_from_another_process_and_leave_thre
         assert time.monotonic() - started < 5
 
         # A ticket committed by another process (this one) reaches both open pages through Redis.
-        other = create_app(type("OtherProcess", (TestConfig,), {"REDIS_URL": REDIS_URL, "AUTOTRACK_LIVE_CHANNEL": CHANNEL}))
+        other = create_app(
+            type("OtherProcess", (TestConfig,), {"REDIS_URL": REDIS_URL, "AUTOTRACK_LIVE_CHANNEL": CHANNEL})
+        )
         with other.app_context():
             reference = factories.make_ticket(_db.session.get(User, employee.id), title="Through gunicorn").reference
         events = [stream.next_event(2) for stream in streams]

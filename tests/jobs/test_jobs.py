@@ -1,5 +1,6 @@
 """The job runners on real Redis: an RQ worker process running the sweep, rq-scheduler holding
 the periodic jobs once across restarts, and the embedded thread used without Redis."""
+
 import os
 import subprocess
 import sys
@@ -25,7 +26,8 @@ def count(model, *where):
 
 def test_rq_worker_process_runs_the_sweep_job_from_redis(app, redis_conn, overdue_ticket):
     job = Queue(QUEUE_NAME, connection=redis_conn).enqueue(
-        "autotrack.jobs.tasks.sla_sweep", (PAST + timedelta(hours=6)).isoformat())
+        "autotrack.jobs.tasks.sla_sweep", (PAST + timedelta(hours=6)).isoformat()
+    )
     run = flask(app, "jobs", "worker", "--burst")
     assert run.returncode == 0, run.stderr
     job.refresh()
@@ -43,8 +45,12 @@ def test_scheduler_registers_the_periodic_jobs_once_across_restarts(app, redis_c
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {spec.id for spec in SCHEDULE}
     assert {job_id: job.meta["interval"] for job_id, job in jobs.items()} == {
-        "periodic-sla-sweep": 60, "periodic-outbox-delivery": 30, "periodic-mail-fetch": 60,
-        "periodic-housekeeping": 3600, "periodic-directory-sync": 600}
+        "periodic-sla-sweep": 60,
+        "periodic-outbox-delivery": 30,
+        "periodic-mail-fetch": 60,
+        "periodic-housekeeping": 3600,
+        "periodic-directory-sync": 600,
+    }
 
 
 def test_reconcile_replaces_changed_and_drops_undeclared_jobs(redis_conn):
@@ -69,13 +75,18 @@ def test_scheduled_jobs_reach_a_worker_and_run(app, redis_conn, overdue_ticket):
 
 
 def test_embedded_scheduler_runs_the_jobs_without_redis(app, overdue_ticket):
-    fast = (PeriodicJob("periodic-sla-sweep", "autotrack.jobs.tasks.sla_sweep", 1),
-            PeriodicJob("periodic-outbox-delivery", "autotrack.jobs.tasks.deliver_outbox", 1))
+    fast = (
+        PeriodicJob("periodic-sla-sweep", "autotrack.jobs.tasks.sla_sweep", 1),
+        PeriodicJob("periodic-outbox-delivery", "autotrack.jobs.tasks.deliver_outbox", 1),
+    )
     runner = EmbeddedScheduler(app, schedule=fast, tick_seconds=0.1)
     runner.start()
     try:
-        wait_until(lambda: count(OutboxEmail, OutboxEmail.status == "sent") >= 3, 10,
-                   "the embedded scheduler did not sweep and deliver within 10 s")
+        wait_until(
+            lambda: count(OutboxEmail, OutboxEmail.status == "sent") >= 3,
+            10,
+            "the embedded scheduler did not sweep and deliver within 10 s",
+        )
     finally:
         runner.stop()
         runner.join(timeout=5)
@@ -92,10 +103,21 @@ def test_worker_and_scheduler_commands_need_redis(app, runner, monkeypatch):
 def test_the_scheduler_waits_out_a_redis_outage_and_registers_the_jobs_again(app, own_redis):
     url = f"redis://127.0.0.1:{own_redis['port']}/0"
     redis = Redis.from_url(url, socket_connect_timeout=1)
-    env = {**os.environ, "AUTOTRACK_CONFIG": "development", "REDIS_URL": url,
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "AUTOTRACK_EMBEDDED_JOBS": "false"}
-    scheduler = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "scheduler", "--interval", "1"],
-                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "AUTOTRACK_CONFIG": "development",
+        "REDIS_URL": url,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "AUTOTRACK_EMBEDDED_JOBS": "false",
+    }
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "scheduler", "--interval", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
     def registered():
         try:
@@ -110,8 +132,11 @@ def test_the_scheduler_waits_out_a_redis_outage_and_registers_the_jobs_again(app
         time.sleep(3)  # real time: an outage of three scheduler intervals is what it must outlive
         assert scheduler.poll() is None, "the scheduler died with Redis"
         own_redis["server"] = start_redis(own_redis["port"])  # back, without its data
-        wait_until(lambda: registered() == {spec.id for spec in SCHEDULE}, 40,
-                   "the scheduler did not register the periodic jobs again")
+        wait_until(
+            lambda: registered() == {spec.id for spec in SCHEDULE},
+            40,
+            "the scheduler did not register the periodic jobs again",
+        )
         assert scheduler.poll() is None
     finally:
         scheduler.terminate()
@@ -124,10 +149,21 @@ def test_a_worker_outlives_a_redis_restart_in_the_middle_of_a_job(app, own_redis
     redis-restart): the worker command starts a new work loop once Redis answers again."""
     url = f"redis://127.0.0.1:{own_redis['port']}/0"
     redis = Redis.from_url(url, socket_connect_timeout=1)
-    env = {**os.environ, "AUTOTRACK_CONFIG": "development", "REDIS_URL": url,
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "AUTOTRACK_EMBEDDED_JOBS": "false"}
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "AUTOTRACK_CONFIG": "development",
+        "REDIS_URL": url,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "AUTOTRACK_EMBEDDED_JOBS": "false",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         # real time: a job that is still running when Redis goes away
         slow = Queue(QUEUE_NAME, connection=redis).enqueue("time.sleep", 4)
@@ -137,9 +173,11 @@ def test_a_worker_outlives_a_redis_restart_in_the_middle_of_a_job(app, own_redis
         time.sleep(6)  # real time: the job must end while Redis is away, and with Redis away nothing says it has
         own_redis["server"] = start_redis(own_redis["port"])  # back, without its data
         job = Queue(QUEUE_NAME, connection=redis).enqueue(
-            "autotrack.jobs.tasks.sla_sweep", (PAST + timedelta(hours=6)).isoformat())
-        wait_until(lambda: job.get_status(refresh=True) == "finished", 60,
-                   "no worker ran the job queued after the restart")
+            "autotrack.jobs.tasks.sla_sweep", (PAST + timedelta(hours=6)).isoformat()
+        )
+        wait_until(
+            lambda: job.get_status(refresh=True) == "finished", 60, "no worker ran the job queued after the restart"
+        )
         assert count(SlaEvent, SlaEvent.kind == "escalation") == 3
         assert worker.poll() is None, "the worker quit"
     finally:

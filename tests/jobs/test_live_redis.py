@@ -1,6 +1,7 @@
 """Live notifications across processes over real Redis pub/sub: a notification committed by an
 RQ worker process reaches a page streaming from the web process, and Redis going away loses
 nothing and heals by itself."""
+
 import os
 import signal
 import time
@@ -28,8 +29,13 @@ OUTAGE_SECONDS = float(os.environ.get("AUTOTRACK_TEST_REDIS_OUTAGE_SECONDS", "60
 def web_app(redis_url, channel, **settings):
     """A web process's app on the test database, relaying live wake-ups through `redis_url`.
     Heartbeats are long, so only a push (or, with Redis down, a poll) can deliver in time."""
-    config = {"REDIS_URL": redis_url, "AUTOTRACK_LIVE_CHANNEL": channel,
-              "AUTOTRACK_STREAM_HEARTBEAT_SECONDS": 120, "AUTOTRACK_STREAM_POLL_SECONDS": 1, **settings}
+    config = {
+        "REDIS_URL": redis_url,
+        "AUTOTRACK_LIVE_CHANNEL": channel,
+        "AUTOTRACK_STREAM_HEARTBEAT_SECONDS": 120,
+        "AUTOTRACK_STREAM_POLL_SECONDS": 1,
+        **settings,
+    }
     return create_app(type("LiveWeb", (TestConfig,), config))
 
 
@@ -49,8 +55,13 @@ def test_a_notification_committed_by_a_worker_process_reaches_a_page_of_the_web_
     support = factories.default_department(org)
     lead = factories.make_user(org, "agent", department=support, lead=True)
     agent = factories.make_user(org, "agent", department=support)
-    ticket = tickets.create_ticket(agent, title="Core switch down", priority=factories.priority(org, "P1"),
-                                   requester=factories.make_user(org), now=PAST)
+    ticket = tickets.create_ticket(
+        agent,
+        title="Core switch down",
+        priority=factories.priority(org, "P1"),
+        requester=factories.make_user(org),
+        now=PAST,
+    )
     _db.session.commit()
     channel = f"autotrack-test:{uuid.uuid4().hex}"
     web = web_app(REDIS_URL, channel)
@@ -59,7 +70,8 @@ def test_a_notification_committed_by_a_worker_process_reaches_a_page_of_the_web_
     try:
         wait_until(lambda: subscribers(redis_conn, channel) == 1, 5, "the web process never subscribed")
         Queue(QUEUE_NAME, connection=redis_conn).enqueue(
-            "autotrack.jobs.tasks.sla_sweep", (PAST + timedelta(hours=6)).isoformat())
+            "autotrack.jobs.tasks.sla_sweep", (PAST + timedelta(hours=6)).isoformat()
+        )
         run = flask(app, "jobs", "worker", "--burst", env={"AUTOTRACK_LIVE_CHANNEL": channel})
         assert run.returncode == 0, run.stderr
         finished = time.monotonic()
@@ -125,8 +137,9 @@ def test_redis_down_for_a_while_loses_nothing_and_the_stream_heals_by_itself(app
             after_reference = after.reference
         event = stream.next_event(PUSH_SECONDS)
         assert event is not None and event["reference"] == after_reference
-        rows = _db.session.scalar(select(func.count()).select_from(Notification)
-                                  .where(Notification.user_id == agent.id))
+        rows = _db.session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.user_id == agent.id)
+        )
         assert rows == 2 + len(later)  # one per ticket raised: none lost
     finally:
         stream.close()

@@ -1,5 +1,6 @@
 """The mail tests' fixtures: the test mailbox on the real Dovecot (`dovecot`, in tests/conftest.py)
 as an IMAP client, and the organization's IT desk reading it."""
+
 import pytest
 
 from autotrack.extensions import db as _db
@@ -30,12 +31,25 @@ def imap(dovecot):
 def desk(org, dovecot):
     """The organization's IT mailbox on the test Dovecot, with an employee and an IT agent."""
     it = factories.make_department(org, "IT")
-    mailbox = Mailbox(org_id=org.id, name="it", address=MAILBOX_ADDRESS, department_id=it.id,
-                      imap_host=dovecot["host"], imap_port=dovecot["port"], security=MailSecurity.NONE,
-                      username=dovecot["user"], folder="INBOX", trusted_authserv_ids=RECEIVING_SERVER)
+    mailbox = Mailbox(
+        org_id=org.id,
+        name="it",
+        address=MAILBOX_ADDRESS,
+        department_id=it.id,
+        imap_host=dovecot["host"],
+        imap_port=dovecot["port"],
+        security=MailSecurity.NONE,
+        username=dovecot["user"],
+        folder="INBOX",
+        trusted_authserv_ids=RECEIVING_SERVER,
+    )
     mailboxes.set_password(mailbox, dovecot["password"])
     _db.session.add(mailbox)
     _db.session.commit()
-    return {"mailbox": mailbox, "department": it, "org": org,
-            "employee": factories.make_user(org, email="ada@acme.example", name="Ada Lovelace"),
-            "agent": factories.make_user(org, "agent", department=it, name="Sam Support")}
+    return {
+        "mailbox": mailbox,
+        "department": it,
+        "org": org,
+        "employee": factories.make_user(org, email="ada@acme.example", name="Ada Lovelace"),
+        "agent": factories.make_user(org, "agent", department=it, name="Sam Support"),
+    }

@@ -1,5 +1,6 @@
 """Mail in against a real IMAP server (Dovecot) and a real SMTP server (aiosmtpd): tickets and
 replies by mail, threading, loops, and exactly-once through re-fetches, crashes and races."""
+
 import threading
 from email.message import EmailMessage
 
@@ -8,17 +9,27 @@ from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import (
-    Attachment, Comment, DirectoryEntry, InboundMessage, InboundStatus, Lifecycle, OutboxEmail,
+    Attachment,
+    Comment,
+    DirectoryEntry,
+    InboundMessage,
+    InboundStatus,
+    Lifecycle,
+    OutboxEmail,
     Ticket,
 )
+from autotrack.models.types import utcnow
 from autotrack.services import outbox, tickets
-from autotrack.services.mail import intake as mail_in, mailboxes
+from autotrack.services.mail import intake as mail_in
+from autotrack.services.mail import mailboxes
 from tests import factories
 from tests.conftest import login
 from tests.helpers import MAILBOX_ADDRESS, RECEIVING_SERVER, count, deliver, mail
-from autotrack.models.types import utcnow
 
-VERIFIED = f"{RECEIVING_SERVER}; spf=pass smtp.mailfrom=acme.example; dkim=pass header.d=acme.example; dmarc=pass header.from=acme.example"
+VERIFIED = (
+    f"{RECEIVING_SERVER}; spf=pass smtp.mailfrom=acme.example; dkim=pass header.d=acme.example; "
+    "dmarc=pass header.from=acme.example"
+)
 
 
 def unseen(imap):
@@ -40,12 +51,18 @@ def only_ticket():
 def test_mail_to_reply_by_mail_the_whole_loop(desk, imap, smtp_server, client, login_as):
     """An employee mails the desk and sees the ticket in the portal; the agent's reply reaches
     them by mail, answerable; their answer by mail lands on the ticket without the quote."""
-    deliver(imap, mail("Ada Lovelace <ada@acme.example>", "Laptop will not boot",
-                       "It shows a black screen since this morning."))
+    deliver(
+        imap,
+        mail("Ada Lovelace <ada@acme.example>", "Laptop will not boot", "It shows a black screen since this morning."),
+    )
     assert mailboxes.fetch_all(now=utcnow()) == {"it": 1}
     ticket = only_ticket()
     assert (ticket.title, ticket.requester.email, ticket.department.name, ticket.source) == (
-        "Laptop will not boot", "ada@acme.example", "IT", "email")
+        "Laptop will not boot",
+        "ada@acme.example",
+        "IT",
+        "email",
+    )
     assert ticket.description == "It shows a black screen since this morning."
     assert unseen(imap) == 0  # marked seen after import
     assert ticket.reference in login_as(desk["employee"]).get("/portal/").get_data(as_text=True)
@@ -62,16 +79,24 @@ def test_mail_to_reply_by_mail_the_whole_loop(desk, imap, smtp_server, client, l
     assert reply["Auto-Submitted"] == "auto-generated"
     first_id = _db.session.scalar(select(InboundMessage.message_id))
     assert reply["In-Reply-To"] == first_id and first_id in reply["References"]
-    assert _db.session.scalar(select(OutboxEmail.message_id).where(
-        OutboxEmail.dedupe_key.like("reply:%"))) == reply["Message-ID"]
+    assert (
+        _db.session.scalar(select(OutboxEmail.message_id).where(OutboxEmail.dedupe_key.like("reply:%")))
+        == reply["Message-ID"]
+    )
 
-    answer = mail("ada@acme.example", f"Re: {reply['Subject']}",
-                  "That worked, thank you!\n\nOn Monday, AutoTrack wrote:\n> Please hold the power button for 30 seconds.\n",
-                  In_Reply_To=reply["Message-ID"], References=f"{first_id} {reply['Message-ID']}")
+    answer = mail(
+        "ada@acme.example",
+        f"Re: {reply['Subject']}",
+        "That worked, thank you!\n\nOn Monday, AutoTrack wrote:\n> Please hold the power button for 30 seconds.\n",
+        In_Reply_To=reply["Message-ID"],
+        References=f"{first_id} {reply['Message-ID']}",
+    )
     deliver(imap, answer)
     mailboxes.fetch_all(now=utcnow())
     _db.session.expire_all()
-    comment = _db.session.scalars(select(Comment).where(Comment.ticket_id == ticket.id).order_by(Comment.id.desc())).first()
+    comment = _db.session.scalars(
+        select(Comment).where(Comment.ticket_id == ticket.id).order_by(Comment.id.desc())
+    ).first()
     assert comment.author.email == "ada@acme.example" and comment.body == "That worked, thank you!"
     assert "Please hold the power button" in comment.email_text  # the whole mail, for staff
     assert count(Ticket) == 1
@@ -101,8 +126,15 @@ def test_the_requesters_reply_reopens_a_resolved_ticket_and_resumes_a_pending_on
 def test_an_agents_reply_by_mail_is_a_public_comment_and_the_first_response(desk, imap):
     ticket = factories.make_ticket(desk["employee"], title="VPN", routed_to=desk["department"])
     assert ticket.first_response_at is None
-    deliver(imap, mail("Sam <%s>" % desk["agent"].email, f"Re: [{ticket.reference}] VPN", "Try reconnecting.",
-                       Authentication_Results=VERIFIED))  # staff mail acts as staff only when verified
+    deliver(
+        imap,
+        mail(
+            f"Sam <{desk['agent'].email}>",
+            f"Re: [{ticket.reference}] VPN",
+            "Try reconnecting.",
+            Authentication_Results=VERIFIED,
+        ),
+    )  # staff mail acts as staff only when verified
     mailboxes.fetch_all(now=utcnow())
     _db.session.expire_all()
     comment = _db.session.scalar(select(Comment).where(Comment.ticket_id == ticket.id))
@@ -116,23 +148,38 @@ def test_an_unknown_sender_gets_one_polite_answer_and_nothing_else(desk, imap):
     mailboxes.fetch_all(now=utcnow())
     assert count(Ticket) == 0
     assert count(InboundMessage, InboundMessage.status == InboundStatus.REJECTED) == 2
-    answers = _db.session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == "stranger@elsewhere.example")).all()
+    answers = _db.session.scalars(
+        select(OutboxEmail).where(OutboxEmail.recipient == "stranger@elsewhere.example")
+    ).all()
     assert len(answers) == 1 and "not turned into a ticket" in answers[0].body_text
 
 
 def test_a_directory_entry_without_an_account_may_mail_in(desk, imap):
-    _db.session.add(DirectoryEntry(org_id=desk["org"].id, employee_id="E-9", first_name="Grace", last_name="Hopper",
-                                   email="grace@acme.example", department_id=desk["department"].id))
+    _db.session.add(
+        DirectoryEntry(
+            org_id=desk["org"].id,
+            employee_id="E-9",
+            first_name="Grace",
+            last_name="Hopper",
+            email="grace@acme.example",
+            department_id=desk["department"].id,
+        )
+    )
     _db.session.commit()
     deliver(imap, mail("grace@acme.example", "Monitor flickers", "Since Monday."))
     mailboxes.fetch_all(now=utcnow())
     assert only_ticket().requester.name == "Grace Hopper"
 
 
-@pytest.mark.parametrize("header, value", [
-    ("Auto-Submitted", "auto-replied"), ("Precedence", "bulk"), ("X-Autoreply", "yes"),
-    ("List-Id", "<announce.acme.example>"),
-])
+@pytest.mark.parametrize(
+    "header, value",
+    [
+        ("Auto-Submitted", "auto-replied"),
+        ("Precedence", "bulk"),
+        ("X-Autoreply", "yes"),
+        ("List-Id", "<announce.acme.example>"),
+    ],
+)
 def test_automatic_mail_never_makes_a_ticket_or_an_answer(desk, imap, header, value):
     deliver(imap, mail("ada@acme.example", "Out of office", "I am away until Monday.", **{header: value}))
     deliver(imap, mail("mailer-daemon@acme.example", "Undeliverable", "Your message could not be delivered."))
@@ -161,7 +208,9 @@ def test_a_crash_after_import_but_before_marking_seen_still_makes_one_ticket(des
 
 
 def test_a_message_stored_but_not_processed_is_processed_by_the_next_run(desk, imap):
-    inbound_id, new = mail_in.store(desk["mailbox"], mail("ada@acme.example", "Screen", "Cracked.").as_bytes(), now=utcnow())
+    inbound_id, new = mail_in.store(
+        desk["mailbox"], mail("ada@acme.example", "Screen", "Cracked.").as_bytes(), now=utcnow()
+    )
     assert new and _db.session.get(InboundMessage, inbound_id).status == InboundStatus.RECEIVED
     mailboxes.fetch_all(now=utcnow())
     assert only_ticket().title == "Screen"
@@ -206,8 +255,9 @@ def test_a_malformed_message_is_kept_with_its_error_and_can_be_processed_again(d
 def test_attachments_and_inline_images_are_stored_through_the_attachment_service(desk, imap):
     message = mail("ada@acme.example", "Error dialog", "See the screenshot and the log.")
     message.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="report.pdf")
-    message.add_attachment(b"\x89PNG\r\n\x1a\n" + b"0" * 40, maintype="image", subtype="png",
-                           disposition="inline", filename=None)
+    message.add_attachment(
+        b"\x89PNG\r\n\x1a\n" + b"0" * 40, maintype="image", subtype="png", disposition="inline", filename=None
+    )
     message.add_attachment(b"MZ...", maintype="application", subtype="octet-stream", filename="virus.exe")
     deliver(imap, message)
     mailboxes.fetch_all(now=utcnow())
@@ -219,12 +269,14 @@ def test_attachments_and_inline_images_are_stored_through_the_attachment_service
 
 
 def test_latin1_multipart_and_an_emoji_subject(desk, imap):
-    latin = (b"From: ada@acme.example\r\nTo: helpdesk@acme.example\r\nSubject: =?iso-8859-1?q?Caf=E9_machine?=\r\n"
-             b"Message-ID: <latin@mail.example>\r\nMIME-Version: 1.0\r\n"
-             b"Content-Type: multipart/alternative; boundary=XX\r\n\r\n"
-             b"--XX\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
-             b"La machine =E0 caf=E9 est cass=E9e.\r\n"
-             b"--XX\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n<p>La machine \xe0 caf\xe9</p>\r\n--XX--\r\n")
+    latin = (
+        b"From: ada@acme.example\r\nTo: helpdesk@acme.example\r\nSubject: =?iso-8859-1?q?Caf=E9_machine?=\r\n"
+        b"Message-ID: <latin@mail.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/alternative; boundary=XX\r\n\r\n"
+        b"--XX\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        b"La machine =E0 caf=E9 est cass=E9e.\r\n"
+        b"--XX\r\nContent-Type: text/html; charset=iso-8859-1\r\n\r\n<p>La machine \xe0 caf\xe9</p>\r\n--XX--\r\n"
+    )
     deliver(imap, latin)
     deliver(imap, mail("ada@acme.example", "Printer 🔥 on fire", "Smoke everywhere 🚒"))
     mailboxes.fetch_all(now=utcnow())
@@ -244,8 +296,15 @@ def test_an_html_only_mail_becomes_text_never_markup(desk, imap):
 
 def test_another_organizations_ticket_is_never_joined(desk, imap, other_org):
     theirs = factories.make_ticket(factories.make_user(other_org, email="ada@globex.example"), title="Globex")
-    deliver(imap, mail("ada@acme.example", f"Re: [{theirs.reference}] Globex", "Hi",
-                       In_Reply_To=f"<ticket.{theirs.id}.{other_org.id}@autotrack>"))
+    deliver(
+        imap,
+        mail(
+            "ada@acme.example",
+            f"Re: [{theirs.reference}] Globex",
+            "Hi",
+            In_Reply_To=f"<ticket.{theirs.id}.{other_org.id}@autotrack>",
+        ),
+    )
     mailboxes.fetch_all(now=utcnow())
     assert count(Comment, Comment.ticket_id == theirs.id) == 0
     assert count(Ticket, Ticket.org_id == desk["org"].id) == 1  # a new ticket of its own instead
@@ -270,8 +329,14 @@ def test_the_pipe_command_names_an_unknown_mailbox(desk, runner, tmp_path):
 
 def test_agents_can_open_the_whole_email_of_a_reply_and_requesters_see_only_the_reply(app, desk, imap, login_as):
     ticket = factories.make_ticket(desk["employee"], title="Wifi", routed_to=desk["department"])
-    deliver(imap, mail("ada@acme.example", f"Re: [{ticket.reference}] Wifi",
-                       "Works now.\n\nOn Monday, Sam wrote:\n> Restart the router, please.\n"))
+    deliver(
+        imap,
+        mail(
+            "ada@acme.example",
+            f"Re: [{ticket.reference}] Wifi",
+            "Works now.\n\nOn Monday, Sam wrote:\n> Restart the router, please.\n",
+        ),
+    )
     mailboxes.fetch_all(now=utcnow())
     agent_page = login_as(desk["agent"]).get(f"/agent/tickets/{ticket.reference}").get_data(as_text=True)
     assert "Works now." in agent_page and "The whole email" in agent_page and "Restart the router" in agent_page
@@ -295,12 +360,17 @@ def test_imported_mail_can_be_moved_to_another_folder(desk, imap):
         assert len(fresh.uids()) == 1
 
 
-@pytest.mark.parametrize("limit, value, files", [
-    ("AUTOTRACK_ATTACHMENTS_PER_REQUEST", 2, [b"%PDF-1.4 small"] * 3),  # more files than one request may carry
-    ("AUTOTRACK_ATTACHMENTS_REQUEST_MAX_MB", 1, [b"%PDF-1.4 " + b"0" * 600_000] * 2),  # more bytes
-], ids=["count", "size"])
+@pytest.mark.parametrize(
+    "limit, value, files",
+    [
+        ("AUTOTRACK_ATTACHMENTS_PER_REQUEST", 2, [b"%PDF-1.4 small"] * 3),  # more files than one request may carry
+        ("AUTOTRACK_ATTACHMENTS_REQUEST_MAX_MB", 1, [b"%PDF-1.4 " + b"0" * 600_000] * 2),  # more bytes
+    ],
+    ids=["count", "size"],
+)
 def test_a_message_over_the_per_request_file_caps_keeps_its_text_and_drops_every_file(
-        app, desk, imap, monkeypatch, tmp_path, login_as, limit, value, files):
+    app, desk, imap, monkeypatch, tmp_path, login_as, limit, value, files
+):
     """A mail is one request: over its caps, the ticket is still made from the text, no file is
     kept (not the first few either), and staff are told in the ticket's history and the console."""
     monkeypatch.setitem(app.config, "AUTOTRACK_UPLOAD_DIR", str(tmp_path / "uploads"))

@@ -1,6 +1,7 @@
 """API tokens: one algorithm, exp/iat/sub required, the organization read from the database,
 never from a query string; revoked with the user's sessions."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -23,8 +24,9 @@ def signed(claims, algorithm="HS256", key=None):
     return jwt.encode(claims, key if key is not None else api_tokens.signing_key(), algorithm=algorithm)
 
 
-@pytest.mark.parametrize("change", ["alg_none", "no_exp", "no_iat", "no_sub", "expired", "hs512", "other_org",
-                                    "wrong_auth_version"])
+@pytest.mark.parametrize(
+    "change", ["alg_none", "no_exp", "no_iat", "no_sub", "expired", "hs512", "other_org", "wrong_auth_version"]
+)
 def test_tampered_tokens_are_401(client, org, other_org, change):
     user = factories.make_user(org)
     good = token_for(client, user)
@@ -34,7 +36,7 @@ def test_tampered_tokens_are_401(client, org, other_org, change):
     elif change.startswith("no_"):
         token = signed({k: v for k, v in claims.items() if k != change[3:]})
     elif change == "expired":
-        token = signed({**claims, "exp": datetime.now(timezone.utc) - timedelta(seconds=1)})
+        token = signed({**claims, "exp": datetime.now(UTC) - timedelta(seconds=1)})
     elif change == "hs512":
         token = signed(claims, "HS512")  # a valid signature, but not the one algorithm we accept
     elif change == "other_org":

@@ -1,5 +1,6 @@
 """Many requests at once against a real threaded server: the lockout counts every password
 check before it is made, and the embedded mode (SQLite) waits for its turn instead of failing."""
+
 import json
 import re
 import threading
@@ -61,10 +62,12 @@ def test_parallel_wrong_passwords_check_the_password_at_most_limit_times(app, db
 
         def guess(i):
             connection, cookie, token = forms[i]
-            connection.request("POST", "/login", headers={"Cookie": cookie,
-                                                          "Content-Type": "application/x-www-form-urlencoded"},
-                               body=urllib.parse.urlencode({"email": email, "password": f"guess-{i}",
-                                                            "csrf_token": token}))
+            connection.request(
+                "POST",
+                "/login",
+                headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+                body=urllib.parse.urlencode({"email": email, "password": f"guess-{i}", "csrf_token": token}),
+            )
             response = connection.getresponse()
             response.read()
             return response.status
@@ -104,19 +107,32 @@ def test_a_locked_account_refuses_even_the_right_password_until_the_lock_ends(ap
 @pytest.fixture
 def sqlite_file_app(tmp_path):
     """The embedded mode: the app on a SQLite file of its own (whatever database the suite uses)."""
-    config = type("EmbeddedConfig", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'embedded.db'}", "SQLALCHEMY_ENGINE_OPTIONS": {},
-        "AUTOTRACK_API_TOKEN_PER_ADDRESS": 1000, "AUTOTRACK_API_TOKEN_PER_ACCOUNT": 1000,
-        "AUTOTRACK_PASSWORD_HASH_METHOD": "scrypt",  # as in production: a check takes a while
-    })
+    config = type(
+        "EmbeddedConfig",
+        (TestConfig,),
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'embedded.db'}",
+            "SQLALCHEMY_ENGINE_OPTIONS": {},
+            "AUTOTRACK_API_TOKEN_PER_ADDRESS": 1000,
+            "AUTOTRACK_API_TOKEN_PER_ACCOUNT": 1000,
+            "AUTOTRACK_PASSWORD_HASH_METHOD": "scrypt",  # as in production: a check takes a while
+        },
+    )
     app = create_app(config)
     with app.app_context():
         upgrade()
-        org = orgs.create_org("Acme Ltd", "acme", admin_email="admin@acme.example",
-                              admin_password=factories.PASSWORD, timezone="UTC", admin_name="acme admin")
+        org = orgs.create_org(
+            "Acme Ltd",
+            "acme",
+            admin_email="admin@acme.example",
+            admin_password=factories.PASSWORD,
+            timezone="UTC",
+            admin_name="acme admin",
+        )
         for n in range(10):
-            orgs.create_user(org, f"user{n}@acme.example", role_key="employee", password=factories.PASSWORD,
-                             name=f"User {n}")
+            orgs.create_user(
+                org, f"user{n}@acme.example", role_key="employee", password=factories.PASSWORD, name=f"User {n}"
+            )
         _db.session.commit()
         _db.session.remove()
     yield app

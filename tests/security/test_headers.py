@@ -1,5 +1,6 @@
 """Hardened responses: every page, API answer and error carries the security headers; the
 script policy has no 'unsafe-inline'; HSTS only where the app is served over HTTPS."""
+
 import pytest
 
 from autotrack import create_app
@@ -18,10 +19,20 @@ def check_headers(response):
     assert response.headers["Referrer-Policy"]
 
 
-@pytest.mark.parametrize("path, role", [
-    ("/login", None), ("/reset", None), ("/portal/", "employee"), ("/agent/", "agent"), ("/admin/", "org_admin"),
-    ("/admin/ticket/", "org_admin"), ("/no-such-page", None), ("/api/v1/me", None), ("/api/v1/openapi.json", None),
-])
+@pytest.mark.parametrize(
+    "path, role",
+    [
+        ("/login", None),
+        ("/reset", None),
+        ("/portal/", "employee"),
+        ("/agent/", "agent"),
+        ("/admin/", "org_admin"),
+        ("/admin/ticket/", "org_admin"),
+        ("/no-such-page", None),
+        ("/api/v1/me", None),
+        ("/api/v1/openapi.json", None),
+    ],
+)
 def test_every_kind_of_response_carries_the_headers(client, org, path, role):
     if role:
         login(client, factories.admin_of(org) if role == "org_admin" else factories.make_user(org, role))
@@ -39,8 +50,13 @@ def test_hsts_is_sent_in_production_only(app, client, monkeypatch):
     import config
 
     monkeypatch.setitem(config._ENV, "AUTOTRACK_CONFIG", "production")  # the environment as read at start
-    production = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                             "SECRET_KEY": "a production secret key of enough length", "AUTOTRACK_EMBEDDED_JOBS": False})
+    production = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": "a production secret key of enough length",
+            "AUTOTRACK_EMBEDDED_JOBS": False,
+        }
+    )
     response = production.test_client().get("/login")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
@@ -57,8 +73,11 @@ def test_a_disguised_svg_is_downloaded_never_rendered(client, org):
     ticket = factories.make_ticket(user)
     refused = attachments.add_many(user, ticket, [FileStorage(io.BytesIO(b"<svg onload=alert(1)>"), filename="x.svg")])
     assert refused  # SVG (and HTML) are not accepted at all
-    attachments.add_many(user, ticket, [FileStorage(io.BytesIO(b"<svg xmlns='http://www.w3.org/2000/svg' "
-                                                               b"onload='alert(1)'/>"), filename="logo.png")])
+    attachments.add_many(
+        user,
+        ticket,
+        [FileStorage(io.BytesIO(b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"), filename="logo.png")],
+    )
     _db.session.commit()
     [stored] = ticket.attachments
     login(client, user)
@@ -69,8 +88,14 @@ def test_a_disguised_svg_is_downloaded_never_rendered(client, org):
 
 
 def test_a_server_error_shows_a_generic_page_without_a_traceback(app):
-    broken = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "TESTING": False,
-                         "AUTOTRACK_EMBEDDED_JOBS": False, "PROPAGATE_EXCEPTIONS": False})
+    broken = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "TESTING": False,
+            "AUTOTRACK_EMBEDDED_JOBS": False,
+            "PROPAGATE_EXCEPTIONS": False,
+        }
+    )
 
     @broken.route("/boom")
     def boom():
@@ -84,6 +109,7 @@ def test_a_server_error_shows_a_generic_page_without_a_traceback(app):
     assert page.status_code == 500
     assert "Traceback" not in page.get_data(as_text=True) and "hunter2" not in page.get_data(as_text=True)
     api = broken.test_client().get("/api/v1/boom")
-    assert api.status_code == 500 and api.get_json() == {"error": {"code": "server_error",
-                                                                   "message": "Something went wrong."}}
+    assert api.status_code == 500 and api.get_json() == {
+        "error": {"code": "server_error", "message": "Something went wrong."}
+    }
     check_headers(page)

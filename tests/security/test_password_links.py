@@ -3,6 +3,7 @@ the configured base URL whatever Host the request claims, the same answer for kn
 addresses, rate limits, and every session ended by the new password. The link reaches only its
 recipient: the outbox keeps a placeholder, and the link goes into the email at delivery (a real
 SMTP server, aiosmtpd) and is then forgotten."""
+
 import re
 from datetime import timedelta
 
@@ -37,9 +38,11 @@ def link_sent(smtp_server, user):
 
 def reset_mails(user):
     _db.session.expire_all()
-    return _db.session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == user.email,
-                                                         OutboxEmail.dedupe_key.like("password:%"))
-                               .order_by(OutboxEmail.id)).all()
+    return _db.session.scalars(
+        select(OutboxEmail)
+        .where(OutboxEmail.recipient == user.email, OutboxEmail.dedupe_key.like("password:%"))
+        .order_by(OutboxEmail.id)
+    ).all()
 
 
 def ask(client, email, **kwargs):
@@ -80,14 +83,16 @@ def test_a_link_sets_the_password_once_and_ends_every_session(app, client, org, 
     assert raw not in stored and len(stored) == 64  # only the hash is kept
     page = f"/reset/{raw}"
     assert client.get(page).headers["Referrer-Policy"] == "no-referrer"
-    response = post_form(client, page, {"password": "brand new passphrase", "confirm": "brand new passphrase"},
-                         token_from=page)
+    response = post_form(
+        client, page, {"password": "brand new passphrase", "confirm": "brand new passphrase"}, token_from=page
+    )
     assert response.status_code == 302
     assert other_browser.get("/portal/").status_code == 302  # signed out
     login(app.test_client(), user, password="brand new passphrase")
     assert client.get(page).status_code == 410  # used
-    again = post_form(client, page, {"password": "another passphrase", "confirm": "another passphrase"},
-                      token_from="/reset")
+    again = post_form(
+        client, page, {"password": "another passphrase", "confirm": "another passphrase"}, token_from="/reset"
+    )
     assert again.status_code == 410
 
 
@@ -141,8 +146,9 @@ def test_imported_users_are_invited_to_choose_their_password(client, org, smtp_s
     assert report.applied
     [raw] = delivered_links(smtp_server, "new.hire@acme.example")
     page = f"/reset/{raw}"
-    response = post_form(client, page, {"password": "my first passphrase", "confirm": "my first passphrase"},
-                         token_from=page)
+    response = post_form(
+        client, page, {"password": "my first passphrase", "confirm": "my first passphrase"}, token_from=page
+    )
     assert response.status_code == 302
     user = _db.session.scalar(select(PasswordToken).where(PasswordToken.purpose == "invite")).user
     login(client, user, password="my first passphrase")
@@ -153,11 +159,22 @@ def test_console_created_users_are_invited_unless_given_a_password(client, org, 
     login(client, factories.admin_of(org))
     page = "/admin/user/new/"
     employee_role = [r for r in org_roles(org) if r.builtin == "employee"][0]
-    response = post_form(client, page, {"name": "Console Person", "email": "console.person@acme.example",
-                                        "role": str(employee_role.id), "active": "y",
-                                        "new_password": "a set passphrase" if with_password else ""}, token_from=page)
+    response = post_form(
+        client,
+        page,
+        {
+            "name": "Console Person",
+            "email": "console.person@acme.example",
+            "role": str(employee_role.id),
+            "active": "y",
+            "new_password": "a set passphrase" if with_password else "",
+        },
+        token_from=page,
+    )
     assert response.status_code == 302
-    invited = _db.session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == "console.person@acme.example")).all()
+    invited = _db.session.scalars(
+        select(OutboxEmail).where(OutboxEmail.recipient == "console.person@acme.example")
+    ).all()
     assert len(invited) == (0 if with_password else 1)
 
 
@@ -177,17 +194,31 @@ def test_no_stored_column_and_no_console_page_holds_a_working_link(app, client, 
     login(client, admin)
     page = "/admin/user/new/"
     employee_role = [r for r in org_roles(org) if r.builtin == "employee"][0]
-    assert post_form(client, page, {"name": "New Person", "email": "new.person@acme.example",
-                                    "role": str(employee_role.id), "active": "y", "new_password": ""},
-                     token_from=page).status_code == 302
+    assert (
+        post_form(
+            client,
+            page,
+            {
+                "name": "New Person",
+                "email": "new.person@acme.example",
+                "role": str(employee_role.id),
+                "active": "y",
+                "new_password": "",
+            },
+            token_from=page,
+        ).status_code
+        == 302
+    )
 
     def stored():
         """Every column of every outbox row, and every console page about them, as text."""
         _db.session.expire_all()
         mails = _db.session.scalars(select(OutboxEmail)).all()
         cells = [str(getattr(mail, column.key)) for mail in mails for column in OutboxEmail.__table__.columns]
-        pages = [client.get("/admin/outbox/").get_data(as_text=True),
-                 client.get("/admin/outbox/export/csv/").get_data(as_text=True)]
+        pages = [
+            client.get("/admin/outbox/").get_data(as_text=True),
+            client.get("/admin/outbox/export/csv/").get_data(as_text=True),
+        ]
         pages += [client.get(f"/admin/outbox/details/?id={mail.id}").get_data(as_text=True) for mail in mails]
         return mails, "\n".join(cells + pages), "\n".join(pages)
 
@@ -197,8 +228,8 @@ def test_no_stored_column_and_no_console_page_holds_a_working_link(app, client, 
     assert not any(m.secret_encrypted in pages for m in mails)  # the console never shows it, even encrypted
     assert "/reset/" not in before and not LINK.search(before)
 
-    reset_link, = delivered_links(smtp_server, colleague.email)
-    invite_link, = delivered_links(smtp_server, "new.person@acme.example")
+    (reset_link,) = delivered_links(smtp_server, colleague.email)
+    (invite_link,) = delivered_links(smtp_server, "new.person@acme.example")
     mails, after, _ = stored()
     assert all(m.status == "sent" and m.secret_encrypted is None for m in mails)  # the secret is forgotten
     for raw in (reset_link, invite_link):

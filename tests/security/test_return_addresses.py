@@ -1,6 +1,7 @@
 """Every "go back there afterwards" parameter (the console's `url=`, login's `next=`) goes through
 one check and never sends the browser to another site (issue 22: `?url=http:evil.tld` answered
 `Location: http:///evil.tld`, which Chromium follows to evil.tld)."""
+
 from datetime import date
 
 import pytest
@@ -15,11 +16,29 @@ from tests.conftest import csrf_token, login, post_form
 # Each is another site once a browser has repaired it (\ read as /, tabs and line breaks dropped,
 # "http:" with a path read as http://, leading control characters and spaces stripped).
 HOSTILE = [
-    "http:evil.tld", "http:/evil.tld", "http:///evil.tld", "https://evil.tld/", "//evil.tld", "///evil.tld",
-    "/\\evil.tld", "\\\\evil.tld", "\\/evil.tld", "/\t/evil.tld", "/\n/evil.tld", "\t//evil.tld",
-    " //evil.tld", "\x00//evil.tld", "/\x0b/evil.tld", "/\u00a0/evil.tld", "javascript:alert(1)",
-    "JaVaScRiPt:alert(1)", "data:text/html,<script>alert(1)</script>", "evil.tld", "evil.tld/x",
-    "/\r\nSet-Cookie: x=1", "/" + "a" * 3000,
+    "http:evil.tld",
+    "http:/evil.tld",
+    "http:///evil.tld",
+    "https://evil.tld/",
+    "//evil.tld",
+    "///evil.tld",
+    "/\\evil.tld",
+    "\\\\evil.tld",
+    "\\/evil.tld",
+    "/\t/evil.tld",
+    "/\n/evil.tld",
+    "\t//evil.tld",
+    " //evil.tld",
+    "\x00//evil.tld",
+    "/\x0b/evil.tld",
+    "/\u00a0/evil.tld",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "evil.tld",
+    "evil.tld/x",
+    "/\r\nSet-Cookie: x=1",
+    "/" + "a" * 3000,
 ]
 LOCAL = ["/", "/admin/", "/admin/holiday/?page=1&sort=0", "/agent/tickets/ACME-1#comments", "/portal/?q=a%2Fb"]
 
@@ -64,8 +83,11 @@ def test_a_console_save_never_returns_to_another_site(client, org, holiday, targ
         assert lands_here(page.headers["Location"]) and "evil" not in page.headers["Location"]
     else:
         assert page.status_code == 200 and "evil.tld" not in page.get_data(as_text=True)
-    saved = client.post("/admin/holiday/edit/", query_string=query,
-                        data={"date": "2026-12-26", "name": "Boxing day", "csrf_token": token})
+    saved = client.post(
+        "/admin/holiday/edit/",
+        query_string=query,
+        data={"date": "2026-12-26", "name": "Boxing day", "csrf_token": token},
+    )
     assert saved.status_code in (302, 400)
     if saved.status_code == 302:
         assert lands_here(saved.headers["Location"]) and "evil" not in saved.headers["Location"]
@@ -83,8 +105,9 @@ def test_console_pages_with_a_hostile_return_address_link_only_to_this_site(clie
 def test_a_console_action_or_delete_posts_no_hostile_return_address(client, org, holiday):
     login(client, factories.admin_of(org))
     token = csrf_token(client, "/admin/")
-    response = client.post("/admin/holiday/delete/", data={"id": str(holiday.id), "url": "http:evil.tld",
-                                                           "csrf_token": token})
+    response = client.post(
+        "/admin/holiday/delete/", data={"id": str(holiday.id), "url": "http:evil.tld", "csrf_token": token}
+    )
     assert response.status_code == 400
     _db.session.expire_all()
     assert _db.session.get(Holiday, holiday.id) is not None  # refused, not done and sent away

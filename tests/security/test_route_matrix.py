@@ -5,6 +5,7 @@ PUBLIC lists what needs no sign-in. A new route that falls under neither fails t
 The matrix then asks every argument-free GET route as each role (anonymous, employee, agent,
 lead, manager, a custom read-only auditor, org admin) and checks the answer against the policy.
 """
+
 import pytest
 from sqlalchemy import select
 
@@ -25,12 +26,21 @@ REQUIRES = {  # path prefix -> what the policy must allow
     "/api/v1": "token",
 }
 PUBLIC = {  # endpoint -> why anybody may call it
-    "static": "our CSS and scripts", "favicon": "the icon browsers ask for", "bootstrap.static": "Bootstrap", "auth.index": "sends to sign-in or home",
-    "auth.login": "signing in", "auth.logout": "signing out (POST with CSRF)", "auth.register": "directory self-registration",
-    "auth.reset_request": "asking for a reset link", "auth.reset": "the link's token is the key",
-    "auth.second_factor": "the second step of signing in (needs the first)", "health.healthz": "load balancers",
-    "feedback.rate": "the rating link's token is the key", "api-docs.openapi_json": "the API's published spec",
-    "api_docs": "the spec as a page", "api.token": "exchanging credentials for a token",
+    "static": "our CSS and scripts",
+    "favicon": "the icon browsers ask for",
+    "bootstrap.static": "Bootstrap",
+    "auth.index": "sends to sign-in or home",
+    "auth.login": "signing in",
+    "auth.logout": "signing out (POST with CSRF)",
+    "auth.register": "directory self-registration",
+    "auth.reset_request": "asking for a reset link",
+    "auth.reset": "the link's token is the key",
+    "auth.second_factor": "the second step of signing in (needs the first)",
+    "health.healthz": "load balancers",
+    "feedback.rate": "the rating link's token is the key",
+    "api-docs.openapi_json": "the API's published spec",
+    "api_docs": "the spec as a page",
+    "api.token": "exchanging credentials for a token",
 }
 # In the console, Flask-Admin's own static files.
 _CONSOLE_STATIC = ("admin.static",)

@@ -1,5 +1,6 @@
 """Security events: failed sign-ins, lockouts, denied access, role changes, deactivation and
 ended sessions are recorded where they happen, and the org admin sees their organization's."""
+
 from sqlalchemy import select
 
 from autotrack.extensions import db as _db
@@ -49,8 +50,12 @@ def test_role_changes_deactivation_and_sign_out_everywhere_are_recorded(app, cli
     login(client, admin)
     agent_role = _db.session.scalar(select(Role).where(Role.org_id == org.id, Role.builtin == "agent"))
     page = f"/admin/user/edit/?id={user.id}"
-    response = post_form(client, page, {"name": user.name, "email": user.email, "role": str(agent_role.id),
-                                        "active": ""}, token_from=page)
+    response = post_form(
+        client,
+        page,
+        {"name": user.name, "email": user.email, "role": str(agent_role.id), "active": ""},
+        token_from=page,
+    )
     assert response.status_code == 302
     recorded = {e.kind: e.detail for e in events(user_id=user.id)}
     assert recorded["role_changed"] == f"Employee → Agent by {admin.name}"
@@ -78,7 +83,7 @@ def test_recording_an_event_takes_no_lock_on_the_user_or_the_organization(app, o
     """Found by schemathesis on MariaDB: a token request (user row updated, then an event whose
     foreign key read-locked the organization) deadlocked with a ticket being numbered (the
     organization's row locked, then the requester's read-locked)."""
-    from sqlalchemy import inspect, insert, text, update
+    from sqlalchemy import insert, inspect, text, update
 
     from autotrack.models import Organization, utcnow
 
@@ -90,12 +95,14 @@ def test_recording_an_event_takes_no_lock_on_the_user_or_the_organization(app, o
         numbering.execute(text("SET SESSION innodb_lock_wait_timeout = 2"))
         numbering.commit()
         transaction = numbering.begin()
-        numbering.execute(update(Organization).where(Organization.id == org.id)
-                          .values(ticket_seq=Organization.ticket_seq + 1))
+        numbering.execute(
+            update(Organization).where(Organization.id == org.id).values(ticket_seq=Organization.ticket_seq + 1)
+        )
         with _db.engine.connect() as signing_in:
             signing_in.execute(text("SET SESSION innodb_lock_wait_timeout = 2"))
             signing_in.commit()
             with signing_in.begin():  # would wait for the numbering (and time out) with a foreign key
-                signing_in.execute(insert(SecurityEvent).values(org_id=org.id, user_id=user.id, kind="sign_in",
-                                                                created_at=utcnow()))
+                signing_in.execute(
+                    insert(SecurityEvent).values(org_id=org.id, user_id=user.id, kind="sign_in", created_at=utcnow())
+                )
         transaction.rollback()

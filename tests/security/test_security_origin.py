@@ -1,5 +1,6 @@
 """The security log takes the client's address and who acts from its caller (the web layer's
 Origin), never from the request itself: a job or the CLI writes events with neither."""
+
 from sqlalchemy import select
 
 from autotrack.extensions import db as _db

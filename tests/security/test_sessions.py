@@ -1,6 +1,7 @@
 """Sessions the server can end: a copied cookie stops working at sign-out, at a password or
 role change, at deactivation and at "sign out everywhere"; sessions end when idle or old; a
 sign-in starts from an empty session. API tokens end with the same events."""
+
 from datetime import timedelta
 
 import pytest
@@ -65,9 +66,17 @@ def test_a_password_change_ends_the_other_sessions_but_not_this_one(app, client,
     login(other_browser, user)
     token = token_for(app.test_client(), user)
     login(client, user)
-    response = post_form(client, "/account", {"action": "password", "password-current": factories.PASSWORD,
-                                              "password-password": "a new long passphrase",
-                                              "password-confirm": "a new long passphrase"}, token_from="/account")
+    response = post_form(
+        client,
+        "/account",
+        {
+            "action": "password",
+            "password-current": factories.PASSWORD,
+            "password-password": "a new long passphrase",
+            "password-confirm": "a new long passphrase",
+        },
+        token_from="/account",
+    )
     assert response.status_code == 302
     assert signed_in(client) and not signed_in(other_browser) and not api_works(client, token)
     login(app.test_client(), user, password="a new long passphrase")
@@ -76,9 +85,17 @@ def test_a_password_change_ends_the_other_sessions_but_not_this_one(app, client,
 def test_a_wrong_current_password_changes_nothing_and_says_so(app, client, org):
     user = factories.make_user(org)
     login(client, user)
-    response = post_form(client, "/account", {"action": "password", "password-current": "not it",
-                                              "password-password": "a new long passphrase",
-                                              "password-confirm": "a new long passphrase"}, token_from="/account")
+    response = post_form(
+        client,
+        "/account",
+        {
+            "action": "password",
+            "password-current": "not it",
+            "password-password": "a new long passphrase",
+            "password-confirm": "a new long passphrase",
+        },
+        token_from="/account",
+    )
     assert response.status_code == 422 and "Not your current password." in response.get_data(as_text=True)
     assert signed_in(client)
     login(app.test_client(), user)  # the old password still works
@@ -106,17 +123,23 @@ def test_a_role_change_ends_the_users_sessions(app, client, org):
     assert client.get("/agent/").status_code == 302  # signed out, not promoted mid-session
 
 
-@pytest.mark.parametrize("column, age, remember, alive", [
-    ("last_seen_at", timedelta(minutes=29), False, True),
-    ("last_seen_at", timedelta(minutes=31), False, False),  # idle
-    ("created_at", timedelta(hours=13), False, False),  # older than the absolute lifetime
-    ("last_seen_at", timedelta(hours=3), True, True),  # remembered: no idle limit
-    ("created_at", timedelta(days=15), True, False),  # but bounded
-])
+@pytest.mark.parametrize(
+    "column, age, remember, alive",
+    [
+        ("last_seen_at", timedelta(minutes=29), False, True),
+        ("last_seen_at", timedelta(minutes=31), False, False),  # idle
+        ("created_at", timedelta(hours=13), False, False),  # older than the absolute lifetime
+        ("last_seen_at", timedelta(hours=3), True, True),  # remembered: no idle limit
+        ("created_at", timedelta(days=15), True, False),  # but bounded
+    ],
+)
 def test_sessions_end_when_idle_or_old(app, client, org, column, age, remember, alive):
     user = factories.make_user(org)
-    post_form(client, "/login", {"email": user.email, "password": factories.PASSWORD,
-                                 **({"remember": "y"} if remember else {})})
+    post_form(
+        client,
+        "/login",
+        {"email": user.email, "password": factories.PASSWORD, **({"remember": "y"} if remember else {})},
+    )
     moment = utcnow() - age
     values = {"created_at": moment, "last_seen_at": moment} if column == "created_at" else {column: moment}
     _db.session.execute(update(UserSession).where(UserSession.user_id == user.id).values(**values))
@@ -137,7 +160,7 @@ def test_a_copied_remember_cookie_stops_working_at_sign_out(app, client, org):
 def _deletes_cookie(response, name):
     """The response tells the browser to forget cookie `name` (empty value, expired)."""
     for header in response.headers.getlist("Set-Cookie"):
-        if header.startswith(f"{name}=;") or header.startswith(f"{name}=\"\";"):
+        if header.startswith(f"{name}=;") or header.startswith(f'{name}="";'):
             return "Max-Age=0" in header or "1970" in header
     return False
 
@@ -185,8 +208,9 @@ def test_the_account_page_lists_live_sessions_and_changes_the_name(app, client, 
     login(app.test_client(), user)
     login(client, user)
     assert len(sessions.live_sessions(user, utcnow())) == 2
-    response = post_form(client, "/account", {"action": "profile", "profile-name": "  Ada   King "},
-                         token_from="/account")
+    response = post_form(
+        client, "/account", {"action": "profile", "profile-name": "  Ada   King "}, token_from="/account"
+    )
     assert response.status_code == 302
     _db.session.expire_all()
     assert user.name == "Ada King"

@@ -1,6 +1,7 @@
 """Two-factor sign-in: set up with a code from the app, then required at sign-in (web and API),
 each code accepted once, recovery codes used once, wrong codes limited, and an organization that
 requires it of its admins sends them to set it up first."""
+
 import re
 from datetime import timedelta
 
@@ -37,8 +38,9 @@ def test_setting_it_up_in_the_account_page_then_signing_in_needs_the_code(app, c
     assert 'src="data:image/svg+xml' in page  # the QR code, drawn here: no outside service sees the secret
     wrong = post_form(client, "/account/two-factor", {"code": "000000"}, token_from="/account/two-factor")
     assert wrong.status_code == 422 and "Wrong code." in wrong.get_data(as_text=True)
-    done = post_form(client, "/account/two-factor", {"code": pyotp.TOTP(secret).now()},
-                     token_from="/account/two-factor")
+    done = post_form(
+        client, "/account/two-factor", {"code": pyotp.TOTP(secret).now()}, token_from="/account/two-factor"
+    )
     codes = re.findall(r"<li>([0-9a-f]{6}-[0-9a-f]{6})</li>", done.get_data(as_text=True))
     assert len(codes) == 10
 
@@ -81,7 +83,9 @@ def test_the_api_token_needs_the_code_too(client, org):
     body = {"email": user.email, "password": factories.PASSWORD}
     assert client.post("/api/v1/auth/token", json=body).status_code == 401
     assert client.post("/api/v1/auth/token", json={**body, "otp": "000000"}).status_code == 401
-    response = client.post("/api/v1/auth/token", json={**body, "otp": pyotp.TOTP(secret).at(utcnow() + timedelta(seconds=30))})
+    response = client.post(
+        "/api/v1/auth/token", json={**body, "otp": pyotp.TOTP(secret).at(utcnow() + timedelta(seconds=30))}
+    )
     assert response.status_code == 200 and response.get_json()["access_token"], response.get_data(as_text=True)
 
 
@@ -92,7 +96,10 @@ def test_an_organization_can_require_it_of_its_admins(app, client, org):
     login(client, admin)
     response = client.get("/admin/")
     assert response.status_code == 302 and response.headers["Location"].endswith("/account/two-factor")
-    assert client.post("/api/v1/auth/token", json={"email": admin.email, "password": factories.PASSWORD}).status_code == 401
+    assert (
+        client.post("/api/v1/auth/token", json={"email": admin.email, "password": factories.PASSWORD}).status_code
+        == 401
+    )
     secret, _ = turn_on(admin)
     assert client.get("/admin/").status_code == 200
     with pytest.raises(Exception, match="requires two-factor"):
@@ -107,11 +114,16 @@ def test_turning_it_off_needs_the_password_and_a_code(client, org):
     password_step(client, user)
     post_form(client, "/login/code", {"code": codes[0]}, token_from="/login/code")
     later = utcnow() + timedelta(seconds=30)
-    post_form(client, "/account/two-factor/off", {"password": "wrong", "code": code_at(secret, later)},
-              token_from="/account")
+    post_form(
+        client, "/account/two-factor/off", {"password": "wrong", "code": code_at(secret, later)}, token_from="/account"
+    )
     _db.session.expire_all()
     assert two_factor.enabled(user)
-    post_form(client, "/account/two-factor/off", {"password": factories.PASSWORD, "code": code_at(secret, later)},
-              token_from="/account")
+    post_form(
+        client,
+        "/account/two-factor/off",
+        {"password": factories.PASSWORD, "code": code_at(secret, later)},
+        token_from="/account",
+    )
     _db.session.expire_all()
     assert not two_factor.enabled(user)

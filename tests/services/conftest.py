@@ -1,4 +1,5 @@
 """The service tests' fixtures."""
+
 import pytest
 
 from tests import factories

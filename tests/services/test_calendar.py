@@ -1,8 +1,11 @@
 """Working-time arithmetic: weekends, nights, holidays, DST switches, breaks, 24x7."""
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autotrack.services.sla.business_calendar import ALWAYS, WorkCalendar
 
@@ -12,7 +15,7 @@ WITH_LUNCH = {day: ((9 * 60, 12 * 60), (13 * 60, 17 * 60)) for day in range(5)}
 
 
 def berlin(*args):
-    return datetime(*args, tzinfo=BERLIN).astimezone(timezone.utc)
+    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)
 
 
 OFFICE = WorkCalendar(tz=BERLIN, periods=NINE_TO_FIVE, holidays=frozenset({date(2026, 12, 25)}))
@@ -30,11 +33,21 @@ DEADLINES = [
     # Europe/Berlin leaves CET for CEST on Sunday 2026-03-29 and returns on 2026-10-25.
     ("over the spring DST switch", OFFICE, berlin(2026, 3, 27, 16, 0), 120, berlin(2026, 3, 30, 10, 0)),
     ("over the autumn DST switch", OFFICE, berlin(2026, 10, 23, 16, 0), 120, berlin(2026, 10, 26, 10, 0)),
-    ("lunch break", WorkCalendar(tz=BERLIN, periods=WITH_LUNCH), berlin(2026, 11, 24, 11, 0), 120,
-     berlin(2026, 11, 24, 14, 0)),
+    (
+        "lunch break",
+        WorkCalendar(tz=BERLIN, periods=WITH_LUNCH),
+        berlin(2026, 11, 24, 11, 0),
+        120,
+        berlin(2026, 11, 24, 14, 0),
+    ),
     ("24x7 ignores nights", ALWAYS, berlin(2026, 11, 27, 16, 0), 120, berlin(2026, 11, 27, 18, 0)),
-    ("24x7 over the DST switch counts real hours", ALWAYS, berlin(2026, 3, 28, 12, 0), 24 * 60,
-     berlin(2026, 3, 29, 13, 0)),
+    (
+        "24x7 over the DST switch counts real hours",
+        ALWAYS,
+        berlin(2026, 3, 28, 12, 0),
+        24 * 60,
+        berlin(2026, 3, 29, 13, 0),
+    ),
 ]
 
 
@@ -57,8 +70,8 @@ def test_a_whole_day_calendar_has_23_hours_on_the_spring_switch():
 
 def test_working_hours_are_local_wall_clock_in_new_york():
     new_york = WorkCalendar(tz=ZoneInfo("America/New_York"), periods=NINE_TO_FIVE)
-    start = datetime(2026, 11, 24, 13, 0, tzinfo=timezone.utc)  # 08:00 in New York: before opening
-    assert new_york.add(start, 60) == datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)  # 10:00 local
+    start = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # 08:00 in New York: before opening
+    assert new_york.add(start, 60) == datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 10:00 local
 
 
 def test_a_calendar_without_working_time_refuses_instead_of_looping():
@@ -67,8 +80,6 @@ def test_a_calendar_without_working_time_refuses_instead_of_looping():
 
 
 # --- going back: a recomputed due time that is already past -------------------------------------
-
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
 
 def test_back_walks_working_time_backwards_over_nights_weekends_and_holidays():
@@ -80,10 +91,13 @@ def test_back_walks_working_time_backwards_over_nights_weekends_and_holidays():
 
 
 @settings(max_examples=200, deadline=None)
-@given(start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
-       minutes=st.integers(min_value=1, max_value=20 * 24 * 60), calendar=st.sampled_from([OFFICE, ALWAYS]))
+@given(
+    start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
+    minutes=st.integers(min_value=1, max_value=20 * 24 * 60),
+    calendar=st.sampled_from([OFFICE, ALWAYS]),
+)
 def test_back_undoes_add_across_dst_switches(start, minutes, calendar):
-    start = start.replace(tzinfo=timezone.utc)
+    start = start.replace(tzinfo=UTC)
     due = calendar.add(start, minutes)
     # From inside working time, going back the same working time returns to the start.
     begin = next(calendar.intervals(start))[0] if not calendar.always else start

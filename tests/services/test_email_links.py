@@ -1,7 +1,8 @@
 """Every email's links come from one builder (services/urls.py): absolute, under
 AUTOTRACK_BASE_URL, and each one a real route of the app."""
+
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,7 +15,7 @@ from autotrack.services.people import password_links
 from autotrack.services.tickets import feedback, ticket_mail, watchers
 from tests import factories
 
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # a Monday, 10:00 UTC
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, 10:00 UTC
 MIN = timedelta(minutes=1)
 LINK = re.compile(r"https?://[^\s\"'<>]+")
 
@@ -40,8 +41,10 @@ def test_links_read_as_the_literal_paths_did(app, base, monkeypatch):
         assert urls.url("portal.ticket", reference="ACME-12") == f"{root}/portal/tickets/ACME-12"
         assert urls.url("agent.home", view="open", sla="breached") == f"{root}/agent/?view=open&sla=breached"
         assert urls.url("auth.reset", token="a-B_9") == f"{root}/reset/a-B_9"
-        assert urls.url("feedback.rate", reference="ACME-12", token="t-_", rating=3) == \
-            f"{root}/feedback/ACME-12/t-_?rating=3"
+        assert (
+            urls.url("feedback.rate", reference="ACME-12", token="t-_", rating=3)
+            == f"{root}/feedback/ACME-12/t-_?rating=3"
+        )
 
 
 @pytest.fixture
@@ -64,8 +67,9 @@ def test_every_email_kind_links_to_a_real_route(app, org, desk):
     """Drive each kind of email once, then resolve every link in every queued email through the
     app's URL map: an endpoint renamed or a path changed fails here, not in someone's inbox."""
     agent = desk["agent"]
-    ticket = tickets.create_ticket(agent, title="Payments down", priority=factories.priority(org, "P1"),
-                                   requester=desk["employee"], now=T0)
+    ticket = tickets.create_ticket(
+        agent, title="Payments down", priority=factories.priority(org, "P1"), requester=desk["employee"], now=T0
+    )
     _db.session.commit()
     rule = _db.session.scalar(select(EscalationRule).where(EscalationRule.org_id == org.id, EscalationRule.level == 1))
     rule.reminder = "daily"

@@ -1,4 +1,5 @@
 """CSV import: every kind, all or nothing, idempotent, and clear about what is wrong."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -40,23 +41,25 @@ def actions(report):
 
 def snapshot(org):
     """Everything an import may write, to show a refused import wrote nothing."""
-    return {model.__name__: count(model, org) for model in
-            (Department, DepartmentMember, Category, Priority, User, DirectoryEntry, Holiday, AuditEvent)}
+    return {
+        model.__name__: count(model, org)
+        for model in (Department, DepartmentMember, Category, Priority, User, DirectoryEntry, Holiday, AuditEvent)
+    }
 
 
 # --- each kind: create, then re-import changes nothing ---------------------------------------
 
 KIND_FILES = {
     "departments": "name,managers,agents,leads\nFacilities,boss@acme.example,ali@acme.example;sam@acme.example,"
-                   "ali@acme.example\nFinance,,,\n",
+    "ali@acme.example\nFinance,,,\n",
     "categories": "path,default_priority,default_department\nFinance/Payments/Refund failed,P1,Support\n"
-                  "Facilities/Heating,,\n",
+    "Facilities/Heating,,\n",
     "priorities": "name,weight,first_response_minutes,resolution_minutes,calendar\nP0,5,5,60,24x7\n"
-                  "P5,1,9999,99999,business_hours\n",
+    "P5,1,9999,99999,business_hours\n",
     "users": "email,name,role,department,lead\nnew.agent@acme.example,New Agent,agent,Support,yes\n"
-             "new.employee@acme.example,New Employee,employee,,\n",
+    "new.employee@acme.example,New Employee,employee,,\n",
     "directory": "employee_id,first_name,last_name,email,department,role\nE-1,Ada,Lovelace,ada@acme.example,Support,\n"
-                 "E-2,Alan,Turing,alan@acme.example,Support,agent\n",
+    "E-2,Alan,Turing,alan@acme.example,Support,agent\n",
     "holidays": "date,name\n2026-12-25,Christmas Day\n2027-01-01,New Year's Day\n",
 }
 
@@ -83,11 +86,15 @@ def test_each_kind_imports_and_a_second_import_changes_nothing(org, staff, kind)
 
 def test_imported_departments_carry_their_managers_agents_and_leads(org, staff):
     run(org, "departments", KIND_FILES["departments"])
-    facilities = _db.session.scalar(select(Department).where(Department.org_id == org.id,
-                                                             Department.name == "Facilities"))
+    facilities = _db.session.scalar(
+        select(Department).where(Department.org_id == org.id, Department.name == "Facilities")
+    )
     members = {(m.user.email, m.role, m.is_lead) for m in facilities.members}
-    assert members == {("boss@acme.example", "manager", False), ("ali@acme.example", "agent", True),
-                       ("sam@acme.example", "agent", False)}
+    assert members == {
+        ("boss@acme.example", "manager", False),
+        ("ali@acme.example", "agent", True),
+        ("sam@acme.example", "agent", False),
+    }
     # The file is the truth for the columns it has: dropping sam removes sam.
     report = run(org, "departments", "name,agents,leads\nFacilities,ali@acme.example,ali@acme.example\n")
     assert report.rows[0].action == "update" and "agents" in report.rows[0].message
@@ -99,8 +106,9 @@ def test_imported_departments_carry_their_managers_agents_and_leads(org, staff):
 def test_imported_categories_drive_new_tickets(org):
     facilities = factories.make_department(org, "Facilities")
     run(org, "categories", "path;default_priority;default_department\nBuilding/Heating/Radiator cold;P1;Facilities\n")
-    leaf = _db.session.scalar(select(Category).where(Category.org_id == org.id,
-                                                     Category.path == "Building/Heating/Radiator cold"))
+    leaf = _db.session.scalar(
+        select(Category).where(Category.org_id == org.id, Category.path == "Building/Heating/Radiator cold")
+    )
     assert leaf.depth == 3 and leaf.parent.path == "Building/Heating" and leaf.parent.parent.depth == 1
     ticket = factories.make_ticket(factories.make_user(org), category=leaf)
     assert ticket.priority.name == "P1" and ticket.department_id == facilities.id
@@ -132,6 +140,7 @@ def test_dry_run_reports_but_writes_nothing(org):
 
 # --- what files are accepted ----------------------------------------------------------------
 
+
 def test_utf8_with_bom_cp1252_and_semicolons_are_read(org):
     run(org, "departments", b"\xef\xbb\xbf" + csv("Name\nCaf\u00e9 Ops\n"))
     run(org, "departments", csv("name;managers\nR\u00e9ception;\n", "cp1252"))
@@ -147,8 +156,15 @@ def test_names_match_whatever_their_case_accents_or_spacing(org):
 
 
 def test_formula_cells_are_neutralised_for_spreadsheets():
-    assert [csvsafe.safe_cell(v) for v in ("=1+2", "+1", "-cmd", "@SUM(A1)", "plain", None, 5)] == \
-        ["'=1+2", "'+1", "'-cmd", "'@SUM(A1)", "plain", None, 5]
+    assert [csvsafe.safe_cell(v) for v in ("=1+2", "+1", "-cmd", "@SUM(A1)", "plain", None, 5)] == [
+        "'=1+2",
+        "'+1",
+        "'-cmd",
+        "'@SUM(A1)",
+        "plain",
+        None,
+        5,
+    ]
 
 
 def test_templates_are_importable_headers(org):
@@ -161,13 +177,17 @@ def test_templates_are_importable_headers(org):
 
 # --- rejections: a clear message, nothing written -------------------------------------------
 
-@pytest.mark.parametrize("kind,text,message", [
-    ("departments", "name,colour\nX,red\n", "Unknown column(s): colour"),
-    ("priorities", "name,weight\nP9,1\n", "Missing required column(s): first_response_minutes, resolution_minutes"),
-    ("departments", "name,name\nX,Y\n", "named twice"),
-    ("departments", "", "empty"),
-    ("nonsense", "name\nX\n", "Unknown import kind"),
-])
+
+@pytest.mark.parametrize(
+    "kind,text,message",
+    [
+        ("departments", "name,colour\nX,red\n", "Unknown column(s): colour"),
+        ("priorities", "name,weight\nP9,1\n", "Missing required column(s): first_response_minutes, resolution_minutes"),
+        ("departments", "name,name\nX,Y\n", "named twice"),
+        ("departments", "", "empty"),
+        ("nonsense", "name\nX\n", "Unknown import kind"),
+    ],
+)
 def test_a_bad_file_is_rejected_whole(org, kind, text, message):
     before = snapshot(org)
     with pytest.raises(ImportRejected, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -186,28 +206,36 @@ def test_too_big_or_too_long_files_are_rejected(org):
         imports.run(org, "departments", b"name\n\x81\x8d\x8f\x90\x9d\n")
 
 
-@pytest.mark.parametrize("kind,row,message", [
-    ("users", "not-an-email,Bad,agent,,", "email: 'not-an-email' is not a valid email address"),
-    ("users", "x@acme.example,X,wizard,,", "role: unknown role 'wizard'"),
-    ("users", "x@acme.example,X,agent,Nowhere,", "department: unknown department 'Nowhere'"),
-    ("users", "x@acme.example,X,employee,Support,yes", "lead: only agents can lead"),
-    ("categories", "A/B/C/D,,", "at most 3 levels deep"),
-    ("categories", "A//C,,", "has an empty level"),
-    ("categories", "A/B/a,,", "names the same category inside itself"),
-    ("categories", "A,P9,", "unknown priority 'P9'"),
-    ("priorities", "P9,x,1,2,", "weight: a whole number above 0"),
-    ("priorities", "P9,1,60,30,", "cannot be longer than resolution_minutes"),
-    ("priorities", "P9,1,1,2,weekdays", "calendar: write business_hours or 24x7"),
-    ("priorities", "P9,1,1,2,,soon", "next_response_minutes: a whole number above 0"),
-    ("holidays", "25/12/2026,Christmas", "write the date as YYYY-MM-DD"),
-    ("directory", "E1,Ada,L,ada@acme.example,Nowhere,", "unknown department"),
-    ("departments", "Ops,nobody@acme.example,,", "no user nobody@acme.example in this organization"),
-])
+@pytest.mark.parametrize(
+    "kind,row,message",
+    [
+        ("users", "not-an-email,Bad,agent,,", "email: 'not-an-email' is not a valid email address"),
+        ("users", "x@acme.example,X,wizard,,", "role: unknown role 'wizard'"),
+        ("users", "x@acme.example,X,agent,Nowhere,", "department: unknown department 'Nowhere'"),
+        ("users", "x@acme.example,X,employee,Support,yes", "lead: only agents can lead"),
+        ("categories", "A/B/C/D,,", "at most 3 levels deep"),
+        ("categories", "A//C,,", "has an empty level"),
+        ("categories", "A/B/a,,", "names the same category inside itself"),
+        ("categories", "A,P9,", "unknown priority 'P9'"),
+        ("priorities", "P9,x,1,2,", "weight: a whole number above 0"),
+        ("priorities", "P9,1,60,30,", "cannot be longer than resolution_minutes"),
+        ("priorities", "P9,1,1,2,weekdays", "calendar: write business_hours or 24x7"),
+        ("priorities", "P9,1,1,2,,soon", "next_response_minutes: a whole number above 0"),
+        ("holidays", "25/12/2026,Christmas", "write the date as YYYY-MM-DD"),
+        ("directory", "E1,Ada,L,ada@acme.example,Nowhere,", "unknown department"),
+        ("departments", "Ops,nobody@acme.example,,", "no user nobody@acme.example in this organization"),
+    ],
+)
 def test_a_bad_row_fails_the_whole_file_with_its_line_number(org, kind, row, message):
     header = ",".join(imports.KINDS[kind].required + imports.KINDS[kind].optional)
-    good = {"users": "good@acme.example,Good,agent,Support,", "categories": "Good/One,,",
-            "priorities": "P7,1,10,20,", "holidays": "2027-05-01,Labour Day",
-            "directory": "E0,Good,One,good@acme.example,Support,", "departments": "Good dept,,,"}[kind]
+    good = {
+        "users": "good@acme.example,Good,agent,Support,",
+        "categories": "Good/One,,",
+        "priorities": "P7,1,10,20,",
+        "holidays": "2027-05-01,Labour Day",
+        "directory": "E0,Good,One,good@acme.example,Support,",
+        "departments": "Good dept,,,",
+    }[kind]
     before = snapshot(org)
     report = run(org, kind, f"{header}\n{good}\n{row}\n")
     assert not report.ok and not report.applied
@@ -244,6 +272,7 @@ def test_imports_never_touch_another_organization(org, other_org):
 
 
 # --- the command line ----------------------------------------------------------------------
+
 
 def test_cli_prints_each_line_and_fails_without_writing(runner, org, tmp_path):
     path = tmp_path / "holidays.csv"

@@ -1,7 +1,8 @@
 """Email delivery through a real local SMTP server (aiosmtpd): once per dedupe key, retried
 with backoff while the server is down, never lost."""
+
 import contextlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from autotrack.models import OutboxEmail
 from autotrack.services import outbox
 from tests.helpers import Inbox
 
-NOW = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)  # a fixed clock: services never read the wall clock
+NOW = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)  # a fixed clock: services never read the wall clock
 
 
 @contextlib.contextmanager
@@ -27,8 +28,14 @@ def serving(handler, port, **options):
 
 def queue(n=1, prefix="test"):
     for i in range(n):
-        outbox.queue_email(recipient=f"user{i}@acme.example", subject=f"Hello {i}", body_text=f"Body {i}",
-                           body_html=f"<p>Body {i}</p>", dedupe_key=f"{prefix}:{i}", now=NOW)
+        outbox.queue_email(
+            recipient=f"user{i}@acme.example",
+            subject=f"Hello {i}",
+            body_text=f"Body {i}",
+            body_html=f"<p>Body {i}</p>",
+            dedupe_key=f"{prefix}:{i}",
+            now=NOW,
+        )
     _db.session.commit()
 
 
@@ -136,15 +143,24 @@ def test_without_a_mail_server_the_log_gets_one_line_per_email_and_no_body(app, 
     """The embedded mode (no MAIL_SERVER), through the real `flask outbox flush`: each email is
     one log line naming its recipient and subject; the bodies stay in the outbox (console)."""
     assert not app.config.get("MAIL_SERVER")
-    outbox.queue_email(recipient="ada@acme.example", subject="Laptop\r\nwill not boot", dedupe_key="multi",
-                       body_text="Line one of the body\nLine two\nLine three\n", body_html="<p>HTML body</p>", now=NOW)
+    outbox.queue_email(
+        recipient="ada@acme.example",
+        subject="Laptop\r\nwill not boot",
+        dedupe_key="multi",
+        body_text="Line one of the body\nLine two\nLine three\n",
+        body_html="<p>HTML body</p>",
+        now=NOW,
+    )
     queue(2)
     with caplog.at_level("INFO", logger="autotrack.services.outbox"):
         result = runner.invoke(args=["outbox", "flush"])
     assert result.exit_code == 0 and "sent 3" in result.output
     lines = [record.getMessage() for record in caplog.records if record.name == "autotrack.services.outbox"]
-    assert sorted(lines) == ["EMAIL to ada@acme.example | Laptop will not boot",
-                             "EMAIL to user0@acme.example | Hello 0", "EMAIL to user1@acme.example | Hello 1"]
+    assert sorted(lines) == [
+        "EMAIL to ada@acme.example | Laptop will not boot",
+        "EMAIL to user0@acme.example | Hello 0",
+        "EMAIL to user1@acme.example | Hello 1",
+    ]
     assert "Line one" not in caplog.text and "Body 0" not in caplog.text and "HTML body" not in caplog.text
     assert all(r.status == "sent" for r in rows()) and "Line two" in rows()[0].body_text
 
@@ -204,8 +220,9 @@ def test_the_mail_password_never_reaches_the_stored_error(app, db, smtp_port, mo
     secret = "s3cret-mail-passw0rd"
     monkeypatch.setattr(app.extensions["mail"], "username", "autotrack")
     monkeypatch.setattr(app.extensions["mail"], "password", secret)
-    with serving(Inbox(), smtp_port, auth_require_tls=False,
-                 authenticator=lambda *args: AuthResult(success=False, handled=False)):
+    with serving(
+        Inbox(), smtp_port, auth_require_tls=False, authenticator=lambda *args: AuthResult(success=False, handled=False)
+    ):
         queue(1)
         result = outbox.deliver_all_due(NOW)
     row = rows()[0]
@@ -236,8 +253,14 @@ def test_a_body_with_very_long_lines_is_delivered_intact(db, smtp_server):
     """aiosmtpd, like other standards-keeping servers, refuses lines over 998 characters: bodies
     go out quoted-printable, so a long paragraph (or a rendered HTML template) still arrives."""
     paragraph = "Ünïcode and a very long paragraph without a break. " * 200  # ~10,000 characters
-    outbox.queue_email(recipient="a@acme.example", subject="Long", body_text=paragraph,
-                       body_html=f"<p>{paragraph}</p>", dedupe_key="long", now=NOW)
+    outbox.queue_email(
+        recipient="a@acme.example",
+        subject="Long",
+        body_text=paragraph,
+        body_html=f"<p>{paragraph}</p>",
+        dedupe_key="long",
+        now=NOW,
+    )
     _db.session.commit()
     assert outbox.deliver_all_due(NOW).sent == 1
     _, message = smtp_server.messages[0]

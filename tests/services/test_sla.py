@@ -1,7 +1,8 @@
 """SLA clocks and the sweep over simulated time: warnings, breaches, escalation levels,
 pauses, priority changes, catching up, idempotency and concurrent sweeps."""
+
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -23,7 +24,8 @@ class Email:
 
 def emails(prefix=""):
     rows = _db.session.scalars(
-        select(OutboxEmail).where(OutboxEmail.dedupe_key.startswith(prefix)).order_by(OutboxEmail.id)).all()
+        select(OutboxEmail).where(OutboxEmail.dedupe_key.startswith(prefix)).order_by(OutboxEmail.id)
+    ).all()
     return [Email(r.dedupe_key, r.recipient, r.subject, outbox.render_bodies(r)[0]) for r in rows]
 
 
@@ -33,26 +35,28 @@ def snapshot():
 
 # --- deadlines ---------------------------------------------------------------------------------
 
+
 def test_deadlines_follow_the_priority_calendar(org, team):
     ticket = p1_ticket(team, org)
     assert (ticket.first_response_due_at, ticket.resolution_due_at) == (T0 + 15 * MIN, T0 + 120 * MIN)
     assert ticket.first_response_warn_at == T0 + timedelta(minutes=11.25)  # 75%
-    friday_4pm = datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc)
+    friday_4pm = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
     p3 = tickets.create_ticket(team["employee"], title="Slow laptop", now=friday_4pm)  # P3: 4 h / 24 h business
-    assert p3.first_response_due_at == datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
-    assert p3.resolution_due_at == datetime(2026, 12, 2, 16, 0, tzinfo=timezone.utc)
+    assert p3.first_response_due_at == datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    assert p3.resolution_due_at == datetime(2026, 12, 2, 16, 0, tzinfo=UTC)
 
 
 def test_business_hours_follow_the_organization_timezone(db):
     org = factories.make_org("tokyo", timezone="Asia/Tokyo")
     employee = factories.make_user(org)
-    start = datetime(2026, 11, 23, 7, 30, tzinfo=timezone.utc)  # 16:30 in Tokyo, Monday
+    start = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)  # 16:30 in Tokyo, Monday
     ticket = tickets.create_ticket(employee, title="VPN", now=start)  # P3: 240 working minutes
     # 30 min on Monday, then 210 min from Tuesday 09:00 Tokyo = 12:30 Tokyo = 03:30 UTC
-    assert ticket.first_response_due_at == datetime(2026, 11, 24, 3, 30, tzinfo=timezone.utc)
+    assert ticket.first_response_due_at == datetime(2026, 11, 24, 3, 30, tzinfo=UTC)
 
 
 # --- warnings, breaches, escalations -------------------------------------------------------------
+
 
 def test_warning_at_75_percent_tells_the_assignee_once(org, team):
     ticket = p1_ticket(team, org)
@@ -62,7 +66,8 @@ def test_warning_at_75_percent_tells_the_assignee_once(org, team):
     result = sweep(T0 + 12 * MIN)
     assert result.warned == 1 and result.breached == 0
     assert [(e.dedupe_key, e.recipient) for e in emails("warning:")] == [
-        (f"warning:{ticket.id}:first_response:{team['agent'].id}", "agent@acme.example")]
+        (f"warning:{ticket.id}:first_response:{team['agent'].id}", "agent@acme.example")
+    ]
     assert "due in 3 minutes" in emails("warning:")[0].subject
     assert count(Notification, Notification.kind == "sla_warning", Notification.user_id == team["agent"].id) == 1
     before = snapshot()
@@ -87,13 +92,26 @@ def test_breach_escalates_level_by_level_each_once(org, team):
     assert dict(sweep(first_due + 1000 * MIN).escalated) == {}  # no level 4
 
     assert [e.recipient for e in emails("escalation:")] == [
-        "lead@acme.example", "boss@acme.example", "admin@acme.example"]
+        "lead@acme.example",
+        "boss@acme.example",
+        "admin@acme.example",
+    ]
     keys = _db.session.scalars(select(SlaEvent.key).where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.id)).all()
     # Each sweep here jumps past a warning and its breach at once: the warning is recorded, not sent.
-    assert keys == ["warning:first_response", "breach:first_response", "escalation:1", "escalation:2",
-                    "warning:resolution", "breach:resolution", "escalation:3"]
-    trail = _db.session.execute(select(AuditEvent.action, AuditEvent.from_value, AuditEvent.to_value)
-                                .where(AuditEvent.ticket_id == ticket.id, AuditEvent.actor_id.is_(None))).all()
+    assert keys == [
+        "warning:first_response",
+        "breach:first_response",
+        "escalation:1",
+        "escalation:2",
+        "warning:resolution",
+        "breach:resolution",
+        "escalation:3",
+    ]
+    trail = _db.session.execute(
+        select(AuditEvent.action, AuditEvent.from_value, AuditEvent.to_value).where(
+            AuditEvent.ticket_id == ticket.id, AuditEvent.actor_id.is_(None)
+        )
+    ).all()
     assert trail == [("escalation", "0", "1"), ("escalation", "1", "2"), ("escalation", "2", "3")]
     _db.session.refresh(ticket)
     assert ticket.sla_next_check_at is None
@@ -126,12 +144,19 @@ def test_after_downtime_every_crossed_threshold_is_stamped_with_its_real_time(or
     assert ticket.first_response_warned_at == ticket.first_response_warn_at == T0 + 11 * MIN + timedelta(seconds=15)
     assert ticket.first_response_breached_at == ticket.first_response_due_at == T0 + 15 * MIN
     assert ticket.resolution_breached_at == ticket.resolution_due_at == T0 + 120 * MIN
-    events = _db.session.execute(select(SlaEvent.key, SlaEvent.due_at, SlaEvent.fired_at)
-                                 .where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.id)).all()
+    events = _db.session.execute(
+        select(SlaEvent.key, SlaEvent.due_at, SlaEvent.fired_at)
+        .where(SlaEvent.ticket_id == ticket.id)
+        .order_by(SlaEvent.id)
+    ).all()
     assert [(key, due) for key, due, _ in events] == [
-        ("warning:first_response", T0 + 15 * MIN), ("breach:first_response", T0 + 15 * MIN),
-        ("warning:resolution", T0 + 120 * MIN), ("breach:resolution", T0 + 120 * MIN),
-        ("escalation:1", T0 + 15 * MIN), ("escalation:2", T0 + 15 * MIN)]  # level 3 is due at T0+255 min
+        ("warning:first_response", T0 + 15 * MIN),
+        ("breach:first_response", T0 + 15 * MIN),
+        ("warning:resolution", T0 + 120 * MIN),
+        ("breach:resolution", T0 + 120 * MIN),
+        ("escalation:1", T0 + 15 * MIN),
+        ("escalation:2", T0 + 15 * MIN),
+    ]  # level 3 is due at T0+255 min
     assert {fired for _, _, fired in events} == {restart}
     assert emails("warning:") == []  # "due in -2 hours" helps no one; the escalations say it
     assert count(Notification, Notification.kind == "sla_warning") == 0
@@ -160,16 +185,20 @@ def test_escalation_can_reassign_to_the_notified_person(org, team):
     sweep(T0 + 16 * MIN)
     _db.session.refresh(ticket)
     assert ticket.assignee_id == team["lead"].id
-    last = _db.session.execute(select(AuditEvent.action, AuditEvent.to_value, AuditEvent.detail)
-                               .where(AuditEvent.ticket_id == ticket.id).order_by(AuditEvent.id.desc())).first()
+    last = _db.session.execute(
+        select(AuditEvent.action, AuditEvent.to_value, AuditEvent.detail)
+        .where(AuditEvent.ticket_id == ticket.id)
+        .order_by(AuditEvent.id.desc())
+    ).first()
     assert last == ("assign", team["lead"].name, "escalation level 1")
     assert "reassigned to you" in emails("escalation:")[0].body_text
 
 
 def test_a_level_without_people_falls_through_to_the_next(org, team):
     it = factories.make_department(org, "IT")  # no lead, no manager
-    ticket = tickets.create_ticket(team["agent"], title="x", priority=factories.priority(org, "P1"),
-                                   department=it, now=T0)
+    ticket = tickets.create_ticket(
+        team["agent"], title="x", priority=factories.priority(org, "P1"), department=it, now=T0
+    )
     _db.session.commit()
     sweep(T0 + 16 * MIN)
     assert [e.recipient for e in emails(f"escalation:{ticket.id}:1:")] == ["admin@acme.example"]
@@ -184,6 +213,7 @@ def test_deactivated_lead_is_not_notified(org, team):
 
 
 # --- clocks that stop, pause and restart ------------------------------------------------------------
+
 
 def test_first_public_reply_stops_the_first_response_clock(org, team):
     ticket = p1_ticket(team, org)
@@ -215,7 +245,7 @@ def test_pause_on_business_hours_counts_only_working_time(org, team):
     ticket = tickets.create_ticket(employee, title="Payslip", now=T0)  # P3, business hours, resolution 24 h
     tickets.assign(team["agent"], ticket, team["agent"], now=T0)
     due = ticket.resolution_due_at
-    friday_4pm = datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc)
+    friday_4pm = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
     tickets.transition(team["agent"], ticket, "wait", now=friday_4pm)
     tickets.transition(team["agent"], ticket, "resume", now=friday_4pm + timedelta(days=3))  # Monday 16:00
     # Paused 2 working hours (Fri 16-17, Mon 9-16 is 7 more = 8 h), so the deadline moves out 8 working hours.
@@ -225,8 +255,9 @@ def test_pause_on_business_hours_counts_only_working_time(org, team):
 
 
 def test_priority_change_keeps_the_time_already_spent(org, team):
-    ticket = tickets.create_ticket(team["agent"], title="x", priority=factories.priority(org, "P2"),
-                                   requester=team["employee"], now=T0)  # business hours 60 / 360
+    ticket = tickets.create_ticket(
+        team["agent"], title="x", priority=factories.priority(org, "P2"), requester=team["employee"], now=T0
+    )  # business hours 60 / 360
     tickets.change_priority(team["agent"], ticket, factories.priority(org, "P1"), now=T0 + 30 * MIN)
     # 30 spent of P1's 15: the target was used up at 10:15, so that is when it breaches.
     assert ticket.first_response_due_at == T0 + 15 * MIN
@@ -261,6 +292,7 @@ def test_resolved_and_closed_tickets_never_breach(org, team):
 
 # --- concurrency and the CLI ------------------------------------------------------------------------
 
+
 def test_two_sweeps_at_once_fire_each_level_once(app, org, team):
     ids = [p1_ticket(team, org).id for _ in range(40)]
     at = T0 + 5 * 60 * MIN
@@ -269,8 +301,9 @@ def test_two_sweeps_at_once_fire_each_level_once(app, org, team):
     assert sum(r.emails_queued for r in results) == 3 * len(ids)
     assert count(OutboxEmail) == 3 * len(ids)  # one per ticket, level and recipient
     assert count(SlaEvent, SlaEvent.kind == "escalation") == 3 * len(ids)
-    per_key = _db.session.execute(select(OutboxEmail.dedupe_key, func.count()).group_by(OutboxEmail.dedupe_key)
-                                  .having(func.count() > 1)).all()
+    per_key = _db.session.execute(
+        select(OutboxEmail.dedupe_key, func.count()).group_by(OutboxEmail.dedupe_key).having(func.count() > 1)
+    ).all()
     assert per_key == []
 
 
@@ -290,9 +323,19 @@ def test_a_moment_recorded_before_is_never_announced_again(org, team):
     """If the ticket's columns lag behind its events (say, restored from a backup), the unique
     event key still stops a second announcement."""
     ticket = p1_ticket(team, org)
-    _db.session.add(SlaEvent(org_id=org.id, ticket_id=ticket.id, key="escalation:1", kind="escalation",
-                             clock="first_response", level=1, due_at=T0 + 15 * MIN, fired_at=T0 + 15 * MIN,
-                             sweep_id="earlier"))
+    _db.session.add(
+        SlaEvent(
+            org_id=org.id,
+            ticket_id=ticket.id,
+            key="escalation:1",
+            kind="escalation",
+            clock="first_response",
+            level=1,
+            due_at=T0 + 15 * MIN,
+            fired_at=T0 + 15 * MIN,
+            sweep_id="earlier",
+        )
+    )
     _db.session.commit()
     result = sweep(T0 + 16 * MIN)
     assert result.breached == 1 and dict(result.escalated) == {}

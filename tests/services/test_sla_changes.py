@@ -1,7 +1,8 @@
 """Configuration changes propagate: the next sweep recomputes the due times of the affected open
 tickets (time already counted kept, a pending ticket frozen at its pause), writes an audit event
 per ticket that moved, and never fires anything twice."""
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -24,8 +25,9 @@ def add_holiday(org, day=TUESDAY, name="Company day"):
 
 
 def recompute_audits(ticket):
-    return _db.session.scalars(select(AuditEvent.detail).where(AuditEvent.ticket_id == ticket.id,
-                                                               AuditEvent.action == "sla_recompute")).all()
+    return _db.session.scalars(
+        select(AuditEvent.detail).where(AuditEvent.ticket_id == ticket.id, AuditEvent.action == "sla_recompute")
+    ).all()
 
 
 def p3_ticket(team, at=T0):
@@ -38,13 +40,13 @@ def p3_ticket(team, at=T0):
 def test_a_new_holiday_moves_what_it_covers_and_nothing_else(org, team):
     ticket = p3_ticket(team)
     assert ticket.first_response_due_at == T0 + 4 * 60 * MIN  # Monday 14:00
-    assert ticket.resolution_due_at == datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)  # Thursday 10:00
+    assert ticket.resolution_due_at == datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # Thursday 10:00
     add_holiday(org)
     result = sweep(T0 + 60 * MIN)
     assert result.recomputed == 1
     _db.session.refresh(ticket)
     assert ticket.first_response_due_at == T0 + 4 * 60 * MIN  # still Monday: the holiday is after it
-    assert ticket.resolution_due_at == datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)  # a working day later
+    assert ticket.resolution_due_at == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # a working day later
     assert business_calendar(org.id).between(T0 + 60 * MIN, ticket.resolution_due_at) == timedelta(hours=23)
     (detail,) = recompute_audits(ticket)
     assert detail.startswith("holidays changed: resolution due Thu 26 Nov 2026 10:00")
@@ -67,13 +69,14 @@ def test_a_pending_ticket_stays_frozen_at_its_pause(org, team):
     _db.session.refresh(ticket)
     # 1 working hour counted at the pause; 23 left from the pause, skipping Tuesday.
     assert business_calendar(org.id).between(ticket.paused_at, ticket.resolution_due_at) == timedelta(hours=23)
-    assert ticket.resolution_due_at == datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+    assert ticket.resolution_due_at == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
 def test_a_shorter_target_moves_that_prioritys_tickets_and_breaches_once(org, team):
     ticket = p3_ticket(team)
-    other = tickets.create_ticket(team["agent"], title="Other", priority=factories.priority(org, "P4"),
-                                  requester=team["employee"], now=T0)
+    other = tickets.create_ticket(
+        team["agent"], title="Other", priority=factories.priority(org, "P4"), requester=team["employee"], now=T0
+    )
     _db.session.commit()
     other_due = other.first_response_due_at
     p3 = factories.priority(org, "P3")
@@ -93,8 +96,12 @@ def test_a_shorter_target_moves_that_prioritys_tickets_and_breaches_once(org, te
     assert ticket.first_response_due_at == T0 + 60 * MIN
     assert ticket.first_response_breached_at == T0 + 60 * MIN
     assert sla.status_of(ticket, T0 + 100 * MIN).words == "first response overdue by 40 minutes"
-    assert _db.session.scalar(select(func.count()).select_from(SlaEvent).where(
-        SlaEvent.ticket_id == ticket.id, SlaEvent.kind == "breach")) == 1
+    assert (
+        _db.session.scalar(
+            select(func.count()).select_from(SlaEvent).where(SlaEvent.ticket_id == ticket.id, SlaEvent.kind == "breach")
+        )
+        == 1
+    )
 
 
 def test_a_change_that_moves_nothing_writes_nothing(org, team):
@@ -134,7 +141,7 @@ def test_several_changes_before_a_sweep_are_one_request_measured_from_the_first(
     _db.session.refresh(ticket)
     # 1 hour counted of the new 25; 24 working hours left from Monday 11:00, skipping Tuesday and Wednesday.
     assert business_calendar(org.id).between(T0 + 60 * MIN, ticket.resolution_due_at) == timedelta(hours=24)
-    assert ticket.resolution_due_at == datetime(2026, 11, 30, 11, 0, tzinfo=timezone.utc)
+    assert ticket.resolution_due_at == datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
 
 
 def test_two_sweeps_at_once_recompute_each_ticket_once(app, org, team):
@@ -148,9 +155,9 @@ def test_two_sweeps_at_once_recompute_each_ticket_once(app, org, team):
 
 # --- a change of settings rewrites the future, not what happened ----------------------------------
 
-FRIDAY_0900 = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
-TUESDAY_1700 = datetime(2026, 12, 1, 17, 0, tzinfo=timezone.utc)  # 24 working hours after FRIDAY_0900
-WEDNESDAY_1200 = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
+FRIDAY_0900 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+TUESDAY_1700 = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # 24 working hours after FRIDAY_0900
+WEDNESDAY_1200 = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
 def page(client, path):
@@ -162,15 +169,27 @@ def test_an_unrelated_holiday_leaves_breached_tickets_and_their_updated_time_alo
     assert ticket.resolution_due_at == TUESDAY_1700  # the end of a working day, as ACME-1012's
     assert sweep(WEDNESDAY_1200).breached == 2  # first response (Fri 13:00) and resolution
     _db.session.refresh(ticket)
-    before = (ticket.first_response_due_at, ticket.resolution_due_at, ticket.first_response_breached_at,
-              ticket.resolution_breached_at, ticket.updated_at, ticket.sla_next_check_at)
+    before = (
+        ticket.first_response_due_at,
+        ticket.resolution_due_at,
+        ticket.first_response_breached_at,
+        ticket.resolution_breached_at,
+        ticket.updated_at,
+        ticket.sla_next_check_at,
+    )
     assert before[4] == FRIDAY_0900
 
     add_holiday(org, date(2026, 12, 25), "Christmas Day")
     sweep(WEDNESDAY_1200 + MIN)
     _db.session.refresh(ticket)
-    assert (ticket.first_response_due_at, ticket.resolution_due_at, ticket.first_response_breached_at,
-            ticket.resolution_breached_at, ticket.updated_at, ticket.sla_next_check_at) == before
+    assert (
+        ticket.first_response_due_at,
+        ticket.resolution_due_at,
+        ticket.first_response_breached_at,
+        ticket.resolution_breached_at,
+        ticket.updated_at,
+        ticket.sla_next_check_at,
+    ) == before
     assert recompute_audits(ticket) == []
 
     from tests.conftest import login
@@ -194,14 +213,14 @@ def test_a_deadline_that_passed_before_the_sweep_saw_it_stays_and_breaches_at_it
 
 def test_a_running_deadline_moves_without_touching_the_updated_time(org, team):
     breached = p3_ticket(team, at=FRIDAY_0900)
-    running = p3_ticket(team, at=datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc))  # Wednesday 10:00
-    assert running.resolution_due_at == datetime(2026, 12, 7, 10, 0, tzinfo=timezone.utc)  # Monday 10:00
+    running = p3_ticket(team, at=datetime(2026, 12, 2, 10, 0, tzinfo=UTC))  # Wednesday 10:00
+    assert running.resolution_due_at == datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # Monday 10:00
     sweep(WEDNESDAY_1200)
     add_holiday(org, date(2026, 12, 3), "Company day")  # Thursday: before the running deadline
     assert sweep(WEDNESDAY_1200 + MIN).recomputed == 1
     _db.session.refresh(running)
     _db.session.refresh(breached)
-    assert running.resolution_due_at == datetime(2026, 12, 8, 10, 0, tzinfo=timezone.utc)  # a working day later
-    assert running.updated_at == datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
+    assert running.resolution_due_at == datetime(2026, 12, 8, 10, 0, tzinfo=UTC)  # a working day later
+    assert running.updated_at == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
     assert len(recompute_audits(running)) == 1
     assert (breached.resolution_due_at, breached.resolution_breached_at) == (TUESDAY_1700, TUESDAY_1700)

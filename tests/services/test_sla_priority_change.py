@@ -1,6 +1,7 @@
 """A priority change and a clock that has already breached: the breach stays, with its due time
 and stamp; only clocks not yet breached are retargeted, keeping the working time spent. The
 ticket list's badge, the SLA timeline and the API say the same."""
+
 import re
 from datetime import datetime, timedelta
 
@@ -25,8 +26,11 @@ def p3_ticket(team, at=T0):
 
 
 def breaches(ticket):
-    return _db.session.execute(select(SlaEvent.clock, SlaEvent.due_at).where(
-        SlaEvent.ticket_id == ticket.id, SlaEvent.kind == "breach").order_by(SlaEvent.id)).all()
+    return _db.session.execute(
+        select(SlaEvent.clock, SlaEvent.due_at)
+        .where(SlaEvent.ticket_id == ticket.id, SlaEvent.kind == "breach")
+        .order_by(SlaEvent.id)
+    ).all()
 
 
 def test_a_breached_clock_keeps_its_due_time_and_breach_and_the_others_keep_the_time_spent(org, team):
@@ -83,6 +87,7 @@ def test_a_deadline_passed_but_not_yet_swept_stays_and_breaches_at_its_time(org,
 
 # --- the three faces agree (pages and API read the wall clock: a ticket of just now) -----------
 
+
 def around_the_clock(org):
     """The organization works around the clock, so times relative to the wall clock stay exact."""
     calendar_id = _db.session.scalar(select(BusinessCalendar.id).where(BusinessCalendar.org_id == org.id))
@@ -119,7 +124,7 @@ def test_the_list_badge_the_timeline_and_the_api_agree_after_raising_a_breached_
     assert "Breached" in row and "first response overdue by 1 hour 10 minutes" in row
 
     page = client.get(f"/agent/tickets/{ticket.reference}/sla").get_data(as_text=True)
-    first = page[page.index('data-clock="first_response"'):page.index('data-clock="resolution"')]
+    first = page[page.index('data-clock="first_response"') : page.index('data-clock="resolution"')]
     assert "breached" in first and first_due.strftime("%Y-%m-%d %H:%M") in first
     assert "P3 → P2: already breached" in first
     assert re.search(r"Working time counted</dt><dd[^>]*>5 hours 10 minutes<", first)

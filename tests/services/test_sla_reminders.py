@@ -1,6 +1,7 @@
 """Reminders while overdue: one digest per person and period listing every overdue ticket the
 level reached, in business hours only, exactly once even under concurrent sweeps."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -11,14 +12,15 @@ from autotrack.services import outbox, sla, tickets
 from tests import factories
 from tests.helpers import MIN, T0, run_concurrently, sweep
 
-TUESDAY_0830 = datetime(2026, 11, 24, 8, 30, tzinfo=timezone.utc)  # the org's calendar: Mon-Fri 09-17 UTC
-TUESDAY_0930 = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
-SATURDAY_1000 = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+TUESDAY_0830 = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)  # the org's calendar: Mon-Fri 09-17 UTC
+TUESDAY_0930 = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+SATURDAY_1000 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
 def remind(org, level, how):
-    rule = _db.session.scalar(select(EscalationRule).where(EscalationRule.org_id == org.id,
-                                                           EscalationRule.level == level))
+    rule = _db.session.scalar(
+        select(EscalationRule).where(EscalationRule.org_id == org.id, EscalationRule.level == level)
+    )
     rule.reminder = how
     _db.session.commit()
     return rule
@@ -31,8 +33,10 @@ def overdue(org, team):
     p1 = factories.priority(org, "P1")
     p1.resolution_minutes = 100_000
     _db.session.commit()
-    made = [tickets.create_ticket(team["agent"], title=f"Printer {n} jams", priority=p1,
-                                  requester=team["employee"], now=T0) for n in range(3)]
+    made = [
+        tickets.create_ticket(team["agent"], title=f"Printer {n} jams", priority=p1, requester=team["employee"], now=T0)
+        for n in range(3)
+    ]
     _db.session.commit()
     return made
 
@@ -110,11 +114,20 @@ def test_an_admin_sets_reminders_in_the_console(client, org):
     login(client, factories.admin_of(org))
     form = client.get(f"/admin/escalationrule/edit/?id={rule.id}").get_data(as_text=True)
     assert "Remind while overdue" in form and "Every working day, when business opens" in form
-    data = {"level": "2", "delay_minutes": str(rule.delay_minutes), "notify": rule.notify, "is_active": "y",
-            "csrf_token": csrf_token(client, "/portal/")}
-    assert client.post(f"/admin/escalationrule/edit/?id={rule.id}", data={**data, "reminder": "daily"}).status_code == 302
+    data = {
+        "level": "2",
+        "delay_minutes": str(rule.delay_minutes),
+        "notify": rule.notify,
+        "is_active": "y",
+        "csrf_token": csrf_token(client, "/portal/"),
+    }
+    assert (
+        client.post(f"/admin/escalationrule/edit/?id={rule.id}", data={**data, "reminder": "daily"}).status_code == 302
+    )
     _db.session.expire_all()
     assert _db.session.get(EscalationRule, rule.id).reminder == "daily"
-    assert client.post(f"/admin/escalationrule/edit/?id={rule.id}", data={**data, "reminder": "__None"}).status_code == 302
+    assert (
+        client.post(f"/admin/escalationrule/edit/?id={rule.id}", data={**data, "reminder": "__None"}).status_code == 302
+    )
     _db.session.expire_all()
     assert _db.session.get(EscalationRule, rule.id).reminder is None

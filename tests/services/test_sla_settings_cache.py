@@ -1,6 +1,7 @@
 """The SLA settings cache (services/sla/settings.py org_settings): fast on repeat, and never stale. Every
 way an organization's calendar, warning point or escalation rules change is seen at once."""
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, event, select
 
@@ -10,7 +11,7 @@ from autotrack.services import sla
 from autotrack.services.org import orgs
 from tests import factories
 
-MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # Europe/London = UTC in November
+MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Europe/London = UTC in November
 
 
 def business_due(org, minutes, start=MONDAY_10):
@@ -22,6 +23,7 @@ def queries_while(action):
 
     def count(*_args):
         statements.append(1)
+
     event.listen(_db.engine, "before_cursor_execute", count)
     try:
         action()
@@ -37,8 +39,13 @@ def test_repeated_reads_cost_one_query(org):
 
 def test_new_business_hours_apply_to_the_next_deadline(org):
     before = business_due(org, 8 * 60)
-    orgs.update_settings(org, name=org.name, timezone=org.timezone, warning_percent=org.sla_warning_percent,
-                         hours={day: [(7 * 60, 19 * 60)] for day in range(5)})  # 12 h days instead of 8
+    orgs.update_settings(
+        org,
+        name=org.name,
+        timezone=org.timezone,
+        warning_percent=org.sla_warning_percent,
+        hours={day: [(7 * 60, 19 * 60)] for day in range(5)},
+    )  # 12 h days instead of 8
     _db.session.commit()
     assert business_due(org, 8 * 60) < before
     assert business_due(org, 8 * 60) == MONDAY_10 + timedelta(hours=8)  # all within Monday now
@@ -58,8 +65,7 @@ def test_a_new_holiday_and_a_new_warning_point_apply_at_once(org):
 def test_a_bulk_delete_of_working_hours_is_seen(org):
     hours_before = sla.org_settings(org.id).calendar.periods
     calendar_id = _db.session.scalar(select(BusinessCalendar.id).where(BusinessCalendar.org_id == org.id))
-    _db.session.execute(delete(WorkingHours).where(WorkingHours.calendar_id == calendar_id,
-                                                   WorkingHours.weekday == 0))
+    _db.session.execute(delete(WorkingHours).where(WorkingHours.calendar_id == calendar_id, WorkingHours.weekday == 0))
     _db.session.commit()
     periods = sla.org_settings(org.id).calendar.periods
     assert 0 in hours_before and 0 not in periods
@@ -67,8 +73,7 @@ def test_a_bulk_delete_of_working_hours_is_seen(org):
 
 def test_escalation_rules_changes_move_the_next_check(org):
     delays = sla.org_settings(org.id).delays
-    rule = _db.session.scalar(select(EscalationRule).where(EscalationRule.org_id == org.id,
-                                                           EscalationRule.level == 1))
+    rule = _db.session.scalar(select(EscalationRule).where(EscalationRule.org_id == org.id, EscalationRule.level == 1))
     rule.delay_minutes += 45
     _db.session.commit()
     assert sla.org_settings(org.id).delays[0] == (1, dict(delays)[1] + 45)
@@ -76,8 +81,13 @@ def test_escalation_rules_changes_move_the_next_check(org):
 
 def test_a_rolled_back_change_is_never_served_from_the_cache(org):
     before = business_due(org, 8 * 60)
-    orgs.update_settings(org, name=org.name, timezone=org.timezone, warning_percent=org.sla_warning_percent,
-                         hours={day: [(0, 24 * 60)] for day in range(7)})
+    orgs.update_settings(
+        org,
+        name=org.name,
+        timezone=org.timezone,
+        warning_percent=org.sla_warning_percent,
+        hours={day: [(0, 24 * 60)] for day in range(7)},
+    )
     assert business_due(org, 8 * 60) == MONDAY_10 + timedelta(hours=8)  # seen inside the transaction
     _db.session.rollback()
     assert business_due(org, 8 * 60) == before
@@ -94,8 +104,13 @@ def test_organizations_do_not_share_entries(org, other_org):
 def test_a_ticket_raised_after_a_calendar_change_gets_the_new_deadline(org):
     employee = factories.make_user(org)
     first = factories.make_ticket(employee)
-    orgs.update_settings(org, name=org.name, timezone=org.timezone, warning_percent=org.sla_warning_percent,
-                         hours={day: [(0, 24 * 60)] for day in range(7)})  # around the clock
+    orgs.update_settings(
+        org,
+        name=org.name,
+        timezone=org.timezone,
+        warning_percent=org.sla_warning_percent,
+        hours={day: [(0, 24 * 60)] for day in range(7)},
+    )  # around the clock
     _db.session.commit()
     second = factories.make_ticket(employee)
     if first.priority.calendar == "business":

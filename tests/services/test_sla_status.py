@@ -1,21 +1,23 @@
 """The SLA badge: on track, at risk, breached, paused, met or missed, with time in words."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 from autotrack.extensions import db as _db
+from autotrack.models.types import utcnow
 from autotrack.services import sla, tickets
 from tests import factories
-from autotrack.models.types import utcnow
 from tests.conftest import login
 
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
 
 
 def p1_ticket(org, at=T0):
     """P1: 24x7, first response in 15 minutes (warning at 75%), resolution in 2 hours."""
     agent = factories.make_user(org, "agent")
-    ticket = tickets.create_ticket(agent, title="Server down", requester=factories.make_user(org),
-                                   priority=factories.priority(org, "P1"), now=at)
+    ticket = tickets.create_ticket(
+        agent, title="Server down", requester=factories.make_user(org), priority=factories.priority(org, "P1"), now=at
+    )
     _db.session.commit()
     return ticket, agent
 
@@ -24,8 +26,11 @@ def test_the_running_clock_goes_from_on_track_to_at_risk_to_breached(org):
     ticket, _ = p1_ticket(org)
     start = ticket.created_at
     on_track = sla.status_of(ticket, start + timedelta(minutes=5))
-    assert (on_track.state, on_track.clock, on_track.words) == ("on_track", "first_response",
-                                                                "first response due in 10 minutes")
+    assert (on_track.state, on_track.clock, on_track.words) == (
+        "on_track",
+        "first_response",
+        "first response due in 10 minutes",
+    )
     assert sla.status_of(ticket, start + timedelta(minutes=12)).state == "at_risk"
     late = sla.status_of(ticket, start + timedelta(minutes=75))
     assert (late.state, late.words) == ("breached", "first response overdue by 1 hour")
@@ -35,7 +40,11 @@ def test_after_the_first_response_the_badge_follows_resolution(org):
     ticket, agent = p1_ticket(org)
     tickets.add_comment(agent, ticket, "Looking", now=ticket.created_at + timedelta(minutes=3))
     status = sla.status_of(ticket, ticket.created_at + timedelta(minutes=30))
-    assert (status.state, status.clock, status.words) == ("on_track", "resolution", "resolution due in 1 hour 30 minutes")
+    assert (status.state, status.clock, status.words) == (
+        "on_track",
+        "resolution",
+        "resolution due in 1 hour 30 minutes",
+    )
 
 
 def test_paused_then_met(org):

@@ -1,6 +1,7 @@
 """Targets in words people read right: on business hours "24 working hours (3 working days)",
 never "1 day"; around the clock "24 hours". One function words them for the console's
 priority list, the SLA timeline and the SLA report."""
+
 import pytest
 from sqlalchemy import select
 
@@ -13,18 +14,21 @@ from tests.conftest import login
 from tests.helpers import T0
 
 
-@pytest.mark.parametrize("minutes, always, day, words", [
-    (1440, False, 480, "24 working hours (3 working days)"),
-    (4320, False, 480, "72 working hours (9 working days)"),
-    (600, False, 480, "10 working hours (1 working day 2 hours)"),
-    (240, False, 480, "4 working hours"),
-    (90, False, 480, "1 working hour 30 minutes"),
-    (15, False, 480, "15 working minutes"),
-    (1440, False, None, "24 working hours"),  # working days of different lengths: no day count
-    (1440, True, None, "24 hours"),
-    (120, True, None, "2 hours"),
-    (15, True, None, "15 minutes"),
-])
+@pytest.mark.parametrize(
+    "minutes, always, day, words",
+    [
+        (1440, False, 480, "24 working hours (3 working days)"),
+        (4320, False, 480, "72 working hours (9 working days)"),
+        (600, False, 480, "10 working hours (1 working day 2 hours)"),
+        (240, False, 480, "4 working hours"),
+        (90, False, 480, "1 working hour 30 minutes"),
+        (15, False, 480, "15 working minutes"),
+        (1440, False, None, "24 working hours"),  # working days of different lengths: no day count
+        (1440, True, None, "24 hours"),
+        (120, True, None, "2 hours"),
+        (15, True, None, "15 minutes"),
+    ],
+)
 def test_a_target_in_words(minutes, always, day, words):
     assert target_words(minutes, always=always, working_day_minutes=day) == words
 
@@ -44,10 +48,10 @@ def test_the_timeline_says_it_the_same_way(client, org):
     _db.session.commit()
     login(client, agent)
     page = client.get(f"/agent/tickets/{ticket.reference}/sla").get_data(as_text=True)
-    resolution = page[page.index('data-clock="resolution"'):]
+    resolution = page[page.index('data-clock="resolution"') :]
     assert 'sla-target">24 working hours (3 working days)<' in resolution
     assert "start: P3: 24 working hours (3 working days)" in resolution
-    first = page[page.index('data-clock="first_response"'):page.index('data-clock="resolution"')]
+    first = page[page.index('data-clock="first_response"') : page.index('data-clock="resolution"')]
     assert 'sla-target">4 working hours<' in first
     assert "1 day" not in page
 
@@ -55,8 +59,8 @@ def test_the_timeline_says_it_the_same_way(client, org):
 def test_the_sla_report_lists_the_targets_it_measures_against(client, org):
     login(client, factories.make_user(org, "manager"))
     page = client.get("/manager/reports/sla?since=2026-11-23&until=2026-12-06").get_data(as_text=True)
-    targets = page[page.index('id="sla-targets"'):]
-    targets = targets[:targets.index("</table>")]
+    targets = page[page.index('id="sla-targets"') :]
+    targets = targets[: targets.index("</table>")]
     p3 = next(row for row in targets.split("<tr>") if "<td>P3</td>" in row)
     assert "<td>4 working hours</td>" in p3 and "<td>24 working hours (3 working days)</td>" in p3
     p1 = next(row for row in targets.split("<tr>") if "<td>P1</td>" in row)
@@ -70,8 +74,9 @@ def test_a_working_day_is_as_long_as_the_calendar_says(client, org):
     _db.session.commit()
     login(client, factories.admin_of(org))
     assert "24 working hours (2 working days 4 hours)" in client.get("/admin/priority/").get_data(as_text=True)
-    friday = _db.session.scalar(select(WorkingHours).where(WorkingHours.calendar_id == calendar_id,
-                                                           WorkingHours.weekday == 4))
+    friday = _db.session.scalar(
+        select(WorkingHours).where(WorkingHours.calendar_id == calendar_id, WorkingHours.weekday == 4)
+    )
     friday.end_minute = 13 * 60  # a short Friday: working days differ, so no day count
     _db.session.commit()
     page = client.get("/admin/priority/").get_data(as_text=True)

@@ -1,17 +1,19 @@
 """The SLA timeline explains every stored due time: each clock's steps with the arithmetic
 that produced them, and what the sweep did (levels, who was told, each email's delivery)."""
-from datetime import date, datetime, timedelta, timezone
+
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import BusinessCalendar, EscalationRule, Holiday
 from autotrack.services import sla, tickets
-from autotrack.services.sla import timeline as sla_timeline
 from autotrack.services.errors import DomainError
+from autotrack.services.sla import timeline as sla_timeline
 from tests import factories
 from tests.conftest import login
 
@@ -20,7 +22,7 @@ MIN = timedelta(minutes=1)
 
 
 def berlin(*args):
-    return datetime(*args, tzinfo=BERLIN).astimezone(timezone.utc)
+    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)
 
 
 def add_holiday(org, day, name):
@@ -38,8 +40,11 @@ def berlin_org(db):
 
 @pytest.fixture
 def staff(berlin_org):
-    return {"employee": factories.make_user(berlin_org), "agent": factories.make_user(berlin_org, "agent"),
-            "lead": factories.make_user(berlin_org, "agent", lead=True)}
+    return {
+        "employee": factories.make_user(berlin_org),
+        "agent": factories.make_user(berlin_org, "agent"),
+        "lead": factories.make_user(berlin_org, "agent", lead=True),
+    }
 
 
 def clock(line, name, cycle=0):
@@ -60,8 +65,9 @@ def test_and_across_a_holiday(berlin_org, staff):
     ticket = tickets.create_ticket(staff["employee"], title="VPN", now=berlin(2027, 1, 5, 15, 10))
     _db.session.commit()
     (start,) = clock(sla_timeline.timeline(ticket, berlin(2027, 1, 5, 15, 20)), "first_response").steps
-    assert start.arithmetic == ("4 hours of business time from Tue 05 Jan 15:10 = Thu 07 Jan 11:10, "
-                                "skipping the 6 Jan holiday (Epiphany)")
+    assert start.arithmetic == (
+        "4 hours of business time from Tue 05 Jan 15:10 = Thu 07 Jan 11:10, skipping the 6 Jan holiday (Epiphany)"
+    )
     assert start.due_at == ticket.first_response_due_at
 
 
@@ -100,13 +106,19 @@ def test_an_edited_calendar_is_flagged_not_hidden(berlin_org, staff):
 
 
 def test_escalations_show_who_was_told_and_each_emails_delivery(berlin_org, staff):
-    rule = _db.session.scalar(select(EscalationRule).where(EscalationRule.org_id == berlin_org.id,
-                                                           EscalationRule.level == 1))
+    rule = _db.session.scalar(
+        select(EscalationRule).where(EscalationRule.org_id == berlin_org.id, EscalationRule.level == 1)
+    )
     rule.working_hours_only = True
     _db.session.commit()
     p1 = factories.priority(berlin_org, "P1")  # 24x7, first response 15 minutes
-    ticket = tickets.create_ticket(staff["agent"], title="Core switch down", priority=p1,
-                                   requester=staff["employee"], now=berlin(2026, 11, 23, 22, 0))
+    ticket = tickets.create_ticket(
+        staff["agent"],
+        title="Core switch down",
+        priority=p1,
+        requester=staff["employee"],
+        now=berlin(2026, 11, 23, 22, 0),
+    )
     _db.session.commit()
     sla.sweep(berlin(2026, 11, 23, 22, 12))
     sla.sweep(berlin(2026, 11, 23, 22, 20))
@@ -134,7 +146,9 @@ def test_staff_see_the_timeline_and_requesters_and_strangers_do_not(app, berlin_
     page = agent.get(f"/agent/tickets/{ticket.reference}/sla")
     assert page.status_code == 200
     assert "skipping the weekend" in page.get_data(as_text=True)
-    assert f"/agent/tickets/{ticket.reference}/sla" in agent.get(f"/agent/tickets/{ticket.reference}").get_data(as_text=True)
+    assert f"/agent/tickets/{ticket.reference}/sla" in agent.get(f"/agent/tickets/{ticket.reference}").get_data(
+        as_text=True
+    )
 
     admin = signed_in(factories.admin_of(berlin_org))
     console = admin.get(f"/admin/ticket/sla/?id={ticket.id}")
@@ -167,16 +181,22 @@ def test_the_api_gives_the_timeline_to_staff_only(client, berlin_org, staff):
 
 # --- property: the timeline's arithmetic matches the stored due times, whatever happened ---------
 
-ACTIONS = st.lists(st.tuples(
-    st.sampled_from(["wait", "resume", "priority", "staff_reply", "requester_reply", "resolve", "reopen", "note"]),
-    st.integers(min_value=1, max_value=4 * 24 * 60),  # minutes later
-    st.sampled_from(["P1", "P2", "P3", "P4"]),
-), max_size=12)
+ACTIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["wait", "resume", "priority", "staff_reply", "requester_reply", "resolve", "reopen", "note"]),
+        st.integers(min_value=1, max_value=4 * 24 * 60),  # minutes later
+        st.sampled_from(["P1", "P2", "P3", "P4"]),
+    ),
+    max_size=12,
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
-       first_priority=st.sampled_from(["P1", "P2", "P3", "P4"]), actions=ACTIONS)
+@given(
+    start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
+    first_priority=st.sampled_from(["P1", "P2", "P3", "P4"]),
+    actions=ACTIONS,
+)
 def test_the_timeline_explains_every_stored_due_time(berlin_org, staff, start, first_priority, actions):
     """Random histories (any start, both DST switches, weekends, the holiday; pauses, priority
     changes, replies, resolutions and reopenings): every step's arithmetic gives back its due
@@ -184,9 +204,10 @@ def test_the_timeline_explains_every_stored_due_time(berlin_org, staff, start, f
     for priority in ("P1", "P2"):
         factories.priority(berlin_org, priority).next_response_minutes = 30 if priority == "P1" else 90
     agent, employee = staff["agent"], staff["employee"]
-    now = start.replace(tzinfo=timezone.utc)
-    ticket = tickets.create_ticket(agent, title="Random", priority=factories.priority(berlin_org, first_priority),
-                                   requester=employee, now=now)
+    now = start.replace(tzinfo=UTC)
+    ticket = tickets.create_ticket(
+        agent, title="Random", priority=factories.priority(berlin_org, first_priority), requester=employee, now=now
+    )
     for action, minutes, priority in actions:
         now += timedelta(minutes=minutes)
         try:
@@ -205,8 +226,11 @@ def test_the_timeline_explains_every_stored_due_time(berlin_org, staff, start, f
             pass  # not possible in the ticket's state: history goes on
     _db.session.flush()
     line = sla_timeline.timeline(ticket, now=now)
-    assert line.explained, [(c.clock, c.cycle, [(s.kind, s.due_at, s.replayed_due) for s in c.steps])
-                            for c in line.clocks if not c.explained]
+    assert line.explained, [
+        (c.clock, c.cycle, [(s.kind, s.due_at, s.replayed_due) for s in c.steps])
+        for c in line.clocks
+        if not c.explained
+    ]
     for name in sla.CLOCKS:
         current = clock(line, name, ticket.next_response_cycle if name == "next_response" else 0)
         assert current.due_at == getattr(ticket, f"{name}_due_at")
@@ -218,8 +242,13 @@ def test_the_timeline_explains_every_stored_due_time(berlin_org, staff, start, f
 
 def test_a_warning_overtaken_during_downtime_says_why_no_one_was_told(app, berlin_org, staff):
     p1 = factories.priority(berlin_org, "P1")  # 24x7: warning at 11 min 15 s, due at 15 min
-    ticket = tickets.create_ticket(staff["agent"], title="Core switch down", priority=p1,
-                                   requester=staff["employee"], now=berlin(2026, 11, 23, 22, 0))
+    ticket = tickets.create_ticket(
+        staff["agent"],
+        title="Core switch down",
+        priority=p1,
+        requester=staff["employee"],
+        now=berlin(2026, 11, 23, 22, 0),
+    )
     _db.session.commit()
     sla.sweep(berlin(2026, 11, 23, 23, 0))  # the first sweep after the jobs were down for an hour
     _db.session.commit()
@@ -235,8 +264,9 @@ def test_a_warning_overtaken_during_downtime_says_why_no_one_was_told(app, berli
     from tests.helpers import token_for
 
     api = app.test_client()
-    body = api.get(f"/api/v1/tickets/{ticket.reference}/sla",
-                   headers={"Authorization": f"Bearer {token_for(api, staff['agent'])}"}).get_json()
+    body = api.get(
+        f"/api/v1/tickets/{ticket.reference}/sla", headers={"Authorization": f"Bearer {token_for(api, staff['agent'])}"}
+    ).get_json()
     moments = next(c for c in body["clocks"] if c["clock"] == "first_response")["moments"]
     assert [m["overtaken"] for m in moments] == [True, False]
 
@@ -245,8 +275,9 @@ def test_each_moment_names_only_the_people_its_own_notices_went_to(client, berli
     manager, admin = factories.make_user(berlin_org, "manager"), factories.admin_of(berlin_org)
     p1 = factories.priority(berlin_org, "P1")  # 24x7: first response 15 minutes, resolution 2 hours
     start = berlin(2026, 11, 23, 10, 0)
-    ticket = tickets.create_ticket(staff["agent"], title="Core switch down", priority=p1,
-                                   requester=staff["employee"], now=start)
+    ticket = tickets.create_ticket(
+        staff["agent"], title="Core switch down", priority=p1, requester=staff["employee"], now=start
+    )
     tickets.assign(staff["agent"], ticket, staff["agent"], now=start + MIN)
     _db.session.commit()
     # One late sweep: the first response's warning is overtaken by its breach, the resolution's
@@ -256,8 +287,10 @@ def test_each_moment_names_only_the_people_its_own_notices_went_to(client, berli
     line = sla_timeline.timeline(ticket, start + 300 * MIN)
     first, resolution = clock(line, "first_response"), clock(line, "resolution")
     assert [(m.kind, m.notified) for m in first.moments] == [("warning", []), ("breach", [staff["agent"].name])]
-    assert [(m.kind, m.notified) for m in resolution.moments] == [("warning", [staff["agent"].name]),
-                                                                   ("breach", [staff["agent"].name])]
+    assert [(m.kind, m.notified) for m in resolution.moments] == [
+        ("warning", [staff["agent"].name]),
+        ("breach", [staff["agent"].name]),
+    ]
     assert [(m.level, m.notified, [e.recipient for e in m.emails]) for m in line.escalations] == [
         (1, [staff["lead"].name], [staff["lead"].email]),
         (2, [manager.name], [manager.email]),
@@ -266,10 +299,13 @@ def test_each_moment_names_only_the_people_its_own_notices_went_to(client, berli
 
     login(client, staff["agent"])
     page = client.get(f"/agent/tickets/{ticket.reference}/sla").get_data(as_text=True)
-    ladder = page[page.index('id="sla-escalations"'):]
+    ladder = page[page.index('id="sla-escalations"') :]
     levels = ladder.split('data-kind="escalation"')[1:]
     assert len(levels) == 3
-    for level, (person, others) in zip(levels, [(staff["lead"], (manager, admin)), (manager, (staff["lead"], admin)),
-                                                (admin, (staff["lead"], manager))]):
+    for level, (person, others) in zip(
+        levels,
+        [(staff["lead"], (manager, admin)), (manager, (staff["lead"], admin)), (admin, (staff["lead"], manager))],
+        strict=True,
+    ):
         assert f"Told in the app: {person.name}." in level
         assert all(other.name not in level for other in others)

@@ -25,16 +25,16 @@ def p1(org):
 
 
 def raise_ticket(team, p1, at=T0):
-    ticket = tickets.create_ticket(team["agent"], title="Payroll export fails", priority=p1,
-                                   requester=team["employee"], now=at)
+    ticket = tickets.create_ticket(
+        team["agent"], title="Payroll export fails", priority=p1, requester=team["employee"], now=at
+    )
     tickets.assign(team["agent"], ticket, team["agent"], now=at)
     _db.session.commit()
     return ticket
 
 
 def keys(ticket):
-    return _db.session.scalars(select(SlaEvent.key).where(SlaEvent.ticket_id == ticket.id)
-                               .order_by(SlaEvent.id)).all()
+    return _db.session.scalars(select(SlaEvent.key).where(SlaEvent.ticket_id == ticket.id).order_by(SlaEvent.id)).all()
 
 
 def test_the_first_cycle_starts_with_the_ticket_and_a_public_reply_stops_it(org, team, p1):
@@ -75,10 +75,16 @@ def test_each_requester_message_owes_an_answer_and_each_cycle_breaches_once(org,
     assert sweep(T0 + 223 * MIN).warned == 1
     assert sweep(T0 + 231 * MIN).breached == 1
 
-    assert keys(ticket) == ["warning:next_response:2", "breach:next_response:2", "escalation:1",
-                            "warning:next_response:3", "breach:next_response:3"]
-    warnings = _db.session.scalars(select(OutboxEmail.dedupe_key).where(
-        OutboxEmail.dedupe_key.startswith("warning:"))).all()
+    assert keys(ticket) == [
+        "warning:next_response:2",
+        "breach:next_response:2",
+        "escalation:1",
+        "warning:next_response:3",
+        "breach:next_response:3",
+    ]
+    warnings = _db.session.scalars(
+        select(OutboxEmail.dedupe_key).where(OutboxEmail.dedupe_key.startswith("warning:"))
+    ).all()
     assert sorted(warnings) == [f"warning:{ticket.id}:next_response:{cycle}:{team['agent'].id}" for cycle in (2, 3)]
     # The escalation ladder is the ticket's: it climbs on from level 1, counted from the breach now running.
     assert dict(sweep(T0 + 289 * MIN).escalated) == {}
@@ -155,17 +161,31 @@ def test_admins_set_the_target_in_the_console_and_by_csv(client, org):
     priority = factories.priority(org, "P2")
     login(client, factories.admin_of(org))
     assert "update clock" in client.get(f"/admin/priority/edit/?id={priority.id}").get_data(as_text=True)
-    data = {"name": "P2", "weight": "3", "first_response_minutes": "60", "resolution_minutes": "360",
-            "calendar": priority.calendar, "csrf_token": csrf_token(client, "/portal/")}
+    data = {
+        "name": "P2",
+        "weight": "3",
+        "first_response_minutes": "60",
+        "resolution_minutes": "360",
+        "calendar": priority.calendar,
+        "csrf_token": csrf_token(client, "/portal/"),
+    }
     refused = client.post(f"/admin/priority/edit/?id={priority.id}", data={**data, "next_response_minutes": "0"})
     assert refused.status_code == 200 and "1 or more" in refused.get_data(as_text=True)
-    assert client.post(f"/admin/priority/edit/?id={priority.id}",
-                       data={**data, "next_response_minutes": "120"}).status_code == 302
+    assert (
+        client.post(
+            f"/admin/priority/edit/?id={priority.id}", data={**data, "next_response_minutes": "120"}
+        ).status_code
+        == 302
+    )
     _db.session.expire_all()
     assert _db.session.get(Priority, priority.id).next_response_minutes == 120
 
-    report = imports.run(org, "priorities", b"name,weight,first_response_minutes,resolution_minutes,next_response_minutes\r\n"
-                                            b"P2,3,60,360,\r\nP9,1,10,20,45\r\n")
+    report = imports.run(
+        org,
+        "priorities",
+        b"name,weight,first_response_minutes,resolution_minutes,next_response_minutes\r\n"
+        b"P2,3,60,360,\r\nP9,1,10,20,45\r\n",
+    )
     assert report.ok, [r.message for r in report.rows]
     _db.session.commit()
     assert factories.priority(org, "P2").next_response_minutes is None  # empty: no update clock

@@ -1,6 +1,7 @@
 """Rate-limit counters in the database: counting per window, and the hourly prune that keeps
 one-off keys (an address seen once) from piling up."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -9,7 +10,7 @@ from autotrack.jobs import tasks
 from autotrack.models import Throttle, utcnow
 from autotrack.services import throttle
 
-NOON = datetime(2026, 11, 23, 12, 0, 30, tzinfo=timezone.utc)
+NOON = datetime(2026, 11, 23, 12, 0, 30, tzinfo=UTC)
 
 
 def test_a_key_is_refused_past_its_limit_until_the_window_ends(db):
@@ -21,7 +22,9 @@ def test_a_key_is_refused_past_its_limit_until_the_window_ends(db):
 
 def test_housekeeping_prunes_windows_older_than_a_day_and_keeps_the_rest(db):
     for days_ago in (0, 1, 3):
-        throttle.hit(f"token:address:old-{days_ago}", 5, window_seconds=60, now=NOON - timedelta(days=days_ago, hours=1))
+        throttle.hit(
+            f"token:address:old-{days_ago}", 5, window_seconds=60, now=NOON - timedelta(days=days_ago, hours=1)
+        )
     _db.session.commit()
     assert throttle.prune(now=NOON) == 2  # the ones of yesterday and three days ago
     _db.session.commit()

@@ -1,14 +1,15 @@
 """The ticket service: creation rules, the lifecycle, who may do what, and the audit trail."""
+
 import pytest
 from sqlalchemy import func, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import AuditEvent, Notification, Ticket, User
+from autotrack.models.types import utcnow
 from autotrack.services import tickets
 from autotrack.services.errors import Forbidden, InvalidTransition, ValidationError
 from tests import factories
 from tests.helpers import run_concurrently
-from autotrack.models.types import utcnow
 
 
 @pytest.fixture
@@ -26,11 +27,13 @@ def people(org):
 def audit_trail(ticket):
     return _db.session.execute(
         select(AuditEvent.action, AuditEvent.from_value, AuditEvent.to_value, AuditEvent.detail)
-        .where(AuditEvent.ticket_id == ticket.id).order_by(AuditEvent.id)
+        .where(AuditEvent.ticket_id == ticket.id)
+        .order_by(AuditEvent.id)
     ).all()
 
 
 # --- creation ---------------------------------------------------------------------------------
+
 
 def test_new_ticket_gets_org_defaults_without_category(org, people):
     ticket = factories.make_ticket(people["employee"])
@@ -99,7 +102,9 @@ def test_concurrent_creation_never_repeats_a_number(app, org, people):
     def raise_tickets():
         numbers = []
         for _ in range(5):
-            numbers.append(tickets.create_ticket(_db.session.get(User, employee_id), title="parallel", now=utcnow()).number)
+            numbers.append(
+                tickets.create_ticket(_db.session.get(User, employee_id), title="parallel", now=utcnow()).number
+            )
             _db.session.commit()
         return numbers
 
@@ -126,19 +131,36 @@ VALID = [
 def test_valid_transitions(org, people, start, action, end):
     ticket = factories.make_ticket_in(start, people["employee"], people["agent"])
     before = len(audit_trail(ticket))
-    tickets.transition(people["agent"], ticket, action, assignee=people["agent"] if action == "assign" else None, now=utcnow())
+    tickets.transition(
+        people["agent"], ticket, action, assignee=people["agent"] if action == "assign" else None, now=utcnow()
+    )
     _db.session.commit()
     assert ticket.state == end
     assert len(audit_trail(ticket)) > before
 
 
 INVALID = [
-    ("new", "wait"), ("new", "resume"), ("new", "close"), ("new", "reopen"),
-    ("open", "resume"), ("open", "close"), ("open", "reopen"),
-    ("pending", "wait"), ("pending", "resolve"), ("pending", "close"), ("pending", "reopen"),
-    ("resolved", "assign"), ("resolved", "wait"), ("resolved", "resume"), ("resolved", "resolve"),
-    ("closed", "assign"), ("closed", "wait"), ("closed", "resume"), ("closed", "resolve"),
-    ("closed", "close"), ("closed", "reopen"),
+    ("new", "wait"),
+    ("new", "resume"),
+    ("new", "close"),
+    ("new", "reopen"),
+    ("open", "resume"),
+    ("open", "close"),
+    ("open", "reopen"),
+    ("pending", "wait"),
+    ("pending", "resolve"),
+    ("pending", "close"),
+    ("pending", "reopen"),
+    ("resolved", "assign"),
+    ("resolved", "wait"),
+    ("resolved", "resume"),
+    ("resolved", "resolve"),
+    ("closed", "assign"),
+    ("closed", "wait"),
+    ("closed", "resume"),
+    ("closed", "resolve"),
+    ("closed", "close"),
+    ("closed", "reopen"),
 ]
 
 
@@ -240,6 +262,7 @@ def test_transition_to_a_chosen_status_of_the_target_category(org, people):
 
 # --- comments and other changes -----------------------------------------------------------------
 
+
 def test_first_public_staff_reply_is_the_first_response(org, people):
     ticket = factories.make_ticket(people["employee"])
     tickets.add_comment(people["employee"], ticket, "Any news?", now=utcnow())
@@ -297,8 +320,9 @@ def test_tasks_can_be_added_and_completed_by_staff_only(org, people):
 
 def test_category_defaults_of_another_organization_are_ignored(org, other_org, people):
     foreign_department = factories.default_department(other_org)
-    category = factories.make_category(org, "Odd", default_department=foreign_department,
-                                       default_priority=factories.priority(other_org, "P1"))
+    category = factories.make_category(
+        org, "Odd", default_department=foreign_department, default_priority=factories.priority(other_org, "P1")
+    )
     ticket = factories.make_ticket(people["employee"], category=category)
     assert ticket.department.org_id == org.id and ticket.priority.org_id == org.id
 

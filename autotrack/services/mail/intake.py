@@ -18,15 +18,16 @@ domain, or a DKIM or SPF pass for exactly the From domain); mail from an employe
 taken as before unless the check explicitly fails. Anything else is held for the org admin, who releases it as
 its sender or discards it: nothing is created and nothing is answered meanwhile.
 """
+
 import hashlib
 import io
 import logging
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.parser import BytesParser
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
+from email.parser import BytesParser
 from email.utils import getaddresses
 
 from sqlalchemy import select, update
@@ -35,11 +36,13 @@ from werkzeug.datastructures import FileStorage
 
 from autotrack.extensions import db
 from autotrack.models import DirectoryEntry, InboundMessage, InboundStatus, Mailbox, Organization, Perm, User
-from autotrack.services import audit, outbox, policy as access, tickets
-from autotrack.services.org import orgs
-from autotrack.services.tickets import attachments, ticket_mail
+from autotrack.services import audit, outbox, tickets
+from autotrack.services import policy as access
 from autotrack.services.errors import DomainError, ValidationError
+from autotrack.services.org import orgs
+from autotrack.services.people import accounts
 from autotrack.services.sqlutil import insert_ignoring_duplicates
+from autotrack.services.tickets import attachments, ticket_mail
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +131,8 @@ def authentication_results(message, trusted):
     Authentication-Results header, the one the receiving server prepended; the results are
     empty when that authserv-id is not in `trusted`. Headers below it came with the mail, whoever
     wrote them, and are never read. (None, []) when there is no such header."""
-    for name, value in message.raw_items():
-        if name.lower() == "authentication-results":
-            break
-    else:
+    value = next((value for name, value in message.raw_items() if name.lower() == "authentication-results"), None)
+    if value is None:
         return None, []
     text = _FOLDING.sub(" ", str(value)).lower()
     previous = None
@@ -145,7 +146,7 @@ def authentication_results(message, trusted):
     for part in parts:
         result = _RESULT.match(part)
         if result:
-            properties = {key: value.strip('"') for key, value in _PROPERTY.findall(part[result.end():])}
+            properties = {key: value.strip('"') for key, value in _PROPERTY.findall(part[result.end() :])}
             results.append((result.group(1), result.group(2), properties))
     return authserv, results
 
@@ -168,8 +169,11 @@ def check_sender(message, mailbox, address):
     if authserv is None:
         return SenderCheck(NONE, f"no Authentication-Results from {', '.join(sorted(trusted))}")
     if authserv not in trusted:
-        return SenderCheck(NONE, f"the topmost Authentication-Results is from {authserv[:100] or '(no name)'}, "
-                                 f"not from {', '.join(sorted(trusted))}")
+        return SenderCheck(
+            NONE,
+            f"the topmost Authentication-Results is from {authserv[:100] or '(no name)'}, "
+            f"not from {', '.join(sorted(trusted))}",
+        )
     if any(method == "dmarc" and result == "fail" for method, result, _ in results):
         return SenderCheck(FAIL, "DMARC failed")
     for method, result, properties in results:
@@ -181,8 +185,9 @@ def check_sender(message, mailbox, address):
             return SenderCheck(PASS, "DKIM passed for the From domain")
         if method == "spf" and _same_domain(properties.get("smtp.mailfrom", ""), from_domain):
             return SenderCheck(PASS, "SPF passed for the From domain")
-    failed = sorted({f"{method}={result}" for method, result, _ in results
-                     if method in ("spf", "dkim") and result == "fail"})
+    failed = sorted(
+        {f"{method}={result}" for method, result, _ in results if method in ("spf", "dkim") and result == "fail"}
+    )
     if failed:
         return SenderCheck(FAIL, ", ".join(failed) + " and nothing passed for the From domain")
     return SenderCheck(NONE, "nothing passed for the From domain")
@@ -195,26 +200,43 @@ def _is_staff(permissions):
 
 # --- 1. store ----------------------------------------------------------------------------------
 
+
 def store(mailbox, raw, *, now, message=None):
     """(id, new) of the stored row for `raw` received by `mailbox`; committed. Never raises for
     a bad message (only when the database cannot be reached)."""
     message = message if message is not None else parse(raw)
     key = message_key(message, raw)
-    result = db.session.execute(insert_ignoring_duplicates(InboundMessage).values(
-        org_id=mailbox.org_id, mailbox_id=mailbox.id, message_key=key, message_id=_message_id(message),
-        sender=sender_address(message) or None, subject=_header(message, "Subject")[:255] or None, raw=raw,
-        status=InboundStatus.RECEIVED, received_at=now, attempts=0,
-    ))
+    result = db.session.execute(
+        insert_ignoring_duplicates(InboundMessage).values(
+            org_id=mailbox.org_id,
+            mailbox_id=mailbox.id,
+            message_key=key,
+            message_id=_message_id(message),
+            sender=sender_address(message) or None,
+            subject=_header(message, "Subject")[:255] or None,
+            raw=raw,
+            status=InboundStatus.RECEIVED,
+            received_at=now,
+            attempts=0,
+        )
+    )
     if result.rowcount == 1:
         inbound_id, new = result.inserted_primary_key[0], True
     else:
-        inbound_id, new = db.session.scalar(select(InboundMessage.id).where(
-            InboundMessage.org_id == mailbox.org_id, InboundMessage.message_key == key)), False
+        inbound_id, new = (
+            db.session.scalar(
+                select(InboundMessage.id).where(
+                    InboundMessage.org_id == mailbox.org_id, InboundMessage.message_key == key
+                )
+            ),
+            False,
+        )
     db.session.commit()
     return inbound_id, new
 
 
 # --- 2. process --------------------------------------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -229,14 +251,17 @@ def process(inbound_id, *, now, message=None):
     """Process one stored message if nobody has; returns its status afterwards. `message` is
     its parsed form when the caller has it already."""
     claimed = db.session.execute(
-        update(InboundMessage).where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.RECEIVED)
-        .values(attempts=InboundMessage.attempts + 1).execution_options(synchronize_session=False)
+        update(InboundMessage)
+        .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.RECEIVED)
+        .values(attempts=InboundMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
         db.session.rollback()
         return db.session.scalar(select(InboundMessage.status).where(InboundMessage.id == inbound_id))
-    mailbox_id, released_by_id = db.session.execute(select(InboundMessage.mailbox_id, InboundMessage.released_by_id)
-                                                    .where(InboundMessage.id == inbound_id)).one()
+    mailbox_id, released_by_id = db.session.execute(
+        select(InboundMessage.mailbox_id, InboundMessage.released_by_id).where(InboundMessage.id == inbound_id)
+    ).one()
     if message is None:
         message = parse(db.session.scalar(select(InboundMessage.raw).where(InboundMessage.id == inbound_id)))
     try:
@@ -244,19 +269,30 @@ def process(inbound_id, *, now, message=None):
             outcome = _handle(db.session.get(Mailbox, mailbox_id), message, now, released=released_by_id is not None)
     except (DomainError, ValueError, LookupError, UnicodeError) as error:
         outcome = Outcome(InboundStatus.FAILED, error=f"{error.__class__.__name__}: {error}")
-    db.session.execute(update(InboundMessage).where(InboundMessage.id == inbound_id).values(
-        status=outcome.status, error="; ".join(filter(None, [outcome.error, *outcome.notes])) or None,
-        ticket_id=outcome.ticket.id if outcome.ticket is not None else None,
-        comment_id=outcome.comment.id if outcome.comment is not None else None,
-        processed_at=now).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == inbound_id)
+        .values(
+            status=outcome.status,
+            error="; ".join(filter(None, [outcome.error, *outcome.notes])) or None,
+            ticket_id=outcome.ticket.id if outcome.ticket is not None else None,
+            comment_id=outcome.comment.id if outcome.comment is not None else None,
+            processed_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return outcome.status
 
 
 def process_pending(*, now, limit=500):
     """Process stored messages nobody has processed (e.g. a crash came between store and process)."""
-    ids = db.session.scalars(select(InboundMessage.id).where(InboundMessage.status == InboundStatus.RECEIVED)
-                             .order_by(InboundMessage.id).limit(limit)).all()
+    ids = db.session.scalars(
+        select(InboundMessage.id)
+        .where(InboundMessage.status == InboundStatus.RECEIVED)
+        .order_by(InboundMessage.id)
+        .limit(limit)
+    ).all()
     db.session.rollback()
     return [process(inbound_id, now=now) for inbound_id in ids]
 
@@ -264,9 +300,15 @@ def process_pending(*, now, limit=500):
 def reprocess(org_id, inbound_id, *, now):
     """The console's "process again" for a failed (or rejected) message of `org_id`."""
     changed = db.session.execute(
-        update(InboundMessage).where(InboundMessage.id == inbound_id, InboundMessage.org_id == org_id,
-                                     InboundMessage.status.in_([InboundStatus.FAILED, InboundStatus.REJECTED]))
-        .values(status=InboundStatus.RECEIVED).execution_options(synchronize_session=False)).rowcount
+        update(InboundMessage)
+        .where(
+            InboundMessage.id == inbound_id,
+            InboundMessage.org_id == org_id,
+            InboundMessage.status.in_([InboundStatus.FAILED, InboundStatus.REJECTED]),
+        )
+        .values(status=InboundStatus.RECEIVED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
     if changed != 1:
         raise ValidationError("Only failed or rejected messages of your organization can be processed again.")
@@ -277,9 +319,14 @@ def release(org_id, inbound_id, actor, *, now):
     """The console's "release as the sender": a held message of `org_id` is processed as from its
     sender (the org admin vouches for it); returns its status afterwards."""
     changed = db.session.execute(
-        update(InboundMessage).where(InboundMessage.id == inbound_id, InboundMessage.org_id == org_id,
-                                     InboundMessage.status == InboundStatus.HELD)
-        .values(status=InboundStatus.RECEIVED, released_by_id=actor.id).execution_options(synchronize_session=False)
+        update(InboundMessage)
+        .where(
+            InboundMessage.id == inbound_id,
+            InboundMessage.org_id == org_id,
+            InboundMessage.status == InboundStatus.HELD,
+        )
+        .values(status=InboundStatus.RECEIVED, released_by_id=actor.id)
+        .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
     if changed != 1:
@@ -290,9 +337,14 @@ def release(org_id, inbound_id, actor, *, now):
 def discard(org_id, inbound_id, *, now):
     """The console's "discard": a held message of `org_id` makes nothing, for good (it stays listed)."""
     changed = db.session.execute(
-        update(InboundMessage).where(InboundMessage.id == inbound_id, InboundMessage.org_id == org_id,
-                                     InboundMessage.status == InboundStatus.HELD)
-        .values(status=InboundStatus.DISCARDED, processed_at=now).execution_options(synchronize_session=False)
+        update(InboundMessage)
+        .where(
+            InboundMessage.id == inbound_id,
+            InboundMessage.org_id == org_id,
+            InboundMessage.status == InboundStatus.HELD,
+        )
+        .values(status=InboundStatus.DISCARDED, processed_at=now)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
         raise ValidationError("Only held messages of your organization can be discarded.")
@@ -313,8 +365,9 @@ def _handle(mailbox, message, now, released=False):
         raise ValidationError("The message has no sender address (From).")
     address = sender_address(message)
     if not address:
-        raise ValidationError("The message has no single clear sender address (From): "
-                              f"{_header(message, 'From')[:200]!r}")
+        raise ValidationError(
+            f"The message has no single clear sender address (From): {_header(message, 'From')[:200]!r}"
+        )
     user, entry = _known(mailbox.org_id, address)
     if user is None and entry is None:
         _answer_unknown_sender(mailbox, address, message, now)
@@ -323,27 +376,43 @@ def _handle(mailbox, message, now, released=False):
         return Outcome(InboundStatus.REJECTED, error=f"{address} is deactivated")
     if not released:
         check = check_sender(message, mailbox, address)
-        staff = _is_staff(user.permissions if user is not None else
-                          entry.role.permissions if entry.role is not None else ())
+        staff = _is_staff(
+            user.permissions if user is not None else entry.role.permissions if entry.role is not None else ()
+        )
         if staff and check.verdict != PASS:
-            return Outcome(InboundStatus.HELD, error=(
-                f"held: {address} is a staff address and the sender is not verified ({check.reason}); "
-                "release it as the sender or discard it"))
+            return Outcome(
+                InboundStatus.HELD,
+                error=(
+                    f"held: {address} is a staff address and the sender is not verified ({check.reason}); "
+                    "release it as the sender or discard it"
+                ),
+            )
         if check.verdict == FAIL:
-            return Outcome(InboundStatus.HELD, error=(
-                f"held: the sender check of {address} failed ({check.reason}); release it as the sender or discard it"))
+            return Outcome(
+                InboundStatus.HELD,
+                error=(
+                    f"held: the sender check of {address} failed ({check.reason}); "
+                    "release it as the sender or discard it"
+                ),
+            )
     sender = user if user is not None else _user_from_directory(mailbox.org_id, entry)
     content = read_content(message)
     ticket = ticket_mail.ticket_for_reply(mailbox.org_id, message)
     if ticket is not None and access.can(sender, "ticket.comment", ticket):
         text = reply_text(content.text) or "(no text)"
         email_text = content.text if text.strip() != content.text.strip() else None
-        comment = tickets.add_comment(sender, ticket, text[:tickets.COMMENT_MAX], email_text=email_text, now=now)
+        comment = tickets.add_comment(sender, ticket, text[: tickets.COMMENT_MAX], email_text=email_text, now=now)
         outcome = Outcome(InboundStatus.PROCESSED, ticket=ticket, comment=comment)
     else:
-        title = " ".join((_header(message, "Subject") or "(no subject)").split())[:tickets.TITLE_MAX] or "(no subject)"
-        ticket = tickets.create_ticket(sender, title=title, description=content.text[:tickets.DESCRIPTION_MAX],
-                                       source="email", routed_to=mailbox.department, now=now)
+        title = " ".join((_header(message, "Subject") or "(no subject)").split())[: tickets.TITLE_MAX] or "(no subject)"
+        ticket = tickets.create_ticket(
+            sender,
+            title=title,
+            description=content.text[: tickets.DESCRIPTION_MAX],
+            source="email",
+            routed_to=mailbox.department,
+            now=now,
+        )
         ticket_mail.queue_acknowledgement(ticket, now=now)
         outcome = Outcome(InboundStatus.PROCESSED, ticket=ticket)
     if content.files:
@@ -390,13 +459,15 @@ def is_automatic(message):
 def _known(org_id, address):
     """(user, None) for the organization's user with this address, (None, entry) for a staff
     directory entry that may become one, else (None, None)."""
-    user = db.session.scalar(select(User).where(User.org_id == org_id, User.email == address)
-                             .options(joinedload(User.organization)))  # is_active reads it
+    user = db.session.scalar(
+        select(User).where(User.org_id == org_id, User.email == address).options(joinedload(User.organization))
+    )  # is_active reads it
     if user is not None:
         return user, None
-    entry = db.session.scalar(select(DirectoryEntry).where(DirectoryEntry.org_id == org_id,
-                                                           DirectoryEntry.email == address).limit(1))
-    if entry is None or orgs.user_by_email(address) is not None:
+    entry = db.session.scalar(
+        select(DirectoryEntry).where(DirectoryEntry.org_id == org_id, DirectoryEntry.email == address).limit(1)
+    )
+    if entry is None or accounts.user_by_email(address) is not None:
         return None, None
     return None, entry
 
@@ -407,22 +478,29 @@ def _user_from_directory(org_id, entry):
     address = entry.email
     org = db.session.get(Organization, org_id)
     role_key = (entry.role.builtin or entry.role.name) if entry.role is not None else "employee"
-    return orgs.create_user(org, address, role_key=role_key, name=f"{entry.first_name} {entry.last_name}",
-                            department=entry.department)
+    return orgs.create_user(
+        org, address, role_key=role_key, name=f"{entry.first_name} {entry.last_name}", department=entry.department
+    )
 
 
 def _answer_unknown_sender(mailbox, address, message, now):
     """One polite answer per address and day (the outbox's unique key makes it one)."""
     outbox.queue_email(
-        recipient=address, org_id=mailbox.org_id, now=now,
+        recipient=address,
+        org_id=mailbox.org_id,
+        now=now,
         subject=f"Re: {_header(message, 'Subject')}"[:255] if _header(message, "Subject") else "Your message",
         dedupe_key=f"unknown-sender:{mailbox.org_id}:{address}:{now:%Y-%m-%d}",
-        body_text=(f"Hello,\n\nyour message to {mailbox.address} was not turned into a ticket: this helpdesk "
-                   "serves its organization's staff, and your address is not known to it. If you are a member "
-                   "of staff, please write from your work address or ask your administrator.\n"))
+        body_text=(
+            f"Hello,\n\nyour message to {mailbox.address} was not turned into a ticket: this helpdesk "
+            "serves its organization's staff, and your address is not known to it. If you are a member "
+            "of staff, please write from your work address or ask your administrator.\n"
+        ),
+    )
 
 
 # --- content -------------------------------------------------------------------------------------
+
 
 @dataclass
 class Content:
@@ -443,7 +521,11 @@ def read_content(message):
             continue
         disposition = part.get_content_disposition()
         filename = part.get_filename()
-        if disposition == "attachment" or filename or (disposition == "inline" and part.get_content_maintype() == "image"):
+        if (
+            disposition == "attachment"
+            or filename
+            or (disposition == "inline" and part.get_content_maintype() == "image")
+        ):
             data = part.get_payload(decode=True) or b""
             if data:
                 files.append((filename or _name_for(part, number), data))

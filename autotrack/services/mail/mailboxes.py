@@ -1,4 +1,5 @@
 """An organization's IMAP mailboxes: settings, the connection test, and the periodic fetch."""
+
 import logging
 import re
 import ssl
@@ -8,8 +9,8 @@ from sqlalchemy import select
 from autotrack.extensions import db
 from autotrack.models import AfterImport, Mailbox, MailSecurity
 from autotrack.services import crypto
-from autotrack.services.mail import intake as mail_in
 from autotrack.services.errors import NotFound, ValidationError
+from autotrack.services.mail import intake as mail_in
 
 log = logging.getLogger(__name__)
 IMAP_TIMEOUT_SECONDS = 30
@@ -23,8 +24,11 @@ def by_name(name, org_id=None):
         query = query.where(Mailbox.org_id == org_id)
     found = db.session.scalars(query).all()
     if len(found) != 1:
-        raise NotFound(f"No mailbox named {name!r}." if not found else
-                       f"Several organizations have a mailbox named {name!r}: name the organization.")
+        raise NotFound(
+            f"No mailbox named {name!r}."
+            if not found
+            else f"Several organizations have a mailbox named {name!r}: name the organization."
+        )
     return found[0]
 
 
@@ -34,8 +38,10 @@ def set_trusted_servers(mailbox, text):
     names = (text or "").lower().replace(",", " ").split()
     bad = [name for name in names if not _AUTHSERV_ID.fullmatch(name)]
     if bad:
-        raise ValidationError(f"Not a server name: {bad[0][:60]!r}.", {"trusted_authserv_ids": "Host names only, "
-                                                                          "separated by spaces or commas."})
+        raise ValidationError(
+            f"Not a server name: {bad[0][:60]!r}.",
+            {"trusted_authserv_ids": "Host names only, separated by spaces or commas."},
+        )
     joined = " ".join(dict.fromkeys(names))
     if len(joined) > 255:
         raise ValidationError("Too many names.", {"trusted_authserv_ids": "At most 255 characters."})
@@ -56,11 +62,13 @@ def _connect(mailbox):
     if password is None:
         raise ValidationError(f"Mailbox {mailbox.name} has no usable password: enter it again.")
     if mailbox.security == MailSecurity.SSL:
-        client = MailBox(mailbox.imap_host, mailbox.imap_port, timeout=IMAP_TIMEOUT_SECONDS,
-                         ssl_context=ssl.create_default_context())
+        client = MailBox(
+            mailbox.imap_host, mailbox.imap_port, timeout=IMAP_TIMEOUT_SECONDS, ssl_context=ssl.create_default_context()
+        )
     elif mailbox.security == MailSecurity.STARTTLS:
-        client = MailBoxStartTls(mailbox.imap_host, mailbox.imap_port, timeout=IMAP_TIMEOUT_SECONDS,
-                                 ssl_context=ssl.create_default_context())
+        client = MailBoxStartTls(
+            mailbox.imap_host, mailbox.imap_port, timeout=IMAP_TIMEOUT_SECONDS, ssl_context=ssl.create_default_context()
+        )
     else:
         client = MailBoxUnencrypted(mailbox.imap_host, mailbox.imap_port, timeout=IMAP_TIMEOUT_SECONDS)
     return client.login(mailbox.username, password, initial_folder=mailbox.folder)
@@ -71,9 +79,11 @@ def test_connection(mailbox):
     try:
         with _connect(mailbox) as client:
             status = client.folder.status(mailbox.folder)
-            return True, (f"Connected to {mailbox.imap_host}:{mailbox.imap_port} as {mailbox.username}; "
-                          f"{mailbox.folder} holds {status.get('MESSAGES', '?')} messages, "
-                          f"{status.get('UNSEEN', '?')} unseen.")
+            return True, (
+                f"Connected to {mailbox.imap_host}:{mailbox.imap_port} as {mailbox.username}; "
+                f"{mailbox.folder} holds {status.get('MESSAGES', '?')} messages, "
+                f"{status.get('UNSEEN', '?')} unseen."
+            )
     except ValidationError as error:
         return False, error.message
     except Exception as error:  # noqa: BLE001 - whatever the server or network said is the answer
@@ -94,7 +104,7 @@ def fetch(mailbox, *, now):
                 continue  # expunged meanwhile
             try:
                 mail_in.ingest(mailbox, raw, now=now)
-            except Exception:  # noqa: BLE001 - one bad message must not stop the mailbox
+            except Exception:  # one bad message must not stop the mailbox
                 db.session.rollback()
                 log.exception("mail: could not import UID %s of %s", uid, mailbox.name)
                 continue
@@ -120,8 +130,9 @@ def _raw_message(client, uid):
 def fetch_all(*, now):
     """The periodic job: every active mailbox with IMAP settings, then anything left unprocessed."""
     report = {}
-    mailboxes = db.session.scalars(select(Mailbox).where(Mailbox.active.is_(True), Mailbox.imap_host.is_not(None))
-                                   .order_by(Mailbox.id)).all()
+    mailboxes = db.session.scalars(
+        select(Mailbox).where(Mailbox.active.is_(True), Mailbox.imap_host.is_not(None)).order_by(Mailbox.id)
+    ).all()
     for mailbox in mailboxes:
         try:
             report[mailbox.name] = fetch(mailbox, now=now)
@@ -129,8 +140,9 @@ def fetch_all(*, now):
         except Exception as error:  # noqa: BLE001 - recorded for the console; the next run retries
             db.session.rollback()
             mailbox = db.session.get(Mailbox, mailbox.id)
-            mailbox.last_error = crypto.redact(f"{error.__class__.__name__}: {error}",
-                                               crypto.decrypt(mailbox.password_encrypted or "") or "")[:2000]
+            mailbox.last_error = crypto.redact(
+                f"{error.__class__.__name__}: {error}", crypto.decrypt(mailbox.password_encrypted or "") or ""
+            )[:2000]
             report[mailbox.name] = mailbox.last_error
             log.warning("mail: fetching %s failed: %s", mailbox.name, mailbox.last_error)
         mailbox.last_fetch_at = now

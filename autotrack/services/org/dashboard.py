@@ -4,6 +4,7 @@ SLA compliance of a period counts clocks that stopped in time during it (first r
 resolutions with no breach recorded) against breaches recorded during it, so a ticket still
 waiting past its deadline counts as a miss from the moment it breached.
 """
+
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -11,8 +12,8 @@ from sqlalchemy import and_, case, func, literal, select
 
 from autotrack.extensions import db
 from autotrack.models import ACTIVE_STATES, Department, Priority, SlaEvent, Status, Ticket
-from autotrack.services.tickets import feedback
 from autotrack.services.sqlutil import seconds_between
+from autotrack.services.tickets import feedback
 
 PERIODS = (7, 30)  # days
 MEDIAN_PERIOD = 30  # days; each median is a sort of the period's tickets, so only the longer one
@@ -44,8 +45,9 @@ def build(org_id, *, now):
     breaches = _breaches_by_department(board, org_id, now)
     for clock in CLOCKS:
         board.compliance[clock] = {
-            days: _compliance(org_id, clock, now - timedelta(days=days), breaches[clock, days],
-                              with_median=days == MEDIAN_PERIOD)
+            days: _compliance(
+                org_id, clock, now - timedelta(days=days), breaches[clock, days], with_median=days == MEDIAN_PERIOD
+            )
             for days in PERIODS
         }
     board.satisfaction = {days: feedback.satisfaction(org_id, now - timedelta(days=days)) for days in PERIODS}
@@ -55,8 +57,11 @@ def build(org_id, *, now):
 def _backlog(board, org_id, now):
     """Open tickets by priority, status and age, from one scan of ix_tickets_backlog."""
     bucket = case(
-        *[(Ticket.created_at <= now - timedelta(days=lower), index)
-          for index, (_, lower) in reversed(list(enumerate(AGE_BUCKETS))) if lower],
+        *[
+            (Ticket.created_at <= now - timedelta(days=lower), index)
+            for index, (_, lower) in reversed(list(enumerate(AGE_BUCKETS)))
+            if lower
+        ],
         else_=0,
     )
     rows = db.session.execute(
@@ -71,11 +76,14 @@ def _backlog(board, org_id, now):
         by_bucket[bucket_index] += n
     board.open_total = sum(by_bucket)
     priorities = db.session.execute(
-        select(Priority.id, Priority.name).where(Priority.org_id == org_id).order_by(Priority.weight.desc())).all()
+        select(Priority.id, Priority.name).where(Priority.org_id == org_id).order_by(Priority.weight.desc())
+    ).all()
     board.by_priority = [(name, by_priority.get(pid, 0)) for pid, name in priorities]
     statuses = db.session.execute(
         select(Status.id, Status.name, Status.color)
-        .where(Status.org_id == org_id, Status.category.in_(ACTIVE_STATES)).order_by(Status.position)).all()
+        .where(Status.org_id == org_id, Status.category.in_(ACTIVE_STATES))
+        .order_by(Status.position)
+    ).all()
     board.by_status = [(name, color, by_status.get(sid, 0)) for sid, name, color in statuses]
     board.aging = [(label, by_bucket[i]) for i, (label, _) in enumerate(AGE_BUCKETS)]
 
@@ -86,11 +94,19 @@ def department_report(org_id, department_ids, since):
     report = {}
     for clock in CLOCKS:
         breached = db.session.scalar(
-            select(func.count()).select_from(SlaEvent)
-            .where(SlaEvent.org_id == org_id, SlaEvent.fired_at >= since, SlaEvent.kind == "breach",
-                   SlaEvent.clock == clock, SlaEvent.department_id.in_(department_ids)))
-        report[clock] = _compliance(org_id, clock, since, breached, with_median=True,
-                                    extra=Ticket.department_id.in_(department_ids))
+            select(func.count())
+            .select_from(SlaEvent)
+            .where(
+                SlaEvent.org_id == org_id,
+                SlaEvent.fired_at >= since,
+                SlaEvent.kind == "breach",
+                SlaEvent.clock == clock,
+                SlaEvent.department_id.in_(department_ids),
+            )
+        )
+        report[clock] = _compliance(
+            org_id, clock, since, breached, with_median=True, extra=Ticket.department_id.in_(department_ids)
+        )
     return report
 
 
@@ -98,19 +114,26 @@ def _compliance(org_id, clock, since, breached, with_median, extra=None):
     stopped_at, breached_at = CLOCKS[clock]
     stopped = and_(Ticket.org_id == org_id, stopped_at >= since, *([extra] if extra is not None else []))
     total, met = db.session.execute(
-        select(func.count(), func.count(case((breached_at.is_(None), literal(1)))))
-        .where(stopped)
+        select(func.count(), func.count(case((breached_at.is_(None), literal(1))))).where(stopped)
     ).one()
     median = None
     if total and with_median:
         # The middle value without loading the others: sort in the database, read one row.
         median = db.session.scalar(
             select(seconds_between(Ticket.created_at, stopped_at).label("took"))
-            .where(stopped).order_by("took").offset((total - 1) // 2).limit(1))
+            .where(stopped)
+            .order_by("took")
+            .offset((total - 1) // 2)
+            .limit(1)
+        )
     counted = met + breached
-    return {"met": met, "breached": breached, "stopped": total,
-            "percent": round(100 * met / counted, 1) if counted else None,
-            "median_seconds": None if median is None else max(0, round(median))}
+    return {
+        "met": met,
+        "breached": breached,
+        "stopped": total,
+        "percent": round(100 * met / counted, 1) if counted else None,
+        "median_seconds": None if median is None else max(0, round(median)),
+    }
 
 
 def _breaches_by_department(board, org_id, now):
@@ -118,8 +141,13 @@ def _breaches_by_department(board, org_id, now):
     the breach counts per (clock, days) for the compliance figures."""
     week, month = now - timedelta(days=7), now - timedelta(days=30)
     rows = db.session.execute(
-        select(SlaEvent.department_id, SlaEvent.kind, SlaEvent.clock,
-               func.count(case((SlaEvent.fired_at >= week, literal(1)))), func.count())
+        select(
+            SlaEvent.department_id,
+            SlaEvent.kind,
+            SlaEvent.clock,
+            func.count(case((SlaEvent.fired_at >= week, literal(1)))),
+            func.count(),
+        )
         .where(SlaEvent.org_id == org_id, SlaEvent.fired_at >= month, SlaEvent.kind.in_(("breach", "escalation")))
         .group_by(SlaEvent.department_id, SlaEvent.kind, SlaEvent.clock)
     ).all()

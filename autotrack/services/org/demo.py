@@ -7,6 +7,7 @@ times and a sweep right after seeding has nothing left to do. Mail of the histor
 delivered except that of its last hour, and each person has only their newest few
 notifications unread.
 """
+
 import random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,8 +27,9 @@ from autotrack.models import (
     Ticket,
 )
 from autotrack.services import policy, sla, tickets
-from autotrack.services.org import orgs
 from autotrack.services.errors import ValidationError
+from autotrack.services.org import orgs
+from autotrack.services.people import accounts
 
 DEMO_SLUG = "acme"
 DEMO_PASSWORD = "autotrack-demo"
@@ -112,42 +114,72 @@ def seed_demo(now):
     if other_organizations():
         raise ValidationError("The demo is seeded only into an empty database; this one has other organizations.")
     rng = random.Random(1042)
-    org = orgs.create_org("Acme Corporation", DEMO_SLUG, admin_email=DEMO_USERS[0][0],
-                          admin_password=DEMO_PASSWORD, timezone="Europe/London", admin_name=DEMO_USERS[0][1])
+    org = orgs.create_org(
+        "Acme Corporation",
+        DEMO_SLUG,
+        admin_email=DEMO_USERS[0][0],
+        admin_password=DEMO_PASSWORD,
+        timezone="Europe/London",
+        admin_name=DEMO_USERS[0][1],
+    )
     departments = {name: orgs.create_department(org, name) for name in ("IT", "HR", "Finance")}
     priorities = {p.name: p for p in db.session.scalars(select(Priority).where(Priority.org_id == org.id))}
 
     by_path = {}
     for path, priority, department in DEMO_CATEGORIES:
         parent_path, _, name = path.rpartition("/")
-        node = Category(org_id=org.id, name=name, path=path, depth=path.count("/") + 1,
-                        parent=by_path.get(parent_path),
-                        default_priority=priorities.get(priority), default_department=departments.get(department))
+        node = Category(
+            org_id=org.id,
+            name=name,
+            path=path,
+            depth=path.count("/") + 1,
+            parent=by_path.get(parent_path),
+            default_priority=priorities.get(priority),
+            default_department=departments.get(department),
+        )
         db.session.add(node)
         by_path[path] = node
     leaves = [node for path, node in by_path.items() if node.depth == 3]
 
     users = {}
     for email, name, role, department, lead in DEMO_USERS[1:]:
-        users[email] = orgs.create_user(org, email, role_key=role, password=DEMO_PASSWORD, name=name,
-                                        department=departments[department], lead=lead)
+        users[email] = orgs.create_user(
+            org, email, role_key=role, password=DEMO_PASSWORD, name=name, department=departments[department], lead=lead
+        )
     # The IT team also staffs Support, the organization's default department: a ticket raised
     # without a category (portal or API) lands there and must have someone to work it.
     support = orgs.department_by_name(org, "Support")
     for email in ("lead@acme.example", "agent@acme.example", "agent2@acme.example"):
         orgs.add_member(support, users[email], MemberRole.AGENT, lead=email.startswith("lead"))
     orgs.add_member(support, users["manager@acme.example"], MemberRole.MANAGER)
-    admin = orgs.user_by_email(DEMO_USERS[0][0])
+    admin = accounts.user_by_email(DEMO_USERS[0][0])
     for number, (email, user) in enumerate(sorted(users.items()), start=1):
         if not policy.is_staff(user):
             first, _, last = user.name.partition(" ")
             user.employee_id = f"E{number:04d}"
-            db.session.add(DirectoryEntry(org_id=org.id, employee_id=user.employee_id, first_name=first,
-                                          last_name=last, email=email, department_id=user.department_id))
+            db.session.add(
+                DirectoryEntry(
+                    org_id=org.id,
+                    employee_id=user.employee_id,
+                    first_name=first,
+                    last_name=last,
+                    email=email,
+                    department_id=user.department_id,
+                )
+            )
     for number, (first, last, dept) in enumerate(
-            [("Nora", "Newhire", "IT"), ("Olaf", "Onboard", "Finance"), ("Pia", "Pending", "HR")], start=100):
-        db.session.add(DirectoryEntry(org_id=org.id, employee_id=f"E{number:04d}", first_name=first, last_name=last,
-                                      email=f"{first.lower()}@acme.example", department_id=departments[dept].id))
+        [("Nora", "Newhire", "IT"), ("Olaf", "Onboard", "Finance"), ("Pia", "Pending", "HR")], start=100
+    ):
+        db.session.add(
+            DirectoryEntry(
+                org_id=org.id,
+                employee_id=f"E{number:04d}",
+                first_name=first,
+                last_name=last,
+                email=f"{first.lower()}@acme.example",
+                department_id=departments[dept].id,
+            )
+        )
     db.session.flush()
 
     employees = [u for u in users.values() if not policy.is_staff(u)]
@@ -163,8 +195,12 @@ def seed_demo(now):
                 age = timedelta(hours=rng.randint(1, HISTORY_HOURS), minutes=rng.randint(0, 59))
                 created = now - max(age, MIN_AGE.get(state, age))
             category = rng.choice(leaves)
-            story = _Story(requester=rng.choice(employees), category=category, title=rng.choice(TITLES[category.name]),
-                           description=f"Demo ticket #{count}. Details as the requester wrote them.")
+            story = _Story(
+                requester=rng.choice(employees),
+                category=category,
+                title=rng.choice(TITLES[category.name]),
+                description=f"Demo ticket #{count}. Details as the requester wrote them.",
+            )
             steps.extend(_plan(story, state, created, rng, admin))
     _play(org, steps, now)
     _settle(org, now)
@@ -193,9 +229,11 @@ def _department_of(category):
 def _plan(story, state, created, rng, admin):
     """[(time, action)] that take one demo ticket to `state` through the real service calls,
     with replies."""
+
     def create():
-        story.ticket = tickets.create_ticket(story.requester, title=story.title, category=story.category,
-                                             description=story.description, now=created)
+        story.ticket = tickets.create_ticket(
+            story.requester, title=story.title, category=story.category, description=story.description, now=created
+        )
 
     plan = [(created, create)]
     if state == "new":
@@ -207,12 +245,19 @@ def _plan(story, state, created, rng, admin):
 
     plan.append((step, lambda: tickets.assign(agent, story.ticket, agent, now=step)))
     reply_at = step + timedelta(minutes=1)
-    plan.append((reply_at, lambda: tickets.add_comment(agent, story.ticket, "Thanks, I am looking into it.",
-                                                       now=reply_at)))
+    plan.append(
+        (reply_at, lambda: tickets.add_comment(agent, story.ticket, "Thanks, I am looking into it.", now=reply_at))
+    )
     if rng.random() < 0.3:
         note_at = step + timedelta(minutes=2)
-        plan.append((note_at, lambda: tickets.add_comment(
-            agent, story.ticket, "Checked the logs; looks like a config issue.", internal=True, now=note_at)))
+        plan.append(
+            (
+                note_at,
+                lambda: tickets.add_comment(
+                    agent, story.ticket, "Checked the logs; looks like a config issue.", internal=True, now=note_at
+                ),
+            )
+        )
     if state == "pending":
         wait_at = step + timedelta(minutes=3)
         plan.append((wait_at, lambda: tickets.transition(agent, story.ticket, "wait", now=wait_at)))
@@ -221,8 +266,9 @@ def _plan(story, state, created, rng, admin):
         plan.append((resolve_at, lambda: tickets.transition(agent, story.ticket, "resolve", now=resolve_at)))
         if state == "closed":
             close_at = step + timedelta(hours=5)
-            plan.append((close_at, lambda: tickets.transition(story.ticket.requester, story.ticket, "close",
-                                                              now=close_at)))
+            plan.append(
+                (close_at, lambda: tickets.transition(story.ticket.requester, story.ticket, "close", now=close_at))
+            )
     return plan
 
 
@@ -263,13 +309,19 @@ def _settle(org, now):
     for note_id, user_id, created_at in rows:
         seen[user_id] = seen.get(user_id, 0) + 1
         if seen[user_id] > UNREAD_PER_PERSON:
-            db.session.execute(update(Notification).where(Notification.id == note_id)
-                               .values(read_at=min(created_at + READ_AFTER, now)),
-                               execution_options={"synchronize_session": False})
+            db.session.execute(
+                update(Notification)
+                .where(Notification.id == note_id)
+                .values(read_at=min(created_at + READ_AFTER, now)),
+                execution_options={"synchronize_session": False},
+            )
     db.session.execute(
         update(OutboxEmail)
-        .where(OutboxEmail.org_id == org.id, OutboxEmail.status == OutboxStatus.PENDING,
-               OutboxEmail.next_attempt_at < now - MAIL_PENDING_FOR)
+        .where(
+            OutboxEmail.org_id == org.id,
+            OutboxEmail.status == OutboxStatus.PENDING,
+            OutboxEmail.next_attempt_at < now - MAIL_PENDING_FOR,
+        )
         .values(status=OutboxStatus.SENT, attempts=1, sent_at=OutboxEmail.next_attempt_at),
         execution_options={"synchronize_session": False},
     )

@@ -13,6 +13,7 @@ The fetch is the risky part: a URL an admin types is read by our server, inside 
 second lookup to rebind); every redirect is checked the same way; the certificate is verified;
 and the body has a size and a time limit.
 """
+
 import functools
 import ipaddress
 import json
@@ -30,8 +31,8 @@ from sqlalchemy.exc import IntegrityError
 from autotrack.extensions import db
 from autotrack.models import DirectorySync, Organization
 from autotrack.services import audit
-from autotrack.services.org import imports
 from autotrack.services.errors import DomainError, ValidationError
+from autotrack.services.org import imports
 from autotrack.services.sqlutil import insert_ignoring_duplicates
 
 MAX_REDIRECTS = 3
@@ -49,6 +50,7 @@ class SourceRefused(DomainError):
 
 
 # --- the source URL -----------------------------------------------------------------------------
+
 
 def _https_parts(url):
     if not isinstance(url, str) or len(url) > URL_MAX or any(ord(c) < 33 for c in url):
@@ -78,8 +80,14 @@ def _allowed_networks():
 def _public(address):
     if address.version == 6 and address.ipv4_mapped is not None:
         address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
-    return address.is_global and not (address.is_multicast or address.is_reserved or address.is_loopback
-                                       or address.is_link_local or address.is_private or address.is_unspecified)
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_reserved
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_private
+        or address.is_unspecified
+    )
 
 
 def vetted_address(host, port):
@@ -93,8 +101,10 @@ def vetted_address(host, port):
     addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     for address in addresses:
         if not (_public(address) or any(address in network for network in allowed)):
-            raise SourceRefused(f"{host} resolves to {address}, an internal address: the directory source "
-                                "must be reachable on a public address.")
+            raise SourceRefused(
+                f"{host} resolves to {address}, an internal address: the directory source "
+                "must be reachable on a public address."
+            )
     return str(addresses[0])
 
 
@@ -123,6 +133,7 @@ def save_source(org, url, hours, actor=None):
 
 # --- fetching -----------------------------------------------------------------------------------
 
+
 def fetch(url):
     """The source's bytes, or SourceRefused saying why not (see the module's docstring)."""
     config = current_app.config
@@ -136,21 +147,40 @@ def fetch(url):
         if remaining <= 0:
             raise SourceRefused("The directory source took too long to answer.")
         pool = urllib3.HTTPSConnectionPool(
-            address, port, server_hostname=parts.hostname, assert_hostname=parts.hostname, cert_reqs="CERT_REQUIRED",
-            ca_certs=config.get("AUTOTRACK_DIRECTORY_CA_BUNDLE"), maxsize=1, retries=False,
-            timeout=urllib3.Timeout(connect=min(10.0, remaining), read=min(10.0, remaining)))
+            address,
+            port,
+            server_hostname=parts.hostname,
+            assert_hostname=parts.hostname,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=config.get("AUTOTRACK_DIRECTORY_CA_BUNDLE"),
+            maxsize=1,
+            retries=False,
+            timeout=urllib3.Timeout(connect=min(10.0, remaining), read=min(10.0, remaining)),
+        )
         host_header = parts.hostname if parts.port in (None, 443) else f"{parts.hostname}:{port}"
         if ":" in parts.hostname:
             host_header = f"[{parts.hostname}]" + ("" if parts.port in (None, 443) else f":{port}")
         try:
-            response = pool.urlopen("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                                    headers={"Host": host_header, "Accept": "text/csv, text/plain",
-                                             "Accept-Encoding": "identity", "User-Agent": "AutoTrack directory sync"},
-                                    redirect=False, retries=False, preload_content=False, decode_content=False,
-                                    assert_same_host=False)
+            response = pool.urlopen(
+                "GET",
+                (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                headers={
+                    "Host": host_header,
+                    "Accept": "text/csv, text/plain",
+                    "Accept-Encoding": "identity",
+                    "User-Agent": "AutoTrack directory sync",
+                },
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                decode_content=False,
+                assert_same_host=False,
+            )
         except urllib3.exceptions.SSLError as error:
             pool.close()
-            raise SourceRefused(f"The directory source's certificate could not be verified ({_reason(error)}).") from None
+            raise SourceRefused(
+                f"The directory source's certificate could not be verified ({_reason(error)})."
+            ) from None
         except urllib3.exceptions.HTTPError as error:
             pool.close()
             raise SourceRefused(f"The directory source could not be read ({_reason(error)}).") from None
@@ -196,11 +226,13 @@ def _reason(error):
 
 # --- running ------------------------------------------------------------------------------------
 
+
 def run_due(*, now):
     """The scheduled job: read every organization's source whose period has come, once per
     period whichever worker gets there first. Returns the runs made."""
-    orgs = db.session.scalars(select(Organization).where(Organization.directory_url.is_not(None),
-                                                         Organization.is_active.is_(True))).all()
+    orgs = db.session.scalars(
+        select(Organization).where(Organization.directory_url.is_not(None), Organization.is_active.is_(True))
+    ).all()
     runs = []
     for org in orgs:
         slot = int(now.timestamp() // (org.directory_sync_hours * 3600))
@@ -214,23 +246,47 @@ def run_now(org, *, apply, actor=None, now):
     """A run asked for in the console: `apply=False` only shows the diff."""
     if not org.directory_url:
         raise ValidationError("Set the directory source first.", {"directory_url": "Required."})
-    row = _claim(org, f"{'manual' if apply else 'preview'}:{org.id}:{secrets.token_hex(8)}",
-                 "manual" if apply else "preview", now)
+    row = _claim(
+        org,
+        f"{'manual' if apply else 'preview'}:{org.id}:{secrets.token_hex(8)}",
+        "manual" if apply else "preview",
+        now,
+    )
     return _process(org, row, apply=apply, now=now, actor=actor)
 
 
 def _claim(org, key, trigger, now):
     """The run row for `key`, committed, if this worker gets it: new, or left running by a worker
     whose lease ran out. None if another has it."""
-    inserted = db.session.execute(insert_ignoring_duplicates(DirectorySync).values(
-        org_id=org.id, run_key=key, trigger=trigger, status="running", source_url=org.directory_url,
-        added=0, changed=0, removed=0, started_at=now, leased_until=now + LEASE)).rowcount == 1
+    inserted = (
+        db.session.execute(
+            insert_ignoring_duplicates(DirectorySync).values(
+                org_id=org.id,
+                run_key=key,
+                trigger=trigger,
+                status="running",
+                source_url=org.directory_url,
+                added=0,
+                changed=0,
+                removed=0,
+                started_at=now,
+                leased_until=now + LEASE,
+            )
+        ).rowcount
+        == 1
+    )
     if not inserted:
-        taken = db.session.execute(
-            update(DirectorySync).where(DirectorySync.run_key == key, DirectorySync.status == "running",
-                                        DirectorySync.leased_until < now)
-            .values(leased_until=now + LEASE, started_at=now)
-            .execution_options(synchronize_session=False)).rowcount == 1
+        taken = (
+            db.session.execute(
+                update(DirectorySync)
+                .where(
+                    DirectorySync.run_key == key, DirectorySync.status == "running", DirectorySync.leased_until < now
+                )
+                .values(leased_until=now + LEASE, started_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
         if not taken:
             db.session.rollback()
             return None
@@ -249,29 +305,56 @@ def _process(org, row, *, apply, now, actor=None):
     except DomainError as error:  # refused fetch, or a file that is not a directory CSV at all
         return _finish(row, "failed", error=error.message)
     if not report.ok:
-        lines = [{"action": "error", "employee_id": "", "text": r.text, "detail": f"line {r.line}: {r.message}"}
-                 for r in report.errors]
-        return _finish(row, "failed", lines=lines,
-                       error=f"{len(report.errors)} row(s) in error: nothing was changed. The first: "
-                             f"line {report.errors[0].line}: {report.errors[0].message}")
+        lines = [
+            {"action": "error", "employee_id": "", "text": r.text, "detail": f"line {r.line}: {r.message}"}
+            for r in report.errors
+        ]
+        return _finish(
+            row,
+            "failed",
+            lines=lines,
+            error=f"{len(report.errors)} row(s) in error: nothing was changed. The first: "
+            f"line {report.errors[0].line}: {report.errors[0].message}",
+        )
     if not report.rows:
-        return _finish(row, "failed", error="The source lists nobody; nothing was changed (an empty export "
-                                            "would otherwise remove everyone).")
+        return _finish(
+            row,
+            "failed",
+            error="The source lists nobody; nothing was changed (an empty export would otherwise remove everyone).",
+        )
     lines, counts = [], {"added": 0, "changed": 0, "removed": 0}
     for result, obj, values in work:
         if obj is None or not obj.active:
             counts["added"] += 1
-            lines.append({"action": "added", "employee_id": values["employee_id"], "text": result.text,
-                          "detail": "" if obj is None else "listed again"})
+            lines.append(
+                {
+                    "action": "added",
+                    "employee_id": values["employee_id"],
+                    "text": result.text,
+                    "detail": "" if obj is None else "listed again",
+                }
+            )
         elif result.action == "update":
             counts["changed"] += 1
-            lines.append({"action": "changed", "employee_id": values["employee_id"], "text": result.text,
-                          "detail": result.message})
+            lines.append(
+                {
+                    "action": "changed",
+                    "employee_id": values["employee_id"],
+                    "text": result.text,
+                    "detail": result.message,
+                }
+            )
     removed = [entry for key, entry in handler.by_id.items() if entry.active and key not in handler.seen]
     for entry in removed:
         counts["removed"] += 1
-        lines.append({"action": "removed", "employee_id": entry.employee_id,
-                      "text": f"{entry.employee_id} · {entry.first_name} · {entry.last_name} · {entry.email}", "detail": "can no longer register"})
+        lines.append(
+            {
+                "action": "removed",
+                "employee_id": entry.employee_id,
+                "text": f"{entry.employee_id} · {entry.first_name} · {entry.last_name} · {entry.email}",
+                "detail": "can no longer register",
+            }
+        )
     if not apply:
         return _finish(row, "previewed", lines=lines, **counts)
     if not any(counts.values()):
@@ -283,8 +366,13 @@ def _process(org, row, *, apply, now, actor=None):
                     handler.apply(obj, values)
             for entry in removed:
                 entry.active = False
-            audit.record(org.id, "directory_sync", actor=actor, to_value=row.trigger,
-                         detail=f"{counts['added']} added, {counts['changed']} changed, {counts['removed']} removed")
+            audit.record(
+                org.id,
+                "directory_sync",
+                actor=actor,
+                to_value=row.trigger,
+                detail=f"{counts['added']} added, {counts['changed']} changed, {counts['removed']} removed",
+            )
             db.session.flush()
     except (DomainError, IntegrityError) as error:  # e.g. an upload of the same id meanwhile
         message = error.message if isinstance(error, DomainError) else "conflicts with a change saved meanwhile."
@@ -306,5 +394,6 @@ def diff_lines(row):
 
 
 def recent_runs(org, limit=20):
-    return db.session.scalars(select(DirectorySync).where(DirectorySync.org_id == org.id)
-                              .order_by(DirectorySync.id.desc()).limit(limit)).all()
+    return db.session.scalars(
+        select(DirectorySync).where(DirectorySync.org_id == org.id).order_by(DirectorySync.id.desc()).limit(limit)
+    ).all()

@@ -9,6 +9,7 @@ twice changes nothing the second time.
 File rules (DESIGN.md): a header row, column names case-insensitive, UTF-8 (BOM or not) or
 Excel's cp1252, comma or semicolon; at most 5 MB and 50,000 rows.
 """
+
 import csv
 import io
 import re
@@ -37,10 +38,10 @@ from autotrack.models import (
     User,
 )
 from autotrack.services import audit, policy
+from autotrack.services.errors import DomainError, NotFound
 from autotrack.services.org import orgs
 from autotrack.services.people import password_links, users
 from autotrack.services.tickets import categories
-from autotrack.services.errors import DomainError, NotFound
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -107,6 +108,7 @@ class ImportReport:
 
 # --- reading the file ---------------------------------------------------------------------------
 
+
 def decode(data):
     if len(data) > MAX_BYTES:
         raise ImportRejected(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it into smaller files.")
@@ -152,8 +154,10 @@ def _check_header(columns, spec):
     known = set(spec.required) | set(spec.optional)
     unknown = [name for name in columns if name not in known]
     if unknown:
-        raise ImportRejected(f"Unknown column(s): {', '.join(unknown)}. The {spec.kind} columns are: "
-                             f"{', '.join(spec.required + spec.optional)}.")
+        raise ImportRejected(
+            f"Unknown column(s): {', '.join(unknown)}. The {spec.kind} columns are: "
+            f"{', '.join(spec.required + spec.optional)}."
+        )
     duplicated = sorted({name for name in columns if columns.count(name) > 1})
     if duplicated:
         raise ImportRejected(f"Column(s) named twice: {', '.join(duplicated)}.")
@@ -163,6 +167,7 @@ def _check_header(columns, spec):
 
 
 # --- the kinds ----------------------------------------------------------------------------------
+
 
 class Kind:
     """One importable kind. `check` turns a row into clean values (or raises RowError);
@@ -196,8 +201,10 @@ class Kind:
     # helpers shared by the kinds
     def _departments(self):
         if not hasattr(self, "_department_map"):
-            self._department_map = {natural_key(d.name): d for d in db.session.scalars(
-                select(Department).where(Department.org_id == self.org.id))}
+            self._department_map = {
+                natural_key(d.name): d
+                for d in db.session.scalars(select(Department).where(Department.org_id == self.org.id))
+            }
         return self._department_map
 
     def department(self, name, column="department"):
@@ -222,8 +229,9 @@ class Kind:
 def _email(value, column="email"):
     try:
         # Intranet addresses are fine: single-label domains and test domains are allowed.
-        return validate_email(value.strip(), check_deliverability=False, test_environment=True,
-                              globally_deliverable=False).normalized.lower()
+        return validate_email(
+            value.strip(), check_deliverability=False, test_environment=True, globally_deliverable=False
+        ).normalized.lower()
     except EmailNotValidError as error:
         raise RowError(f"{column}: {value.strip()!r} is not a valid email address ({error}).") from None
 
@@ -257,8 +265,10 @@ class Departments(Kind):
     kind = "departments"
     required = ("name",)
     optional = ("managers", "agents", "leads")
-    example = (("name", "managers", "agents", "leads"),
-               ("Facilities", "maria@example.com", "ali@example.com;sam@example.com", "ali@example.com"))
+    example = (
+        ("name", "managers", "agents", "leads"),
+        ("Facilities", "maria@example.com", "ali@example.com;sam@example.com", "ali@example.com"),
+    )
 
     def key(self, values):
         return natural_key(values["name"])
@@ -326,8 +336,7 @@ class Departments(Kind):
         department = obj or orgs.create_department(self.org, values["name"])
         department.name = values["name"]
         users_by_email = self._users()
-        groups = {column: [users_by_email[email] for email in emails]
-                  for column, emails in values["members"].items()}
+        groups = {column: [users_by_email[email] for email in emails] for column, emails in values["members"].items()}
         if groups:
             orgs.set_department_members(department, **groups)
         return department
@@ -337,16 +346,20 @@ class Categories(Kind):
     kind = "categories"
     required = ("path",)
     optional = ("default_priority", "default_department")
-    example = (("path", "default_priority", "default_department"),
-               ("Finance/Payments/Refund failed", "P2", "Support"),
-               ("Facilities/Heating", "", "Support"))
+    example = (
+        ("path", "default_priority", "default_department"),
+        ("Finance/Payments/Refund failed", "P2", "Support"),
+        ("Facilities/Heating", "", "Support"),
+    )
 
     def __init__(self, org):
         super().__init__(org)
-        self.nodes = {natural_key(c.path): c for c in db.session.scalars(
-            select(Category).where(Category.org_id == org.id))}
-        self.priorities = {natural_key(p.name): p for p in db.session.scalars(
-            select(Priority).where(Priority.org_id == org.id))}
+        self.nodes = {
+            natural_key(c.path): c for c in db.session.scalars(select(Category).where(Category.org_id == org.id))
+        }
+        self.priorities = {
+            natural_key(p.name): p for p in db.session.scalars(select(Priority).where(Priority.org_id == org.id))
+        }
         self.planned = set()  # paths this file creates, ancestors included
 
     def key(self, values):
@@ -363,8 +376,9 @@ class Categories(Kind):
         if any(not part for part in parts):
             raise RowError(f"path: {raw.strip()!r} has an empty level.")
         if len(parts) > Category.MAX_DEPTH:
-            raise RowError(f"path: categories go at most {Category.MAX_DEPTH} levels deep; "
-                           f"{raw.strip()!r} has {len(parts)}.")
+            raise RowError(
+                f"path: categories go at most {Category.MAX_DEPTH} levels deep; {raw.strip()!r} has {len(parts)}."
+            )
         if any(len(part) > 80 for part in parts):
             raise RowError("path: each level is at most 80 characters.")
         keys = [natural_key(part) for part in parts]
@@ -375,8 +389,10 @@ class Categories(Kind):
         if priority:
             found = self.priorities.get(natural_key(priority))
             if found is None:
-                raise RowError(f"default_priority: unknown priority {priority!r} "
-                               f"(one of: {', '.join(p.name for p in self.priorities.values())}).")
+                raise RowError(
+                    f"default_priority: unknown priority {priority!r} "
+                    f"(one of: {', '.join(p.name for p in self.priorities.values())})."
+                )
             values["default_priority_id"] = found.id
         elif "default_priority" in row:
             values["default_priority_id"] = None
@@ -390,8 +406,11 @@ class Categories(Kind):
         return values
 
     def changes(self, obj, values):
-        return [name for name in ("default_priority_id", "default_department_id")
-                if name in values and getattr(obj, name) != values[name]]
+        return [
+            name
+            for name in ("default_priority_id", "default_department_id")
+            if name in values and getattr(obj, name) != values[name]
+        ]
 
     def apply(self, obj, values):
         parent = None
@@ -414,15 +433,23 @@ class Priorities(Kind):
     kind = "priorities"
     required = ("name", "weight", "first_response_minutes", "resolution_minutes")
     optional = ("calendar", "next_response_minutes")
-    example = (("name", "weight", "first_response_minutes", "resolution_minutes", "calendar", "next_response_minutes"),
-               ("P1", "4", "15", "120", "24x7", "60"), ("P3", "2", "240", "1440", "business_hours", ""))
-    CALENDARS = {"business_hours": SlaCalendar.BUSINESS_HOURS, "business hours": SlaCalendar.BUSINESS_HOURS,
-                 "24x7": SlaCalendar.ALWAYS, "24/7": SlaCalendar.ALWAYS}
+    example = (
+        ("name", "weight", "first_response_minutes", "resolution_minutes", "calendar", "next_response_minutes"),
+        ("P1", "4", "15", "120", "24x7", "60"),
+        ("P3", "2", "240", "1440", "business_hours", ""),
+    )
+    CALENDARS = {
+        "business_hours": SlaCalendar.BUSINESS_HOURS,
+        "business hours": SlaCalendar.BUSINESS_HOURS,
+        "24x7": SlaCalendar.ALWAYS,
+        "24/7": SlaCalendar.ALWAYS,
+    }
 
     def __init__(self, org):
         super().__init__(org)
-        self.by_name = {natural_key(p.name): p for p in db.session.scalars(
-            select(Priority).where(Priority.org_id == org.id))}
+        self.by_name = {
+            natural_key(p.name): p for p in db.session.scalars(select(Priority).where(Priority.org_id == org.id))
+        }
 
     def key(self, values):
         return natural_key(values["name"])
@@ -431,9 +458,12 @@ class Priorities(Kind):
         return self.by_name.get(self.key(values))
 
     def check(self, row):
-        values = {"name": _required(row, "name", 40), "weight": _positive_int(row, "weight"),
-                  "first_response_minutes": _positive_int(row, "first_response_minutes"),
-                  "resolution_minutes": _positive_int(row, "resolution_minutes")}
+        values = {
+            "name": _required(row, "name", 40),
+            "weight": _positive_int(row, "weight"),
+            "first_response_minutes": _positive_int(row, "first_response_minutes"),
+            "resolution_minutes": _positive_int(row, "resolution_minutes"),
+        }
         if values["first_response_minutes"] > values["resolution_minutes"]:
             raise RowError("first_response_minutes: cannot be longer than resolution_minutes.")
         calendar = (row.get("calendar") or "").strip().lower()
@@ -442,8 +472,9 @@ class Priorities(Kind):
                 raise RowError(f"calendar: write business_hours or 24x7, not {calendar!r}.")
             values["calendar"] = self.CALENDARS[calendar]
         if "next_response_minutes" in row:  # the update clock: empty means none
-            values["next_response_minutes"] = (_positive_int(row, "next_response_minutes")
-                                                if (row["next_response_minutes"] or "").strip() else None)
+            values["next_response_minutes"] = (
+                _positive_int(row, "next_response_minutes") if (row["next_response_minutes"] or "").strip() else None
+            )
         return values
 
     def apply(self, obj, values):
@@ -458,9 +489,11 @@ class Users(Kind):
     kind = "users"
     required = ("email", "name", "role")
     optional = ("department", "lead")
-    example = (("email", "name", "role", "department", "lead"),
-               ("ali@example.com", "Ali Agent", "agent", "Support", "yes"),
-               ("eve@example.com", "Eve Employee", "employee", "", "no"))
+    example = (
+        ("email", "name", "role", "department", "lead"),
+        ("ali@example.com", "Ali Agent", "agent", "Support", "yes"),
+        ("eve@example.com", "Eve Employee", "employee", "", "no"),
+    )
 
     def key(self, values):
         return values["email"]
@@ -507,8 +540,14 @@ class Users(Kind):
 
     def apply(self, obj, values):
         if obj is None:
-            user = orgs.create_user(self.org, values["email"], role_key=values["role"].builtin or values["role"].name,
-                                    name=values["name"], department=values["department"], lead=values["lead"])
+            user = orgs.create_user(
+                self.org,
+                values["email"],
+                role_key=values["role"].builtin or values["role"].name,
+                name=values["name"],
+                department=values["department"],
+                lead=values["lead"],
+            )
             password_links.invite(user, now=user.created_at)  # a set-password email through the outbox
             self._users()[user.email] = user
             return user
@@ -530,13 +569,17 @@ class Directory(Kind):
     kind = "directory"
     required = ("employee_id", "first_name", "last_name", "email", "department")
     optional = ("role",)
-    example = (("employee_id", "first_name", "last_name", "email", "department", "role"),
-               ("E-1001", "Ada", "Lovelace", "ada@example.com", "Support", ""))
+    example = (
+        ("employee_id", "first_name", "last_name", "email", "department", "role"),
+        ("E-1001", "Ada", "Lovelace", "ada@example.com", "Support", ""),
+    )
 
     def __init__(self, org):
         super().__init__(org)
-        self.by_id = {natural_key(e.employee_id): e for e in db.session.scalars(
-            select(DirectoryEntry).where(DirectoryEntry.org_id == org.id))}
+        self.by_id = {
+            natural_key(e.employee_id): e
+            for e in db.session.scalars(select(DirectoryEntry).where(DirectoryEntry.org_id == org.id))
+        }
 
     def key(self, values):
         return natural_key(values["employee_id"])
@@ -545,9 +588,13 @@ class Directory(Kind):
         return self.by_id.get(self.key(values))
 
     def check(self, row):
-        values = {"employee_id": _required(row, "employee_id", 40), "first_name": _required(row, "first_name", 80),
-                  "last_name": _required(row, "last_name", 80), "email": _email(row.get("email") or ""),
-                  "department_id": self.department(_required(row, "department")).id}
+        values = {
+            "employee_id": _required(row, "employee_id", 40),
+            "first_name": _required(row, "first_name", 80),
+            "last_name": _required(row, "last_name", 80),
+            "email": _email(row.get("email") or ""),
+            "department_id": self.department(_required(row, "department")).id,
+        }
         role = clean(row.get("role"))
         values["role_id"] = self.role(role).id if role else None
         values["active"] = True  # listed again after a directory sync removed them: back
@@ -616,6 +663,7 @@ def template_csv(kind):
 
 # --- planning and running -----------------------------------------------------------------------
 
+
 def plan(org, kind, data):
     """What importing `data` would do, row by row; writes nothing.
 
@@ -639,8 +687,9 @@ def plan(org, kind, data):
                 continue
             key = handler.key(values)
             if key in handler.seen:
-                report.rows.append(RowResult(line, row_text, "error",
-                                             f"the same {spec.required[0]} as line {handler.seen[key]}."))
+                report.rows.append(
+                    RowResult(line, row_text, "error", f"the same {spec.required[0]} as line {handler.seen[key]}.")
+                )
                 continue
             handler.seen[key] = line
             obj = handler.existing(values)
@@ -648,8 +697,14 @@ def plan(org, kind, data):
                 report.rows.append(RowResult(line, row_text, "create"))
             else:
                 changed = handler.changes(obj, values)
-                report.rows.append(RowResult(line, row_text, "update" if changed else "unchanged",
-                                             f"changes {', '.join(changed)}" if changed else ""))
+                report.rows.append(
+                    RowResult(
+                        line,
+                        row_text,
+                        "update" if changed else "unchanged",
+                        f"changes {', '.join(changed)}" if changed else "",
+                    )
+                )
             work.append((report.rows[-1], obj, values))
     return report, handler, work
 
@@ -671,9 +726,13 @@ def run(org, kind, data, *, dry_run=False, actor=None):
             db.session.flush()
         counts = report.counts()
         if counts["create"] or counts["update"]:
-            audit.record(org.id, "import", actor=actor, to_value=kind,
-                         detail=f"{counts['create']} created, {counts['update']} updated, "
-                                f"{counts['unchanged']} unchanged")
+            audit.record(
+                org.id,
+                "import",
+                actor=actor,
+                to_value=kind,
+                detail=f"{counts['create']} created, {counts['update']} updated, {counts['unchanged']} unchanged",
+            )
             db.session.flush()
     except (DomainError, IntegrityError) as error:
         # Checked rows can still collide with a change made meanwhile: refuse the whole file.

@@ -1,4 +1,5 @@
 """Creating organizations (with usable defaults) and their users."""
+
 import re
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,10 +25,10 @@ from autotrack.models import (
     User,
     WorkingHours,
 )
-from autotrack.services.people.accounts import normalize_email, set_password, user_by_email
 from autotrack.services import policy
-from autotrack.services.people import users
 from autotrack.services.errors import ValidationError
+from autotrack.services.people import users
+from autotrack.services.people.accounts import normalize_email, set_password
 
 # name, weight, first response minutes, resolution minutes, calendar (DESIGN.md defaults)
 DEFAULT_PRIORITIES = [
@@ -59,7 +60,9 @@ def validate_timezone(name):
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"Unknown timezone {name!r}.", {"timezone": "Use an IANA name such as Europe/Berlin."}) from None
+        raise ValidationError(
+            f"Unknown timezone {name!r}.", {"timezone": "Use an IANA name such as Europe/Berlin."}
+        ) from None
     return name
 
 
@@ -71,15 +74,14 @@ def create_org(name, slug, *, admin_email, admin_password, timezone="UTC", admin
     if not name:
         raise ValidationError("The organization needs a name.", {"name": "Required."})
     if not SLUG_RE.match(slug):
-        raise ValidationError(
-            "The slug must be 3–40 lower-case letters, digits or dashes.", {"slug": "Invalid slug."}
-        )
+        raise ValidationError("The slug must be 3–40 lower-case letters, digits or dashes.", {"slug": "Invalid slug."})
     if db.session.scalar(select(Organization.id).where(Organization.slug == slug)):
         raise ValidationError(f"An organization with slug {slug!r} exists already.", {"slug": "Taken."})
     validate_timezone(timezone)
 
-    org = Organization(name=name, slug=slug, ticket_prefix=re.sub(r"[^A-Z0-9]", "", slug.upper())[:12],
-                       timezone=timezone)
+    org = Organization(
+        name=name, slug=slug, ticket_prefix=re.sub(r"[^A-Z0-9]", "", slug.upper())[:12], timezone=timezone
+    )
     db.session.add(org)
     db.session.flush()
     for key, (role_name, portal, permissions) in BUILTIN_ROLES.items():
@@ -87,12 +89,21 @@ def create_org(name, slug, *, admin_email, admin_password, timezone="UTC", admin
         role.set_permissions(permissions)
         db.session.add(role)
     for prio_name, weight, first, resolution, calendar in DEFAULT_PRIORITIES:
-        db.session.add(Priority(org_id=org.id, name=prio_name, weight=weight, first_response_minutes=first,
-                                resolution_minutes=resolution, calendar=calendar,
-                                is_default=prio_name == DEFAULT_PRIORITY))
+        db.session.add(
+            Priority(
+                org_id=org.id,
+                name=prio_name,
+                weight=weight,
+                first_response_minutes=first,
+                resolution_minutes=resolution,
+                calendar=calendar,
+                is_default=prio_name == DEFAULT_PRIORITY,
+            )
+        )
     for position, (status_name, color, category) in enumerate(DEFAULT_STATUSES):
-        db.session.add(Status(org_id=org.id, name=status_name, color=color, position=position,
-                              category=category, is_default=True))
+        db.session.add(
+            Status(org_id=org.id, name=status_name, color=color, position=position, category=category, is_default=True)
+        )
     calendar = BusinessCalendar(org_id=org.id)
     start, end = DEFAULT_HOURS
     calendar.hours = [
@@ -101,12 +112,14 @@ def create_org(name, slug, *, admin_email, admin_password, timezone="UTC", admin
     ]
     db.session.add(calendar)
     for level, delay, target, reassign in DEFAULT_ESCALATIONS:
-        db.session.add(EscalationRule(org_id=org.id, level=level, delay_minutes=delay, notify=target,
-                                      reassign=reassign))
+        db.session.add(
+            EscalationRule(org_id=org.id, level=level, delay_minutes=delay, notify=target, reassign=reassign)
+        )
     db.session.add(Department(org_id=org.id, name="Support", is_default=True))
     db.session.flush()
-    create_user(org, admin_email, role_key="org_admin", password=admin_password,
-                name=admin_name or "Organization admin")
+    create_user(
+        org, admin_email, role_key="org_admin", password=admin_password, name=admin_name or "Organization admin"
+    )
     return org
 
 
@@ -169,8 +182,11 @@ def add_member(department, user, role, lead=False):
     if department.org_id != user.org_id:
         raise ValidationError("That department belongs to another organization.")
     member = db.session.scalar(
-        select(DepartmentMember).where(DepartmentMember.department_id == department.id,
-                                       DepartmentMember.user_id == user.id, DepartmentMember.role == role)
+        select(DepartmentMember).where(
+            DepartmentMember.department_id == department.id,
+            DepartmentMember.user_id == user.id,
+            DepartmentMember.role == role,
+        )
     )
     if member is None:
         member = DepartmentMember(org_id=user.org_id, department=department, user=user, role=role)
@@ -199,16 +215,19 @@ def set_department_members(department, *, managers=None, agents=None, leads=None
             raise ValidationError("That user belongs to another organization.")
     for user in managers:
         if not policy.can_manage_departments(user):
-            raise ValidationError(f"{user.email} cannot manage a department: give them the manager role first.",
-                                  {"managers": "Managers only."})
+            raise ValidationError(
+                f"{user.email} cannot manage a department: give them the manager role first.",
+                {"managers": "Managers only."},
+            )
     for user in agents:
         if not policy.is_staff(user):
             raise ValidationError(f"{user.email} is an employee, not support staff.", {"agents": "Staff only."})
     agent_ids = {user.id for user in agents}
     for user in leads:
         if user.id not in agent_ids:
-            raise ValidationError(f"{user.email} must be one of the department's agents to lead it.",
-                                  {"leads": "Leads must be agents."})
+            raise ValidationError(
+                f"{user.email} must be one of the department's agents to lead it.", {"leads": "Leads must be agents."}
+            )
     wanted = {(user.id, MemberRole.MANAGER) for user in managers} | {(user.id, MemberRole.AGENT) for user in agents}
     for member in list(department.members):
         if (member.user_id, member.role) not in wanted:
@@ -239,11 +258,12 @@ def parse_periods(text, field):
         h1, m1, h2, m2 = map(int, match.groups())
         start, end = h1 * 60 + m1, h2 * 60 + m2
         if m1 > 59 or m2 > 59 or start >= 1440 or end > 1440 or start >= end:
-            raise ValidationError(f"{field}: {part} is not a period within one day.",
-                                  {field: f"{part} is not a period within one day."})
+            raise ValidationError(
+                f"{field}: {part} is not a period within one day.", {field: f"{part} is not a period within one day."}
+            )
         periods.append((start, end))
     periods.sort()
-    for (_, end), (start, _) in zip(periods, periods[1:]):
+    for (_, end), (start, _) in zip(periods, periods[1:], strict=False):
         if start < end:
             raise ValidationError(f"{field}: the periods overlap.", {field: "The periods overlap."})
     return periods
@@ -262,8 +282,9 @@ def weekly_hours(org):
     return hours
 
 
-def update_settings(org, *, name, timezone, warning_percent, hours, low_rating_action=None,
-                    require_2fa_for_admins=None):
+def update_settings(
+    org, *, name, timezone, warning_percent, hours, low_rating_action=None, require_2fa_for_admins=None
+):
     """Change the organization's name, timezone, SLA warning point, weekly business hours and
     what a low rating does. A change to the SLA settings is recomputed on the open tickets by
     the next sweep (services/sla/changes.py); hours saved unchanged are left alone."""
@@ -272,11 +293,13 @@ def update_settings(org, *, name, timezone, warning_percent, hours, low_rating_a
         raise ValidationError("The organization needs a name of at most 120 characters.", {"name": "Required."})
     validate_timezone(timezone)
     if not isinstance(warning_percent, int) or not 1 <= warning_percent <= 99:
-        raise ValidationError("The warning point is a percentage between 1 and 99.",
-                              {"sla_warning_percent": "Between 1 and 99."})
+        raise ValidationError(
+            "The warning point is a percentage between 1 and 99.", {"sla_warning_percent": "Between 1 and 99."}
+        )
     if not any(hours.values()):
-        raise ValidationError("Business hours need at least one working period in the week.",
-                              {"monday": "Add working hours."})
+        raise ValidationError(
+            "Business hours need at least one working period in the week.", {"monday": "Add working hours."}
+        )
     if low_rating_action is not None:
         if low_rating_action not in set(LowRatingAction):
             raise ValidationError("Choose what a low rating does.", {"low_rating_action": "Not a choice."})

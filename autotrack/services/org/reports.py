@@ -1,4 +1,5 @@
 """What managers watch: their team's workload, and their departments' SLA over a period."""
+
 from datetime import timedelta
 
 from sqlalchemy import case, func, literal, select
@@ -25,16 +26,26 @@ def team_workload(user, department_ids, *, now):
     overdue counts, busiest first. Pending tickets count as open; their clocks stand still, so
     they are never at risk or overdue."""
     rows = db.session.execute(
-        select(Ticket.assignee_id, func.count(), func.count(case((sla.at_risk_clause(now), literal(1)))),
-               func.count(case((sla.overdue_clause(now), literal(1)))))
-        .where(Ticket.org_id == user.org_id, Ticket.department_id.in_(department_ids or [0]),
-               Ticket.state.in_(ACTIVE_STATES))
+        select(
+            Ticket.assignee_id,
+            func.count(),
+            func.count(case((sla.at_risk_clause(now), literal(1)))),
+            func.count(case((sla.overdue_clause(now), literal(1)))),
+        )
+        .where(
+            Ticket.org_id == user.org_id,
+            Ticket.department_id.in_(department_ids or [0]),
+            Ticket.state.in_(ACTIVE_STATES),
+        )
         .group_by(Ticket.assignee_id)
     ).all()
-    names = dict(db.session.execute(
-        select(User.id, User.name).where(User.id.in_([r[0] for r in rows if r[0]] or [0]))).all())
-    workload = [(names.get(assignee_id, "Unassigned") if assignee_id else "Unassigned", n, risk, late)
-                for assignee_id, n, risk, late in rows]
+    names = dict(
+        db.session.execute(select(User.id, User.name).where(User.id.in_([r[0] for r in rows if r[0]] or [0]))).all()
+    )
+    workload = [
+        (names.get(assignee_id, "Unassigned") if assignee_id else "Unassigned", n, risk, late)
+        for assignee_id, n, risk, late in rows
+    ]
     return sorted(workload, key=lambda row: (-row[3], -row[1], row[0]))
 
 

@@ -1,4 +1,5 @@
 """Passwords and sign-in, with lockout after repeated failures."""
+
 from datetime import timedelta
 
 from flask import current_app
@@ -59,8 +60,9 @@ def authenticate(email, password, *, now, channel="web"):
     if user is None or not user.password_hash:
         _dummy_check(password)
         why = "unknown address" if user is None else "no password set yet"
-        security_log.record("sign_in_failed", user=user, detail=f"{channel}: {why} {normalize_email(email)[:120]}",
-                            now=now)
+        security_log.record(
+            "sign_in_failed", user=user, detail=f"{channel}: {why} {normalize_email(email)[:120]}", now=now
+        )
         return None
     user_id = user.id
     attempt = _take_attempt(user_id, now)
@@ -102,15 +104,28 @@ def _take_attempt(user_id, now):
     straight away (its own right password lifts that); an ended lock starts a new count."""
     limit = current_app.config["AUTOTRACK_LOGIN_MAX_FAILURES"]
     lock_until = now + timedelta(minutes=current_app.config["AUTOTRACK_LOGIN_LOCK_MINUTES"])
-    db.session.execute(update(User).where(User.id == user_id, User.locked_until <= now)
-                       .values(locked_until=None, failed_login_count=0)
-                       .execution_options(synchronize_session=False))
-    taken = db.session.execute(
-        update(User).where(User.id == user_id, User.locked_until.is_(None), User.failed_login_count < limit)
-        # In this order: MariaDB's SET sees the columns assigned before it (SQLite the old values).
-        .ordered_values((User.locked_until, case((User.failed_login_count + 1 >= limit, literal(lock_until, UTCDateTime())), else_=None)),
-                        (User.failed_login_count, User.failed_login_count + 1))
-        .execution_options(synchronize_session=False)).rowcount == 1
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id, User.locked_until <= now)
+        .values(locked_until=None, failed_login_count=0)
+        .execution_options(synchronize_session=False)
+    )
+    taken = (
+        db.session.execute(
+            update(User)
+            .where(User.id == user_id, User.locked_until.is_(None), User.failed_login_count < limit)
+            # In this order: MariaDB's SET sees the columns assigned before it (SQLite the old values).
+            .ordered_values(
+                (
+                    User.locked_until,
+                    case((User.failed_login_count + 1 >= limit, literal(lock_until, UTCDateTime())), else_=None),
+                ),
+                (User.failed_login_count, User.failed_login_count + 1),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     if not taken:
         return None
     # Still in this transaction, so the count read is this attempt's own.

@@ -5,6 +5,7 @@ auth_version, so it stops working when the user is deactivated, moved, changes r
 or signs out everywhere (services/people/sessions.py); it expires
 after AUTOTRACK_API_TOKEN_MINUTES. Nothing is stored: the signature is the proof.
 """
+
 import hashlib
 from datetime import timedelta
 
@@ -16,8 +17,8 @@ from sqlalchemy.orm import joinedload
 from autotrack.extensions import db
 from autotrack.models import Role, User
 from autotrack.services import throttle
-from autotrack.services.people import accounts, two_factor
 from autotrack.services.errors import TooManyRequests, Unauthorized
+from autotrack.services.people import accounts, two_factor
 
 ALGORITHM = "HS256"
 ISSUER = "autotrack"
@@ -39,8 +40,10 @@ def issue(email, password, address, now, otp=None):
     Rate-limited per client address and per account (the count is kept in the database, so it
     holds across workers and restarts); wrong passwords also count toward the account lockout."""
     config = current_app.config
-    checks = ((f"token:address:{address}", config["AUTOTRACK_API_TOKEN_PER_ADDRESS"]),
-              (f"token:account:{accounts.normalize_email(email)[:150]}", config["AUTOTRACK_API_TOKEN_PER_ACCOUNT"]))
+    checks = (
+        (f"token:address:{address}", config["AUTOTRACK_API_TOKEN_PER_ADDRESS"]),
+        (f"token:account:{accounts.normalize_email(email)[:150]}", config["AUTOTRACK_API_TOKEN_PER_ACCOUNT"]),
+    )
     for key, limit in checks:
         retry_after = throttle.hit(key, limit, window_seconds=60, now=now)
         if retry_after:
@@ -60,9 +63,15 @@ def issue(email, password, address, now, otp=None):
     elif two_factor.required(user):
         raise Unauthorized("Your organization requires two-factor sign-in: set it up in the web first.")
     minutes = config["AUTOTRACK_API_TOKEN_MINUTES"]
-    claims = {"iss": ISSUER, "sub": str(user.id), "org": user.org_id, "pv": _password_version(user),
-              "av": user.auth_version,
-              "iat": now, "exp": now + timedelta(minutes=minutes)}
+    claims = {
+        "iss": ISSUER,
+        "sub": str(user.id),
+        "org": user.org_id,
+        "pv": _password_version(user),
+        "av": user.auth_version,
+        "iat": now,
+        "exp": now + timedelta(minutes=minutes),
+    }
     token = jwt.encode(claims, signing_key(), algorithm=ALGORITHM)
     return {"access_token": token, "token_type": "Bearer", "expires_in": minutes * 60}
 
@@ -73,8 +82,13 @@ def user_for(header):
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send a bearer token: Authorization: Bearer <token> (POST /api/v1/auth/token).")
     try:
-        claims = jwt.decode(token.strip(), signing_key(), algorithms=[ALGORITHM],
-                            issuer=ISSUER, options={"require": ["exp", "iat", "sub", "iss"]})
+        claims = jwt.decode(
+            token.strip(),
+            signing_key(),
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss"]},
+        )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("The token has expired. Ask for a new one.") from None
     except jwt.InvalidTokenError:
@@ -84,9 +98,17 @@ def user_for(header):
     except (TypeError, ValueError):
         raise Unauthorized("The token is not valid.") from None
     # Every request needs the organization (is it active?) and the role's permissions.
-    user = db.session.scalar(select(User).where(User.id == user_id).options(
-        joinedload(User.organization), joinedload(User.role).selectinload(Role.permission_rows)))
-    if (user is None or not user.is_active or user.org_id != claims.get("org")
-            or claims.get("pv") != _password_version(user) or claims.get("av") != user.auth_version):
+    user = db.session.scalar(
+        select(User)
+        .where(User.id == user_id)
+        .options(joinedload(User.organization), joinedload(User.role).selectinload(Role.permission_rows))
+    )
+    if (
+        user is None
+        or not user.is_active
+        or user.org_id != claims.get("org")
+        or claims.get("pv") != _password_version(user)
+        or claims.get("av") != user.auth_version
+    ):
         raise Unauthorized("The token is no longer valid. Ask for a new one.")
     return user

@@ -10,6 +10,7 @@ per address and per account. Setting the password ends every session and API tok
 The link never sits in the outbox in plain text: the stored body has a placeholder, the link is
 kept encrypted beside it and goes into the email only at delivery (services/outbox.py).
 """
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -20,15 +21,17 @@ from sqlalchemy import select, update
 from autotrack.extensions import db
 from autotrack.models import PasswordToken, User
 from autotrack.services import audit, outbox, security_log, throttle, urls
-from autotrack.services.people import accounts
 from autotrack.services.errors import TooManyRequests, ValidationError
+from autotrack.services.people import accounts
 
 RESET, INVITE = "reset", "invite"
 RESET_PER_ADDRESS = 10  # per 15 minutes
 RESET_PER_ACCOUNT = 3  # per hour
 # What the asker is told, account or not.
-RESET_SENT = ("If an account has that address, we have sent it a link to choose a new password. "
-              "It works once and for a short time; check your spam folder if nothing arrives.")
+RESET_SENT = (
+    "If an account has that address, we have sent it a link to choose a new password. "
+    "It works once and for a short time; check your spam folder if nothing arrives."
+)
 
 
 def _hash(raw):
@@ -41,14 +44,21 @@ def link_for(raw):
 
 def _issue(user, purpose, now):
     """A new link of `purpose` for `user`; the older unused ones of that kind stop working."""
-    db.session.execute(update(PasswordToken).where(
-        PasswordToken.user_id == user.id, PasswordToken.purpose == purpose, PasswordToken.used_at.is_(None))
-        .values(used_at=now).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(PasswordToken)
+        .where(PasswordToken.user_id == user.id, PasswordToken.purpose == purpose, PasswordToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     raw = secrets.token_urlsafe(32)
-    lifetime = (timedelta(minutes=current_app.config["AUTOTRACK_RESET_MINUTES"]) if purpose == RESET
-                else timedelta(hours=current_app.config["AUTOTRACK_INVITE_HOURS"]))
-    row = PasswordToken(user_id=user.id, token_hash=_hash(raw), purpose=purpose, created_at=now,
-                        expires_at=now + lifetime)
+    lifetime = (
+        timedelta(minutes=current_app.config["AUTOTRACK_RESET_MINUTES"])
+        if purpose == RESET
+        else timedelta(hours=current_app.config["AUTOTRACK_INVITE_HOURS"])
+    )
+    row = PasswordToken(
+        user_id=user.id, token_hash=_hash(raw), purpose=purpose, created_at=now, expires_at=now + lifetime
+    )
     db.session.add(row)
     db.session.flush()
     return row, raw
@@ -59,8 +69,10 @@ def request_reset(email, address, *, now):
     caller says the same thing either way. TooManyRequests past the limits (counted either way,
     so the limit tells nothing about the account)."""
     email = accounts.normalize_email(email)
-    for key, limit, window in ((f"reset:address:{address}", RESET_PER_ADDRESS, 900),
-                               (f"reset:account:{email[:150]}", RESET_PER_ACCOUNT, 3600)):
+    for key, limit, window in (
+        (f"reset:address:{address}", RESET_PER_ADDRESS, 900),
+        (f"reset:account:{email[:150]}", RESET_PER_ACCOUNT, 3600),
+    ):
         retry_after = throttle.hit(key, limit, window_seconds=window, now=now)
         if retry_after:
             db.session.commit()
@@ -71,11 +83,18 @@ def request_reset(email, address, *, now):
     row, raw = _issue(user, RESET, now)
     minutes = current_app.config["AUTOTRACK_RESET_MINUTES"]
     outbox.queue_email(
-        recipient=user.email, subject="Reset your AutoTrack password", org_id=user.org_id,
-        body_text=(f"Hello {user.name},\n\nSomeone (we hope you) asked to reset the password of your AutoTrack "
-                   f"account. This link sets a new one; it works once, for {minutes} minutes:\n\n"
-                   f"{outbox.LINK_PLACEHOLDER}\n\nIf you did not ask, ignore this email: your password stays as it is.\n"),
-        secret_link=link_for(raw), dedupe_key=f"password:{row.id}", now=now)
+        recipient=user.email,
+        subject="Reset your AutoTrack password",
+        org_id=user.org_id,
+        body_text=(
+            f"Hello {user.name},\n\nSomeone (we hope you) asked to reset the password of your AutoTrack "
+            f"account. This link sets a new one; it works once, for {minutes} minutes:\n\n"
+            f"{outbox.LINK_PLACEHOLDER}\n\nIf you did not ask, ignore this email: your password stays as it is.\n"
+        ),
+        secret_link=link_for(raw),
+        dedupe_key=f"password:{row.id}",
+        now=now,
+    )
     security_log.record("password_reset_requested", user=user, address=address, now=now)
     return True
 
@@ -86,10 +105,17 @@ def invite(user, actor=None, *, now):
     hours = current_app.config["AUTOTRACK_INVITE_HOURS"]
     inviter = f"{actor.name} has" if actor is not None else "Your organization has"
     outbox.queue_email(
-        recipient=user.email, subject=f"Your AutoTrack account at {user.organization.name}", org_id=user.org_id,
-        body_text=(f"Hello {user.name},\n\n{inviter} opened an AutoTrack account for you ({user.email}). "
-                   f"Choose your password here; the link works once, for {hours} hours:\n\n{outbox.LINK_PLACEHOLDER}\n"),
-        secret_link=link_for(raw), dedupe_key=f"password:{row.id}", now=now)
+        recipient=user.email,
+        subject=f"Your AutoTrack account at {user.organization.name}",
+        org_id=user.org_id,
+        body_text=(
+            f"Hello {user.name},\n\n{inviter} opened an AutoTrack account for you ({user.email}). "
+            f"Choose your password here; the link works once, for {hours} hours:\n\n{outbox.LINK_PLACEHOLDER}\n"
+        ),
+        secret_link=link_for(raw),
+        dedupe_key=f"password:{row.id}",
+        now=now,
+    )
     return row
 
 
@@ -111,11 +137,16 @@ def use(raw, password, *, now):
     cannot both use it) and every session and token of the user ends. Returns the user."""
     row = valid_token(raw, now=now)
     if row is None:
-        raise ValidationError("This link has expired or has been used. Ask for a new one.",
-                              {"password": "The link is no longer valid."})
+        raise ValidationError(
+            "This link has expired or has been used. Ask for a new one.", {"password": "The link is no longer valid."}
+        )
     accounts.check_password_strength(password)
-    claimed = db.session.execute(update(PasswordToken).where(PasswordToken.id == row.id, PasswordToken.used_at.is_(None))
-                                 .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+    claimed = db.session.execute(
+        update(PasswordToken)
+        .where(PasswordToken.id == row.id, PasswordToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if claimed != 1:
         raise ValidationError("This link has just been used. Ask for a new one.", {"password": "Used."})
     user = row.user

@@ -1,6 +1,7 @@
 """Roles kept in the database: an org admin edits the permission sets of roles and adds custom
 ones (an Auditor, read-only across the organization). The built-in org admin role always keeps
 every permission, and an organization always keeps an active user who may manage it."""
+
 from sqlalchemy import func, select
 
 from autotrack.extensions import db
@@ -20,8 +21,12 @@ PERMISSION_LABELS = {
     Perm.SETTINGS_MANAGE: "Manage the organization (the console)",
     Perm.USER_MANAGE: "Manage users",
 }
-PORTAL_CHOICES = [(Portal.EMPLOYEE.value, "Employee portal"), (Portal.AGENT.value, "Agent portal"),
-                  (Portal.MANAGER.value, "Manager view"), (Portal.ADMIN.value, "Console")]
+PORTAL_CHOICES = [
+    (Portal.EMPLOYEE.value, "Employee portal"),
+    (Portal.AGENT.value, "Agent portal"),
+    (Portal.MANAGER.value, "Manager view"),
+    (Portal.ADMIN.value, "Console"),
+]
 
 
 def apply(role, permissions, *, actor=None, is_created=False):
@@ -36,17 +41,30 @@ def apply(role, permissions, *, actor=None, is_created=False):
     role.set_permissions(wanted)
     db.session.flush()
     managers = db.session.scalar(
-        select(func.count()).select_from(User)
-        .where(User.org_id == role.org_id, User.active.is_(True), User.role_id.in_(policy.org_admin_role_ids())))
+        select(func.count())
+        .select_from(User)
+        .where(User.org_id == role.org_id, User.active.is_(True), User.role_id.in_(policy.org_admin_role_ids()))
+    )
     if not managers:
-        raise ValidationError("Nobody would be left to manage the organization: keep “Manage the organization” "
-                              "on a role someone active holds.", {"permission_set": "Keep an admin."})
+        raise ValidationError(
+            "Nobody would be left to manage the organization: keep “Manage the organization” "
+            "on a role someone active holds.",
+            {"permission_set": "Keep an admin."},
+        )
     if is_created or before != wanted:
         added, removed = sorted(wanted - before), sorted(before - wanted)
-        detail = "; ".join(filter(None, (f"added {', '.join(added)}" if added else "",
-                                         f"removed {', '.join(removed)}" if removed else "")))
-        audit.record(role.org_id, "role_created" if is_created else "role_changed", actor=actor, to_value=role.name,
-                     detail=detail or "no permissions")
+        detail = "; ".join(
+            filter(
+                None, (f"added {', '.join(added)}" if added else "", f"removed {', '.join(removed)}" if removed else "")
+            )
+        )
+        audit.record(
+            role.org_id,
+            "role_created" if is_created else "role_changed",
+            actor=actor,
+            to_value=role.name,
+            detail=detail or "no permissions",
+        )
         security_log.record("role_edited", user=actor, org_id=role.org_id, detail=f"{role.name}: {detail}")
     return role
 

@@ -7,6 +7,7 @@ while its row is not revoked, not idle too long, not older than its lifetime, an
 user's current `auth_version`, which a password change or reset, a role change, deactivation and
 "sign out everywhere" bump (a listener below), ending every session and API token at once.
 """
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -29,9 +30,16 @@ def _hash(raw):
 def start(user, *, remember=False, user_agent="", address="", now):
     """A new session for `user` (the caller signs them in with Flask-Login and commits)."""
     raw = secrets.token_urlsafe(32)
-    row = UserSession(user_id=user.id, token_hash=_hash(raw), auth_version=user.auth_version, remember=bool(remember),
-                      created_at=now, last_seen_at=now, user_agent=(user_agent or "")[:200],
-                      address=(address or "")[:64])
+    row = UserSession(
+        user_id=user.id,
+        token_hash=_hash(raw),
+        auth_version=user.auth_version,
+        remember=bool(remember),
+        created_at=now,
+        last_seen_at=now,
+        user_agent=(user_agent or "")[:200],
+        address=(address or "")[:64],
+    )
     db.session.add(row)
     db.session.flush()
     row.raw_id = raw
@@ -51,8 +59,12 @@ def load(cookie_id, now):
     if user is None or not user.is_active or user.auth_version != row.auth_version or _expired(row, now):
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
-        db.session.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.id == row.id)
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()  # the request has written nothing yet
         row.last_seen_at = now
     row.raw_id = raw
@@ -64,31 +76,47 @@ def _expired(row, now):
     config = current_app.config
     if row.remember:
         return now - row.created_at > timedelta(days=config["AUTOTRACK_REMEMBER_DAYS"])
-    return (now - row.created_at > timedelta(hours=config["AUTOTRACK_SESSION_HOURS"])
-            or now - row.last_seen_at > timedelta(minutes=config["AUTOTRACK_SESSION_IDLE_MINUTES"]))
+    return now - row.created_at > timedelta(
+        hours=config["AUTOTRACK_SESSION_HOURS"]
+    ) or now - row.last_seen_at > timedelta(minutes=config["AUTOTRACK_SESSION_IDLE_MINUTES"])
 
 
 def end(user, now):
     """Sign-out: this session ends on the server, so its cookie is worthless from now on."""
     row = user.current_session
     if row is not None and row.id is not None:
-        db.session.execute(update(UserSession).where(UserSession.id == row.id, UserSession.revoked_at.is_(None))
-                           .values(revoked_at=now).execution_options(synchronize_session=False))
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.id == row.id, UserSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def end_all(user, now):
     """Sign out everywhere: every session and every API token of `user` stops working."""
     user.auth_version = (user.auth_version or 1) + 1
-    db.session.execute(update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-                       .values(revoked_at=now).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
     db.session.flush()
 
 
 def live_sessions(user, now):
     """The user's sessions that still work, newest first (the account page lists them)."""
-    rows = db.session.scalars(select(UserSession).where(
-        UserSession.user_id == user.id, UserSession.revoked_at.is_(None),
-        UserSession.auth_version == user.auth_version).order_by(UserSession.id.desc()).limit(50)).all()
+    rows = db.session.scalars(
+        select(UserSession)
+        .where(
+            UserSession.user_id == user.id,
+            UserSession.revoked_at.is_(None),
+            UserSession.auth_version == user.auth_version,
+        )
+        .order_by(UserSession.id.desc())
+        .limit(50)
+    ).all()
     return [row for row in rows if not _expired(row, now)]
 
 

@@ -6,6 +6,7 @@ accepted once: the time step it belongs to is remembered, so a code seen over a 
 be replayed within its 30 seconds. Wrong codes are limited per user. An organization may require
 it of its org admins, who are then sent to set it up before anything else.
 """
+
 import hashlib
 import re
 import secrets
@@ -60,8 +61,9 @@ def enable(user, secret, code, now):
     """Turn it on once the app shows the right code; returns the new recovery codes (shown once)."""
     step = _step_matching(secret, _digits(code), now, None) if len(_digits(code)) == 6 else None
     if step is None:
-        raise ValidationError("That code does not match: check the app's time and try the current code.",
-                              {"code": "Wrong code."})
+        raise ValidationError(
+            "That code does not match: check the app's time and try the current code.", {"code": "Wrong code."}
+        )
     user.totp_secret, user.totp_enabled_at, user.totp_last_step = crypto.encrypt(secret), now, step
     security_log.record("two_factor_enabled", user=user, now=now)
     return new_recovery_codes(user, now)
@@ -95,9 +97,14 @@ def verify(user, code, now, *, recovery=True):
             db.session.flush()
             return True
     elif recovery and digits:
-        used = db.session.execute(update(RecoveryCode).where(
-            RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(digits), RecoveryCode.used_at.is_(None))
-            .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+        used = db.session.execute(
+            update(RecoveryCode)
+            .where(
+                RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(digits), RecoveryCode.used_at.is_(None)
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if used == 1:
             security_log.record("recovery_code_used", user=user, detail=f"{remaining_codes(user)} left", now=now)
             return True
@@ -106,15 +113,19 @@ def verify(user, code, now, *, recovery=True):
 
 
 def remaining_codes(user):
-    return len(db.session.scalars(select(RecoveryCode.id).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).all())
+    return len(
+        db.session.scalars(
+            select(RecoveryCode.id).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        ).all()
+    )
 
 
 def disable(user, now):
     """Turn it off (the caller has checked the password and a code)."""
     if required(user):
-        raise ValidationError("Your organization requires two-factor sign-in for administrators.",
-                              {"code": "Required for your role."})
+        raise ValidationError(
+            "Your organization requires two-factor sign-in for administrators.", {"code": "Required for your role."}
+        )
     user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     security_log.record("two_factor_disabled", user=user, now=now)

@@ -1,5 +1,6 @@
 """Rules for changing users: an organization always keeps at least one active org admin, and an
 address taken elsewhere is refused without saying so."""
+
 from sqlalchemy import func, select
 
 from autotrack.extensions import db
@@ -26,14 +27,18 @@ def ensure_an_admin_remains(user):
     its organization without an active org admin."""
     with db.session.no_autoflush:  # count the others as stored; judge `user` by its new values
         others = db.session.scalar(
-            select(func.count()).select_from(User)
-            .where(User.org_id == user.org_id, User.id != user.id, User.active.is_(True),
-                   User.role_id.in_(policy.org_admin_role_ids()))
+            select(func.count())
+            .select_from(User)
+            .where(
+                User.org_id == user.org_id,
+                User.id != user.id,
+                User.active.is_(True),
+                User.role_id.in_(policy.org_admin_role_ids()),
+            )
         )
         stays_admin = bool(user.active) and policy.is_org_admin(user)
     if not others and not stays_admin:
-        raise ValidationError("An organization needs at least one active org admin: "
-                              "make someone else org admin first.")
+        raise ValidationError("An organization needs at least one active org admin: make someone else org admin first.")
 
 
 def drop_memberships_the_role_no_longer_allows(user):

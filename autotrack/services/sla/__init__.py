@@ -12,6 +12,7 @@ Nothing here imports the sweep but the sweep itself. The names below are re-expo
 (`sla.sweep(now)`, `sla.status_of(ticket, now)`): note that `sla.sweep` is the function; the module
 is `importlib.import_module("autotrack.services.sla.sweep")`.
 """
+
 from autotrack.services.sla.clocks import (
     CLOCK_FIELDS,
     SWEEP_COLUMNS,
@@ -45,9 +46,32 @@ from autotrack.services.sla.settings import (
 from autotrack.services.sla.sweep import SweepResult, sweep
 
 __all__ = [
-    "CLOCKS", "CLOCK_FIELDS", "CLOCK_LABELS", "SWEEP_COLUMNS", "TICKING_STATES", "OrgSlaSettings", "SlaStatus",
-    "SweepResult", "at_risk_clause", "breached_clause", "calendar_for", "change_priority", "next_check_at", "org_settings",
-    "overdue_clause", "past_warning_clause", "pause_clocks", "recompute", "refresh_next_check", "requester_wrote",
-    "resolve_clocks", "resume_clocks", "staff_replied", "start_clocks", "status_of", "stop_update_cycle", "sweep",
+    "CLOCKS",
+    "CLOCK_FIELDS",
+    "CLOCK_LABELS",
+    "SWEEP_COLUMNS",
+    "TICKING_STATES",
+    "OrgSlaSettings",
+    "SlaStatus",
+    "SweepResult",
+    "at_risk_clause",
+    "breached_clause",
+    "calendar_for",
+    "change_priority",
+    "next_check_at",
+    "org_settings",
+    "overdue_clause",
+    "past_warning_clause",
+    "pause_clocks",
+    "recompute",
+    "refresh_next_check",
+    "requester_wrote",
+    "resolve_clocks",
+    "resume_clocks",
+    "staff_replied",
+    "start_clocks",
+    "status_of",
+    "stop_update_cycle",
+    "sweep",
     "target_words",
 ]

@@ -3,8 +3,9 @@
 All inputs and outputs are aware UTC datetimes; working hours are wall-clock times in the
 organization's IANA timezone, so a 09:00–17:00 day stays 09:00–17:00 across DST changes.
 """
+
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,7 +23,7 @@ def _instant(day, minute, tz):
     if minute >= 1440:
         day, minute = day + timedelta(days=1), minute - 1440
     local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -139,4 +140,3 @@ def business_calendar(org_id):
         periods={day: tuple(p) for day, p in periods.items()},
         holidays=holidays,
     )
-

@@ -9,6 +9,7 @@ sweep, claims each request (a lease on its row) and recomputes the affected open
 batches through `sla.recompute`: the working time already counted is measured on the old
 settings, the time left on the new ones; a pending ticket stays frozen at its pause.
 """
+
 import json
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -31,20 +32,25 @@ from autotrack.models import (
     WorkingHours,
 )
 from autotrack.models.settings_events import SLA_ORGANIZATION_FIELDS, SLA_SETTING_MODELS
-from autotrack.services.sla.business_calendar import ALWAYS, WorkCalendar, business_calendar
 from autotrack.services.sla import clocks
+from autotrack.services.sla.business_calendar import ALWAYS, WorkCalendar, business_calendar
 
 LEASE = timedelta(minutes=10)  # a sweep that died mid-request leaves it to another after this
 BATCH = 1000
 _PRIORITY_FIELDS = ("first_response_minutes", "resolution_minutes", "next_response_minutes", "calendar")
 _ORG_FIELDS = SLA_ORGANIZATION_FIELDS
 # Why a change of each kind of SLA setting moves due dates (every kind of SLA_SETTING_MODELS).
-_REASONS = {BusinessCalendar: "business hours changed", WorkingHours: "business hours changed",
-            Holiday: "holidays changed", EscalationRule: "escalation rules changed"}
+_REASONS = {
+    BusinessCalendar: "business hours changed",
+    WorkingHours: "business hours changed",
+    Holiday: "holidays changed",
+    EscalationRule: "escalation rules changed",
+}
 _OPEN = (Lifecycle.NEW, Lifecycle.OPEN, Lifecycle.PENDING)
 
 
 # --- recording a change ------------------------------------------------------------------------
+
 
 @event.listens_for(Session, "before_flush")
 def _record_changes(session, _flush_context, _instances):
@@ -67,14 +73,23 @@ def _record_changes(session, _flush_context, _instances):
         request = pending.get(org_id)
         if request is None:
             # Not yet started by a sweep: still measured from the settings it recorded first.
-            request = session.scalar(select(SlaRecompute).where(
-                SlaRecompute.org_id == org_id, SlaRecompute.done_at.is_(None), SlaRecompute.started_at.is_(None))
-                .order_by(SlaRecompute.id).limit(1))
+            request = session.scalar(
+                select(SlaRecompute)
+                .where(SlaRecompute.org_id == org_id, SlaRecompute.done_at.is_(None), SlaRecompute.started_at.is_(None))
+                .order_by(SlaRecompute.id)
+                .limit(1)
+            )
         if request is None:
             if not _has_open_tickets(session, org_id):
                 continue  # nothing to recompute (a new organization being set up, say)
-            request = SlaRecompute(org_id=org_id, before=json.dumps(snapshot(org_id)), all_tickets=False,
-                                   priority_ids="", reason="", tickets_changed=0)
+            request = SlaRecompute(
+                org_id=org_id,
+                before=json.dumps(snapshot(org_id)),
+                all_tickets=False,
+                priority_ids="",
+                reason="",
+                tickets_changed=0,
+            )
             session.add(request)
         request.all_tickets = bool(request.all_tickets or change["all"])
         ids = {int(i) for i in (request.priority_ids or "").split(",") if i} | change["priorities"]
@@ -91,7 +106,9 @@ def _forget(session, transaction):
 
 
 def _has_open_tickets(session, org_id):
-    return session.scalar(select(Ticket.id).where(Ticket.org_id == org_id, Ticket.state.in_(_OPEN)).limit(1)) is not None
+    return (
+        session.scalar(select(Ticket.id).where(Ticket.org_id == org_id, Ticket.state.in_(_OPEN)).limit(1)) is not None
+    )
 
 
 def _what_changed(session, obj):
@@ -119,12 +136,16 @@ def snapshot(org_id):
     """The organization's SLA settings as the database holds them (JSON-ready)."""
     calendar = business_calendar(org_id)
     percent = db.session.scalar(select(Organization.sla_warning_percent).where(Organization.id == org_id))
-    priorities = db.session.execute(select(Priority.id, *(getattr(Priority, f) for f in _PRIORITY_FIELDS))
-                                    .where(Priority.org_id == org_id)).all()
+    priorities = db.session.execute(
+        select(Priority.id, *(getattr(Priority, f) for f in _PRIORITY_FIELDS)).where(Priority.org_id == org_id)
+    ).all()
     return {
-        "calendar": {"tz": calendar.tz.key, "always": calendar.always,
-                     "periods": {str(day): [list(p) for p in spans] for day, spans in calendar.periods.items()},
-                     "holidays": sorted(d.isoformat() for d in calendar.holidays)},
+        "calendar": {
+            "tz": calendar.tz.key,
+            "always": calendar.always,
+            "periods": {str(day): [list(p) for p in spans] for day, spans in calendar.periods.items()},
+            "holidays": sorted(d.isoformat() for d in calendar.holidays),
+        },
         "warning_percent": percent,
         "priorities": {str(row.id): {f: getattr(row, f) for f in _PRIORITY_FIELDS} for row in priorities},
     }
@@ -136,9 +157,11 @@ class Before:
     def __init__(self, data):
         cal = data["calendar"]
         self.business = WorkCalendar(
-            tz=ZoneInfo(cal["tz"]), always=cal["always"],
+            tz=ZoneInfo(cal["tz"]),
+            always=cal["always"],
             periods={int(day): tuple(tuple(p) for p in spans) for day, spans in cal["periods"].items()},
-            holidays=frozenset(date.fromisoformat(d) for d in cal["holidays"]))
+            holidays=frozenset(date.fromisoformat(d) for d in cal["holidays"]),
+        )
         self.warning_percent = data["warning_percent"]
         self.priorities = data["priorities"]
 
@@ -154,15 +177,23 @@ class Before:
 
 # --- applying it (the sweep) ----------------------------------------------------------------------
 
+
 def run_pending(now):
     """Recompute the open tickets of every recorded change; the number of tickets changed."""
     changed = 0
-    for request_id in db.session.scalars(select(SlaRecompute.id).where(SlaRecompute.done_at.is_(None))
-                                         .order_by(SlaRecompute.id)).all():
+    for request_id in db.session.scalars(
+        select(SlaRecompute.id).where(SlaRecompute.done_at.is_(None)).order_by(SlaRecompute.id)
+    ).all():
         claimed = db.session.execute(
-            update(SlaRecompute).where(SlaRecompute.id == request_id, SlaRecompute.done_at.is_(None),
-                                       or_(SlaRecompute.started_at.is_(None), SlaRecompute.started_at < now - LEASE))
-            .values(started_at=now).execution_options(synchronize_session=False)).rowcount
+            update(SlaRecompute)
+            .where(
+                SlaRecompute.id == request_id,
+                SlaRecompute.done_at.is_(None),
+                or_(SlaRecompute.started_at.is_(None), SlaRecompute.started_at < now - LEASE),
+            )
+            .values(started_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
         db.session.commit()
         if claimed != 1:
             continue  # another sweep has it
@@ -171,8 +202,12 @@ def run_pending(now):
         priority_ids = [int(i) for i in request.priority_ids.split(",") if i]
         after_id, count = 0, 0
         while True:
-            query = (select(Ticket).where(Ticket.org_id == request.org_id, Ticket.state.in_(_OPEN),
-                                          Ticket.id > after_id).order_by(Ticket.id).limit(BATCH))
+            query = (
+                select(Ticket)
+                .where(Ticket.org_id == request.org_id, Ticket.state.in_(_OPEN), Ticket.id > after_id)
+                .order_by(Ticket.id)
+                .limit(BATCH)
+            )
             if not request.all_tickets:
                 query = query.where(Ticket.priority_id.in_(priority_ids))
             batch = db.session.scalars(query).all()
@@ -185,8 +220,12 @@ def run_pending(now):
                 db.session.rollback()
                 continue
             after_id = batch[-1].id
-        db.session.execute(update(SlaRecompute).where(SlaRecompute.id == request_id)
-                           .values(done_at=now, tickets_changed=count).execution_options(synchronize_session=False))
+        db.session.execute(
+            update(SlaRecompute)
+            .where(SlaRecompute.id == request_id)
+            .values(done_at=now, tickets_changed=count)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
         changed += count
     return changed

@@ -7,6 +7,7 @@ no cycle runs and stops at the next public staff reply. Their deadlines and warn
 are computed here (on the priority's calendar) and stored on the ticket, together with
 `sla_next_check_at`, the next moment anything can happen to it.
 """
+
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -42,15 +43,25 @@ from autotrack.services.timefmt import duration_words, hours_words
 # Every change to a clock is also recorded as an SlaStep with its arithmetic (the SLA timeline's
 # source): start, pause, resume, retarget (a new priority) and stop.
 
+
 def _step(ticket, clock, kind, at, *, base=None, working=None, calendar=None, detail=None, new_target=True):
     """Record a step; `new_target=False` for a step that leaves the clock on the target it had."""
-    ticket.sla_steps.add(SlaStep(
-        org_id=ticket.org_id, clock=clock, kind=kind, at=at,
-        cycle=ticket.next_response_cycle if clock == "next_response" else 0,
-        base_at=base, working_us=working // _MICROSECOND if working is not None else None, calendar=calendar,
-        target_minutes=_target(ticket.priority, clock) if new_target else None,
-        due_at=_get(ticket, clock, "due_at"), warn_at=_get(ticket, clock, "warn_at"),
-        detail=detail[:255] if detail else None))
+    ticket.sla_steps.add(
+        SlaStep(
+            org_id=ticket.org_id,
+            clock=clock,
+            kind=kind,
+            at=at,
+            cycle=ticket.next_response_cycle if clock == "next_response" else 0,
+            base_at=base,
+            working_us=working // _MICROSECOND if working is not None else None,
+            calendar=calendar,
+            target_minutes=_target(ticket.priority, clock) if new_target else None,
+            due_at=_get(ticket, clock, "due_at"),
+            warn_at=_get(ticket, clock, "warn_at"),
+            detail=detail[:255] if detail else None,
+        )
+    )
 
 
 _MICROSECOND = timedelta(microseconds=1)
@@ -67,7 +78,9 @@ def start_clocks(ticket, now):
     settings = org_settings(ticket.org_id)
     for clock in ("first_response", "resolution"):
         minutes = _target(ticket.priority, clock)
-        _arm(ticket, clock, now, minutes, settings, detail=f"{ticket.priority.name}: {_words(ticket.priority, minutes)}")
+        _arm(
+            ticket, clock, now, minutes, settings, detail=f"{ticket.priority.name}: {_words(ticket.priority, minutes)}"
+        )
     _start_cycle(ticket, now, settings)
     refresh_next_check(ticket, settings)
 
@@ -79,9 +92,15 @@ def _arm(ticket, clock, start, minutes, settings, spent=0, *, kind="start", at=N
     calendar = settings.calendar_for(ticket.priority)
     working = timedelta(minutes=minutes - spent)
     _set(ticket, clock, "due_at", calendar.shift(start, working))
-    _set(ticket, clock, "warn_at", calendar.shift(start, timedelta(minutes=minutes * settings.warning_percent / 100 - spent)))
-    _step(ticket, clock, kind, at or start, base=start, working=working, calendar=ticket.priority.calendar,
-          detail=detail)
+    _set(
+        ticket,
+        clock,
+        "warn_at",
+        calendar.shift(start, timedelta(minutes=minutes * settings.warning_percent / 100 - spent)),
+    )
+    _step(
+        ticket, clock, kind, at or start, base=start, working=working, calendar=ticket.priority.calendar, detail=detail
+    )
 
 
 def _words(priority, minutes):
@@ -97,8 +116,14 @@ def _start_cycle(ticket, now, settings=None):
     ticket.next_response_due_at = ticket.next_response_warn_at = None
     minutes = ticket.priority.next_response_minutes
     if minutes is not None:
-        _arm(ticket, "next_response", now, minutes, settings or org_settings(ticket.org_id),
-             detail=f"{ticket.priority.name}: {_words(ticket.priority, minutes)}")
+        _arm(
+            ticket,
+            "next_response",
+            now,
+            minutes,
+            settings or org_settings(ticket.org_id),
+            detail=f"{ticket.priority.name}: {_words(ticket.priority, minutes)}",
+        )
     else:
         _step(ticket, "next_response", "start", now, detail=f"{ticket.priority.name} sets no update target")
 
@@ -163,9 +188,15 @@ def change_priority(ticket, old_priority, now):
             continue
         due, target = _get(ticket, clock, "due_at"), _target(ticket.priority, clock)
         if due is not None and (_get(ticket, clock, "breached_at") is not None or due <= reference):
-            _step(ticket, clock, "retarget", now, new_target=False,
-                  detail=f"{change}: already breached, due {_local(due, settings.calendar.tz.key)}; "
-                         f"the due time and the breach stay")
+            _step(
+                ticket,
+                clock,
+                "retarget",
+                now,
+                new_target=False,
+                detail=f"{change}: already breached, due {_local(due, settings.calendar.tz.key)}; "
+                f"the due time and the breach stay",
+            )
             continue
         if target is None:  # the new priority sets no update target: nothing is due
             _set(ticket, clock, "due_at", None)
@@ -180,9 +211,18 @@ def change_priority(ticket, old_priority, now):
             spent = new_calendar.between(ticket.next_response_started_at, reference).total_seconds() / 60
         else:
             continue
-        _arm(ticket, clock, reference, target, settings, spent, kind="retarget", at=now,
-             detail=f"{change}: {hours_words(timedelta(minutes=max(spent, 0)))} counted of "
-                    f"{_words(ticket.priority, target)}")
+        _arm(
+            ticket,
+            clock,
+            reference,
+            target,
+            settings,
+            spent,
+            kind="retarget",
+            at=now,
+            detail=f"{change}: {hours_words(timedelta(minutes=max(spent, 0)))} counted of "
+            f"{_words(ticket.priority, target)}",
+        )
     refresh_next_check(ticket, settings)
 
 
@@ -219,19 +259,37 @@ def recompute(ticket, before, now, why):
         counted = timedelta(minutes=old_target) - old_calendar.between(reference, due)
         left = timedelta(minutes=new_target) - counted  # negative: overdue by that much already
         new_due = new_calendar.shift(reference, left)
-        new_warn = new_calendar.shift(reference, timedelta(minutes=new_target * settings.warning_percent / 100) - counted)
+        new_warn = new_calendar.shift(
+            reference, timedelta(minutes=new_target * settings.warning_percent / 100) - counted
+        )
         if abs(new_due - due) < _SAME and (warn is None or abs(new_warn - warn) < _SAME):
             continue
         _set(ticket, clock, "due_at", new_due)
         _set(ticket, clock, "warn_at", new_warn)
-        _step(ticket, clock, "recompute", now, base=reference, working=left,
-              calendar=ticket.priority.calendar, detail=f"{why}: {hours_words(max(counted, ZERO))} counted")
-        moved.append(f"{CLOCK_LABELS[clock]} due {_local(due, settings.calendar.tz.key)} → "
-                     f"{_local(new_due, settings.calendar.tz.key)}")
+        _step(
+            ticket,
+            clock,
+            "recompute",
+            now,
+            base=reference,
+            working=left,
+            calendar=ticket.priority.calendar,
+            detail=f"{why}: {hours_words(max(counted, ZERO))} counted",
+        )
+        moved.append(
+            f"{CLOCK_LABELS[clock]} due {_local(due, settings.calendar.tz.key)} → "
+            f"{_local(new_due, settings.calendar.tz.key)}"
+        )
     refresh_next_check(ticket, settings)
     if moved:
-        audit.record(ticket.org_id, "sla_recompute", actor=None, ticket=ticket, detail=f"{why}: {'; '.join(moved)}"[:255],
-                     now=now)
+        audit.record(
+            ticket.org_id,
+            "sla_recompute",
+            actor=None,
+            ticket=ticket,
+            detail=f"{why}: {'; '.join(moved)}"[:255],
+            now=now,
+        )
     return bool(moved)
 
 
@@ -247,8 +305,16 @@ def resume_clocks(ticket, since, now, why="resumed"):
         warn = _get(ticket, clock, "warn_at")
         if warn is not None:
             _set(ticket, clock, "warn_at", calendar.add(warn, stood))
-        _step(ticket, clock, "resume", now, base=due, working=stood, calendar=ticket.priority.calendar,
-              detail=f"{why} after {hours_words(stood)} of working time")
+        _step(
+            ticket,
+            clock,
+            "resume",
+            now,
+            base=due,
+            working=stood,
+            calendar=ticket.priority.calendar,
+            detail=f"{why} after {hours_words(stood)} of working time",
+        )
 
 
 def refresh_next_check(ticket, settings=None):
@@ -260,21 +326,32 @@ def refresh_next_check(ticket, settings=None):
 # The SLA columns the sweep reads, as a plain dict per ticket ("view"): the sweep handles tens of
 # thousands of them, and dict lookups are the cheapest Python has.
 _VIEW_FIELDS = (
-    "state", "escalation_level", *_STOPPED_AT.values(),
+    "state",
+    "escalation_level",
+    *_STOPPED_AT.values(),
     *(_COLUMN[clock, what] for clock in CLOCKS for what in ("due_at", "warn_at", "warned_at", "breached_at")),
 )
 # Per clock: (due, warn, warned, breached, stopped) column names.
 CLOCK_FIELDS = tuple(
-    (clock, _COLUMN[clock, "due_at"], _COLUMN[clock, "warn_at"], _COLUMN[clock, "warned_at"],
-     _COLUMN[clock, "breached_at"], _STOPPED_AT[clock])
+    (
+        clock,
+        _COLUMN[clock, "due_at"],
+        _COLUMN[clock, "warn_at"],
+        _COLUMN[clock, "warned_at"],
+        _COLUMN[clock, "breached_at"],
+        _STOPPED_AT[clock],
+    )
     for clock in CLOCKS
 )
 
 
 def _breach_start(view):
     """When the running clocks' earliest recorded breach began (escalations count from it)."""
-    dues = [view[due] for _, due, _, _, breached, stopped in CLOCK_FIELDS
-            if view[stopped] is None and view[breached] is not None]
+    dues = [
+        view[due]
+        for _, due, _, _, breached, stopped in CLOCK_FIELDS
+        if view[stopped] is None and view[breached] is not None
+    ]
     return min(dues) if dues else None
 
 
@@ -299,13 +376,22 @@ def next_check_at(view, delays):
 
 
 SWEEP_COLUMNS = (
-    Ticket.id, Ticket.org_id, Ticket.number, Ticket.title, Ticket.state, Ticket.department_id,
-    Ticket.assignee_id, Ticket.priority_id, Ticket.escalation_level, Ticket.next_response_cycle,
+    Ticket.id,
+    Ticket.org_id,
+    Ticket.number,
+    Ticket.title,
+    Ticket.state,
+    Ticket.department_id,
+    Ticket.assignee_id,
+    Ticket.priority_id,
+    Ticket.escalation_level,
+    Ticket.next_response_cycle,
     *(getattr(Ticket, name) for name in _VIEW_FIELDS[2:]),
 )
 
 
 # --- what people see ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SlaStatus:
@@ -318,8 +404,14 @@ class SlaStatus:
 
     @property
     def label(self):
-        return {"on_track": "On track", "at_risk": "At risk", "breached": "Breached", "paused": "Paused",
-                "met": "SLA met", "missed": "SLA missed"}[self.state]
+        return {
+            "on_track": "On track",
+            "at_risk": "At risk",
+            "breached": "Breached",
+            "paused": "Paused",
+            "met": "SLA met",
+            "missed": "SLA missed",
+        }[self.state]
 
 
 def status_of(ticket, now):
@@ -331,8 +423,11 @@ def status_of(ticket, now):
     if ticket.state not in TICKING_STATES:
         missed = any(_get(ticket, clock, "breached_at") for clock in CLOCKS)
         return SlaStatus("missed" if missed else "met", None)
-    running = [(_get(ticket, clock, "due_at"), clock) for clock in CLOCKS
-               if not _is_stopped(ticket, clock) and _get(ticket, clock, "due_at") is not None]
+    running = [
+        (_get(ticket, clock, "due_at"), clock)
+        for clock in CLOCKS
+        if not _is_stopped(ticket, clock) and _get(ticket, clock, "due_at") is not None
+    ]
     breached = [(due, clock) for due, clock in running if due <= now or _get(ticket, clock, "breached_at")]
     if breached:
         due, clock = min(breached)
@@ -340,39 +435,59 @@ def status_of(ticket, now):
     at_risk = [(due, clock) for due, clock in running if (_get(ticket, clock, "warn_at") or due) <= now]
     if at_risk or running:
         due, clock = min(at_risk or running)
-        return SlaStatus("at_risk" if at_risk else "on_track", clock, due,
-                         f"{CLOCK_LABELS[clock]} due in {duration_words(due - now)}")
+        return SlaStatus(
+            "at_risk" if at_risk else "on_track",
+            clock,
+            due,
+            f"{CLOCK_LABELS[clock]} due in {duration_words(due - now)}",
+        )
     return SlaStatus("met", None)
-
 
 
 def overdue_clause(now):
     """SQL: a ticking clock of the ticket is past its deadline (the badge's "breached")."""
-    return and_(Ticket.state.in_(TICKING_STATES),
-                or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at <= now),
-                    Ticket.resolution_due_at <= now,
-                    # IS NOT NULL: a priority without an update target leaves it NULL, and a
-                    # NULL would make the NOT of at_risk_clause unknown (every row dropped)
-                    and_(Ticket.next_response_at.is_(None), Ticket.next_response_due_at.is_not(None),
-                         Ticket.next_response_due_at <= now)))
+    return and_(
+        Ticket.state.in_(TICKING_STATES),
+        or_(
+            and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at <= now),
+            Ticket.resolution_due_at <= now,
+            # IS NOT NULL: a priority without an update target leaves it NULL, and a
+            # NULL would make the NOT of at_risk_clause unknown (every row dropped)
+            and_(
+                Ticket.next_response_at.is_(None),
+                Ticket.next_response_due_at.is_not(None),
+                Ticket.next_response_due_at <= now,
+            ),
+        ),
+    )
 
 
 def breached_clause():
     """SQL: an active ticket the sweep has escalated or found past a deadline (a recorded breach
     of a clock that still counts; the manager's list). Unlike overdue_clause it needs no `now`:
     it reads what the sweep wrote."""
-    return and_(Ticket.state.in_(ACTIVE_STATES),
-                or_(Ticket.escalation_level > 0, Ticket.first_response_breached_at.is_not(None),
-                    Ticket.resolution_breached_at.is_not(None),
-                    and_(Ticket.next_response_at.is_(None), Ticket.next_response_breached_at.is_not(None))))
+    return and_(
+        Ticket.state.in_(ACTIVE_STATES),
+        or_(
+            Ticket.escalation_level > 0,
+            Ticket.first_response_breached_at.is_not(None),
+            Ticket.resolution_breached_at.is_not(None),
+            and_(Ticket.next_response_at.is_(None), Ticket.next_response_breached_at.is_not(None)),
+        ),
+    )
 
 
 def past_warning_clause(now):
     """SQL: a running clock is past its warning point (at risk, or already overdue)."""
-    return or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_warn_at <= now),
-               Ticket.resolution_warn_at <= now,
-               and_(Ticket.next_response_at.is_(None), Ticket.next_response_warn_at.is_not(None),
-                    Ticket.next_response_warn_at <= now))
+    return or_(
+        and_(Ticket.first_response_at.is_(None), Ticket.first_response_warn_at <= now),
+        Ticket.resolution_warn_at <= now,
+        and_(
+            Ticket.next_response_at.is_(None),
+            Ticket.next_response_warn_at.is_not(None),
+            Ticket.next_response_warn_at <= now,
+        ),
+    )
 
 
 def at_risk_clause(now):

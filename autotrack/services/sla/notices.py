@@ -1,6 +1,7 @@
 """Who the sweep tells and how: the batch's context (rules, people, organizations, loaded
 set-wise), and the audit events, in-app notifications and outbox emails of what it fired.
 """
+
 import json
 from collections import defaultdict
 
@@ -36,8 +37,14 @@ class SweepContext:
         self.rules = defaultdict(list)
         self.quiet = set()  # (org_id, level) whose emails wait for working hours; level 0: warnings
         for rule in db.session.execute(
-            select(EscalationRule.org_id, EscalationRule.level, EscalationRule.delay_minutes,
-                   EscalationRule.notify, EscalationRule.reassign, EscalationRule.working_hours_only)
+            select(
+                EscalationRule.org_id,
+                EscalationRule.level,
+                EscalationRule.delay_minutes,
+                EscalationRule.notify,
+                EscalationRule.reassign,
+                EscalationRule.working_hours_only,
+            )
             .where(EscalationRule.org_id.in_(org_ids), EscalationRule.is_active.is_(True))
             .order_by(EscalationRule.level)
         ):
@@ -51,13 +58,22 @@ class SweepContext:
         self.delays = {org_id: [(level, delay) for level, delay, _, _ in rules] for org_id, rules in self.rules.items()}
         self.members = defaultdict(lambda: {"lead": [], "manager": []})
         for department_id, user_id, role, is_lead in db.session.execute(
-            select(DepartmentMember.department_id, DepartmentMember.user_id, DepartmentMember.role,
-                   DepartmentMember.is_lead)
+            select(
+                DepartmentMember.department_id,
+                DepartmentMember.user_id,
+                DepartmentMember.role,
+                DepartmentMember.is_lead,
+            )
             .join(User, User.id == DepartmentMember.user_id)
-            .where(DepartmentMember.department_id.in_(department_ids), User.active.is_(True),
-                   # a seat counts while the role allows it (a read-only role is no escalation target)
-                   or_(and_(DepartmentMember.role == MemberRole.MANAGER, User.role_id.in_(policy.manager_role_ids())),
-                       and_(DepartmentMember.role != MemberRole.MANAGER, User.role_id.in_(policy.staff_role_ids()))))
+            .where(
+                DepartmentMember.department_id.in_(department_ids),
+                User.active.is_(True),
+                # a seat counts while the role allows it (a read-only role is no escalation target)
+                or_(
+                    and_(DepartmentMember.role == MemberRole.MANAGER, User.role_id.in_(policy.manager_role_ids())),
+                    and_(DepartmentMember.role != MemberRole.MANAGER, User.role_id.in_(policy.staff_role_ids())),
+                ),
+            )
             .order_by(DepartmentMember.user_id)
         ):
             if role == MemberRole.MANAGER:
@@ -71,13 +87,22 @@ class SweepContext:
             .order_by(User.id)
         ):
             self.admins[org_id].append(user_id)
-        self.orgs = {o.id: o for o in db.session.execute(
-            select(Organization.id, Organization.ticket_prefix, Organization.timezone)
-            .where(Organization.id.in_(org_ids)))}
-        self.departments = dict(db.session.execute(
-            select(Department.id, Department.name).where(Department.id.in_(department_ids))).all())
-        self.priorities = dict(db.session.execute(
-            select(Priority.id, Priority.name).where(Priority.id.in_({r["priority_id"] for r in rows}))).all())
+        self.orgs = {
+            o.id: o
+            for o in db.session.execute(
+                select(Organization.id, Organization.ticket_prefix, Organization.timezone).where(
+                    Organization.id.in_(org_ids)
+                )
+            )
+        }
+        self.departments = dict(
+            db.session.execute(select(Department.id, Department.name).where(Department.id.in_(department_ids))).all()
+        )
+        self.priorities = dict(
+            db.session.execute(
+                select(Priority.id, Priority.name).where(Priority.id.in_({r["priority_id"] for r in rows}))
+            ).all()
+        )
         return self
 
     def leads(self, department_id):
@@ -86,7 +111,7 @@ class SweepContext:
     def targets(self, target, row):
         """Who an escalation level notifies; an empty level falls through to the next one up."""
         order = ["lead", "manager", "org_admin"]
-        for name in order[order.index(target):]:
+        for name in order[order.index(target) :]:
             users = self.admins[row["org_id"]] if name == "org_admin" else self.members[row["department_id"]][name]
             if users:
                 return list(users)
@@ -111,8 +136,11 @@ def _fan_out(events, now, context, result):
     if not events:
         return
     user_ids = {uid for e in events for uid in e.recipients if uid} | {e.reassign_to for e in events if e.reassign_to}
-    users = {u.id: u for u in db.session.execute(
-        select(User.id, User.email, User.name).where(User.id.in_(user_ids)))} if user_ids else {}
+    users = (
+        {u.id: u for u in db.session.execute(select(User.id, User.email, User.name).where(User.id.in_(user_ids)))}
+        if user_ids
+        else {}
+    )
     audits, notifications, emails = [], [], []
     queued_at = now  # deliverable from the sweep's moment (a sweep at a simulated `now` queues for that `now`)
     words = {}  # due -> time left before, or overdue after, the deadline (events share few dues)
@@ -135,18 +163,44 @@ def _fan_out(events, now, context, result):
             # so it is also an audit event.
             result.escalated[level] += 1
             message = f"{reference} escalated to you (level {level}): overdue by {when}"
-            audits.append({"org_id": row["org_id"], "ticket_id": row["id"], "actor_id": None, "action": "escalation",
-                           "from_value": str(level - 1), "to_value": str(level),
-                           "detail": f"{CLOCK_LABELS[clock]} overdue by {when}", "created_at": now})
+            audits.append(
+                {
+                    "org_id": row["org_id"],
+                    "ticket_id": row["id"],
+                    "actor_id": None,
+                    "action": "escalation",
+                    "from_value": str(level - 1),
+                    "to_value": str(level),
+                    "detail": f"{CLOCK_LABELS[clock]} overdue by {when}",
+                    "created_at": now,
+                }
+            )
         if event.reassign_to and event.reassign_to != row["assignee_id"]:
-            audits.append({"org_id": row["org_id"], "ticket_id": row["id"], "actor_id": None, "action": "assign",
-                           "from_value": None, "to_value": users[event.reassign_to].name,
-                           "detail": f"escalation level {level}", "created_at": now})
+            audits.append(
+                {
+                    "org_id": row["org_id"],
+                    "ticket_id": row["id"],
+                    "actor_id": None,
+                    "action": "assign",
+                    "from_value": None,
+                    "to_value": users[event.reassign_to].name,
+                    "detail": f"escalation level {level}",
+                    "created_at": now,
+                }
+            )
         notification_kind = "escalation" if kind == "escalation" else f"sla_{kind}"
         for user_id in dict.fromkeys(u for u in event.recipients if u):
-            notifications.append({"org_id": row["org_id"], "user_id": user_id, "ticket_id": row["id"],
-                                  "kind": notification_kind, "message": message[:500], "created_at": now,
-                                  "read_at": None})
+            notifications.append(
+                {
+                    "org_id": row["org_id"],
+                    "user_id": user_id,
+                    "ticket_id": row["id"],
+                    "kind": notification_kind,
+                    "message": message[:500],
+                    "created_at": now,
+                    "read_at": None,
+                }
+            )
             if kind == "breach":
                 continue  # the breach itself is in-app; the escalation levels send the emails
             send_at = context.send_at(row["org_id"], level, now, queued_at)
@@ -161,11 +215,18 @@ def _fan_out(events, now, context, result):
 def _email_row(event, user, reference, when, queued_at, send_at, context):
     row, kind, level = event.ticket, event.kind, event.level
     values = {
-        "kind": kind, "level": level, "reference": reference, "title": row["title"], "user_name": user.name,
-        "clock": CLOCK_LABELS[event.clock], "priority": context.priorities.get(row["priority_id"], ""),
+        "kind": kind,
+        "level": level,
+        "reference": reference,
+        "title": row["title"],
+        "user_name": user.name,
+        "clock": CLOCK_LABELS[event.clock],
+        "priority": context.priorities.get(row["priority_id"], ""),
         "department": context.departments.get(row["department_id"], ""),
         "due_local": _local(event.due_at, context.orgs[row["org_id"]].timezone),
-        "when": when, "link": urls.url("agent.ticket", reference=reference), "reassigned": event.reassign_to == user.id,
+        "when": when,
+        "link": urls.url("agent.ticket", reference=reference),
+        "reassigned": event.reassign_to == user.id,
     }
     if kind == "warning":
         subject = f"[{reference}] {values['clock'].capitalize()} due in {when}: {row['title']}"
@@ -174,8 +235,18 @@ def _email_row(event, user, reference, when, queued_at, send_at, context):
         subject = f"[{reference}] Escalated to you (level {level}), overdue by {when}: {row['title']}"
         dedupe = f"escalation:{row['id']}:{level}:{user.id}"
     return {
-        "org_id": row["org_id"], "recipient": user.email, "subject": subject[:255],
-        "body_text": None, "body_html": None, "template": "sla", "context": json.dumps(values),
-        "dedupe_key": dedupe, "status": "pending", "attempts": 0, "next_attempt_at": send_at,
-        "created_at": queued_at, "ticket_id": row["id"], "message_id": outbox.message_id(dedupe),
+        "org_id": row["org_id"],
+        "recipient": user.email,
+        "subject": subject[:255],
+        "body_text": None,
+        "body_html": None,
+        "template": "sla",
+        "context": json.dumps(values),
+        "dedupe_key": dedupe,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": send_at,
+        "created_at": queued_at,
+        "ticket_id": row["id"],
+        "message_id": outbox.message_id(dedupe),
     }

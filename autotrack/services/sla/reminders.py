@@ -8,6 +8,7 @@ dedupe key per person and period. Two sweeps at once, or a sweep run again, clai
 Reminders keep to business hours: the daily one goes once business opens (09:00 local where
 the calendar is around the clock), the hourly one every hour of business hours.
 """
+
 import json
 from collections import defaultdict
 from datetime import time
@@ -17,9 +18,9 @@ from sqlalchemy import select
 from autotrack.extensions import db
 from autotrack.models import EscalationRule, OutboxEmail, Reminder, SlaDigestRun, Ticket, User
 from autotrack.services import outbox, urls
+from autotrack.services.sla import clocks, notices, settings
 from autotrack.services.sqlutil import bulk_insert, insert_ignoring_duplicates
 from autotrack.services.timefmt import duration_words
-from autotrack.services.sla import clocks, notices, settings
 
 DAILY_AT_AROUND_THE_CLOCK = time(9, 0)  # a 24x7 calendar has no opening: remind at 09:00 local
 LISTED = 50  # tickets listed in one digest; the rest are counted
@@ -42,9 +43,11 @@ def send_due(now, sweep_id):
             if period is None or not _claim(org_id, period, now, sweep_id):
                 continue
             emails = _digests(org_id, [(lvl, target) for lvl, target, r in org_rules if r == reminder], period, now)
-            db.session.execute(SlaDigestRun.__table__.update()
-                               .where(SlaDigestRun.org_id == org_id, SlaDigestRun.period == period)
-                               .values(emails=emails))
+            db.session.execute(
+                SlaDigestRun.__table__.update()
+                .where(SlaDigestRun.org_id == org_id, SlaDigestRun.period == period)
+                .values(emails=emails)
+            )
             queued += emails
     return queued
 
@@ -65,19 +68,26 @@ def current_period(reminder, calendar, now):
 
 def _claim(org_id, period, now, sweep_id):
     """Take the organization's period for this sweep: True for exactly one sweep ever."""
-    return db.session.execute(insert_ignoring_duplicates(SlaDigestRun).values(
-        org_id=org_id, period=period, ran_at=now, emails=0)).rowcount == 1
+    return (
+        db.session.execute(
+            insert_ignoring_duplicates(SlaDigestRun).values(org_id=org_id, period=period, ran_at=now, emails=0)
+        ).rowcount
+        == 1
+    )
 
 
 def _digests(org_id, levels, period, now):
     """One email per person: every overdue ticket that reached a level of `levels` ([(level,
     target)]) whose people they are. Returns the number queued."""
     lowest = min(level for level, _ in levels)
-    rows = [dict(row) for row in db.session.execute(
-        select(*clocks.SWEEP_COLUMNS)
-        .where(Ticket.org_id == org_id, clocks.overdue_clause(now), Ticket.escalation_level >= lowest)
-        .order_by(Ticket.id)
-    ).mappings()]
+    rows = [
+        dict(row)
+        for row in db.session.execute(
+            select(*clocks.SWEEP_COLUMNS)
+            .where(Ticket.org_id == org_id, clocks.overdue_clause(now), Ticket.escalation_level >= lowest)
+            .order_by(Ticket.id)
+        ).mappings()
+    ]
     if not rows:
         return 0
     context = notices.SweepContext.load(rows)
@@ -87,36 +97,70 @@ def _digests(org_id, levels, period, now):
             if row["escalation_level"] >= level:
                 for user_id in context.targets(target, row):
                     tickets_of[user_id][row["id"]] = row
-    users = {u.id: u for u in db.session.execute(
-        select(User.id, User.email, User.name).where(User.id.in_(tickets_of), User.active.is_(True)))}
+    users = {
+        u.id: u
+        for u in db.session.execute(
+            select(User.id, User.email, User.name).where(User.id.in_(tickets_of), User.active.is_(True))
+        )
+    }
     queued_at = now  # the sweep's moment, like its other emails
     emails = []
     for user_id, overdue in tickets_of.items():
         user = users.get(user_id)
         if user is None:
             continue
-        listed = sorted((_line(row, context, now) for row in overdue.values()),
-                        key=lambda line: line["overdue_minutes"], reverse=True)
+        listed = sorted(
+            (_line(row, context, now) for row in overdue.values()),
+            key=lambda line: line["overdue_minutes"],
+            reverse=True,
+        )
         dedupe = f"digest:{org_id}:{user_id}:{period}"
-        emails.append({
-            "org_id": org_id, "recipient": user.email, "ticket_id": None, "message_id": outbox.message_id(dedupe),
-            "subject": f"{len(listed)} overdue ticket{'s' if len(listed) != 1 else ''} still need you"[:255],
-            "body_text": None, "body_html": None, "template": "sla_digest", "dedupe_key": dedupe,
-            "context": json.dumps({"user_name": user.name, "tickets": listed[:LISTED], "total": len(listed),
-                                   "more": max(len(listed) - LISTED, 0), "queue_link": urls.url("agent.home", view="open", sla="breached")}),
-            "status": "pending", "attempts": 0, "next_attempt_at": queued_at, "created_at": queued_at,
-        })
+        emails.append(
+            {
+                "org_id": org_id,
+                "recipient": user.email,
+                "ticket_id": None,
+                "message_id": outbox.message_id(dedupe),
+                "subject": f"{len(listed)} overdue ticket{'s' if len(listed) != 1 else ''} still need you"[:255],
+                "body_text": None,
+                "body_html": None,
+                "template": "sla_digest",
+                "dedupe_key": dedupe,
+                "context": json.dumps(
+                    {
+                        "user_name": user.name,
+                        "tickets": listed[:LISTED],
+                        "total": len(listed),
+                        "more": max(len(listed) - LISTED, 0),
+                        "queue_link": urls.url("agent.home", view="open", sla="breached"),
+                    }
+                ),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": queued_at,
+                "created_at": queued_at,
+            }
+        )
     inserted = bulk_insert(OutboxEmail, emails, ignore_duplicates=True)
     return len(emails) if inserted < 0 else inserted
 
 
 def _line(row, context, now):
     """One ticket of a digest: which clock is overdue, by how long."""
-    due, clock = min((row[due_at], clock) for clock, due_at, _, _, breached_at, stopped_at in clocks.CLOCK_FIELDS
-                     if row[stopped_at] is None and row[due_at] is not None and row[due_at] <= now)
+    due, clock = min(
+        (row[due_at], clock)
+        for clock, due_at, _, _, breached_at, stopped_at in clocks.CLOCK_FIELDS
+        if row[stopped_at] is None and row[due_at] is not None and row[due_at] <= now
+    )
     reference = context.reference(row)
-    return {"reference": reference, "title": row["title"], "clock": settings.CLOCK_LABELS[clock],
-            "overdue": duration_words(now - due), "overdue_minutes": int((now - due).total_seconds() // 60),
-            "priority": context.priorities.get(row["priority_id"], ""),
-            "department": context.departments.get(row["department_id"], ""), "level": row["escalation_level"],
-            "link": urls.url("agent.ticket", reference=reference)}
+    return {
+        "reference": reference,
+        "title": row["title"],
+        "clock": settings.CLOCK_LABELS[clock],
+        "overdue": duration_words(now - due),
+        "overdue_minutes": int((now - due).total_seconds() // 60),
+        "priority": context.priorities.get(row["priority_id"], ""),
+        "department": context.departments.get(row["department_id"], ""),
+        "level": row["escalation_level"],
+        "link": urls.url("agent.ticket", reference=reference),
+    }

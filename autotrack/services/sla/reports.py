@@ -12,11 +12,12 @@ it breached, as on the dashboard):
 
 Groups are the ticket's current department, assignee, category and priority.
 """
+
 import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
@@ -27,8 +28,12 @@ from autotrack.services.csvsafe import safe_cell
 from autotrack.services.sla import settings
 
 GROUPINGS = {"department": "Department", "agent": "Agent", "category": "Category", "priority": "Priority"}
-_GROUP_COLUMN = {"department": Ticket.department_id, "agent": Ticket.assignee_id, "category": Ticket.category_id,
-                 "priority": Ticket.priority_id}
+_GROUP_COLUMN = {
+    "department": Ticket.department_id,
+    "agent": Ticket.assignee_id,
+    "category": Ticket.category_id,
+    "priority": Ticket.priority_id,
+}
 MAX_DAYS = 366
 
 
@@ -61,8 +66,10 @@ class Report:
     @property
     def trend_values(self):
         """clock -> the weekly compliance percentages (None for a week without data), for the chart."""
-        return {clock: [cells[clock].percent if clock in cells else None for _, cells in self.trend]
-                for clock in settings.CLOCKS}
+        return {
+            clock: [cells[clock].percent if clock in cells else None for _, cells in self.trend]
+            for clock in settings.CLOCKS
+        }
 
 
 def build(org_id, department_ids, since, until, by="department", tz_name="UTC"):
@@ -93,15 +100,18 @@ def build(org_id, department_ids, since, until, by="department", tz_name="UTC"):
     count = sum(n for _, n in ratings.values())
     if count:
         report.satisfaction_total = (round(sum(avg * n for avg, n in ratings.values()) / count, 2), count)
-    report.rows.sort(key=lambda row: (min((c.percent for c in row[1].values() if c.percent is not None),
-                                          default=101), row[0]))
+    report.rows.sort(
+        key=lambda row: (min((c.percent for c in row[1].values() if c.percent is not None), default=101), row[0])
+    )
     for _, by_clock in report.rows:
         for clock, cell in by_clock.items():
             total = report.totals.setdefault(clock, Cell())
             total.met, total.breached = total.met + cell.met, total.breached + cell.breached
     first_week = since - timedelta(days=since.weekday())
-    report.trend = [(week, dict(weeks.get(week, {})))
-                    for week in (first_week + timedelta(weeks=n) for n in range((until - first_week).days // 7 + 1))]
+    report.trend = [
+        (week, dict(weeks.get(week, {})))
+        for week in (first_week + timedelta(weeks=n) for n in range((until - first_week).days // 7 + 1))
+    ]
     report.targets = targets(org_id)
     return report
 
@@ -109,16 +119,26 @@ def build(org_id, department_ids, since, until, by="department", tz_name="UTC"):
 def targets(org_id):
     """What each clock is measured against, per priority (heaviest first), in the words the
     console and the SLA timeline use: [(priority name, {clock: words, or None without a target})]."""
-    rows = db.session.scalars(select(Priority).where(Priority.org_id == org_id)
-                              .order_by(Priority.weight.desc(), Priority.name)).all()
-    return [(p.name, {clock: None if getattr(p, f"{clock}_minutes") is None
-                      else settings.target_words(org_id, getattr(p, f"{clock}_minutes"), p.calendar)
-                      for clock in settings.CLOCKS}) for p in rows]
+    rows = db.session.scalars(
+        select(Priority).where(Priority.org_id == org_id).order_by(Priority.weight.desc(), Priority.name)
+    ).all()
+    return [
+        (
+            p.name,
+            {
+                clock: None
+                if getattr(p, f"{clock}_minutes") is None
+                else settings.target_words(org_id, getattr(p, f"{clock}_minutes"), p.calendar)
+                for clock in settings.CLOCKS
+            },
+        )
+        for p in rows
+    ]
 
 
 def _instant(day, tz_name):
     """Local midnight starting `day`, in UTC."""
-    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz_name)).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
 
 
 def _counts(org_id, department_ids, start, end, group_column):
@@ -127,36 +147,72 @@ def _counts(org_id, department_ids, start, end, group_column):
     if department_ids is not None:
         scope.append(Ticket.department_id.in_(department_ids or [0]))
     out = []
-    for clock, stopped_at, breached_at in (("first_response", Ticket.first_response_at, Ticket.first_response_breached_at),
-                                           ("resolution", Ticket.resolved_at, Ticket.resolution_breached_at)):
+    for clock, stopped_at, breached_at in (
+        ("first_response", Ticket.first_response_at, Ticket.first_response_breached_at),
+        ("resolution", Ticket.resolved_at, Ticket.resolution_breached_at),
+    ):
         day = func.date(stopped_at)
-        out += [(clock, "met", g, d, n) for g, d, n in db.session.execute(
-            select(group_column, day, func.count()).where(*scope, stopped_at >= start, stopped_at < end,
-                                                          breached_at.is_(None))
-            .group_by(group_column, day)).all()]
+        out += [
+            (clock, "met", g, d, n)
+            for g, d, n in db.session.execute(
+                select(group_column, day, func.count())
+                .where(*scope, stopped_at >= start, stopped_at < end, breached_at.is_(None))
+                .group_by(group_column, day)
+            ).all()
+        ]
     day = func.date(SlaStep.at)
-    out += [("next_response", "met", g, d, n) for g, d, n in db.session.execute(
-        select(group_column, day, func.count()).join(Ticket, Ticket.id == SlaStep.ticket_id)
-        .where(*scope, SlaStep.org_id == org_id, SlaStep.clock == "next_response", SlaStep.kind == "stop",
-               SlaStep.at >= start, SlaStep.at < end, SlaStep.due_at.is_not(None), SlaStep.at <= SlaStep.due_at)
-        .group_by(group_column, day)).all()]
+    out += [
+        ("next_response", "met", g, d, n)
+        for g, d, n in db.session.execute(
+            select(group_column, day, func.count())
+            .join(Ticket, Ticket.id == SlaStep.ticket_id)
+            .where(
+                *scope,
+                SlaStep.org_id == org_id,
+                SlaStep.clock == "next_response",
+                SlaStep.kind == "stop",
+                SlaStep.at >= start,
+                SlaStep.at < end,
+                SlaStep.due_at.is_not(None),
+                SlaStep.at <= SlaStep.due_at,
+            )
+            .group_by(group_column, day)
+        ).all()
+    ]
     day = func.date(SlaEvent.fired_at)
-    out += [(clock, "breach", g, d, n) for clock, g, d, n in db.session.execute(
-        select(SlaEvent.clock, group_column, day, func.count()).join(Ticket, Ticket.id == SlaEvent.ticket_id)
-        .where(*scope, SlaEvent.org_id == org_id, SlaEvent.kind == "breach", SlaEvent.fired_at >= start,
-               SlaEvent.fired_at < end)
-        .group_by(SlaEvent.clock, group_column, day)).all()]
+    out += [
+        (clock, "breach", g, d, n)
+        for clock, g, d, n in db.session.execute(
+            select(SlaEvent.clock, group_column, day, func.count())
+            .join(Ticket, Ticket.id == SlaEvent.ticket_id)
+            .where(
+                *scope,
+                SlaEvent.org_id == org_id,
+                SlaEvent.kind == "breach",
+                SlaEvent.fired_at >= start,
+                SlaEvent.fired_at < end,
+            )
+            .group_by(SlaEvent.clock, group_column, day)
+        ).all()
+    ]
     return out
 
 
 def _ratings(org_id, department_ids, start, end, by):
     """group id -> (average rating, number of ratings) of the period. Department and agent are
     the ones the ticket had when resolved (whose work was rated); category and priority today's."""
-    group = {"department": Feedback.department_id, "agent": Feedback.agent_id,
-             "category": Ticket.category_id, "priority": Ticket.priority_id}[by]
-    query = (select(group, func.avg(Feedback.rating), func.count()).join(Ticket, Ticket.id == Feedback.ticket_id)
-             .where(Feedback.org_id == org_id, Feedback.rated_at >= start, Feedback.rated_at < end)
-             .group_by(group))
+    group = {
+        "department": Feedback.department_id,
+        "agent": Feedback.agent_id,
+        "category": Ticket.category_id,
+        "priority": Ticket.priority_id,
+    }[by]
+    query = (
+        select(group, func.avg(Feedback.rating), func.count())
+        .join(Ticket, Ticket.id == Feedback.ticket_id)
+        .where(Feedback.org_id == org_id, Feedback.rated_at >= start, Feedback.rated_at < end)
+        .group_by(group)
+    )
     if department_ids is not None:
         query = query.where(Feedback.department_id.in_(department_ids or [0]))
     return {g: (round(float(avg), 2), n) for g, avg, n in db.session.execute(query).all()}
@@ -166,11 +222,14 @@ def _names(by, org_id, ids):
     if not ids:
         return {}
     if by == "category":
-        return {c.id: c.display_path() for c in db.session.scalars(select(Category).where(Category.org_id == org_id,
-                                                                                Category.id.in_(ids)))}
+        return {
+            c.id: c.display_path()
+            for c in db.session.scalars(select(Category).where(Category.org_id == org_id, Category.id.in_(ids)))
+        }
     model = {"department": Department, "agent": User, "priority": Priority}[by]
-    return dict(db.session.execute(select(model.id, model.name).where(and_(model.org_id == org_id, model.id.in_(ids))))
-                .all())
+    return dict(
+        db.session.execute(select(model.id, model.name).where(and_(model.org_id == org_id, model.id.in_(ids)))).all()
+    )
 
 
 def to_csv(report):

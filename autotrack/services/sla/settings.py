@@ -1,6 +1,7 @@
 """What an organization's SLA clocks are computed with: its settings (cached per settings
 token), the clocks' names and columns, and how a target reads.
 """
+
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,8 +23,11 @@ CLOCKS = ("first_response", "resolution", "next_response")
 TICKING_STATES = (Lifecycle.NEW, Lifecycle.OPEN)  # pending is paused; resolved and closed are stopped
 CLOCK_LABELS = {"first_response": "first response", "resolution": "resolution", "next_response": "next response"}
 _STOPPED_AT = {"first_response": "first_response_at", "resolution": "resolved_at", "next_response": "next_response_at"}
-_TARGET = {"first_response": "first_response_minutes", "resolution": "resolution_minutes",
-           "next_response": "next_response_minutes"}
+_TARGET = {
+    "first_response": "first_response_minutes",
+    "resolution": "resolution_minutes",
+    "next_response": "next_response_minutes",
+}
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,9 @@ def org_settings(org_id):
     settings = _SETTINGS_CACHE.get(key)
     if settings is None:
         percent = db.session.scalar(select(Organization.sla_warning_percent).where(Organization.id == org_id))
-        settings = OrgSlaSettings(business_calendar(org_id), percent,
-                                  tuple(_escalation_delays([org_id]).get(org_id, ())))
+        settings = OrgSlaSettings(
+            business_calendar(org_id), percent, tuple(_escalation_delays([org_id]).get(org_id, ()))
+        )
         if len(_SETTINGS_CACHE) >= _SETTINGS_CACHE_MAX:
             _SETTINGS_CACHE.clear()
         _SETTINGS_CACHE[key] = settings
@@ -77,8 +82,9 @@ def _target(priority, clock):
 
 
 # (clock, what) -> column name, built once: the sweep asks this hundreds of thousands of times.
-_COLUMN = {(clock, what): f"{clock}_{what}" for clock in CLOCKS
-           for what in ("due_at", "warn_at", "warned_at", "breached_at")}
+_COLUMN = {
+    (clock, what): f"{clock}_{what}" for clock in CLOCKS for what in ("due_at", "warn_at", "warned_at", "breached_at")
+}
 
 
 def _get(ticket, clock, what):

@@ -3,6 +3,7 @@ records warnings, breaches and escalation levels as `SlaEvent` rows (unique per 
 moment), and has the notices written in the same transaction. It runs the settings recompute
 (changes.py) first and the reminder digests (reminders.py) last; neither imports it.
 """
+
 import logging
 import uuid
 from collections import defaultdict
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 # --- the sweep ---------------------------------------------------------------------------------
 
+
 @dataclass
 class SweepResult:
     warned: int = 0
@@ -46,10 +48,12 @@ class SweepResult:
 
     def summary(self):
         levels = ", ".join(f"level {lvl}: {n}" for lvl, n in sorted(self.escalated.items())) or "none"
-        return (f"examined {self.tickets_examined}, warned {self.warned}, breached {self.breached}, "
-                f"escalated ({levels}), emails queued {self.emails_queued}, "
-                f"notifications {self.notifications}, reminder digests {self.digests}, "
-                f"recomputed after settings changes {self.recomputed}")
+        return (
+            f"examined {self.tickets_examined}, warned {self.warned}, breached {self.breached}, "
+            f"escalated ({levels}), emails queued {self.emails_queued}, "
+            f"notifications {self.notifications}, reminder digests {self.digests}, "
+            f"recomputed after settings changes {self.recomputed}"
+        )
 
 
 def sweep(now, batch_size=5000):
@@ -95,18 +99,34 @@ def _sweep_batch(now, sweep_id, batch_size, result):
         changes.append(_evaluate(row, now, context, events))
 
     if events:
-        inserted = bulk_insert(SlaEvent, [
-            {"org_id": e.ticket["org_id"], "ticket_id": e.ticket["id"], "department_id": e.ticket["department_id"],
-             "key": e.key, "kind": e.kind,
-             "clock": e.clock, "level": e.level, "due_at": e.due_at, "fired_at": now, "sweep_id": sweep_id}
-            for e in events
-        ], ignore_duplicates=True)
+        inserted = bulk_insert(
+            SlaEvent,
+            [
+                {
+                    "org_id": e.ticket["org_id"],
+                    "ticket_id": e.ticket["id"],
+                    "department_id": e.ticket["department_id"],
+                    "key": e.key,
+                    "kind": e.kind,
+                    "clock": e.clock,
+                    "level": e.level,
+                    "due_at": e.due_at,
+                    "fired_at": now,
+                    "sweep_id": sweep_id,
+                }
+                for e in events
+            ],
+            ignore_duplicates=True,
+        )
         if inserted != len(events):
             # Some moment was recorded by another sweep already: fan out only what this one wrote.
-            ours = set(db.session.execute(
-                select(SlaEvent.ticket_id, SlaEvent.key).where(SlaEvent.ticket_id.in_([r["id"] for r in rows]),
-                                                               SlaEvent.sweep_id == sweep_id)
-            ).all())
+            ours = set(
+                db.session.execute(
+                    select(SlaEvent.ticket_id, SlaEvent.key).where(
+                        SlaEvent.ticket_id.in_([r["id"] for r in rows]), SlaEvent.sweep_id == sweep_id
+                    )
+                ).all()
+            )
             events = [e for e in events if (e.ticket["id"], e.key) in ours]
     _write_ticket_changes(changes)
     _fan_out(events, now, context, result)
@@ -166,10 +186,20 @@ def _evaluate(row, now, context, events):
                     continue
                 recipients = context.targets(target, row)
                 row["escalation_level"] = change["escalation_level"] = level
-                clock = next(clock for clock, due_at, _, _, breached_at, stopped_at in CLOCK_FIELDS
-                             if row[stopped_at] is None and row[breached_at] is not None and row[due_at] == start)
-                event = _Event(row, "escalation", clock, level, start, recipients,
-                               reassign_to=recipients[0] if reassign and recipients else None)
+                clock = next(
+                    clock
+                    for clock, due_at, _, _, breached_at, stopped_at in CLOCK_FIELDS
+                    if row[stopped_at] is None and row[breached_at] is not None and row[due_at] == start
+                )
+                event = _Event(
+                    row,
+                    "escalation",
+                    clock,
+                    level,
+                    start,
+                    recipients,
+                    reassign_to=recipients[0] if reassign and recipients else None,
+                )
                 if event.reassign_to and event.reassign_to != row["assignee_id"]:
                     # Only a real reassignment names assignee_id: SQLite rewrites the entries of
                     # every index on a column an UPDATE sets, changed or not.

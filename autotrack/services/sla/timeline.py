@@ -6,6 +6,7 @@ Read-only. The steps are the ones services/sla/clocks.py recorded as it changed 
 step's arithmetic is done again here on the calendar, so a step whose stored due time the
 calendar does not give back (the calendar was edited since, say) is flagged, never hidden.
 """
+
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -26,9 +27,9 @@ from autotrack.models import (
     SlaStep,
     User,
 )
+from autotrack.services.sla import settings as sla_settings
 from autotrack.services.sla.business_calendar import ALWAYS
 from autotrack.services.timefmt import hours_words
-from autotrack.services.sla import settings as sla_settings
 
 _MICROSECOND = timedelta(microseconds=1)
 _NOTICE_KINDS = {"warning": "sla_warning", "breach": "sla_breach", "escalation": "escalation"}
@@ -127,15 +128,18 @@ def timeline(ticket, now):
     clocks = []
     for clock, cycle in order:
         current = clock != "next_response" or cycle == ticket.next_response_cycle
-        clocks.append(_clock_timeline(ticket, clock, cycle, groups.get((clock, cycle), []), current, moments,
-                                      explainer, settings, now))
+        clocks.append(
+            _clock_timeline(
+                ticket, clock, cycle, groups.get((clock, cycle), []), current, moments, explainer, settings, now
+            )
+        )
     return Timeline(tz_name, clocks, [m for m in moments if m.kind == "escalation"], recorded=bool(steps))
 
 
 def _clock_timeline(ticket, clock, cycle, steps, current, moments, explainer, settings, now):
     shown = [_step(step, explainer, settings) for step in steps]
     recomputes = [i for i, s in enumerate(shown) if s.kind == "recompute"]
-    for earlier in shown[:recomputes[-1]] if recomputes else ():
+    for earlier in shown[: recomputes[-1]] if recomputes else ():
         # Worked out with the settings of the time; the calendar today may give another answer.
         earlier.superseded, earlier.explained, earlier.arithmetic = True, True, ""
     starts = [s.at for s in shown if s.kind == "start"]
@@ -153,8 +157,11 @@ def _clock_timeline(ticket, clock, cycle, steps, current, moments, explainer, se
     calendar = ALWAYS if calendar_name == SlaCalendar.ALWAYS else settings.calendar
     reference = stopped_at or (ticket.paused_at if current else None) or now
     counted = target - calendar.between(reference, due) if target is not None else None
-    own = [m for m in moments if m.kind != "escalation" and m.clock == clock
-           and (clock != "next_response" or m.cycle == cycle)]
+    own = [
+        m
+        for m in moments
+        if m.kind != "escalation" and m.clock == clock and (clock != "next_response" or m.cycle == cycle)
+    ]
 
     if due is None:
         state = "not due"
@@ -169,15 +176,41 @@ def _clock_timeline(ticket, clock, cycle, steps, current, moments, explainer, se
     explained = all(s.explained for s in shown) and (not shown or shown[-1].due_at == due or not current)
     if current and not shown and due is not None:
         explained = False  # a due time without steps (a ticket from before they were recorded)
-    words = (sla_settings.target_words(ticket.org_id, targets[-1], calendar_name or ticket.priority.calendar)
-             if target is not None else "")
-    return ClockTimeline(clock, sla_settings.CLOCK_LABELS[clock], cycle, state, started_at, stopped_at, due, warn, target,
-                         counted, calendar_name, shown, own, explained, words)
+    words = (
+        sla_settings.target_words(ticket.org_id, targets[-1], calendar_name or ticket.priority.calendar)
+        if target is not None
+        else ""
+    )
+    return ClockTimeline(
+        clock,
+        sla_settings.CLOCK_LABELS[clock],
+        cycle,
+        state,
+        started_at,
+        stopped_at,
+        due,
+        warn,
+        target,
+        counted,
+        calendar_name,
+        shown,
+        own,
+        explained,
+        words,
+    )
 
 
 def _step(step, explainer, settings):
-    shown = Step(step.kind, step.at, step.detail or "", step.due_at, step.warn_at, step.base_at,
-                 step.working_us * _MICROSECOND if step.working_us is not None else None, step.calendar)
+    shown = Step(
+        step.kind,
+        step.at,
+        step.detail or "",
+        step.due_at,
+        step.warn_at,
+        step.base_at,
+        step.working_us * _MICROSECOND if step.working_us is not None else None,
+        step.calendar,
+    )
     if shown.base_at is not None and shown.working is not None:
         calendar = ALWAYS if step.calendar == SlaCalendar.ALWAYS else settings.calendar
         shown.replayed_due = calendar.shift(shown.base_at, shown.working)
@@ -202,19 +235,37 @@ def _moments(ticket):
         .order_by(Notification.id)
     ):
         told[kind, created_at, _about(kind, message)].append(user_id)
-    names = dict(db.session.execute(select(User.id, User.name).where(
-        User.id.in_({uid for ids in told.values() for uid in ids}))).all()) if told else {}
-    emails = db.session.scalars(select(OutboxEmail).where(
-        OutboxEmail.ticket_id == ticket.id,
-        OutboxEmail.dedupe_key.like("warning:%") | OutboxEmail.dedupe_key.like("escalation:%"))
-        .order_by(OutboxEmail.id)).all()
+    names = (
+        dict(
+            db.session.execute(
+                select(User.id, User.name).where(User.id.in_({uid for ids in told.values() for uid in ids}))
+            ).all()
+        )
+        if told
+        else {}
+    )
+    emails = db.session.scalars(
+        select(OutboxEmail)
+        .where(
+            OutboxEmail.ticket_id == ticket.id,
+            OutboxEmail.dedupe_key.like("warning:%") | OutboxEmail.dedupe_key.like("escalation:%"),
+        )
+        .order_by(OutboxEmail.id)
+    ).all()
     moments = []
     for event in events:
         parts = event.key.split(":")
         cycle = int(parts[2]) if event.clock == "next_response" and len(parts) == 3 else 0
         about = event.level if event.kind == "escalation" else event.clock
-        moment = Moment(event.kind, event.fired_at, event.due_at, event.level, event.clock, cycle,
-                        [names.get(uid, "?") for uid in told.get((_NOTICE_KINDS[event.kind], event.fired_at, about), [])])
+        moment = Moment(
+            event.kind,
+            event.fired_at,
+            event.due_at,
+            event.level,
+            event.clock,
+            cycle,
+            [names.get(uid, "?") for uid in told.get((_NOTICE_KINDS[event.kind], event.fired_at, about), [])],
+        )
         if event.kind == "warning":
             clock_key = f"next_response:{cycle}" if event.clock == "next_response" else event.clock
             prefix = f"warning:{ticket.id}:{clock_key}:"
@@ -252,9 +303,13 @@ def _delivery(email):
 
 
 def _holiday_names(org_id):
-    return dict(db.session.execute(
-        select(Holiday.date, Holiday.name).join(BusinessCalendar, BusinessCalendar.id == Holiday.calendar_id)
-        .where(BusinessCalendar.org_id == org_id)).all())
+    return dict(
+        db.session.execute(
+            select(Holiday.date, Holiday.name)
+            .join(BusinessCalendar, BusinessCalendar.id == Holiday.calendar_id)
+            .where(BusinessCalendar.org_id == org_id)
+        ).all()
+    )
 
 
 class _Explainer:
@@ -282,7 +337,9 @@ class _Explainer:
         day = first + timedelta(days=1)
         while day < last:
             if day in calendar.holidays:
-                holidays.append(f"the {day:%-d %b} holiday" + (f" ({self.holidays[day]})" if day in self.holidays else ""))
+                holidays.append(
+                    f"the {day:%-d %b} holiday" + (f" ({self.holidays[day]})" if day in self.holidays else "")
+                )
             elif not calendar.periods.get(day.weekday()):
                 closed.append(day)
             day += timedelta(days=1)

@@ -9,6 +9,7 @@ What others react to is announced through services/signals.py (feedback listens 
 lifecycle), never imported both ways. The names below are re-exported for callers
 (`tickets.create_ticket(...)`); modules inside the package import each other directly.
 """
+
 from autotrack.services.tickets.comments import COMMENT_MAX, add_comment, visible_comments
 from autotrack.services.tickets.create import DESCRIPTION_MAX, TITLE_MAX, create_ticket
 from autotrack.services.tickets.lifecycle import (
@@ -35,9 +36,35 @@ from autotrack.services.tickets.links import LINK_KINDS, link, links_of, merge, 
 from autotrack.services.tickets.tasks import add_task, complete_task
 
 __all__ = [
-    "ACTIONS", "BULK_ACTIONS", "BULK_MAX", "COMMENT_MAX", "DESCRIPTION_MAX", "LINK_KINDS", "PUBLIC_EVENTS", "TITLE_MAX",
-    "TRANSITIONS", "add_comment", "add_task", "allowed_actions", "assign", "assignable_users", "bulk",
-    "can_be_assigned", "change_department", "change_priority", "complete_task", "create_ticket", "default_status",
-    "history", "link", "links_of", "merge", "reassign_many", "set_status", "ticket_workers", "transition",
-    "unlink", "visible_comments",
+    "ACTIONS",
+    "BULK_ACTIONS",
+    "BULK_MAX",
+    "COMMENT_MAX",
+    "DESCRIPTION_MAX",
+    "LINK_KINDS",
+    "PUBLIC_EVENTS",
+    "TITLE_MAX",
+    "TRANSITIONS",
+    "add_comment",
+    "add_task",
+    "allowed_actions",
+    "assign",
+    "assignable_users",
+    "bulk",
+    "can_be_assigned",
+    "change_department",
+    "change_priority",
+    "complete_task",
+    "create_ticket",
+    "default_status",
+    "history",
+    "link",
+    "links_of",
+    "merge",
+    "reassign_many",
+    "set_status",
+    "ticket_workers",
+    "transition",
+    "unlink",
+    "visible_comments",
 ]

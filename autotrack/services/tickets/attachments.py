@@ -2,6 +2,7 @@
 app's own user only (files 0600, folders 0700), handed out only to people who may see the ticket
 (and, for a file on an internal note, only to staff). A request, and a ticket over its life, may
 carry only so many files and bytes (config: AUTOTRACK_ATTACHMENTS_*)."""
+
 import hashlib
 import os
 import secrets
@@ -20,14 +21,26 @@ from autotrack.services.tenancy import parse_id, visible_tickets
 # Extensions people attach to helpdesk tickets, with the type the download announces. Nothing a
 # browser would run (HTML, SVG, scripts): downloads are attachments and nosniff anyway.
 ALLOWED_TYPES = {
-    "pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
-    "gif": "image/gif", "webp": "image/webp", "txt": "text/plain", "log": "text/plain", "csv": "text/csv",
-    "doc": "application/msword", "xls": "application/vnd.ms-excel", "ppt": "application/vnd.ms-powerpoint",
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "txt": "text/plain",
+    "log": "text/plain",
+    "csv": "text/csv",
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+    "ppt": "application/vnd.ms-powerpoint",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "odt": "application/vnd.oasis.opendocument.text", "ods": "application/vnd.oasis.opendocument.spreadsheet",
-    "zip": "application/zip", "eml": "message/rfc822", "msg": "application/vnd.ms-outlook",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "zip": "application/zip",
+    "eml": "message/rfc822",
+    "msg": "application/vnd.ms-outlook",
 }
 FILENAME_MAX = 255
 
@@ -64,18 +77,24 @@ def check_request(ticket, uploads):
         return
     count, size = len(uploads), sum(_size(upload) for upload in uploads)
     if count > config["AUTOTRACK_ATTACHMENTS_PER_REQUEST"]:
-        raise _too_much(f"At most {config['AUTOTRACK_ATTACHMENTS_PER_REQUEST']} files at a time "
-                        f"({count} were sent): nothing was saved.")
+        raise _too_much(
+            f"At most {config['AUTOTRACK_ATTACHMENTS_PER_REQUEST']} files at a time "
+            f"({count} were sent): nothing was saved."
+        )
     if size > _mb("AUTOTRACK_ATTACHMENTS_REQUEST_MAX_MB"):
-        raise _too_much(f"At most {config['AUTOTRACK_ATTACHMENTS_REQUEST_MAX_MB']} MB of files at a time: "
-                        "nothing was saved.")
+        raise _too_much(
+            f"At most {config['AUTOTRACK_ATTACHMENTS_REQUEST_MAX_MB']} MB of files at a time: nothing was saved."
+        )
     had_count, had_size = _stored(ticket)
     if had_count + count > config["AUTOTRACK_ATTACHMENTS_PER_TICKET"]:
-        raise _too_much(f"A ticket holds at most {config['AUTOTRACK_ATTACHMENTS_PER_TICKET']} files "
-                        f"(this one has {had_count}): nothing was saved.")
+        raise _too_much(
+            f"A ticket holds at most {config['AUTOTRACK_ATTACHMENTS_PER_TICKET']} files "
+            f"(this one has {had_count}): nothing was saved."
+        )
     if had_size + size > _mb("AUTOTRACK_ATTACHMENTS_TICKET_MAX_MB"):
-        raise _too_much(f"A ticket holds at most {config['AUTOTRACK_ATTACHMENTS_TICKET_MAX_MB']} MB of files: "
-                        "nothing was saved.")
+        raise _too_much(
+            f"A ticket holds at most {config['AUTOTRACK_ATTACHMENTS_TICKET_MAX_MB']} MB of files: nothing was saved."
+        )
 
 
 def _too_much(message):
@@ -86,8 +105,11 @@ def _stored(ticket):
     """(files, bytes) already on the ticket."""
     if ticket is None or ticket.id is None:
         return 0, 0
-    count, size = db.session.execute(select(func.count(Attachment.id), func.coalesce(func.sum(Attachment.size_bytes), 0))
-                                     .where(Attachment.ticket_id == ticket.id)).one()
+    count, size = db.session.execute(
+        select(func.count(Attachment.id), func.coalesce(func.sum(Attachment.size_bytes), 0)).where(
+            Attachment.ticket_id == ticket.id
+        )
+    ).one()
     return count, int(size)
 
 
@@ -98,26 +120,40 @@ def add(actor, ticket, upload, comment=None):
     filename = _clean_filename(upload.filename)
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in ALLOWED_TYPES:
-        raise ValidationError(f"{filename}: files of this type cannot be attached "
-                              f"(allowed: {', '.join(sorted(ALLOWED_TYPES))}).", {"attachments": "Type not allowed."})
+        raise ValidationError(
+            f"{filename}: files of this type cannot be attached (allowed: {', '.join(sorted(ALLOWED_TYPES))}).",
+            {"attachments": "Type not allowed."},
+        )
     data = upload.stream.read(max_bytes() + 1)
     if len(data) > max_bytes():
-        raise ValidationError(f"{filename}: larger than {current_app.config['AUTOTRACK_ATTACHMENT_MAX_MB']} MB.",
-                              {"attachments": "Too large."})
+        raise ValidationError(
+            f"{filename}: larger than {current_app.config['AUTOTRACK_ATTACHMENT_MAX_MB']} MB.",
+            {"attachments": "Too large."},
+        )
     if not data:
         raise ValidationError(f"{filename}: the file is empty.", {"attachments": "Empty file."})
     had_count, had_size = _stored(ticket)
-    if had_count + 1 > current_app.config["AUTOTRACK_ATTACHMENTS_PER_TICKET"] \
-            or had_size + len(data) > _mb("AUTOTRACK_ATTACHMENTS_TICKET_MAX_MB"):
-        raise ValidationError(f"{filename}: the ticket holds as many files as it may "
-                              f"({current_app.config['AUTOTRACK_ATTACHMENTS_PER_TICKET']} files, "
-                              f"{current_app.config['AUTOTRACK_ATTACHMENTS_TICKET_MAX_MB']} MB).",
-                              {"attachments": "The ticket's limit is reached."})
+    if had_count + 1 > current_app.config["AUTOTRACK_ATTACHMENTS_PER_TICKET"] or had_size + len(data) > _mb(
+        "AUTOTRACK_ATTACHMENTS_TICKET_MAX_MB"
+    ):
+        raise ValidationError(
+            f"{filename}: the ticket holds as many files as it may "
+            f"({current_app.config['AUTOTRACK_ATTACHMENTS_PER_TICKET']} files, "
+            f"{current_app.config['AUTOTRACK_ATTACHMENTS_TICKET_MAX_MB']} MB).",
+            {"attachments": "The ticket's limit is reached."},
+        )
     stored = Path(str(ticket.org_id)) / secrets.token_hex(16)
-    attachment = Attachment(org_id=ticket.org_id, ticket=ticket, comment_id=comment.id if comment else None,
-                            uploaded_by_id=actor.id, filename=filename, stored_path=str(stored),
-                            content_type=ALLOWED_TYPES[extension], size_bytes=len(data),
-                            sha256=hashlib.sha256(data).hexdigest())
+    attachment = Attachment(
+        org_id=ticket.org_id,
+        ticket=ticket,
+        comment_id=comment.id if comment else None,
+        uploaded_by_id=actor.id,
+        filename=filename,
+        stored_path=str(stored),
+        content_type=ALLOWED_TYPES[extension],
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
     db.session.add(attachment)
     db.session.flush()  # the row first: a refused row leaves no file behind
     target = upload_dir() / stored
@@ -193,8 +229,10 @@ def for_download(user, attachment_id):
     if ident is None:
         raise NotFound()
     attachment = db.session.scalar(
-        select(Attachment).join(Ticket, Ticket.id == Attachment.ticket_id)
-        .where(Attachment.id == ident, Ticket.id.in_(visible_tickets(user).with_only_columns(Ticket.id))))
+        select(Attachment)
+        .join(Ticket, Ticket.id == Attachment.ticket_id)
+        .where(Attachment.id == ident, Ticket.id.in_(visible_tickets(user).with_only_columns(Ticket.id)))
+    )
     if attachment is None or attachment not in visible_attachments(user, attachment.ticket):
         raise NotFound()
     path = (upload_dir() / attachment.stored_path).resolve()

@@ -7,6 +7,7 @@ sandbox over plain values only (no model objects), so it can read nothing else e
 that breaks these rules is refused when saved, and refused again if it reaches use some other
 way, never sent half-rendered. The output is plain text (the reply box).
 """
+
 from jinja2 import StrictUndefined, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import or_, select
@@ -19,9 +20,19 @@ from autotrack.services.tenancy import get_scoped
 
 TITLE_MAX = 120
 BODY_MAX = 10_000
-PLACEHOLDERS = ("requester.name", "requester.first_name", "requester.email", "ticket.number", "ticket.reference",
-                "ticket.title", "ticket.status", "ticket.priority", "ticket.department", "agent.name",
-                "agent.first_name")
+PLACEHOLDERS = (
+    "requester.name",
+    "requester.first_name",
+    "requester.email",
+    "ticket.number",
+    "ticket.reference",
+    "ticket.title",
+    "ticket.status",
+    "ticket.priority",
+    "ticket.department",
+    "agent.name",
+    "agent.first_name",
+)
 
 _SANDBOX = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, trim_blocks=True)
 
@@ -35,17 +46,30 @@ def context_for(ticket, agent):
     requester = ticket.requester
     return {
         "requester": {"name": requester.name, "first_name": _first(requester.name), "email": requester.email},
-        "ticket": {"number": ticket.number, "reference": ticket.reference, "title": ticket.title,
-                   "status": ticket.status.name, "priority": ticket.priority.name,
-                   "department": ticket.department.name},
+        "ticket": {
+            "number": ticket.number,
+            "reference": ticket.reference,
+            "title": ticket.title,
+            "status": ticket.status.name,
+            "priority": ticket.priority.name,
+            "department": ticket.department.name,
+        },
         "agent": {"name": agent.name, "first_name": _first(agent.name)},
     }
 
 
-_SAMPLE = {"requester": {"name": "Ada Lovelace", "first_name": "Ada", "email": "ada@example.org"},
-           "ticket": {"number": 1042, "reference": "ACME-1042", "title": "Printer jams", "status": "Open",
-                      "priority": "P3", "department": "Support"},
-           "agent": {"name": "Sam Agent", "first_name": "Sam"}}
+_SAMPLE = {
+    "requester": {"name": "Ada Lovelace", "first_name": "Ada", "email": "ada@example.org"},
+    "ticket": {
+        "number": 1042,
+        "reference": "ACME-1042",
+        "title": "Printer jams",
+        "status": "Open",
+        "priority": "P3",
+        "department": "Support",
+    },
+    "agent": {"name": "Sam Agent", "first_name": "Sam"},
+}
 
 
 def _placeholders_only(tree):
@@ -56,8 +80,11 @@ def _placeholders_only(tree):
         for node in output.nodes:
             if isinstance(node, nodes.TemplateData):
                 continue
-            if not (isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name)
-                    and f"{node.node.name}.{node.attr}" in PLACEHOLDERS):
+            if not (
+                isinstance(node, nodes.Getattr)
+                and isinstance(node.node, nodes.Name)
+                and f"{node.node.name}.{node.attr}" in PLACEHOLDERS
+            ):
                 raise TemplateError("an unknown placeholder")
 
 
@@ -88,20 +115,26 @@ def _clean(title, body):
 
 def available(user, q=""):
     """The organization's canned replies and the user's own, titles matching `q`, sorted."""
-    query = select(CannedReply).where(CannedReply.org_id == user.org_id,
-                                      or_(CannedReply.owner_id.is_(None), CannedReply.owner_id == user.id))
+    query = select(CannedReply).where(
+        CannedReply.org_id == user.org_id, or_(CannedReply.owner_id.is_(None), CannedReply.owner_id == user.id)
+    )
     words = (q or "").split()
     for word in words[:5]:
-        query = query.where(or_(CannedReply.title.contains(word, autoescape=True),
-                                CannedReply.body.contains(word, autoescape=True)))
+        query = query.where(
+            or_(CannedReply.title.contains(word, autoescape=True), CannedReply.body.contains(word, autoescape=True))
+        )
     return db.session.scalars(query.order_by(CannedReply.owner_id.is_(None), CannedReply.title).limit(50)).all()
 
 
 def get_for(user, canned_id):
     """One the user may use (the organization's, or their own); NotFound otherwise."""
-    return get_scoped(CannedReply, canned_id, user.org_id,
-                      or_(CannedReply.owner_id.is_(None), CannedReply.owner_id == user.id),
-                      message="No such canned reply.")
+    return get_scoped(
+        CannedReply,
+        canned_id,
+        user.org_id,
+        or_(CannedReply.owner_id.is_(None), CannedReply.owner_id == user.id),
+        message="No such canned reply.",
+    )
 
 
 def fill(user, canned_id, ticket):
@@ -116,8 +149,9 @@ def save_own(user, title, body, canned=None, *, now):
         raise Forbidden("Only support staff keep canned replies.")
     title, body = _clean(title, body)
     if canned is None:
-        canned = CannedReply(org_id=user.org_id, owner_id=user.id, title=title, body=body, created_at=now,
-                             updated_at=now)
+        canned = CannedReply(
+            org_id=user.org_id, owner_id=user.id, title=title, body=body, created_at=now, updated_at=now
+        )
         db.session.add(canned)
     else:
         if canned.owner_id != user.id or canned.org_id != user.org_id:

@@ -1,4 +1,5 @@
 """The category tree: at most three levels, paths kept in step with names and parents."""
+
 from sqlalchemy import select
 
 from autotrack.extensions import db
@@ -25,8 +26,7 @@ def place(category):
         ancestor = ancestor.parent
     depth = 1 if parent is None else parent.depth + 1
     if depth + _height(category) - 1 > Category.MAX_DEPTH:
-        raise ValidationError(f"Categories go at most {Category.MAX_DEPTH} levels deep.",
-                              {"parent": "Too deep."})
+        raise ValidationError(f"Categories go at most {Category.MAX_DEPTH} levels deep.", {"parent": "Too deep."})
     _set_path(category, parent)
 
 
@@ -50,6 +50,7 @@ def _set_path(category, parent):
 
 
 # --- which categories a person may raise tickets in ---------------------------------------------
+
 
 def allowed_roots(user):
     """Ids of the top-level categories `user` may choose, or None for all: their role's list and
@@ -83,5 +84,7 @@ def check_choosable(user, category):
     """Refuse a category `user`'s role or department may not raise tickets in (staff raising a
     ticket for someone choose as themselves)."""
     if category is not None and not may_choose(user, category):
-        raise ValidationError("You may not raise tickets in that category.",
-                              {"category": "Not available to you; choose another category."})
+        raise ValidationError(
+            "You may not raise tickets in that category.",
+            {"category": "Not available to you; choose another category."},
+        )

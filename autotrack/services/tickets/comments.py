@@ -1,4 +1,5 @@
 """Replies and internal notes on a ticket, and which of them a user sees."""
+
 from sqlalchemy import select
 
 from autotrack.extensions import db
@@ -21,6 +22,7 @@ COMMENT_MAX = 20_000
 
 # --- other changes ----------------------------------------------------------------------------
 
+
 def add_comment(actor, ticket, body, *, internal=False, email_text=None, now):
     """Add a public reply or an internal note (portal, API or mail alike).
 
@@ -34,24 +36,52 @@ def add_comment(actor, ticket, body, *, internal=False, email_text=None, now):
     if internal:
         policy.require(actor, "ticket.comment_internal", ticket, message="You may not add internal notes.")
     body = _clean_text(body, "body", COMMENT_MAX)
-    comment = Comment(org_id=ticket.org_id, ticket=ticket, author_id=actor.id, author=actor, body=body,
-                      internal=bool(internal), email_text=email_text, created_at=now)
+    comment = Comment(
+        org_id=ticket.org_id,
+        ticket=ticket,
+        author_id=actor.id,
+        author=actor,
+        body=body,
+        internal=bool(internal),
+        email_text=email_text,
+        created_at=now,
+    )
     db.session.add(comment)
     ticket.updated_at = now
     by_staff = actor.id != ticket.requester_id and policy.can(actor, "ticket.transition.resolve", ticket)
     if by_staff and not internal:
         sla.staff_replied(ticket, now)
     db.session.flush()
-    audit.record(ticket.org_id, "comment", actor=actor, ticket=ticket,
-                 detail="internal note" if internal else "public reply", now=now)
+    audit.record(
+        ticket.org_id,
+        "comment",
+        actor=actor,
+        ticket=ticket,
+        detail="internal note" if internal else "public reply",
+        now=now,
+    )
     message = f"{actor.name} commented on {ticket.reference}"
     if internal:
-        notify([ticket.assignee_id], org_id=ticket.org_id, kind="comment", ticket=ticket, topic="work",
-               skip_user_id=actor.id, message=message, now=now)
+        notify(
+            [ticket.assignee_id],
+            org_id=ticket.org_id,
+            kind="comment",
+            ticket=ticket,
+            topic="work",
+            skip_user_id=actor.id,
+            message=message,
+            now=now,
+        )
     else:
         _tell_requester_and_assignee(ticket, actor, "comment", message, now)
-        watchers.tell(ticket, actor, f"{actor.name} replied on {ticket.reference}:", key=f"comment:{comment.id}",
-                      text=body, now=now)
+        watchers.tell(
+            ticket,
+            actor,
+            f"{actor.name} replied on {ticket.reference}:",
+            key=f"comment:{comment.id}",
+            text=body,
+            now=now,
+        )
     if internal:
         return comment
     if actor.id != ticket.requester_id:

@@ -1,4 +1,5 @@
 """Raising a ticket: numbering, routing by category, defaults, the first SLA clocks."""
+
 from sqlalchemy import select, update
 
 from autotrack.extensions import db
@@ -28,15 +29,27 @@ def _next_number(org_id):
     # The UPDATE takes the organization row's lock until commit, so concurrent creators queue
     # here and each reads its own number; the unique (org_id, number) key backs this up.
     db.session.execute(
-        update(Organization).where(Organization.id == org_id)
+        update(Organization)
+        .where(Organization.id == org_id)
         .values(ticket_seq=Organization.ticket_seq + 1)
         .execution_options(synchronize_session=False)
     )
     return db.session.scalar(select(Organization.ticket_seq).where(Organization.id == org_id))
 
 
-def create_ticket(actor, *, title, description="", category=None, priority=None, department=None,
-                  requester=None, source="web", routed_to=None, now):
+def create_ticket(
+    actor,
+    *,
+    title,
+    description="",
+    category=None,
+    priority=None,
+    department=None,
+    requester=None,
+    source="web",
+    routed_to=None,
+    now,
+):
     """Open a new ticket; category defaults route it and set its priority (most specific wins).
 
     Only staff may pick a priority, a department or raise a ticket for someone else. `routed_to`
@@ -48,8 +61,12 @@ def create_ticket(actor, *, title, description="", category=None, priority=None,
     description = _clean_text(description, "description", DESCRIPTION_MAX, required=False)
     staff = policy.can(actor, "ticket.create_on_behalf")
 
-    for obj, field in ((category, "category"), (priority, "priority"), (department, "department"),
-                       (requester, "requester")):
+    for obj, field in (
+        (category, "category"),
+        (priority, "priority"),
+        (department, "department"),
+        (requester, "requester"),
+    ):
         if obj is not None and obj.org_id != org_id:
             raise ValidationError(f"Unknown {field}.", {field: f"Unknown {field}."})
     if priority is not None and not staff:
@@ -64,11 +81,23 @@ def create_ticket(actor, *, title, description="", category=None, priority=None,
 
     lineage = list(category.lineage()) if category is not None else []
     if priority is None:
-        priority = next((c.default_priority for c in lineage
-                         if c.default_priority is not None and c.default_priority.org_id == org_id), None)
+        priority = next(
+            (
+                c.default_priority
+                for c in lineage
+                if c.default_priority is not None and c.default_priority.org_id == org_id
+            ),
+            None,
+        )
     if department is None:
-        department = next((c.default_department for c in lineage
-                           if c.default_department is not None and c.default_department.org_id == org_id), None)
+        department = next(
+            (
+                c.default_department
+                for c in lineage
+                if c.default_department is not None and c.default_department.org_id == org_id
+            ),
+            None,
+        )
     priority = priority or _default_of(Priority, org_id)
     if routed_to is not None and routed_to.org_id == org_id:
         department = department or routed_to
@@ -78,9 +107,18 @@ def create_ticket(actor, *, title, description="", category=None, priority=None,
 
     status = default_status(org_id, Lifecycle.NEW)
     ticket = Ticket(
-        org_id=org_id, title=title, description=description,
-        requester=requester or actor, department=department, category=category, priority=priority,
-        status=status, state=status.category, source=source, created_at=now, updated_at=now,
+        org_id=org_id,
+        title=title,
+        description=description,
+        requester=requester or actor,
+        department=department,
+        category=category,
+        priority=priority,
+        status=status,
+        state=status.category,
+        source=source,
+        created_at=now,
+        updated_at=now,
     )
     sla.start_clocks(ticket, now)  # still outside the session: its queries cannot flush it unnumbered
     staff_ids = _department_staff_ids(department.id)
@@ -89,8 +127,23 @@ def create_ticket(actor, *, title, description="", category=None, priority=None,
     ticket.number = _next_number(org_id)
     db.session.add(ticket)
     db.session.flush()
-    audit.record(org_id, "create", actor=actor, ticket=ticket, to_value=status.name,
-                 detail=f"priority {priority.name}, department {department.name}", now=now)
-    notify(staff_ids, org_id=org_id, kind="new_ticket", ticket=ticket, topic="work",
-           message=f"New ticket {ticket.reference}: {title}", skip_user_id=actor.id, now=now)
+    audit.record(
+        org_id,
+        "create",
+        actor=actor,
+        ticket=ticket,
+        to_value=status.name,
+        detail=f"priority {priority.name}, department {department.name}",
+        now=now,
+    )
+    notify(
+        staff_ids,
+        org_id=org_id,
+        kind="new_ticket",
+        ticket=ticket,
+        topic="work",
+        message=f"New ticket {ticket.reference}: {title}",
+        skip_user_id=actor.id,
+        now=now,
+    )
     return ticket

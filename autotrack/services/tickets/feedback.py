@@ -7,6 +7,7 @@ conditional UPDATE records the rating once). The requester may also rate from th
 rating of 2 or less does what the organization chose: notify the department's managers (in the
 app and by email), reopen the ticket, or nothing.
 """
+
 import hashlib
 import secrets
 
@@ -15,10 +16,9 @@ from sqlalchemy import func, select, update
 from autotrack.extensions import db
 from autotrack.models import DepartmentMember, Feedback, Lifecycle, LowRatingAction, MemberRole, User
 from autotrack.services import audit, outbox, signals, urls
-from autotrack.services.tickets import ticket_mail
 from autotrack.services.errors import InvalidTransition, NotFound, ValidationError
 from autotrack.services.notifications import notify
-from autotrack.services.tickets import lifecycle
+from autotrack.services.tickets import lifecycle, ticket_mail
 
 LOW = 2  # this rating or below is a complaint
 COMMENT_MAX = 2000
@@ -34,19 +34,36 @@ def ask(ticket, *, now):
     previous unanswered request of the ticket, if any, is withdrawn; the email carries the links."""
     withdraw(ticket)
     token = secrets.token_urlsafe(24)
-    request = Feedback(org_id=ticket.org_id, ticket_id=ticket.id, requester_id=ticket.requester_id,
-                       department_id=ticket.department_id, agent_id=ticket.assignee_id, token_hash=_hash(token),
-                       asked_at=now)
+    request = Feedback(
+        org_id=ticket.org_id,
+        ticket_id=ticket.id,
+        requester_id=ticket.requester_id,
+        department_id=ticket.department_id,
+        agent_id=ticket.assignee_id,
+        token_hash=_hash(token),
+        asked_at=now,
+    )
     db.session.add(request)
     db.session.flush()
     outbox.queue_email(
-        recipient=ticket.requester.email, subject=ticket_mail.subject_for(ticket, f"Resolved: {ticket.title}"),
-        template="resolved", org_id=ticket.org_id, ticket_id=ticket.id, now=now,
+        recipient=ticket.requester.email,
+        subject=ticket_mail.subject_for(ticket, f"Resolved: {ticket.title}"),
+        template="resolved",
+        org_id=ticket.org_id,
+        ticket_id=ticket.id,
+        now=now,
         dedupe_key=f"resolved:{ticket.id}:{request.token_hash[:32]}",  # not the row id: SQLite reuses a deleted one
-        context={"name": ticket.requester.name, "reference": ticket.reference, "title": ticket.title,
-                 "ratings": [(value, label, urls.url("feedback.rate", reference=ticket.reference, token=token,
-                                                     rating=value)) for value, label in RATINGS.items()],
-                 "link": urls.url("portal.ticket", reference=ticket.reference)})
+        context={
+            "name": ticket.requester.name,
+            "reference": ticket.reference,
+            "title": ticket.title,
+            "ratings": [
+                (value, label, urls.url("feedback.rate", reference=ticket.reference, token=token, rating=value))
+                for value, label in RATINGS.items()
+            ],
+            "link": urls.url("portal.ticket", reference=ticket.reference),
+        },
+    )
     return token
 
 
@@ -82,13 +99,21 @@ def pending_for(ticket, user):
     """The ticket's open request if `user` is its requester and it is resolved; else None."""
     if user is None or ticket.requester_id != user.id or ticket.state != Lifecycle.RESOLVED:
         return None
-    return db.session.scalar(select(Feedback).where(Feedback.ticket_id == ticket.id, Feedback.rated_at.is_(None))
-                             .order_by(Feedback.id.desc()).limit(1))
+    return db.session.scalar(
+        select(Feedback)
+        .where(Feedback.ticket_id == ticket.id, Feedback.rated_at.is_(None))
+        .order_by(Feedback.id.desc())
+        .limit(1)
+    )
 
 
 def latest(ticket):
-    return db.session.scalar(select(Feedback).where(Feedback.ticket_id == ticket.id, Feedback.rated_at.is_not(None))
-                             .order_by(Feedback.id.desc()).limit(1))
+    return db.session.scalar(
+        select(Feedback)
+        .where(Feedback.ticket_id == ticket.id, Feedback.rated_at.is_not(None))
+        .order_by(Feedback.id.desc())
+        .limit(1)
+    )
 
 
 def rate(request, rating, comment="", *, now):
@@ -103,15 +128,24 @@ def rate(request, rating, comment="", *, now):
     if len(comment) > COMMENT_MAX:
         raise ValidationError("The comment is too long.", {"comment": f"At most {COMMENT_MAX} characters."})
     recorded = db.session.execute(
-        update(Feedback).where(Feedback.id == request.id, Feedback.rated_at.is_(None))
-        .values(rating=rating, comment=comment or None, rated_at=now).execution_options(synchronize_session=False)
+        update(Feedback)
+        .where(Feedback.id == request.id, Feedback.rated_at.is_(None))
+        .values(rating=rating, comment=comment or None, rated_at=now)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if recorded != 1:
         raise InvalidTransition("This ticket has been rated already: thank you.")
     db.session.refresh(request)
     ticket, requester = request.ticket, db.session.get(User, request.requester_id)
-    audit.record(ticket.org_id, "feedback", actor=requester, ticket=ticket, to_value=str(rating),
-                 detail=comment[:255] or None, now=now)
+    audit.record(
+        ticket.org_id,
+        "feedback",
+        actor=requester,
+        ticket=ticket,
+        to_value=str(rating),
+        detail=comment[:255] or None,
+        now=now,
+    )
     if rating <= LOW:
         _complaint(ticket, requester, request, now)
     return request
@@ -123,24 +157,38 @@ def _complaint(ticket, requester, request, now):
         lifecycle.transition(requester, ticket, "reopen", now=now)
     elif action == LowRatingAction.NOTIFY_MANAGER:
         managers = db.session.execute(
-            select(User.id, User.email).join(DepartmentMember, DepartmentMember.user_id == User.id)
-            .where(DepartmentMember.department_id == ticket.department_id,
-                   DepartmentMember.role == MemberRole.MANAGER, User.active.is_(True))).all()
+            select(User.id, User.email)
+            .join(DepartmentMember, DepartmentMember.user_id == User.id)
+            .where(
+                DepartmentMember.department_id == ticket.department_id,
+                DepartmentMember.role == MemberRole.MANAGER,
+                User.active.is_(True),
+            )
+        ).all()
         message = f"{ticket.reference} was rated {request.rating}/5 by {requester.name}"
         notify([m.id for m in managers], org_id=ticket.org_id, kind="feedback", ticket=ticket, message=message, now=now)
         link = urls.url("agent.ticket", reference=ticket.reference)
         for manager in managers:
             outbox.queue_email(
-                recipient=manager.email, subject=ticket_mail.subject_for(ticket, f"Rated {request.rating}/5: {ticket.title}"),
-                body_text=(f"{message}.\n\n" + (f"Their comment: {request.comment}\n\n" if request.comment else "")
-                           + f"Open the ticket: {link}\n"),
-                dedupe_key=f"low-rating:{request.id}:{manager.id}", org_id=ticket.org_id, ticket_id=ticket.id, now=now)
+                recipient=manager.email,
+                subject=ticket_mail.subject_for(ticket, f"Rated {request.rating}/5: {ticket.title}"),
+                body_text=(
+                    f"{message}.\n\n"
+                    + (f"Their comment: {request.comment}\n\n" if request.comment else "")
+                    + f"Open the ticket: {link}\n"
+                ),
+                dedupe_key=f"low-rating:{request.id}:{manager.id}",
+                org_id=ticket.org_id,
+                ticket_id=ticket.id,
+                now=now,
+            )
 
 
 def satisfaction(org_id, since, until=None, department_ids=None):
     """(average rating, number of ratings) of a period; (None, 0) without any."""
     query = select(func.avg(Feedback.rating), func.count()).where(
-        Feedback.org_id == org_id, Feedback.rated_at >= since, Feedback.rated_at.is_not(None))
+        Feedback.org_id == org_id, Feedback.rated_at >= since, Feedback.rated_at.is_not(None)
+    )
     if until is not None:
         query = query.where(Feedback.rated_at < until)
     if department_ids is not None:

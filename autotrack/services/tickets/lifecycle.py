@@ -2,6 +2,7 @@
 actions and the ticket's history. Every change writes its audit event; services flush, never
 commit (the caller commits once).
 """
+
 from sqlalchemy import and_, or_, select
 
 from autotrack.extensions import db
@@ -38,29 +39,33 @@ _BY_SERVICE_ONLY = {"merge"}
 ACTIONS = tuple(action for action in TRANSITIONS if action not in _BY_SERVICE_ONLY)
 
 _ACTION_WORDS = {
-    "assign": "assigned", "wait": "set to pending", "resume": "resumed", "resolve": "resolved",
-    "close": "closed", "reopen": "reopened",
+    "assign": "assigned",
+    "wait": "set to pending",
+    "resume": "resumed",
+    "resolve": "resolved",
+    "close": "closed",
+    "reopen": "reopened",
 }
 
 
 def allowed_actions(user, ticket):
     """The transitions `user` may take on `ticket` now, for buttons and API hints."""
     return [
-        action for action in ACTIONS
+        action
+        for action in ACTIONS
         if ticket.state in TRANSITIONS[action][0] and policy.can(user, f"ticket.transition.{action}", ticket)
     ]
 
 
 # --- creating ---------------------------------------------------------------------------------
 
+
 def _clean_text(value, field, max_len, required=True):
     value = (value or "").strip()
     if required and not value:
         raise ValidationError(f"{field.capitalize()} is required.", {field: "This field is required."})
     if len(value) > max_len:
-        raise ValidationError(
-            f"{field.capitalize()} is too long.", {field: f"At most {max_len} characters."}
-        )
+        raise ValidationError(f"{field.capitalize()} is too long.", {field: f"At most {max_len} characters."})
     return value
 
 
@@ -87,12 +92,12 @@ def _department_staff_ids(department_id, role=MemberRole.AGENT):
     return db.session.scalars(
         select(DepartmentMember.user_id)
         .join(User, User.id == DepartmentMember.user_id)
-        .where(DepartmentMember.department_id == department_id, DepartmentMember.role == role,
-               User.active.is_(True))
+        .where(DepartmentMember.department_id == department_id, DepartmentMember.role == role, User.active.is_(True))
     ).all()
 
 
 # --- lifecycle --------------------------------------------------------------------------------
+
 
 def can_be_assigned(ticket, user):
     """Active agents and managers of the ticket's department, or staff who serve every department."""
@@ -107,7 +112,8 @@ def can_be_assigned(ticket, user):
 def ticket_workers(org_id):
     """Active users of the organization whose role may work tickets (any department)."""
     return db.session.scalars(
-        select(User).join(RolePermission, RolePermission.role_id == User.role_id)
+        select(User)
+        .join(RolePermission, RolePermission.role_id == User.role_id)
         .where(User.org_id == org_id, User.active.is_(True), RolePermission.permission == Perm.TICKET_TRANSITION)
         .order_by(User.name)
     ).all()
@@ -117,16 +123,22 @@ def assignable_users(ticket):
     """The users `can_be_assigned` accepts, in one query (the assignee dropdown of every ticket
     page; checking each user of a large organization in Python would load their memberships one
     by one)."""
+
     def has(permission):
         return select(RolePermission.role_id).where(RolePermission.permission == permission)
 
     in_department = select(DepartmentMember.user_id).where(DepartmentMember.department_id == ticket.department_id)
     return db.session.scalars(
         select(User)
-        .where(User.org_id == ticket.org_id, User.active.is_(True),
-               User.role_id.in_(has(Perm.TICKET_TRANSITION)),
-               or_(User.role_id.in_(has(Perm.TICKET_VIEW_ALL)),
-                   and_(User.role_id.in_(has(Perm.TICKET_VIEW_DEPARTMENT)), User.id.in_(in_department))))
+        .where(
+            User.org_id == ticket.org_id,
+            User.active.is_(True),
+            User.role_id.in_(has(Perm.TICKET_TRANSITION)),
+            or_(
+                User.role_id.in_(has(Perm.TICKET_VIEW_ALL)),
+                and_(User.role_id.in_(has(Perm.TICKET_VIEW_DEPARTMENT)), User.id.in_(in_department)),
+            ),
+        )
         .order_by(User.name)
     ).all()
 
@@ -138,8 +150,7 @@ def transition(actor, ticket, action, *, assignee=None, status=None, now):
     """
     if action not in ACTIONS:
         raise ValidationError(f"Unknown action {action!r}.", {"action": "Unknown action."})
-    policy.require(actor, f"ticket.transition.{action}", ticket,
-                   message=f"You may not {action} this ticket.")
+    policy.require(actor, f"ticket.transition.{action}", ticket, message=f"You may not {action} this ticket.")
     return _transition(actor, ticket, action, assignee=assignee, status=status, now=now)
 
 
@@ -171,8 +182,16 @@ def _transition(actor, ticket, action, *, assignee=None, status=None, now):
             db.session.flush()
             return ticket
     old_status = _change_state(ticket, action, new_status, now)
-    event = audit.record(ticket.org_id, "transition", actor=actor, ticket=ticket,
-                         from_value=old_status.name, to_value=new_status.name, detail=action, now=now)
+    event = audit.record(
+        ticket.org_id,
+        "transition",
+        actor=actor,
+        ticket=ticket,
+        from_value=old_status.name,
+        to_value=new_status.name,
+        detail=action,
+        now=now,
+    )
     # On resolve, feedback asks for a rating (the resolution email, with its rating links).
     signals.ticket_status_changed.send(ticket, action=action, actor=actor, now=now)
     message = f"{ticket.reference} was {_ACTION_WORDS[action]} by {actor.name}"
@@ -228,11 +247,27 @@ def close_merged(duplicate, target, *, now):
 def _tell_requester_and_assignee(ticket, actor, kind, message, now):
     """In-app notices of a change: the requester's as their own tickets' (`my_tickets`), the
     assignee's as their work; each as their preferences allow."""
-    notify([ticket.requester_id], org_id=ticket.org_id, kind=kind, ticket=ticket, topic="my_tickets",
-           skip_user_id=actor.id, message=message, now=now)
+    notify(
+        [ticket.requester_id],
+        org_id=ticket.org_id,
+        kind=kind,
+        ticket=ticket,
+        topic="my_tickets",
+        skip_user_id=actor.id,
+        message=message,
+        now=now,
+    )
     if ticket.assignee_id != ticket.requester_id:
-        notify([ticket.assignee_id], org_id=ticket.org_id, kind=kind, ticket=ticket, topic="work",
-               skip_user_id=actor.id, message=message, now=now)
+        notify(
+            [ticket.assignee_id],
+            org_id=ticket.org_id,
+            kind=kind,
+            ticket=ticket,
+            topic="work",
+            skip_user_id=actor.id,
+            message=message,
+            now=now,
+        )
 
 
 def _target_status(org_id, category, status):
@@ -248,10 +283,25 @@ def _target_status(org_id, category, status):
 def _set_assignee(actor, ticket, assignee, now):
     previous = ticket.assignee
     ticket.assignee = assignee
-    audit.record(ticket.org_id, "assign", actor=actor, ticket=ticket,
-                 from_value=previous.name if previous else None, to_value=assignee.name, now=now)
-    notify([assignee.id], org_id=ticket.org_id, kind="assigned", ticket=ticket, skip_user_id=actor.id,
-           topic="work", message=f"{ticket.reference} was assigned to you: {ticket.title}", now=now)
+    audit.record(
+        ticket.org_id,
+        "assign",
+        actor=actor,
+        ticket=ticket,
+        from_value=previous.name if previous else None,
+        to_value=assignee.name,
+        now=now,
+    )
+    notify(
+        [assignee.id],
+        org_id=ticket.org_id,
+        kind="assigned",
+        ticket=ticket,
+        skip_user_id=actor.id,
+        topic="work",
+        message=f"{ticket.reference} was assigned to you: {ticket.title}",
+        now=now,
+    )
 
 
 def assign(actor, ticket, assignee, *, now):
@@ -271,8 +321,9 @@ def set_status(actor, ticket, status, *, now):
     old = ticket.status
     ticket.status = status
     ticket.updated_at = now
-    audit.record(ticket.org_id, "status", actor=actor, ticket=ticket, from_value=old.name,
-                 to_value=status.name, now=now)
+    audit.record(
+        ticket.org_id, "status", actor=actor, ticket=ticket, from_value=old.name, to_value=status.name, now=now
+    )
     db.session.flush()
     return ticket
 
@@ -290,8 +341,9 @@ def change_priority(actor, ticket, priority, *, now):
     ticket.priority = priority
     ticket.updated_at = now
     sla.change_priority(ticket, old, now)
-    audit.record(ticket.org_id, "priority", actor=actor, ticket=ticket, from_value=old.name,
-                 to_value=priority.name, now=now)
+    audit.record(
+        ticket.org_id, "priority", actor=actor, ticket=ticket, from_value=old.name, to_value=priority.name, now=now
+    )
     db.session.flush()
     return ticket
 
@@ -308,21 +360,44 @@ def change_department(actor, ticket, department, *, now):
     old = ticket.department
     ticket.department = department
     ticket.updated_at = now
-    audit.record(ticket.org_id, "department", actor=actor, ticket=ticket, from_value=old.name,
-                 to_value=department.name, now=now)
+    audit.record(
+        ticket.org_id, "department", actor=actor, ticket=ticket, from_value=old.name, to_value=department.name, now=now
+    )
     if ticket.assignee is not None and not can_be_assigned(ticket, ticket.assignee):
-        audit.record(ticket.org_id, "assign", actor=actor, ticket=ticket,
-                     from_value=ticket.assignee.name, to_value=None, detail="left the department", now=now)
+        audit.record(
+            ticket.org_id,
+            "assign",
+            actor=actor,
+            ticket=ticket,
+            from_value=ticket.assignee.name,
+            to_value=None,
+            detail="left the department",
+            now=now,
+        )
         ticket.assignee = None
-    notify(_department_staff_ids(department.id), org_id=ticket.org_id, kind="new_ticket", ticket=ticket, topic="work",
-           message=f"{ticket.reference} moved to {department.name}", skip_user_id=actor.id, now=now)
+    notify(
+        _department_staff_ids(department.id),
+        org_id=ticket.org_id,
+        kind="new_ticket",
+        ticket=ticket,
+        topic="work",
+        message=f"{ticket.reference} moved to {department.name}",
+        skip_user_id=actor.id,
+        now=now,
+    )
     db.session.flush()
     return ticket
 
 
-
-BULK_ACTIONS = {"assign": "Assign to", "priority": "Set the priority to", "resolve": "Resolve",
-                "wait": "Set to pending", "resume": "Resume", "close": "Close", "reopen": "Reopen"}
+BULK_ACTIONS = {
+    "assign": "Assign to",
+    "priority": "Set the priority to",
+    "resolve": "Resolve",
+    "wait": "Set to pending",
+    "resume": "Resume",
+    "close": "Close",
+    "reopen": "Reopen",
+}
 BULK_MAX = 500  # the console reassigns up to 500 at once
 
 
@@ -370,8 +445,11 @@ PUBLIC_EVENTS = ("create", "transition")
 def history(ticket, user=None):
     """The ticket's audit trail, oldest first, as far as `user` may see it (None: all of it)."""
     merged = select(Ticket.id).where(Ticket.merged_into_id == ticket.id, Ticket.org_id == ticket.org_id)
-    query = select(AuditEvent).where(or_(AuditEvent.ticket_id == ticket.id, AuditEvent.ticket_id.in_(merged))) \
+    query = (
+        select(AuditEvent)
+        .where(or_(AuditEvent.ticket_id == ticket.id, AuditEvent.ticket_id.in_(merged)))
         .order_by(AuditEvent.id)
+    )
     if user is not None and not policy.can(user, "ticket.see_internal", ticket):
         query = query.where(AuditEvent.action.in_(PUBLIC_EVENTS))
     return db.session.scalars(query).all()

@@ -1,4 +1,5 @@
 """The agent's queues: which tickets, filtered how, in what order; keyset pages throughout."""
+
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,9 +66,19 @@ class Filters:
             f.assignee = args.assignee
         f.sla_state = args.sla if args.sla in SLA_STATES else ""
         f.q = args.q.strip()[:100]
-        f.args = {key: value for key, value in (
-            ("view", f.view), ("status", f.status_id), ("priority", f.priority_id), ("category", f.category_id),
-            ("assignee", f.assignee), ("sla", f.sla_state), ("q", f.q)) if value}
+        f.args = {
+            key: value
+            for key, value in (
+                ("view", f.view),
+                ("status", f.status_id),
+                ("priority", f.priority_id),
+                ("category", f.category_id),
+                ("assignee", f.assignee),
+                ("sla", f.sla_state),
+                ("q", f.q),
+            )
+            if value
+        }
         return f
 
 
@@ -78,8 +89,13 @@ def _owned(model, raw, org_id):
 
 
 # What each row of a queue shows, loaded with the page instead of once per row.
-ROW_OPTIONS = (joinedload(Ticket.status), joinedload(Ticket.priority), joinedload(Ticket.department),
-               joinedload(Ticket.assignee), joinedload(Ticket.organization))
+ROW_OPTIONS = (
+    joinedload(Ticket.status),
+    joinedload(Ticket.priority),
+    joinedload(Ticket.department),
+    joinedload(Ticket.assignee),
+    joinedload(Ticket.organization),
+)
 
 
 def page(user, filters, cursor=None, *, now):
@@ -116,8 +132,9 @@ def _conditions(user, f, now):
         where.append(Ticket.priority_id == f.priority_id)
     if f.category_id:  # the category and everything under it
         path = db.session.scalar(select(Category.path).where(Category.id == f.category_id))
-        below = select(Category.id).where(Category.org_id == user.org_id,
-                                          or_(Category.path == path, Category.path.startswith(path + "/")))
+        below = select(Category.id).where(
+            Category.org_id == user.org_id, or_(Category.path == path, Category.path.startswith(path + "/"))
+        )
         where.append(Ticket.category_id.in_(below))
     if f.assignee == "none":
         where.append(Ticket.assignee_id.is_(None))
@@ -147,8 +164,11 @@ def words_clause(q):
         return false()
     if dialect_name() == "sqlite":
         expression = " AND ".join(f'"{word}"*' for word in words)
-        matching = select(text("rowid")).select_from(text("tickets_fts")).where(
-            text("tickets_fts MATCH :words").bindparams(words=expression))
+        matching = (
+            select(text("rowid"))
+            .select_from(text("tickets_fts"))
+            .where(text("tickets_fts MATCH :words").bindparams(words=expression))
+        )
         return Ticket.id.in_(matching)
     # InnoDB reads a word's whole list of tickets before intersecting, so a word found in
     # most tickets costs ~1 s at a million whatever else is asked. Only the most specific word
@@ -161,8 +181,10 @@ def words_clause(q):
     key = max(indexed, key=lambda word: (any(c.isdigit() for c in word), len(word)))
     rest = list(words)
     rest.remove(key)
-    return and_(text("MATCH (tickets.title, tickets.description) AGAINST (:word IN BOOLEAN MODE)")
-                .bindparams(word=f"+{key}*"), *(_contains(word) for word in rest))
+    return and_(
+        text("MATCH (tickets.title, tickets.description) AGAINST (:word IN BOOLEAN MODE)").bindparams(word=f"+{key}*"),
+        *(_contains(word) for word in rest),
+    )
 
 
 def _contains(word):
@@ -181,8 +203,10 @@ def _page_by_due(user, query, conditions, cursor):
         except ValueError:
             due = ident = None
         if due is not None and due.tzinfo is not None:
-            conditions = [*conditions, or_(Ticket.resolution_due_at > due,
-                                           and_(Ticket.resolution_due_at == due, Ticket.id > ident))]
+            conditions = [
+                *conditions,
+                or_(Ticket.resolution_due_at > due, and_(Ticket.resolution_due_at == due, Ticket.id > ident)),
+            ]
             query = query.where(conditions[-1])
     candidates = _soonest_in_each_lane(user, conditions)
     if candidates is not None:
@@ -216,8 +240,13 @@ def _newest_in_each_lane(user, conditions):
     lanes.append(Ticket.requester_id == user.id)
     members = []
     for lane in lanes:
-        newest = (select(Ticket.id).where(Ticket.org_id == user.org_id, lane, *conditions)
-                  .order_by(Ticket.id.desc()).limit(PER_PAGE + 1).subquery())
+        newest = (
+            select(Ticket.id)
+            .where(Ticket.org_id == user.org_id, lane, *conditions)
+            .order_by(Ticket.id.desc())
+            .limit(PER_PAGE + 1)
+            .subquery()
+        )
         members.append(select(newest.c.id))
     return union(*members).subquery("lane_candidates")
 
@@ -243,7 +272,12 @@ def _soonest_in_each_lane(user, conditions):
         lanes.append(own)
     for lane in lanes:
         for state in sla.TICKING_STATES:
-            soonest = (select(Ticket.id).where(Ticket.org_id == user.org_id, lane, Ticket.state == state, *conditions)
-                       .order_by(Ticket.resolution_due_at, Ticket.id).limit(PER_PAGE + 1).subquery())
+            soonest = (
+                select(Ticket.id)
+                .where(Ticket.org_id == user.org_id, lane, Ticket.state == state, *conditions)
+                .order_by(Ticket.resolution_due_at, Ticket.id)
+                .limit(PER_PAGE + 1)
+                .subquery()
+            )
             members.append(select(soonest.c.id))
     return union(*members).subquery("lane_candidates")

@@ -17,14 +17,29 @@ def add_task(actor, ticket, title, *, assignee=None, due_at=None, now):
     title = _clean_text(title, "title", TITLE_MAX)
     if assignee is not None and not can_be_assigned(ticket, assignee):
         raise ValidationError(f"{assignee.name} cannot work on this ticket.", {"assignee": "Not allowed."})
-    task = Task(org_id=ticket.org_id, ticket=ticket, title=title, assignee=assignee, due_at=due_at,
-                created_by_id=actor.id, created_at=now)
+    task = Task(
+        org_id=ticket.org_id,
+        ticket=ticket,
+        title=title,
+        assignee=assignee,
+        due_at=due_at,
+        created_by_id=actor.id,
+        created_at=now,
+    )
     db.session.add(task)
     db.session.flush()
     audit.record(ticket.org_id, "task_add", actor=actor, ticket=ticket, to_value=title, now=now)
     if assignee is not None:
-        notify([assignee.id], org_id=ticket.org_id, kind="task", ticket=ticket, skip_user_id=actor.id, topic="work",
-               message=f"Task on {ticket.reference}: {title}", now=now)
+        notify(
+            [assignee.id],
+            org_id=ticket.org_id,
+            kind="task",
+            ticket=ticket,
+            skip_user_id=actor.id,
+            topic="work",
+            message=f"Task on {ticket.reference}: {title}",
+            now=now,
+        )
     return task
 
 
@@ -34,7 +49,13 @@ def complete_task(actor, task, done=True, *, now):
     if bool(task.done_at) == done:
         return task
     task.done_at = now if done else None
-    audit.record(task.org_id, "task_done" if done else "task_undone", actor=actor, ticket=task.ticket,
-                 to_value=task.title, now=now)
+    audit.record(
+        task.org_id,
+        "task_done" if done else "task_undone",
+        actor=actor,
+        ticket=task.ticket,
+        to_value=task.title,
+        now=now,
+    )
     db.session.flush()
     return task

@@ -1,6 +1,7 @@
 """Mail about a ticket, both ways: outgoing mail is answerable (ticket number in the subject, a
 recorded Message-ID, threading headers, Reply-To the ticket's mailbox), and an incoming reply
 finds its ticket by those headers or by the number in its subject."""
+
 import re
 
 from sqlalchemy import select
@@ -16,16 +17,23 @@ _MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
 
 def root_message_id(ticket):
     """The id every mail about the ticket refers to: the mail that raised it, else a made-up one."""
-    first = db.session.scalar(select(InboundMessage.message_id).where(
-        InboundMessage.ticket_id == ticket.id, InboundMessage.message_id.is_not(None)).order_by(InboundMessage.id).limit(1))
+    first = db.session.scalar(
+        select(InboundMessage.message_id)
+        .where(InboundMessage.ticket_id == ticket.id, InboundMessage.message_id.is_not(None))
+        .order_by(InboundMessage.id)
+        .limit(1)
+    )
     return first or f"<ticket.{ticket.id}.{ticket.org_id}@autotrack>"
 
 
 def reply_to(ticket):
     """The mailbox that serves the ticket's department (else any of its organization's), or None."""
     return db.session.scalar(
-        select(Mailbox.address).where(Mailbox.org_id == ticket.org_id, Mailbox.active.is_(True))
-        .order_by((Mailbox.department_id != ticket.department_id), Mailbox.id).limit(1))
+        select(Mailbox.address)
+        .where(Mailbox.org_id == ticket.org_id, Mailbox.active.is_(True))
+        .order_by((Mailbox.department_id != ticket.department_id), Mailbox.id)
+        .limit(1)
+    )
 
 
 def connect_signals():
@@ -60,21 +68,37 @@ def queue_reply(comment, *, now):
         return False
     author = comment.author.name if comment.author else "Support"
     link = urls.url("portal.ticket", reference=ticket.reference)
-    body = (f"{author} replied to your ticket {ticket.reference}, \"{ticket.title}\":\n\n{comment.body}\n\n"
-            f"Reply to this email to answer, or open the ticket: {link}\n")
-    return outbox.queue_email(recipient=requester.email, subject=subject_for(ticket, f"Re: {ticket.title}"),
-                              body_text=body, dedupe_key=f"reply:{comment.id}", org_id=ticket.org_id,
-                              ticket_id=ticket.id, now=now)
+    body = (
+        f'{author} replied to your ticket {ticket.reference}, "{ticket.title}":\n\n{comment.body}\n\n'
+        f"Reply to this email to answer, or open the ticket: {link}\n"
+    )
+    return outbox.queue_email(
+        recipient=requester.email,
+        subject=subject_for(ticket, f"Re: {ticket.title}"),
+        body_text=body,
+        dedupe_key=f"reply:{comment.id}",
+        org_id=ticket.org_id,
+        ticket_id=ticket.id,
+        now=now,
+    )
 
 
 def queue_acknowledgement(ticket, *, now):
     """Tell the sender of a mail that raised a ticket its number (their mail client threads it)."""
     link = urls.url("portal.ticket", reference=ticket.reference)
-    body = (f"Your request has been received as ticket {ticket.reference}: \"{ticket.title}\".\n\n"
-            f"Reply to this email to add to it, or follow it at {link}\n")
-    return outbox.queue_email(recipient=ticket.requester.email, subject=subject_for(ticket, f"Received: {ticket.title}"),
-                              body_text=body, dedupe_key=f"ack:{ticket.id}", org_id=ticket.org_id,
-                              ticket_id=ticket.id, now=now)
+    body = (
+        f'Your request has been received as ticket {ticket.reference}: "{ticket.title}".\n\n'
+        f"Reply to this email to add to it, or follow it at {link}\n"
+    )
+    return outbox.queue_email(
+        recipient=ticket.requester.email,
+        subject=subject_for(ticket, f"Received: {ticket.title}"),
+        body_text=body,
+        dedupe_key=f"ack:{ticket.id}",
+        org_id=ticket.org_id,
+        ticket_id=ticket.id,
+        now=now,
+    )
 
 
 def ticket_for_reply(org_id, message):
@@ -89,12 +113,21 @@ def ticket_for_reply(org_id, message):
             ticket = find_scoped(Ticket, match.group(1), org_id) if parse_id(match.group(2)) == org_id else None
             if ticket is not None:
                 return ticket
-        ticket_id = db.session.scalar(select(OutboxEmail.ticket_id).where(
-            OutboxEmail.org_id == org_id, OutboxEmail.message_id.in_(ids), OutboxEmail.ticket_id.is_not(None)).limit(1))
+        ticket_id = db.session.scalar(
+            select(OutboxEmail.ticket_id)
+            .where(OutboxEmail.org_id == org_id, OutboxEmail.message_id.in_(ids), OutboxEmail.ticket_id.is_not(None))
+            .limit(1)
+        )
         if ticket_id is None:
-            ticket_id = db.session.scalar(select(InboundMessage.ticket_id).where(
-                InboundMessage.org_id == org_id, InboundMessage.message_id.in_(ids),
-                InboundMessage.ticket_id.is_not(None)).limit(1))
+            ticket_id = db.session.scalar(
+                select(InboundMessage.ticket_id)
+                .where(
+                    InboundMessage.org_id == org_id,
+                    InboundMessage.message_id.in_(ids),
+                    InboundMessage.ticket_id.is_not(None),
+                )
+                .limit(1)
+            )
         if ticket_id is not None:
             return find_scoped(Ticket, ticket_id, org_id)
     prefix = db.session.scalar(select(Organization.ticket_prefix).where(Organization.id == org_id))
