@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-browser fuzz-api venv dev-venv db check clean lock
+.PHONY: run test test-browser fuzz-api lint venv dev-venv db check clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,11 @@ fuzz-api: dev-venv
 test-browser: dev-venv
 	bash tests/services.sh browser
 	$(BIN)/python -m pytest -m browser tests/browser $(PYTEST_ARGS)
+
+## make lint: ruff's lint rules (ruff.toml) and its format check, as CI runs them
+lint: dev-venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## make check: the models and the migrations agree
 check: venv
