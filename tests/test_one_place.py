@@ -6,6 +6,8 @@
   `services/tenancy.py` (`get_scoped`, `find_scoped`, `ticket_for`), which scopes it to an
   organization and refuses what cannot be an id: no `session.get` on a value that is not a
   column of a row already loaded, no `filter_by(id=...)`.
+- Outbox emails, audit events and notifications each have one writer, their service (`outbox`,
+  `audit`, `notifications`); nothing else builds or inserts their rows.
 """
 
 import ast
@@ -307,3 +309,81 @@ def test_merge_is_in_the_transition_table_but_not_an_action_anyone_names(org):
     with pytest.raises(ValidationError):
         tickets.transition(agent, ticket, "merge", now=utcnow())
     assert "merge" not in tickets.allowed_actions(agent, ticket)
+
+
+# --- one writer per table ----------------------------------------------------------------------
+
+# Model -> the one module that writes its rows (the sweep uses the bulk variants: queue_many,
+# record_many, notify_many).
+WRITERS = {
+    "OutboxEmail": "autotrack/services/outbox.py",
+    "AuditEvent": "autotrack/services/audit.py",
+    "Notification": "autotrack/services/notifications.py",
+}
+INSERTING_CALLS = {"insert", "bulk_insert", "insert_ignoring_duplicates"}
+TABLE_NAMES = {"outbox_emails": "OutboxEmail", "audit_events": "AuditEvent", "notifications": "Notification"}
+
+
+def _row_writes(source, filename="<sample>"):
+    """(line, model, source) of each construction of a written model (`OutboxEmail(...)`), each
+    insert naming one (`insert(Notification)`, `bulk_insert(AuditEvent, rows)`), each use of
+    its Core table (`OutboxEmail.__table__`) and each SQL string inserting into its table."""
+    found = []
+    for node in ast.walk(ast.parse(source, filename)):
+        model = None
+        if isinstance(node, ast.Call):
+            name = _dotted(node.func).split(".")[-1]
+            if name in WRITERS:
+                model = name
+            elif name in INSERTING_CALLS:
+                named = [_dotted(arg).split(".") for arg in node.args]
+                model = next((parts[-1] for parts in named if parts[-1] in WRITERS), None)
+        elif isinstance(node, ast.Attribute) and node.attr == "__table__":
+            model = _dotted(node.value).split(".")[-1]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            words = node.value.lower().replace("`", " ").replace('"', " ").split()
+            for index, word in enumerate(words[:-1]):
+                if word == "into" and words[index + 1] in TABLE_NAMES:
+                    model = TABLE_NAMES[words[index + 1]]
+        if model in WRITERS:
+            found.append((node.lineno, model, ast.get_source_segment(source, node)))
+    return found
+
+
+def test_the_row_writer_detector_finds_hand_built_rows():
+    samples = {
+        "OutboxEmail(recipient=r)": True,
+        "models.Notification(user_id=1)": True,
+        "db.session.execute(insert(Notification), rows)": True,
+        "bulk_insert(AuditEvent, audits)": True,
+        "bulk_insert(OutboxEmail, emails, ignore_duplicates=True)": True,
+        "insert_ignoring_duplicates(models.OutboxEmail)": True,
+        "OutboxEmail.__table__.insert()": True,
+        "text('INSERT IGNORE INTO outbox_emails (recipient) VALUES (:r)')": True,
+        "select(OutboxEmail.id).where(OutboxEmail.status == OutboxStatus.PENDING)": False,
+        "update(Notification).values(read_at=now)": False,
+        "bulk_insert(SlaEvent, events)": False,
+        "outbox.queue_many(emails, now=now)": False,
+    }
+    for sample, flagged in samples.items():
+        assert bool(_row_writes(sample)) is flagged, sample
+
+
+def test_outbox_audit_and_notification_rows_have_one_writer_each():
+    """Status, dedupe key, message id, truncation and the live wake-up are decided once, in
+    the owning service: others call queue_email / queue_many, record / record_many, notify /
+    notify_many."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        for line, model, text in _row_writes(path.read_text(), str(path)):
+            owner = WRITERS[model]
+            if relative != owner:
+                offenders.append(f"{relative}:{line}: {text} (the writer is {owner})")
+    assert not offenders, "write these rows through their service:\n" + "\n".join(offenders)
+
+
+def test_each_writer_writes_its_table():
+    """A stale entry (a writer moved or renamed) would leave the table with no named owner."""
+    for model, owner in WRITERS.items():
+        assert any(found == model for _, found, _ in _row_writes((ROOT / owner).read_text())), (model, owner)

@@ -2,6 +2,7 @@
 
 from autotrack.extensions import db
 from autotrack.models import AuditEvent
+from autotrack.services.sqlutil import bulk_insert
 
 
 def record(org_id, action, *, actor=None, ticket=None, from_value=None, to_value=None, detail=None, now=None):
@@ -15,10 +16,36 @@ def record(org_id, action, *, actor=None, ticket=None, from_value=None, to_value
         ticket_id=ticket.id if ticket is not None else None,
         actor_id=actor.id if actor is not None else None,
         action=action,
-        from_value=None if from_value is None else str(from_value)[:255],
-        to_value=None if to_value is None else str(to_value)[:255],
+        from_value=_value(from_value),
+        to_value=_value(to_value),
         detail=detail,
         **({} if now is None else {"created_at": now}),
     )
     db.session.add(event)
     return event
+
+
+def record_many(events, *, now):
+    """Append many audit events at `now` in one multi-row INSERT (the SLA sweep's escalations);
+    returns how many. Each event is a dict: org_id, action, and any of ticket_id, actor_id,
+    from_value, to_value, detail."""
+    return bulk_insert(
+        AuditEvent,
+        [
+            {
+                "org_id": event["org_id"],
+                "ticket_id": event.get("ticket_id"),
+                "actor_id": event.get("actor_id"),
+                "action": event["action"],
+                "from_value": _value(event.get("from_value")),
+                "to_value": _value(event.get("to_value")),
+                "detail": event.get("detail"),
+                "created_at": now,
+            }
+            for event in events
+        ],
+    )
+
+
+def _value(value):
+    return None if value is None else str(value)[:255]

@@ -7,6 +7,7 @@ from autotrack.extensions import db
 from autotrack.models import Notification, Ticket
 from autotrack.services import preferences, signals
 from autotrack.services.pagination import keyset_page
+from autotrack.services.sqlutil import bulk_insert
 
 
 def notify(user_ids, *, org_id, kind, message, now, ticket=None, skip_user_id=None, topic=None):
@@ -38,6 +39,27 @@ def notify(user_ids, *, org_id, kind, message, now, ticket=None, skip_user_id=No
     )
     signals.notifications_written.send(None, user_ids=recipients)  # live delivery wakes their pages
     return len(recipients)
+
+
+def notify_many(notices, *, now):
+    """Write many notifications at `now` in one multi-row INSERT (the SLA sweep's); returns how
+    many. Each notice is a dict: org_id, user_id, ticket_id, kind, message. Written as given: the
+    caller chose each recipient (no preference filter, no skipping). Their pages wake after commit."""
+    rows = [
+        {
+            "org_id": notice["org_id"],
+            "user_id": notice["user_id"],
+            "ticket_id": notice["ticket_id"],
+            "kind": notice["kind"],
+            "message": notice["message"][:500],
+            "created_at": now,
+            "read_at": None,
+        }
+        for notice in notices
+    ]
+    written = bulk_insert(Notification, rows)
+    signals.notifications_written.send(None, user_ids=[row["user_id"] for row in rows])
+    return written
 
 
 def unread_count(user):

@@ -34,7 +34,7 @@ from autotrack.extensions import db
 from autotrack.models import OutboxEmail, OutboxStatus
 from autotrack.services import crypto, signals
 from autotrack.services.errors import NotFound, ValidationError
-from autotrack.services.sqlutil import dialect_name, insert_ignoring_duplicates
+from autotrack.services.sqlutil import bulk_insert, dialect_name, insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,36 @@ def queue_email(
         )
     )
     return outcome.rowcount == 1
+
+
+def queue_many(emails, *, now):
+    """Queue many template emails in one multi-row INSERT (the SLA sweep's and its digests'),
+    skipping each whose dedupe key was queued before; returns how many were queued.
+
+    Each email is a dict: org_id, recipient, subject, template, context (rendered at delivery),
+    dedupe_key, ticket_id, and optionally send_at (deliverable from then; `now` when absent).
+    """
+    rows = [
+        {
+            "org_id": email["org_id"],
+            "recipient": email["recipient"],
+            "subject": email["subject"][:255],
+            "body_text": None,
+            "body_html": None,
+            "template": email["template"],
+            "context": json.dumps(email["context"]),
+            "dedupe_key": email["dedupe_key"],
+            "status": OutboxStatus.PENDING.value,  # the plain string: bulk_insert hands values to the driver
+            "attempts": 0,
+            "next_attempt_at": email.get("send_at", now),
+            "created_at": now,
+            "ticket_id": email["ticket_id"],
+            "message_id": message_id(email["dedupe_key"]),
+        }
+        for email in emails
+    ]
+    queued = bulk_insert(OutboxEmail, rows, ignore_duplicates=True)
+    return len(rows) if queued < 0 else queued  # a driver that cannot count: all of them
 
 
 def render_bodies(row):

@@ -8,7 +8,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from autotrack.extensions import db as _db
-from autotrack.models import OutboxEmail
+from autotrack.models import OutboxEmail, OutboxStatus
 from autotrack.services import outbox
 from tests.helpers import Inbox
 
@@ -49,6 +49,35 @@ def test_queueing_the_same_key_twice_keeps_one_email(db):
     assert outbox.queue_email(recipient="a@x.example", subject="s", body_text="b", dedupe_key="k", now=NOW) is False
     _db.session.commit()
     assert len(rows()) == 1
+
+
+def test_queue_many_writes_pending_rows_and_skips_keys_queued_before(db):
+    """The sweep's bulk variant: same row as queue_email (status, message id, due time), one
+    INSERT, duplicates of any earlier key skipped and not counted."""
+    assert outbox.queue_email(recipient="a@x.example", subject="s", template="sla", context={}, dedupe_key="k", now=NOW)
+    later = NOW + timedelta(hours=3)
+    emails = [
+        {
+            "org_id": None,
+            "recipient": f"{key}@x.example",
+            "subject": "s" * 300,
+            "template": "sla",
+            "context": {"n": 1},
+            "dedupe_key": key,
+            "ticket_id": None,
+            **extra,
+        }
+        for key, extra in (("k", {}), ("new", {}), ("quiet", {"send_at": later}))
+    ]
+    assert outbox.queue_many(emails, now=NOW) == 2
+    assert outbox.queue_many([], now=NOW) == 0
+    _db.session.commit()
+    stored = {row.dedupe_key: row for row in rows()}
+    assert set(stored) == {"k", "new", "quiet"} and stored["k"].recipient == "a@x.example"
+    assert {row.status for row in stored.values()} == {OutboxStatus.PENDING}
+    assert stored["new"].message_id == outbox.message_id("new") and len(stored["new"].subject) == 255
+    assert stored["new"].next_attempt_at == NOW and stored["quiet"].next_attempt_at == later
+    assert stored["quiet"].created_at == NOW and stored["quiet"].context == '{"n": 1}'
 
 
 def test_due_emails_are_delivered_once_with_a_stable_message_id(db, smtp_server):

@@ -2,27 +2,22 @@
 set-wise), and the audit events, in-app notifications and outbox emails of what it fired.
 """
 
-import json
 from collections import defaultdict
 
 from sqlalchemy import and_, or_, select
 
 from autotrack.extensions import db
 from autotrack.models import (
-    AuditEvent,
     Department,
     DepartmentMember,
     EscalationRule,
     MemberRole,
-    Notification,
     Organization,
-    OutboxEmail,
     Priority,
     User,
 )
-from autotrack.services import outbox, policy, signals, urls
+from autotrack.services import audit, notifications, outbox, policy, urls
 from autotrack.services.sla.settings import CLOCK_LABELS, _local, org_settings
-from autotrack.services.sqlutil import bulk_insert
 from autotrack.services.timefmt import duration_words
 
 
@@ -141,7 +136,7 @@ def _fan_out(events, now, context, result):
         if user_ids
         else {}
     )
-    audits, notifications, emails = [], [], []
+    audits, notices, emails = [], [], []
     queued_at = now  # deliverable from the sweep's moment (a sweep at a simulated `now` queues for that `now`)
     words = {}  # due -> time left before, or overdue after, the deadline (events share few dues)
     # The messages name the clock or the level: the SLA timeline tells from them which moment
@@ -167,12 +162,10 @@ def _fan_out(events, now, context, result):
                 {
                     "org_id": row["org_id"],
                     "ticket_id": row["id"],
-                    "actor_id": None,
                     "action": "escalation",
-                    "from_value": str(level - 1),
-                    "to_value": str(level),
+                    "from_value": level - 1,
+                    "to_value": level,
                     "detail": f"{CLOCK_LABELS[clock]} overdue by {when}",
-                    "created_at": now,
                 }
             )
         if event.reassign_to and event.reassign_to != row["assignee_id"]:
@@ -180,39 +173,32 @@ def _fan_out(events, now, context, result):
                 {
                     "org_id": row["org_id"],
                     "ticket_id": row["id"],
-                    "actor_id": None,
                     "action": "assign",
-                    "from_value": None,
                     "to_value": users[event.reassign_to].name,
                     "detail": f"escalation level {level}",
-                    "created_at": now,
                 }
             )
         notification_kind = "escalation" if kind == "escalation" else f"sla_{kind}"
         for user_id in dict.fromkeys(u for u in event.recipients if u):
-            notifications.append(
+            notices.append(
                 {
                     "org_id": row["org_id"],
                     "user_id": user_id,
                     "ticket_id": row["id"],
                     "kind": notification_kind,
-                    "message": message[:500],
-                    "created_at": now,
-                    "read_at": None,
+                    "message": message,
                 }
             )
             if kind == "breach":
                 continue  # the breach itself is in-app; the escalation levels send the emails
             send_at = context.send_at(row["org_id"], level, now, queued_at)
-            emails.append(_email_row(event, users[user_id], reference, when, queued_at, send_at, context))
-    bulk_insert(AuditEvent, audits)
-    result.notifications += bulk_insert(Notification, notifications)
-    signals.notifications_written.send(None, user_ids=[n["user_id"] for n in notifications])
-    queued = bulk_insert(OutboxEmail, emails, ignore_duplicates=True)
-    result.emails_queued += len(emails) if queued < 0 else queued
+            emails.append(_email(event, users[user_id], reference, when, send_at, context))
+    audit.record_many(audits, now=now)
+    result.notifications += notifications.notify_many(notices, now=now)
+    result.emails_queued += outbox.queue_many(emails, now=queued_at)
 
 
-def _email_row(event, user, reference, when, queued_at, send_at, context):
+def _email(event, user, reference, when, send_at, context):
     row, kind, level = event.ticket, event.kind, event.level
     values = {
         "kind": kind,
@@ -237,16 +223,10 @@ def _email_row(event, user, reference, when, queued_at, send_at, context):
     return {
         "org_id": row["org_id"],
         "recipient": user.email,
-        "subject": subject[:255],
-        "body_text": None,
-        "body_html": None,
+        "subject": subject,
         "template": "sla",
-        "context": json.dumps(values),
+        "context": values,
         "dedupe_key": dedupe,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": send_at,
-        "created_at": queued_at,
+        "send_at": send_at,
         "ticket_id": row["id"],
-        "message_id": outbox.message_id(dedupe),
     }

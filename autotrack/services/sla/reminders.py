@@ -9,17 +9,16 @@ Reminders keep to business hours: the daily one goes once business opens (09:00 
 the calendar is around the clock), the hourly one every hour of business hours.
 """
 
-import json
 from collections import defaultdict
 from datetime import time
 
 from sqlalchemy import select
 
 from autotrack.extensions import db
-from autotrack.models import EscalationRule, OutboxEmail, Reminder, SlaDigestRun, Ticket, User
+from autotrack.models import EscalationRule, Reminder, SlaDigestRun, Ticket, User
 from autotrack.services import outbox, urls
 from autotrack.services.sla import clocks, notices, settings
-from autotrack.services.sqlutil import bulk_insert, insert_ignoring_duplicates
+from autotrack.services.sqlutil import insert_ignoring_duplicates
 from autotrack.services.timefmt import duration_words
 
 DAILY_AT_AROUND_THE_CLOCK = time(9, 0)  # a 24x7 calendar has no opening: remind at 09:00 local
@@ -103,7 +102,6 @@ def _digests(org_id, levels, period, now):
             select(User.id, User.email, User.name).where(User.id.in_(tickets_of), User.active.is_(True))
         )
     }
-    queued_at = now  # the sweep's moment, like its other emails
     emails = []
     for user_id, overdue in tickets_of.items():
         user = users.get(user_id)
@@ -120,29 +118,19 @@ def _digests(org_id, levels, period, now):
                 "org_id": org_id,
                 "recipient": user.email,
                 "ticket_id": None,
-                "message_id": outbox.message_id(dedupe),
-                "subject": f"{len(listed)} overdue ticket{'s' if len(listed) != 1 else ''} still need you"[:255],
-                "body_text": None,
-                "body_html": None,
+                "subject": f"{len(listed)} overdue ticket{'s' if len(listed) != 1 else ''} still need you",
                 "template": "sla_digest",
                 "dedupe_key": dedupe,
-                "context": json.dumps(
-                    {
-                        "user_name": user.name,
-                        "tickets": listed[:LISTED],
-                        "total": len(listed),
-                        "more": max(len(listed) - LISTED, 0),
-                        "queue_link": urls.url("agent.home", view="open", sla="breached"),
-                    }
-                ),
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": queued_at,
-                "created_at": queued_at,
+                "context": {
+                    "user_name": user.name,
+                    "tickets": listed[:LISTED],
+                    "total": len(listed),
+                    "more": max(len(listed) - LISTED, 0),
+                    "queue_link": urls.url("agent.home", view="open", sla="breached"),
+                },
             }
         )
-    inserted = bulk_insert(OutboxEmail, emails, ignore_duplicates=True)
-    return len(emails) if inserted < 0 else inserted
+    return outbox.queue_many(emails, now=now)  # deliverable from the sweep's moment, like its other emails
 
 
 def _line(row, context, now):
