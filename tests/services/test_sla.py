@@ -185,6 +185,7 @@ def test_escalation_can_reassign_to_the_notified_person(org, team):
     sweep(T0 + 16 * MIN)
     _db.session.refresh(ticket)
     assert ticket.assignee_id == team["lead"].id
+    assert ticket.updated_at == T0 + 16 * MIN  # "Updated" shows the reassignment
     last = _db.session.execute(
         select(AuditEvent.action, AuditEvent.to_value, AuditEvent.detail)
         .where(AuditEvent.ticket_id == ticket.id)

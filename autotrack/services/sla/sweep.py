@@ -204,6 +204,7 @@ def _evaluate(row, now, context, events):
                     # Only a real reassignment names assignee_id: SQLite rewrites the entries of
                     # every index on a column an UPDATE sets, changed or not.
                     change["assignee_id"] = event.reassign_to
+                    change["updated_at"] = now  # a new assignee is a change people see, unlike a stamp
                 events.append(event)
     change["sla_next_check_at"] = next_check_at(row, context.delays.get(row["org_id"], ()))
     change["b_id"] = row["id"]
