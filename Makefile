@@ -30,6 +30,7 @@ $(VENV)/.runtime: $(BIN)/python requirements.lock
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
 	$(call check_lock,requirements-dev.txt,requirements-dev.lock)
+	bash tests/services.sh build-deps $(BIN)/python  # mysqlclient builds from source
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 

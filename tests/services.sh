@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test` runs this first: the suite talks to a real Redis (the job tests) and starts its own
-# Dovecot (the mail tests), so both must be on the machine. What is missing is installed from
-# Debian's packages when we may (root with apt-get), and Redis is started if it is not answering.
+# Dovecot (the mail tests), so both must be on the machine (and `build-deps` below, earlier still,
+# what mysqlclient builds with). What is missing is installed from Debian's packages when we may
+# (root with apt-get), and Redis is started if it is not answering.
 # Anything we cannot do ourselves stops the run with the exact command to type.
 set -euo pipefail
 
@@ -16,6 +17,21 @@ install_packages() {  # install_packages PACKAGE...
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 \
     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
 }
+
+# `make dev-venv` runs `tests/services.sh build-deps PYTHON` before pip installs the dev lock:
+# mysqlclient (the C MariaDB driver the suite also runs on) has no Linux wheels and builds from
+# source, with a C compiler, Python's headers, pkg-config and MariaDB's client headers.
+if [ "${1:-}" = build-deps ]; then
+  python=${2:-python3}
+  missing=()
+  command -v cc >/dev/null || missing+=(gcc)
+  command -v pkg-config >/dev/null || missing+=(pkg-config)
+  pkg-config --exists mariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || missing+=(libmariadb-dev)
+  "$python" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(sysconfig.get_path("include") + "/Python.h"))' \
+    || missing+=(python3-dev)
+  if [ ${#missing[@]} -gt 0 ]; then install_packages "${missing[@]}"; fi
+  exit 0
+fi
 
 # Dovecot: the mail tests start their own from tests/mail/dovecot.conf on a free port.
 if ! command -v dovecot >/dev/null && [ ! -x /usr/sbin/dovecot ]; then
