@@ -45,8 +45,12 @@ def env_bool(name, default=False):
 
 
 def sqlalchemy_engine_options(url):
-    """Pool settings that keep long-lived MariaDB connections healthy; SQLite needs none."""
-    if url.startswith("mysql"):
+    """Pool settings that keep long-lived MariaDB connections healthy; SQLite needs none.
+
+    MariaDB through either driver: mysql+pymysql:// (the default) or mysql+mysqldb://
+    (mysqlclient; docs/operator-guide.md says which to pick), or the same as mariadb+….
+    """
+    if url.startswith(("mysql", "mariadb")):
         # READ COMMITTED: each statement sees what others committed (no stale snapshot in a
         # long transaction); the SLA sweep and outbox take explicit row locks where it matters.
         return {"pool_pre_ping": True, "pool_recycle": 280, "isolation_level": "READ COMMITTED"}

@@ -3,7 +3,8 @@ test, a client, and a sign-in helper per role; and those several folders share: 
 user (`api`), a local SMTP server (`smtp_port`, `smtp_server`) and a real IMAP server (`dovecot`,
 started only by a test that asks for it). Helpers that are not fixtures live in tests/helpers.py.
 
-SQLite by default; TEST_DATABASE_URL=mysql+pymysql://… runs the same suite on MariaDB.
+SQLite by default; TEST_DATABASE_URL=mysql+pymysql://… runs the same suite on MariaDB, and
+mysql+mysqldb://… on MariaDB through mysqlclient (CI runs both).
 With AUTOTRACK_REQUIRE_SERVICES=1 (CI) the run stops at once if MariaDB or Redis is down.
 """
 
@@ -39,8 +40,8 @@ def pytest_sessionstart(session):
         return
     problems = []
     url = TestConfig.SQLALCHEMY_DATABASE_URI
-    if not url.startswith("mysql"):
-        problems.append("TEST_DATABASE_URL must point at MariaDB")
+    if not url.startswith(("mysql", "mariadb")):  # either driver: +pymysql or +mysqldb
+        problems.append("TEST_DATABASE_URL must point at MariaDB (mysql+pymysql:// or mysql+mysqldb://)")
     else:
         from sqlalchemy import create_engine
 
