@@ -61,7 +61,7 @@ run: venv
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## make test: set up, bring up what the tests talk to (Dovecot, Redis: tests/services.sh), run the
-## suite (SQLite; MariaDB with TEST_DATABASE_URL=mysql+pymysql://…)
+## suite (SQLite; MariaDB with TEST_DATABASE_URL=mysql+pymysql://…, or mysql+mysqldb://… for mysqlclient)
 test: dev-venv
 	bash tests/services.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
