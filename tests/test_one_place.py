@@ -143,7 +143,6 @@ ID_LOOKUP_ALLOWED = {
         "save",
     ): "the signed-in user's own row, keyed by a topic name checked against TOPICS first",
     ("autotrack/services/live.py", "read_new"): "the signed-in user of the stream (the id the session loaded)",
-    ("autotrack/services/mail/intake.py", "process"): "the mailbox id read from the stored message row just before",
     (
         "autotrack/services/mail/intake.py",
         "_user_from_directory",

@@ -8,6 +8,12 @@
    records the outcome. A crash rolls both back; the row is processed again later. A failure is
    kept with its error for the console, which can process it again.
 
+Many messages at once (the IMAP fetch, the stored-but-unprocessed sweep) are stored in one
+transaction and processed BATCH to a transaction: each message in its own SAVEPOINT, so one that
+fails rolls back alone and is recorded failed while the others commit, and the claim, what each
+made and its outcome commit together. The pipe command brings one message per process, so it
+stores and processes that one (two commits), through the same code.
+
 Who sent it: the From address is parsed from the header as it came (only display names are
 decoded, so `=?utf-8?b?...?= <attacker@evil.test>` is the attacker's), and a `From:` is only a
 claim. Our own receiving server's `Authentication-Results` (RFC 8601: SPF, DKIM, DMARC) is
@@ -31,6 +37,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
@@ -200,11 +207,11 @@ def _is_staff(permissions):
 
 # --- 1. store ----------------------------------------------------------------------------------
 
+BATCH = 50  # stored messages processed per transaction: fewer commits, a short-enough lock hold
 
-def store(mailbox, raw, *, now, message=None):
-    """(id, new) of the stored row for `raw` received by `mailbox`; committed. Never raises for
-    a bad message (only when the database cannot be reached)."""
-    message = message if message is not None else parse(raw)
+
+def _store_row(mailbox, raw, message, now):
+    """(id, new) of `raw`'s row, inserted unless its key is stored already; not committed."""
     key = message_key(message, raw)
     result = db.session.execute(
         insert_ignoring_duplicates(InboundMessage).values(
@@ -221,18 +228,30 @@ def store(mailbox, raw, *, now, message=None):
         )
     )
     if result.rowcount == 1:
-        inbound_id, new = result.inserted_primary_key[0], True
-    else:
-        inbound_id, new = (
-            db.session.scalar(
-                select(InboundMessage.id).where(
-                    InboundMessage.org_id == mailbox.org_id, InboundMessage.message_key == key
-                )
-            ),
-            False,
-        )
+        return result.inserted_primary_key[0], True
+    return (
+        db.session.scalar(
+            select(InboundMessage.id).where(InboundMessage.org_id == mailbox.org_id, InboundMessage.message_key == key)
+        ),
+        False,
+    )
+
+
+def store(mailbox, raw, *, now, message=None):
+    """(id, new) of the stored row for `raw` received by `mailbox`; committed. Never raises for
+    a bad message (only when the database cannot be reached)."""
+    stored = _store_row(mailbox, raw, message if message is not None else parse(raw), now)
     db.session.commit()
-    return inbound_id, new
+    return stored
+
+
+def store_many(mailbox, raws, *, now, messages=None):
+    """[(id, new)] of the stored rows for `raws`, in one commit (the same message twice is one
+    row). `messages` are their parsed forms when the caller has them."""
+    messages = messages or [parse(raw) for raw in raws]
+    stored = [_store_row(mailbox, raw, message, now) for raw, message in zip(raws, messages, strict=True)]
+    db.session.commit()
+    return stored
 
 
 # --- 2. process --------------------------------------------------------------------------------
@@ -249,40 +268,130 @@ class Outcome:
 
 def process(inbound_id, *, now, message=None):
     """Process one stored message if nobody has; returns its status afterwards. `message` is
-    its parsed form when the caller has it already."""
-    claimed = db.session.execute(
-        update(InboundMessage)
-        .where(InboundMessage.id == inbound_id, InboundMessage.status == InboundStatus.RECEIVED)
-        .values(attempts=InboundMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        db.session.rollback()
-        return db.session.scalar(select(InboundMessage.status).where(InboundMessage.id == inbound_id))
-    mailbox_id, released_by_id = db.session.execute(
-        select(InboundMessage.mailbox_id, InboundMessage.released_by_id).where(InboundMessage.id == inbound_id)
-    ).one()
-    if message is None:
-        message = parse(db.session.scalar(select(InboundMessage.raw).where(InboundMessage.id == inbound_id)))
-    try:
-        with db.session.begin_nested():
-            outcome = _handle(db.session.get(Mailbox, mailbox_id), message, now, released=released_by_id is not None)
-    except (DomainError, ValueError, LookupError, UnicodeError) as error:
-        outcome = Outcome(InboundStatus.FAILED, error=f"{error.__class__.__name__}: {error}")
+    its parsed form when the caller has it already. A database error propagates (the caller
+    rolls back; the message stays received)."""
+    return _process_batch([inbound_id], now, {inbound_id: message} if message is not None else {})[inbound_id]
+
+
+def process_many(inbound_ids, *, now, messages=None):
+    """{id: status afterwards} of stored messages, processed BATCH to a transaction. A batch the
+    database refuses (a deadlock, a lost connection, a value it will not take) is rolled back
+    and its messages are processed one by one, so a message the database refuses holds up only
+    itself: it stays received for the next run, and the error is logged."""
+    messages = messages or {}
+    statuses = {}
+    for start in range(0, len(inbound_ids), BATCH):
+        batch = list(dict.fromkeys(inbound_ids[start : start + BATCH]))
+        try:
+            statuses.update(_process_batch(batch, now, messages))
+            continue
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.warning("mail: a batch of %s messages was refused; processing them one by one", len(batch))
+        for inbound_id in batch:
+            try:
+                statuses.update(_process_batch([inbound_id], now, messages))
+            except SQLAlchemyError:
+                db.session.rollback()
+                log.exception("mail: could not process stored message %s; it is retried next run", inbound_id)
+                statuses[inbound_id] = InboundStatus.RECEIVED
+    return statuses
+
+
+def _process_batch(inbound_ids, now, messages):
+    """Claim, handle and record the messages of `inbound_ids` still received, in one
+    transaction with a savepoint per message; {id: status afterwards}."""
     db.session.execute(
         update(InboundMessage)
-        .where(InboundMessage.id == inbound_id)
-        .values(
-            status=outcome.status,
-            error="; ".join(filter(None, [outcome.error, *outcome.notes])) or None,
-            ticket_id=outcome.ticket.id if outcome.ticket is not None else None,
-            comment_id=outcome.comment.id if outcome.comment is not None else None,
-            processed_at=now,
-        )
+        .where(InboundMessage.id.in_(inbound_ids), InboundMessage.status == InboundStatus.RECEIVED)
+        .values(attempts=InboundMessage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
+    # The rows still received are the ones this transaction claimed: it holds their locks now
+    # (a locking read sees the latest commit on MariaDB; SQLite has one writer).
+    claimed = db.session.execute(
+        select(InboundMessage.id, InboundMessage.org_id, InboundMessage.mailbox_id, InboundMessage.released_by_id)
+        .where(InboundMessage.id.in_(inbound_ids), InboundMessage.status == InboundStatus.RECEIVED)
+        .order_by(InboundMessage.id)
+        .with_for_update()
+    ).all()
+    if not claimed:
+        db.session.rollback()
+        return _statuses(inbound_ids)
+    unparsed = [row.id for row in claimed if messages.get(row.id) is None]
+    if unparsed:
+        raws = db.session.execute(
+            select(InboundMessage.id, InboundMessage.raw).where(InboundMessage.id.in_(unparsed))
+        ).all()
+        messages = {**messages, **{row.id: parse(row.raw) for row in raws}}
+    known = _users_by_address(claimed, messages)
+    outcomes = {}
+    for row in claimed:
+        mailbox = db.session.get(Mailbox, row.mailbox_id)  # one query per mailbox per batch
+        outcome = _handle_alone(
+            mailbox, messages[row.id], now, released=row.released_by_id is not None, known=known.get(row.org_id, {})
+        )
+        # Recorded at once, not at the batch's end: a reply later in the batch finds its ticket by it.
+        db.session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id == row.id)
+            .values(
+                status=outcome.status,
+                error="; ".join(filter(None, [outcome.error, *outcome.notes])) or None,
+                ticket_id=outcome.ticket.id if outcome.ticket is not None else None,
+                comment_id=outcome.comment.id if outcome.comment is not None else None,
+                processed_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        outcomes[row.id] = outcome
     db.session.commit()
-    return outcome.status
+    unclaimed = [inbound_id for inbound_id in inbound_ids if inbound_id not in outcomes]
+    return {**{i: outcome.status for i, outcome in outcomes.items()}, **(_statuses(unclaimed) if unclaimed else {})}
+
+
+def _handle_alone(mailbox, message, now, released, known):
+    """One message's outcome, its writes in a savepoint: a message that fails leaves nothing
+    behind and is recorded failed; the batch's other messages go on. A database error is the
+    batch's (the transaction may be gone) and propagates."""
+    try:
+        with db.session.begin_nested():
+            return _handle(mailbox, message, now, released=released, known=known)
+    except (DomainError, ValueError, LookupError, UnicodeError) as error:
+        return Outcome(InboundStatus.FAILED, error=f"{error.__class__.__name__}: {error}")
+    except SQLAlchemyError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a bug met by one message must not stop the others
+        log.exception("mail: processing a message failed unexpectedly")
+        return Outcome(InboundStatus.FAILED, error=f"unexpected {error.__class__.__name__}: {error}"[:1000])
+
+
+def _statuses(inbound_ids):
+    rows = db.session.execute(
+        select(InboundMessage.id, InboundMessage.status).where(InboundMessage.id.in_(inbound_ids))
+    ).all()
+    db.session.rollback()
+    return dict(rows)
+
+
+def _users_by_address(claimed, messages):
+    """{org_id: {address: user}} of the batch's senders who are users, one query per
+    organization: what `_known` would read for each message. Others (directory entries,
+    strangers) are looked up by `_known` itself."""
+    wanted = {}
+    for row in claimed:
+        address = sender_address(messages[row.id])
+        if address:
+            wanted.setdefault(row.org_id, set()).add(address)
+    known = {}
+    for org_id, addresses in wanted.items():
+        users = db.session.scalars(
+            select(User)
+            .where(User.org_id == org_id, User.email.in_(sorted(addresses)))
+            .options(joinedload(User.organization))  # is_active reads it
+        ).all()
+        known[org_id] = {user.email: user for user in users}
+    return known
 
 
 def process_pending(*, now, limit=500):
@@ -294,7 +403,7 @@ def process_pending(*, now, limit=500):
         .limit(limit)
     ).all()
     db.session.rollback()
-    return [process(inbound_id, now=now) for inbound_id in ids]
+    return list(process_many(ids, now=now).values())
 
 
 def reprocess(org_id, inbound_id, *, now):
@@ -351,14 +460,39 @@ def discard(org_id, inbound_id, *, now):
 
 
 def ingest(mailbox, raw, *, now):
-    """Store then process one message (the pipe command and the IMAP fetch both come here);
+    """Store then process one message (the pipe command's path: one message per process);
     (id, status)."""
     message = parse(raw)
     inbound_id, _ = store(mailbox, raw, now=now, message=message)
     return inbound_id, process(inbound_id, now=now, message=message)
 
 
-def _handle(mailbox, message, now, released=False):
+def ingest_many(mailbox, raws, *, now):
+    """Store then process messages fetched together (the IMAP fetch's path): one commit stores
+    them all, then BATCH to a transaction are processed; [(id, status)] in `raws`' order, with
+    (None, None) for a message that could not be stored (the mailbox keeps it for the next run)."""
+    messages = [parse(raw) for raw in raws]
+    try:
+        stored = [inbound_id for inbound_id, _ in store_many(mailbox, raws, now=now, messages=messages)]
+    except SQLAlchemyError:
+        db.session.rollback()
+        stored = [_store_alone(mailbox, raw, message, now) for raw, message in zip(raws, messages, strict=True)]
+    ids = list(dict.fromkeys(inbound_id for inbound_id in stored if inbound_id is not None))
+    statuses = process_many(ids, now=now, messages=dict(zip(stored, messages, strict=True)))
+    return [(inbound_id, statuses.get(inbound_id)) for inbound_id in stored]
+
+
+def _store_alone(mailbox, raw, message, now):
+    """The stored row's id, or None (logged) when the database refuses this message."""
+    try:
+        return store(mailbox, raw, now=now, message=message)[0]
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("mail: could not store a message to %s", mailbox.name)
+        return None
+
+
+def _handle(mailbox, message, now, released=False, known=None):
     if is_automatic(message):
         return Outcome(InboundStatus.IGNORED, error="automatic mail (auto-reply, bounce or list): not answered")
     if not _headers(message).get("from"):
@@ -368,7 +502,7 @@ def _handle(mailbox, message, now, released=False):
         raise ValidationError(
             f"The message has no single clear sender address (From): {_header(message, 'From')[:200]!r}"
         )
-    user, entry = _known(mailbox.org_id, address)
+    user, entry = _known(mailbox.org_id, address, known)
     if user is None and entry is None:
         _answer_unknown_sender(mailbox, address, message, now)
         return Outcome(InboundStatus.REJECTED, error=f"{address} is not a user or in the staff directory")
@@ -456,10 +590,11 @@ def is_automatic(message):
     return bool(_AUTOMATIC_SENDERS.match(sender_address(message)))
 
 
-def _known(org_id, address):
+def _known(org_id, address, known=None):
     """(user, None) for the organization's user with this address, (None, entry) for a staff
-    directory entry that may become one, else (None, None)."""
-    user = db.session.scalar(
+    directory entry that may become one, else (None, None). `known` is {address: user} read for
+    the batch already; an address not in it is looked up (it may have become a user since)."""
+    user = (known or {}).get(address) or db.session.scalar(
         select(User).where(User.org_id == org_id, User.email == address).options(joinedload(User.organization))
     )  # is_active reads it
     if user is not None:

@@ -91,29 +91,29 @@ def test_connection(mailbox):
 
 
 def fetch(mailbox, *, now):
-    """Import the unseen messages of one mailbox: store, process, then mark seen or move each.
+    """Import the unseen messages of one mailbox: fetch them, store them all (one commit),
+    process them in batches, then mark seen or move each one stored.
 
-    Marking comes last: a crash before it means a re-fetch, which finds the message stored."""
+    Marking comes last: a crash before it means a re-fetch, which finds the messages stored. A
+    message the database would not store stays unseen and is fetched again next run."""
     from imap_tools import AND, MailMessageFlags
 
-    imported = 0
     with _connect(mailbox) as client:
+        fetched = []  # (uid, raw)
         for uid in client.uids(AND(seen=False))[:FETCH_BATCH]:
             raw = _raw_message(client, uid)
-            if raw is None:
-                continue  # expunged meanwhile
-            try:
-                mail_in.ingest(mailbox, raw, now=now)
-            except Exception:  # one bad message must not stop the mailbox
-                db.session.rollback()
-                log.exception("mail: could not import UID %s of %s", uid, mailbox.name)
-                continue
+            if raw is not None:  # else expunged meanwhile
+                fetched.append((uid, raw))
+        if not fetched:
+            return 0
+        results = mail_in.ingest_many(mailbox, [raw for _, raw in fetched], now=now)
+        done = [uid for (uid, _), (inbound_id, _) in zip(fetched, results, strict=True) if inbound_id is not None]
+        if done:
             if mailbox.after_import == AfterImport.MOVE and mailbox.move_folder:
-                client.move(uid, mailbox.move_folder)
+                client.move(done, mailbox.move_folder)
             else:
-                client.flag(uid, MailMessageFlags.SEEN, True)
-            imported += 1
-    return imported
+                client.flag(done, MailMessageFlags.SEEN, True)
+    return len(done)
 
 
 def _raw_message(client, uid):
