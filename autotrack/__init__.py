@@ -51,9 +51,10 @@ def register_logging(app):
 
 def register_extensions(app):
     from autotrack import models  # noqa: F401  (every model known to SQLAlchemy and Alembic)
-    from autotrack.extensions import bootstrap, csrf, db, limiter, login_manager, mail, migrate
+    from autotrack.extensions import bootstrap, csrf, db, login_manager, mail, migrate
     from autotrack.services.people import sessions  # a password or role change ends sessions
     from autotrack.services.sla import changes as sla_changes  # noqa: F401  (records SLA settings changes for the sweep)
+    from autotrack.web.limits import init_limiter
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +71,7 @@ def register_extensions(app):
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    limiter.init_app(app)
+    init_limiter(app)  # hooks only on the limited doors
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
