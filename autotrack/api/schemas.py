@@ -60,7 +60,7 @@ class MeSchema(PersonSchema):
     organization = fields.Function(
         lambda user: {"slug": user.organization.slug, "name": user.organization.name}, required=True
     )
-    departments = fields.Function(lambda user: sorted(m.department.name for m in user.memberships), required=True)
+    departments = fields.Function(lambda user: sorted(seat.department_name for seat in user.seats), required=True)
 
 
 # --- tickets ---------------------------------------------------------------------------------

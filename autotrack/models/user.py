@@ -1,6 +1,7 @@
 """Users and the roles (named permission sets) they hold."""
 
 from datetime import datetime
+from typing import NamedTuple
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
@@ -28,8 +29,17 @@ class Role(db.Model):
     # Top-level categories this role may raise tickets in (none listed: all).
     categories = relationship("Category", secondary="role_categories", order_by="Category.name")
 
+    # The signed-in user's loader (services/people/signed_in.py) sets this to a function giving the
+    # permissions from the per-organization cache, or None when it cannot vouch for them (changes
+    # not yet flushed): the rows are then read. Rows loaded in this session always win.
+    cached_permissions = None
+
     @property
     def permissions(self) -> frozenset[str]:
+        if self.cached_permissions is not None and "permission_rows" not in self.__dict__:
+            cached = self.cached_permissions()
+            if cached is not None:
+                return cached
         return frozenset(row.permission for row in self.permission_rows)
 
     def set_permissions(self, names):
@@ -47,6 +57,15 @@ class RolePermission(db.Model):
 
     role_id: Mapped[int] = mapped_column(ForeignKey("roles.id"), primary_key=True)
     permission: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class Seat(NamedTuple):
+    """A user's place in a department, as plain values (a DepartmentMember without its session)."""
+
+    department_id: int
+    department_name: str
+    role: str
+    is_lead: bool
 
 
 class User(UserMixin, db.Model):
@@ -98,12 +117,30 @@ class User(UserMixin, db.Model):
     def has_permission(self, name):
         return name in self.role.permissions
 
+    # Like Role.cached_permissions: set by the signed-in user's loader, gives the seats from the
+    # per-organization cache (or None); memberships loaded in this session always win.
+    cached_seats = None
+
+    def _places(self):
+        """The cached seats, else the memberships: both have department_id, role and is_lead."""
+        if self.cached_seats is not None and "memberships" not in self.__dict__:
+            cached = self.cached_seats()
+            if cached is not None:
+                return cached
+        return self.memberships
+
+    @property
+    def seats(self) -> tuple[Seat, ...]:
+        """The user's places in departments, with the departments' names."""
+        return tuple(
+            p if isinstance(p, Seat) else Seat(p.department_id, p.department.name, p.role, p.is_lead)
+            for p in self._places()
+        )
+
     def department_ids(self, role=None, lead_only=False):
         """Departments this user works in, optionally only as manager/agent or as lead."""
         return {
-            m.department_id
-            for m in self.memberships
-            if (role is None or m.role == role) and (not lead_only or m.is_lead)
+            p.department_id for p in self._places() if (role is None or p.role == role) and (not lead_only or p.is_lead)
         }
 
     @property
@@ -113,7 +150,7 @@ class User(UserMixin, db.Model):
 
     @property
     def is_lead(self):
-        return any(m.is_lead and m.role == MemberRole.AGENT for m in self.memberships)
+        return any(s.is_lead and s.role == MemberRole.AGENT for s in self._places())
 
     # The signed-in session this request runs under (services/people/sessions.py sets it); Flask-Login
     # keeps get_id() in the cookie, so the cookie names the session, not only the user.

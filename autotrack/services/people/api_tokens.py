@@ -11,14 +11,11 @@ from datetime import timedelta
 
 import jwt
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from autotrack.extensions import db
-from autotrack.models import Role, User
 from autotrack.services import throttle
 from autotrack.services.errors import TooManyRequests, Unauthorized
-from autotrack.services.people import accounts, two_factor
+from autotrack.services.people import accounts, signed_in, two_factor
 
 ALGORITHM = "HS256"
 ISSUER = "autotrack"
@@ -97,12 +94,8 @@ def user_for(header):
         user_id = int(claims["sub"])
     except (TypeError, ValueError):
         raise Unauthorized("The token is not valid.") from None
-    # Every request needs the organization (is it active?) and the role's permissions.
-    user = db.session.scalar(
-        select(User)
-        .where(User.id == user_id)
-        .options(joinedload(User.organization), joinedload(User.role).selectinload(Role.permission_rows))
-    )
+    # One SELECT: the user, organization and role; permissions and seats from the cache.
+    user = signed_in.load(user_id)
     if (
         user is None
         or not user.is_active

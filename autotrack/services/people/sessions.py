@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from autotrack.extensions import db
 from autotrack.models import Role, User, UserSession
 from autotrack.services import security_log
+from autotrack.services.people import signed_in
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
 
@@ -52,11 +53,20 @@ def load(cookie_id, now):
     user_id, _, raw = str(cookie_id or "").partition(":")
     if not raw or not user_id.isdigit():
         return None  # a cookie from before sessions were kept: sign in again
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(raw)))
-    if row is None or row.revoked_at is not None or str(row.user_id) != user_id:
+    # One SELECT for the session and its user; permissions and seats from the per-organization cache.
+    found = db.session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == _hash(raw))
+        .options(*signed_in.options())
+    ).first()
+    if found is None:
         return None
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.is_active or user.auth_version != row.auth_version or _expired(row, now):
+    row, user = found
+    if row.revoked_at is not None or str(row.user_id) != user_id:
+        return None
+    signed_in.attach_caches(user)
+    if not user.is_active or user.auth_version != row.auth_version or _expired(row, now):
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         db.session.execute(
