@@ -16,6 +16,7 @@ from autotrack.models import (
     Organization,
     SlaCalendar,
 )
+from autotrack.services import org_cache
 from autotrack.services.sla.business_calendar import ALWAYS, business_calendar
 from autotrack.services.timefmt import target_words as _target_words
 
@@ -49,8 +50,9 @@ _SETTINGS_CACHE_MAX = 1024
 def org_settings(org_id):
     """The organization's SLA settings, from the process's cache while its settings token
     is unchanged (one query instead of six; models/settings_events.py renews the token in
-    the transaction of any change, so no cached value outlives what it was built from)."""
-    token = db.session.scalar(select(Organization.settings_token).where(Organization.id == org_id))
+    the transaction of any change, so no cached value outlives what it was built from). The
+    token comes from the session's Organization object when the request loaded it: no query."""
+    token = org_cache.token_of(org_id)
     key = (org_id, token)
     settings = _SETTINGS_CACHE.get(key)
     if settings is None:

@@ -12,6 +12,7 @@ lifecycle), never imported both ways. The names below are re-exported for caller
 
 from autotrack.services.tickets.comments import COMMENT_MAX, add_comment, visible_comments
 from autotrack.services.tickets.create import DESCRIPTION_MAX, TITLE_MAX, create_ticket
+from autotrack.services.tickets.defaults import category as category_for_new_ticket
 from autotrack.services.tickets.lifecycle import (
     ACTIONS,
     BULK_ACTIONS,
@@ -52,6 +53,7 @@ __all__ = [
     "assignable_users",
     "bulk",
     "can_be_assigned",
+    "category_for_new_ticket",
     "change_department",
     "change_priority",
     "complete_task",

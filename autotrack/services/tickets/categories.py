@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from autotrack.extensions import db
 from autotrack.models import Category
+from autotrack.services import org_cache
 from autotrack.services.errors import ValidationError
 
 
@@ -54,7 +55,14 @@ def _set_path(category, parent):
 
 def allowed_roots(user):
     """Ids of the top-level categories `user` may choose, or None for all: their role's list and
-    their department's list (an employee's own department), each applying when it lists any."""
+    their department's list (an employee's own department), each applying when it lists any.
+    Cached per role and department behind the settings token (a change to either list renews it)."""
+    return org_cache.cached(
+        user.org_id, f"allowed_roots:{user.role_id}:{user.department_id}", lambda: _allowed_roots(user)
+    )
+
+
+def _allowed_roots(user):
     limits = []
     with db.session.no_autoflush:
         role_ids = {c.id for c in user.role.categories} if user.role is not None else set()
@@ -68,7 +76,7 @@ def allowed_roots(user):
     allowed = limits[0]
     for ids in limits[1:]:
         allowed = allowed & ids
-    return allowed
+    return frozenset(allowed)
 
 
 def root_of(category):

@@ -1,6 +1,6 @@
 """Raising a ticket: numbering, routing by category, defaults, the first SLA clocks."""
 
-from sqlalchemy import select, update
+from sqlalchemy import func, update
 
 from autotrack.extensions import db
 from autotrack.models import (
@@ -13,6 +13,7 @@ from autotrack.models import (
 from autotrack.services import audit, policy, sla
 from autotrack.services.errors import ValidationError
 from autotrack.services.notifications import notify
+from autotrack.services.sqlutil import dialect_name
 from autotrack.services.tickets import categories
 from autotrack.services.tickets.lifecycle import (
     _clean_text,
@@ -23,18 +24,22 @@ from autotrack.services.tickets.lifecycle import (
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
+_ORGS = Organization.__table__
 
 
 def _next_number(org_id):
-    # The UPDATE takes the organization row's lock until commit, so concurrent creators queue
-    # here and each reads its own number; the unique (org_id, number) key backs this up.
-    db.session.execute(
-        update(Organization)
-        .where(Organization.id == org_id)
-        .values(ticket_seq=Organization.ticket_seq + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return db.session.scalar(select(Organization.ticket_seq).where(Organization.id == org_id))
+    """The organization's next ticket number, in one statement.
+
+    The UPDATE takes the organization row's lock until commit, so concurrent creators queue
+    here and each reads its own number; the unique (org_id, number) key backs this up. MariaDB
+    hands the new value back as the statement's LAST_INSERT_ID (the result's lastrowid, with
+    PyMySQL and mysqlclient alike), SQLite through RETURNING.
+    """
+    seq = _ORGS.c.ticket_seq
+    statement = update(_ORGS).where(_ORGS.c.id == org_id)
+    if dialect_name() in ("mysql", "mariadb"):
+        return db.session.execute(statement.values(ticket_seq=func.last_insert_id(seq + 1))).lastrowid
+    return db.session.execute(statement.values(ticket_seq=seq + 1).returning(seq)).scalar_one()
 
 
 def create_ticket(
@@ -121,19 +126,23 @@ def create_ticket(
         updated_at=now,
     )
     sla.start_clocks(ticket, now)  # still outside the session: its queries cannot flush it unnumbered
-    staff_ids = _department_staff_ids(department.id)
+    staff_ids = _department_staff_ids(org_id, department.id)
     # Numbering locks the organization's row until commit and so queues every other ticket
     # being raised in it: take the number last, when only the writes remain.
     ticket.number = _next_number(org_id)
     db.session.add(ticket)
     db.session.flush()
-    audit.record(
-        org_id,
-        "create",
-        actor=actor,
-        ticket=ticket,
-        to_value=status.name,
-        detail=f"priority {priority.name}, department {department.name}",
+    audit.record_many(  # a Core INSERT: no unit of work left to flush at commit
+        [
+            {
+                "org_id": org_id,
+                "action": "create",
+                "actor_id": actor.id,
+                "ticket_id": ticket.id,
+                "to_value": status.name,
+                "detail": f"priority {priority.name}, department {department.name}",
+            }
+        ],
         now=now,
     )
     notify(

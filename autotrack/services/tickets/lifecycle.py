@@ -13,14 +13,13 @@ from autotrack.models import (
     MemberRole,
     Perm,
     RolePermission,
-    Status,
     Ticket,
     User,
 )
 from autotrack.services import audit, policy, signals, sla
 from autotrack.services.errors import DomainError, InvalidTransition, ValidationError
 from autotrack.services.notifications import notify
-from autotrack.services.tickets import watchers
+from autotrack.services.tickets import defaults, watchers
 
 # action -> (lifecycle categories it may start from, category it leads to; None keeps the state)
 TRANSITIONS = {
@@ -70,30 +69,19 @@ def _clean_text(value, field, max_len, required=True):
 
 
 def _default_of(model, org_id):
-    return db.session.scalar(
-        select(model).where(model.org_id == org_id, model.is_default.is_(True)).order_by(model.id).limit(1)
-    )
+    return defaults.default_of(model, org_id)
 
 
 def default_status(org_id, category):
     """The status a ticket lands on when it enters a lifecycle category."""
-    status = db.session.scalar(
-        select(Status)
-        .where(Status.org_id == org_id, Status.category == category)
-        .order_by(Status.is_default.desc(), Status.position, Status.id)
-        .limit(1)
-    )
+    status = defaults.status_for(org_id, category)
     if status is None:
         raise ValidationError(f"The organization has no status for the {category!r} category.")
     return status
 
 
-def _department_staff_ids(department_id, role=MemberRole.AGENT):
-    return db.session.scalars(
-        select(DepartmentMember.user_id)
-        .join(User, User.id == DepartmentMember.user_id)
-        .where(DepartmentMember.department_id == department_id, DepartmentMember.role == role, User.active.is_(True))
-    ).all()
+def _department_staff_ids(org_id, department_id, role=MemberRole.AGENT):
+    return defaults.staff_ids(org_id, department_id, role)
 
 
 # --- lifecycle --------------------------------------------------------------------------------
@@ -376,7 +364,7 @@ def change_department(actor, ticket, department, *, now):
         )
         ticket.assignee = None
     notify(
-        _department_staff_ids(department.id),
+        _department_staff_ids(ticket.org_id, department.id),
         org_id=ticket.org_id,
         kind="new_ticket",
         ticket=ticket,
