@@ -1,10 +1,10 @@
 """In-app notifications: rows written with the change; live delivery only pushes them."""
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import selectinload
 
 from autotrack.extensions import db
-from autotrack.models import Notification, Ticket
+from autotrack.models import Notification, Ticket, User
 from autotrack.services import preferences, signals
 from autotrack.services.pagination import keyset_page
 from autotrack.services.sqlutil import bulk_insert
@@ -12,33 +12,32 @@ from autotrack.services.sqlutil import bulk_insert
 
 def notify(user_ids, *, org_id, kind, message, now, ticket=None, skip_user_id=None, topic=None):
     """Write one notification per distinct user (never to the user who caused it, nor to one
-    who turned off in-app notices of `topic`); returns how many. One multi-row INSERT: a new
-    ticket tells every agent of its department."""
-    recipients = {u for u in user_ids if u is not None and u != skip_user_id}
-    if topic is not None:
-        recipients = preferences.wanting(recipients, topic, "in_app")
-    recipients = sorted(recipients)
+    who turned off in-app notices of `topic`); returns how many. One statement: a new ticket
+    tells every agent of its department, and the preferences are read by the INSERT itself."""
+    recipients = sorted({u for u in user_ids if u is not None and u != skip_user_id})
     if not recipients:
         return 0
     if ticket is not None and ticket.id is None:
         db.session.flush()  # the ticket's id first
-    db.session.execute(
-        insert(Notification),
-        [
-            {
-                "org_id": org_id,
-                "user_id": user_id,
-                "kind": kind,
-                "message": message[:500],
-                "ticket_id": ticket.id if ticket is not None else None,
-                "created_at": now,
-                "read_at": None,
-            }
-            for user_id in recipients
-        ],
-    )
-    signals.notifications_written.send(None, user_ids=recipients)  # live delivery wakes their pages
-    return len(recipients)
+    values = {
+        "org_id": org_id,
+        "kind": kind,
+        "message": message[:500],
+        "ticket_id": ticket.id if ticket is not None else None,
+        "created_at": now,
+    }
+    if topic is None:
+        db.session.execute(insert(Notification), [{**values, "user_id": user_id} for user_id in recipients])
+        written = recipients
+    else:
+        table = Notification.__table__
+        source = select(*(literal(value, table.c[name].type) for name, value in values.items()), User.id).where(
+            User.id.in_(recipients), preferences.wanting_clause(User.id, topic, "in_app")
+        )
+        statement = insert(table).from_select([*values, "user_id"], source).returning(table.c.user_id)
+        written = db.session.execute(statement).scalars().all()
+    signals.notifications_written.send(None, user_ids=written)  # live delivery wakes their pages
+    return len(written)
 
 
 def notify_many(notices, *, now):

@@ -6,10 +6,10 @@ so no SLA is missed because somebody muted it.
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from autotrack.extensions import db
-from autotrack.models import NotificationPreference
+from autotrack.models import NotificationPreference, User
 
 
 @dataclass(frozen=True)
@@ -65,16 +65,19 @@ def wanting(user_ids, topic, channel):
     ids = {i for i in user_ids if i is not None}
     if not ids:
         return set()
+    return set(db.session.scalars(select(User.id).where(User.id.in_(ids), wanting_clause(User.id, topic, channel))))
+
+
+def wanting_clause(user_id, topic, channel):
+    """SQL: the user `user_id` (a column) takes `topic`'s notices on `channel`: as they chose,
+    else the topic's default. For a statement that writes notices to those who want them."""
     column = getattr(NotificationPreference, channel)
-    chose = dict(
-        db.session.execute(
-            select(NotificationPreference.user_id, column).where(
-                NotificationPreference.user_id.in_(ids), NotificationPreference.topic == topic
-            )
-        ).all()
+    chosen = (
+        select(column)
+        .where(NotificationPreference.user_id == user_id, NotificationPreference.topic == topic)
+        .scalar_subquery()
     )
-    default = getattr(TOPICS[topic], channel)
-    return {i for i in ids if chose.get(i, default)}
+    return func.coalesce(chosen, getattr(TOPICS[topic], channel)).is_(True)
 
 
 def wants(user, topic, channel):
