@@ -33,7 +33,7 @@ from autotrack.api.schemas import (
     WatcherSchema,
 )
 from autotrack.extensions import db
-from autotrack.models import Category, Department, Priority, Status, User
+from autotrack.models import Department, Priority, Status, User
 from autotrack.models.types import utcnow
 from autotrack.services import policy, preferences, tickets
 from autotrack.services.errors import Forbidden, InvalidTransition, NotFound, ValidationError
@@ -86,6 +86,17 @@ def _by_id(model, ident, field):
         return get_scoped_optional(model, ident, g.api_user.org_id)
     except NotFound:
         raise ValidationError(f"Unknown {field}.", {field: f"No such {field} in your organization."}) from None
+
+
+def _new_ticket_category(ident):
+    """The category a new ticket names, as `_by_id` finds it, but from the cache of what routes
+    new tickets (scoped to the caller's organization there): no query on the create path."""
+    if ident is None:
+        return None
+    found = tickets.category_for_new_ticket(g.api_user.org_id, ident)
+    if found is None:
+        raise ValidationError("Unknown category_id.", {"category_id": "No such category_id in your organization."})
+    return found
 
 
 # --- auth ------------------------------------------------------------------------------------
@@ -173,7 +184,7 @@ class Tickets(MethodView):
             g.api_user,
             title=data["title"],
             description=data["description"],
-            category=_by_id(Category, data.get("category_id"), "category_id"),
+            category=_new_ticket_category(data.get("category_id")),
             priority=_by_name(Priority, data.get("priority"), "priority"),
             now=utcnow(),
         )
