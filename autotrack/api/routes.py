@@ -167,7 +167,7 @@ class Tickets(MethodView):
             wanted["priority"] = str(_by_name(Priority, args["priority"], "priority").id)
         if args.get("assignee") not in (None, "none"):
             _by_id(User, args["assignee"], "assignee")
-        items, next_cursor = queues.page(
+        items, next_cursor = queues.page_rows(
             user, queues.Filters.parse(user, filter_args(wanted)), args.get("cursor"), now=utcnow()
         )
         return {"items": items, "next_cursor": next_cursor}

@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, false, or_, select, text, union
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from autotrack.extensions import db
-from autotrack.models import ACTIVE_STATES, Category, Priority, Status, Ticket, User
+from autotrack.models import ACTIVE_STATES, Category, Department, Organization, Priority, Status, Ticket, User
 from autotrack.services import policy, sla
 from autotrack.services.sqlutil import dialect_name
 from autotrack.services.tenancy import find_scoped, parse_id, visible_tickets
@@ -97,22 +97,105 @@ ROW_OPTIONS = (
     joinedload(Ticket.organization),
 )
 
+_REQUESTER, _ASSIGNEE = aliased(User), aliased(User)
+# What a list item shows, as one row: the ticket's own columns under their attribute names (the
+# SLA badge's too, so sla.status_of reads a row as it reads a ticket) and the names of what it
+# points to. Outer joins throughout, as ROW_OPTIONS's, so the tickets still lead the plan.
+LIST_ROWS = (
+    select(
+        Ticket.id,
+        Ticket.number,
+        Organization.ticket_prefix,
+        Ticket.title,
+        Ticket.description,
+        Ticket.state,
+        Status.name.label("status_name"),
+        Priority.name.label("priority_name"),
+        Category.path.label("category_path"),
+        Department.name.label("department_name"),
+        _REQUESTER.id.label("requester_id"),
+        _REQUESTER.name.label("requester_name"),
+        _REQUESTER.email.label("requester_email"),
+        _ASSIGNEE.id.label("assignee_id"),
+        _ASSIGNEE.name.label("assignee_name"),
+        _ASSIGNEE.email.label("assignee_email"),
+        Ticket.escalation_level,
+        Ticket.first_response_due_at,
+        Ticket.first_response_warn_at,
+        Ticket.first_response_breached_at,
+        Ticket.first_response_at,
+        Ticket.resolution_due_at,
+        Ticket.resolution_warn_at,
+        Ticket.resolution_breached_at,
+        Ticket.resolved_at,
+        Ticket.next_response_due_at,
+        Ticket.next_response_warn_at,
+        Ticket.next_response_breached_at,
+        Ticket.next_response_at,
+        Ticket.created_at,
+        Ticket.updated_at,
+    )
+    .select_from(Ticket)
+    .outerjoin(Organization, Organization.id == Ticket.org_id)
+    .outerjoin(Status, Status.id == Ticket.status_id)
+    .outerjoin(Priority, Priority.id == Ticket.priority_id)
+    .outerjoin(Category, Category.id == Ticket.category_id)
+    .outerjoin(Department, Department.id == Ticket.department_id)
+    .outerjoin(_REQUESTER, _REQUESTER.id == Ticket.requester_id)
+    .outerjoin(_ASSIGNEE, _ASSIGNEE.id == Ticket.assignee_id)
+)
+
 
 def page(user, filters, cursor=None, *, now):
     """(tickets, next cursor). The at-risk queue runs soonest deadline first; the others newest first."""
+    return _page(user, filters, cursor, now, select(Ticket).options(*ROW_OPTIONS), db.session.scalars)
+
+
+def page_rows(user, filters, cursor=None, *, now):
+    """The same page as `page`, as LIST_ROWS rows read in one statement: no entity per row and no
+    lazy load (a page of 50 entities decoded ~5,800 values and then loaded each requester)."""
+    return _page(user, filters, cursor, now, LIST_ROWS, db.session.execute)
+
+
+def _page(user, filters, cursor, now, query, fetch):
+    """(the page's rows of `query`, next cursor); `fetch` runs it (scalars: entities, execute: rows)."""
     conditions = _conditions(user, filters, now)
-    query = visible_tickets(user).where(*conditions).options(*ROW_OPTIONS)
-    if filters.view == "at_risk":
-        return _page_by_due(user, query, conditions, cursor)
+    by_due = filters.view == "at_risk"
+    conditions += _after_due(cursor) if by_due else _after_id(cursor)
+    # Lanes: every way `user` sees a ticket, read apart (see the two functions below). The lanes
+    # are the visibility rule then, so the user's ways to see are read once per page.
+    lanes = _lanes(user) if by_due or dialect_name() != "sqlite" else None
+    if lanes is None:
+        query = query.where(visible_tickets(user).whereclause)
+    else:
+        candidates = (_soonest_in_each_lane if by_due else _newest_in_each_lane)(user, lanes, conditions)
+        query = query.where(Ticket.org_id == user.org_id).join(candidates, candidates.c.id == Ticket.id)
+    order = (Ticket.resolution_due_at, Ticket.id) if by_due else (Ticket.id.desc(),)
+    rows = fetch(query.where(*conditions).order_by(*order).limit(PER_PAGE + 1)).all()
+    if len(rows) <= PER_PAGE:
+        return rows, None
+    last = rows[PER_PAGE - 1]
+    return rows[:PER_PAGE], (f"{last.resolution_due_at.isoformat()}_{last.id}" if by_due else str(last.id))
+
+
+def _after_id(cursor):
+    """The newest-first page after `cursor` (a ticket id)."""
     ident = parse_id(cursor) if cursor else None
-    if ident is not None:
-        conditions = [*conditions, Ticket.id < ident]
-        query = query.where(conditions[-1])
-    candidates = _newest_in_each_lane(user, conditions)
-    if candidates is not None:
-        query = query.join(candidates, candidates.c.id == Ticket.id)
-    rows = db.session.scalars(query.order_by(Ticket.id.desc()).limit(PER_PAGE + 1)).all()
-    return rows[:PER_PAGE], (str(rows[PER_PAGE - 1].id) if len(rows) > PER_PAGE else None)
+    return [] if ident is None else [Ticket.id < ident]
+
+
+def _after_due(cursor):
+    """The soonest-deadline-first page after `cursor` ("<deadline ISO>_<id>")."""
+    if not cursor or "_" not in cursor:
+        return []
+    due_text, _, id_text = cursor.rpartition("_")
+    try:
+        due, ident = datetime.fromisoformat(due_text), int(id_text)
+    except ValueError:
+        return []
+    if due.tzinfo is None:
+        return []
+    return [or_(Ticket.resolution_due_at > due, and_(Ticket.resolution_due_at == due, Ticket.id > ident))]
 
 
 def _conditions(user, f, now):
@@ -194,30 +277,6 @@ def _contains(word):
 MAX_LANES = 40  # beyond this many departments, one pass over the organization's running tickets
 
 
-def _page_by_due(user, query, conditions, cursor):
-    """Soonest resolution deadline first; the cursor is "<deadline ISO>_<id>"."""
-    if cursor and "_" in cursor:
-        due_text, _, id_text = cursor.rpartition("_")
-        try:
-            due, ident = datetime.fromisoformat(due_text), int(id_text)
-        except ValueError:
-            due = ident = None
-        if due is not None and due.tzinfo is not None:
-            conditions = [
-                *conditions,
-                or_(Ticket.resolution_due_at > due, and_(Ticket.resolution_due_at == due, Ticket.id > ident)),
-            ]
-            query = query.where(conditions[-1])
-    candidates = _soonest_in_each_lane(user, conditions)
-    if candidates is not None:
-        query = query.join(candidates, candidates.c.id == Ticket.id)
-    rows = db.session.scalars(query.order_by(Ticket.resolution_due_at, Ticket.id).limit(PER_PAGE + 1)).all()
-    if len(rows) <= PER_PAGE:
-        return rows, None
-    last = rows[PER_PAGE - 1]
-    return rows[:PER_PAGE], f"{last.resolution_due_at.isoformat()}_{last.id}"
-
-
 def _lanes(user):
     """The ways a ticket is visible to `user` other than as its requester (assigned to them, copied
     on, or in each of their departments), or None when lanes do not help: whole-organization viewers,
@@ -226,18 +285,15 @@ def _lanes(user):
     return lanes if lanes is not None and len(lanes) <= MAX_LANES else None
 
 
-def _newest_in_each_lane(user, conditions):
+def _newest_in_each_lane(user, lanes, conditions):
     """The newest-first page's candidates on MariaDB, lane by lane: a department's (or
-    assignee's, or requester's) index ends in the ticket id, so each lane reads backwards and
-    stops after a page, where one OR over all of them made MariaDB merge and sort every ticket
-    of the department (165 ms for a department of 50,000). SQLite already answers the OR by
-    walking the ticket ids backwards (15 ms), and its planner reads a lane of a skewed column
-    (most tickets unassigned) as a full scan, so it keeps the single query. The caller still
-    applies visibility and every condition. None: read the tickets in one pass."""
-    lanes = _lanes(user) if dialect_name() != "sqlite" else None
-    if lanes is None:
-        return None
-    lanes.append(Ticket.requester_id == user.id)
+    requester's) index continues with the ticket id, so each lane reads backwards and stops
+    after a page, where one OR over all of them made MariaDB merge and sort every ticket of the
+    department (165 ms for a department of 50,000). SQLite already answers the OR by walking the
+    ticket ids backwards (15 ms), and its planner reads a lane of a skewed column (most tickets
+    unassigned) as a full scan, so it keeps the single query. The caller still applies every
+    condition."""
+    lanes = [*lanes, Ticket.requester_id == user.id]
     members = []
     for lane in lanes:
         newest = (
@@ -245,22 +301,17 @@ def _newest_in_each_lane(user, conditions):
             .where(Ticket.org_id == user.org_id, lane, *conditions)
             .order_by(Ticket.id.desc())
             .limit(PER_PAGE + 1)
-            .subquery()
         )
-        members.append(select(newest.c.id))
+        members.append(select(newest.subquery().c.id))
     return union(*members).subquery("lane_candidates")
 
 
-def _soonest_in_each_lane(user, conditions):
+def _soonest_in_each_lane(user, lanes, conditions):
     """The page's candidates, read lane by lane: for each (department, state), the
     (org_id, department_id, state, resolution_due_at) index is already in deadline order, so
     each lane stops after a page of matches instead of sorting every running ticket of the
     organization that is past a warning point (the page: 123 ms → 18 ms p95 at a million
-    tickets). The caller still applies visibility and every condition; this only narrows where
-    it looks."""
-    lanes = _lanes(user)
-    if lanes is None:
-        return None
+    tickets). The caller still applies every condition; this only narrows where it looks."""
     own = Ticket.requester_id == user.id
     members = []
     if dialect_name() == "sqlite":
@@ -269,7 +320,7 @@ def _soonest_in_each_lane(user, conditions):
         # are candidates instead, read through the (org_id, requester_id) index alone.
         members.append(select(Ticket.id).where(Ticket.org_id == user.org_id, own))
     else:  # MariaDB counts the requester's rows in the index: a lane like the others
-        lanes.append(own)
+        lanes = [*lanes, own]
     for lane in lanes:
         for state in sla.TICKING_STATES:
             soonest = (
