@@ -289,10 +289,11 @@ def _newest_in_each_lane(user, lanes, conditions):
     """The newest-first page's candidates on MariaDB, lane by lane: a department's (or
     requester's) index continues with the ticket id, so each lane reads backwards and stops
     after a page, where one OR over all of them made MariaDB merge and sort every ticket of the
-    department (165 ms for a department of 50,000). SQLite already answers the OR by walking the
-    ticket ids backwards (15 ms), and its planner reads a lane of a skewed column (most tickets
-    unassigned) as a full scan, so it keeps the single query. The caller still applies every
-    condition."""
+    department (165 ms for a department of 50,000). (Without ix_tickets_department, MariaDB
+    walked the primary key past every newer ticket of other departments: bench/queue_lanes.py.)
+    SQLite already answers the OR by walking the ticket ids backwards (15 ms), and its planner
+    reads a lane of a skewed column (most tickets unassigned) as a full scan, so it keeps the
+    single query. The caller still applies every condition."""
     lanes = [*lanes, Ticket.requester_id == user.id]
     members = []
     for lane in lanes:
@@ -302,8 +303,20 @@ def _newest_in_each_lane(user, lanes, conditions):
             .order_by(Ticket.id.desc())
             .limit(PER_PAGE + 1)
         )
+        if _is_department_lane(lane):
+            # The primary key also gives id order, and MariaDB's estimate (matches spread evenly
+            # over the ids) can prefer it; every other index it may choose stays inside the
+            # department, whatever the rest of the table holds.
+            for dialect in ("mysql", "mariadb"):
+                newest = newest.with_hint(Ticket, "IGNORE INDEX (PRIMARY)", dialect)
         members.append(select(newest.subquery().c.id))
     return union(*members).subquery("lane_candidates")
+
+
+def _is_department_lane(lane):
+    """Whether a lane of policy.ticket_view_lanes is a department's (department_id = …)."""
+    left = getattr(lane, "left", None)
+    return left is not None and left.shares_lineage(Ticket.__table__.c.department_id)
 
 
 def _soonest_in_each_lane(user, lanes, conditions):
