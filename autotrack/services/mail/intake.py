@@ -36,7 +36,7 @@ from email.header import decode_header, make_header
 from email.parser import BytesParser
 from email.utils import getaddresses
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
@@ -107,7 +107,15 @@ def sender_address(message):
 
     Parsed from the raw header: an encoded word (=?utf-8?b?...?=) is a display name and never
     an address, so a name that decodes to a colleague's address cannot pose as them. RFC 5322
-    allows one From header: with several, none is the sender."""
+    allows one From header: with several, none is the sender. Read once per message (storing,
+    the batch's sender query, the automatic-mail check and the handling all ask)."""
+    cached = getattr(message, "_autotrack_sender", None)
+    if cached is None:
+        cached = message._autotrack_sender = _sender_address(message)
+    return cached
+
+
+def _sender_address(message):
     raw = _headers(message).get("from")
     if not raw or sum(name.lower() == "from" for name, _ in message.raw_items()) != 1:
         return ""
@@ -210,48 +218,65 @@ def _is_staff(permissions):
 BATCH = 50  # stored messages processed per transaction: fewer commits, a short-enough lock hold
 
 
-def _store_row(mailbox, raw, message, now):
-    """(id, new) of `raw`'s row, inserted unless its key is stored already; not committed."""
-    key = message_key(message, raw)
-    result = db.session.execute(
-        insert_ignoring_duplicates(InboundMessage).values(
-            org_id=mailbox.org_id,
-            mailbox_id=mailbox.id,
-            message_key=key,
-            message_id=_message_id(message),
-            sender=sender_address(message) or None,
-            subject=_header(message, "Subject")[:255] or None,
-            raw=raw,
-            status=InboundStatus.RECEIVED,
-            received_at=now,
-            attempts=0,
-        )
-    )
-    if result.rowcount == 1:
-        return result.inserted_primary_key[0], True
-    return (
-        db.session.scalar(
-            select(InboundMessage.id).where(InboundMessage.org_id == mailbox.org_id, InboundMessage.message_key == key)
-        ),
-        False,
+def _row(mailbox, raw, message, key, now):
+    """The stored row's values for `raw` (its key computed by the caller)."""
+    return {
+        "org_id": mailbox.org_id,
+        "mailbox_id": mailbox.id,
+        "message_key": key,
+        "message_id": _message_id(message),
+        "sender": sender_address(message) or None,
+        "subject": _header(message, "Subject")[:255] or None,
+        "raw": raw,
+        "status": InboundStatus.RECEIVED,
+        "received_at": now,
+        "attempts": 0,
+    }
+
+
+def _ids_by_key(org_id, keys):
+    return dict(
+        db.session.execute(
+            select(InboundMessage.message_key, InboundMessage.id).where(
+                InboundMessage.org_id == org_id, InboundMessage.message_key.in_(keys)
+            )
+        ).all()
     )
 
 
 def store(mailbox, raw, *, now, message=None):
     """(id, new) of the stored row for `raw` received by `mailbox`; committed. Never raises for
     a bad message (only when the database cannot be reached)."""
-    stored = _store_row(mailbox, raw, message if message is not None else parse(raw), now)
+    message = message if message is not None else parse(raw)
+    key = message_key(message, raw)
+    result = db.session.execute(insert_ignoring_duplicates(InboundMessage), _row(mailbox, raw, message, key, now))
+    if result.rowcount == 1:
+        stored = result.inserted_primary_key[0], True
+    else:
+        stored = _ids_by_key(mailbox.org_id, [key])[key], False
     db.session.commit()
     return stored
 
 
 def store_many(mailbox, raws, *, now, messages=None):
-    """[(id, new)] of the stored rows for `raws`, in one commit (the same message twice is one
-    row). `messages` are their parsed forms when the caller has them."""
+    """[(id, new)] of the stored rows for `raws`, in one commit: the keys stored already are
+    read in one query, the others inserted in one statement (the driver splits it by size), the
+    same message twice is one row. `messages` are their parsed forms when the caller has them."""
     messages = messages or [parse(raw) for raw in raws]
-    stored = [_store_row(mailbox, raw, message, now) for raw, message in zip(raws, messages, strict=True)]
+    keys = [message_key(message, raw) for raw, message in zip(raws, messages, strict=True)]
+    stored = _ids_by_key(mailbox.org_id, set(keys))
+    rows = {}
+    for raw, message, key in zip(raws, messages, keys, strict=True):
+        if key not in stored and key not in rows:
+            rows[key] = _row(mailbox, raw, message, key, now)
+    if rows:
+        db.session.execute(insert_ignoring_duplicates(InboundMessage), list(rows.values()))
+        stored |= _ids_by_key(mailbox.org_id, list(rows))  # a concurrent fetcher's row counts as stored
     db.session.commit()
-    return stored
+    first = {}
+    for index, key in enumerate(keys):
+        first.setdefault(key, index)
+    return [(stored[key], key in rows and first[key] == index) for index, key in enumerate(keys)]
 
 
 # --- 2. process --------------------------------------------------------------------------------
@@ -298,6 +323,14 @@ def process_many(inbound_ids, *, now, messages=None):
     return statuses
 
 
+# A message's outcome, built once (a Core UPDATE by id; the values are its parameters).
+_RECORD = (
+    InboundMessage.__table__.update()
+    .where(InboundMessage.__table__.c.id == bindparam("inbound_id"))
+    .values({name: bindparam(name) for name in ("status", "error", "ticket_id", "comment_id", "processed_at")})
+)
+
+
 def _process_batch(inbound_ids, now, messages):
     """Claim, handle and record the messages of `inbound_ids` still received, in one
     transaction with a savepoint per message; {id: status afterwards}."""
@@ -333,16 +366,15 @@ def _process_batch(inbound_ids, now, messages):
         )
         # Recorded at once, not at the batch's end: a reply later in the batch finds its ticket by it.
         db.session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id == row.id)
-            .values(
-                status=outcome.status,
-                error="; ".join(filter(None, [outcome.error, *outcome.notes])) or None,
-                ticket_id=outcome.ticket.id if outcome.ticket is not None else None,
-                comment_id=outcome.comment.id if outcome.comment is not None else None,
-                processed_at=now,
-            )
-            .execution_options(synchronize_session=False)
+            _RECORD,
+            {
+                "inbound_id": row.id,
+                "status": outcome.status,
+                "error": "; ".join(filter(None, [outcome.error, *outcome.notes])) or None,
+                "ticket_id": outcome.ticket.id if outcome.ticket is not None else None,
+                "comment_id": outcome.comment.id if outcome.comment is not None else None,
+                "processed_at": now,
+            },
         )
         outcomes[row.id] = outcome
     db.session.commit()
