@@ -12,8 +12,11 @@ from sqlalchemy import select
 from autotrack.extensions import db
 from autotrack.models import Organization
 
-_CACHE = {}  # (org_id, settings_token, name) -> value
-_CACHE_MAX = 4096
+# org_id -> (settings_token, {name: value}): a new token replaces the organization's whole
+# dict, so outdated values go at once and never crowd out current ones.
+_CACHE = {}
+_NAMES_MAX = 50_000  # per organization (a user's seats are one name each)
+_ORGS_MAX = 2_000
 
 
 def token_of(org_id):
@@ -27,15 +30,21 @@ def token_of(org_id):
 
 def cached(org_id, name, build, token=None):
     """The cached value `name` of the organization, built by `build()` when the token changed."""
-    key = (org_id, token or token_of(org_id), name)
+    token = token or token_of(org_id)
+    entry = _CACHE.get(org_id)
+    if entry is None or entry[0] != token:
+        if len(_CACHE) >= _ORGS_MAX:
+            _CACHE.pop(next(iter(_CACHE)), None)  # the organization cached longest ago
+        entry = _CACHE[org_id] = (token, {})
+    values = entry[1]
     try:
-        return _CACHE[key]
+        return values[name]
     except KeyError:
         pass
     value = build()
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[key] = value
+    if len(values) >= _NAMES_MAX:
+        values.clear()
+    values[name] = value
     return value
 
 

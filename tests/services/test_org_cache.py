@@ -73,3 +73,12 @@ def test_the_cache_builds_once_per_token(org):
     orgs.create_department(org, "Facilities")
     _db.session.flush()
     assert org_cache.cached(org.id, "test", build) == 2  # seen inside the same transaction
+
+
+def test_a_full_cache_keeps_what_was_just_built(org, other_org):
+    for i in range(org_cache._ORGS_MAX + 5):  # many organizations' entries (ids no row has)
+        org_cache.cached(10_000_000 + i, "test", lambda: 0, token="t")
+    org_cache.cached(org.id, "kept", lambda: "value")
+    assert org_cache.cached(org.id, "kept", lambda: "rebuilt") == "value"
+    assert org_cache.cached(other_org.id, "x", lambda: 1) == 1
+    assert org_cache.cached(org.id, "kept", lambda: "rebuilt") == "value"
