@@ -11,9 +11,10 @@ user's current `auth_version`, which a password change or reset, a role change, 
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from autotrack.extensions import db
@@ -54,12 +55,7 @@ def load(cookie_id, now):
     if not raw or not user_id.isdigit():
         return None  # a cookie from before sessions were kept: sign in again
     # One SELECT for the session and its user; permissions and seats from the per-organization cache.
-    found = db.session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == _hash(raw))
-        .options(*signed_in.options())
-    ).first()
+    found = db.session.execute(_session_and_user(), {"token_hash": _hash(raw)}).first()
     if found is None:
         return None
     row, user = found
@@ -80,6 +76,16 @@ def load(cookie_id, now):
     row.raw_id = raw
     user.current_session = row
     return user
+
+
+@cache
+def _session_and_user():
+    return (
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == bindparam("token_hash"))
+        .options(*signed_in.options())
+    )
 
 
 def _expired(row, now):

@@ -8,18 +8,19 @@ memberships or departments renews the token (models/settings_events.py): the nex
 rebuilds them.
 """
 
-from functools import partial
+from functools import cache, partial
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, load_only
 
 from autotrack.extensions import db
-from autotrack.models import Department, DepartmentMember, Role, RolePermission, User
+from autotrack.models import Department, DepartmentMember, Organization, Role, RolePermission, User
 from autotrack.models.user import Seat
 from autotrack.services import org_cache
 
-# What a request reads of its user; the rest is loaded on first use, as for any deferred column.
-_COLUMNS = (
+# What a request reads of its user, organization and role; other columns load on first use, as
+# any deferred column (one statement each: the sign-in counters, the TOTP secret, org settings).
+_USER_COLUMNS = (
     User.org_id,
     User.email,
     User.name,
@@ -28,22 +29,39 @@ _COLUMNS = (
     User.department_id,
     User.active,
     User.auth_version,
+    User.totp_enabled_at,  # the web asks it of admins whose organization requires two factors
 )
+_ORG_COLUMNS = (
+    Organization.name,
+    Organization.slug,
+    Organization.ticket_prefix,
+    Organization.timezone,
+    Organization.is_active,
+    Organization.require_2fa_for_admins,
+    Organization.settings_token,
+)
+_ROLE_COLUMNS = (Role.org_id, Role.name, Role.builtin, Role.portal)
 
 
 def options():
     """The loader options for a statement selecting the signed-in User (sessions.load joins it
     to the session's row)."""
     return (
-        load_only(*_COLUMNS),
-        joinedload(User.organization, innerjoin=True),
-        joinedload(User.role, innerjoin=True).lazyload(Role.permission_rows),
+        load_only(*_USER_COLUMNS),
+        joinedload(User.organization, innerjoin=True).load_only(*_ORG_COLUMNS),
+        joinedload(User.role, innerjoin=True).load_only(*_ROLE_COLUMNS).lazyload(Role.permission_rows),
     )
+
+
+@cache
+def _by_id():
+    # Built once: building the loader options took longer than running the statement.
+    return select(User).where(User.id == bindparam("user_id")).options(*options())
 
 
 def load(user_id):
     """The user with this id (active or not: the caller checks), or None."""
-    user = db.session.scalar(select(User).where(User.id == user_id).options(*options()))
+    user = db.session.scalar(_by_id(), {"user_id": user_id})
     if user is not None:
         attach_caches(user)
     return user
