@@ -18,12 +18,16 @@ DATABASE_URL): a token AutoTrack issues works here. Plain SQL, no ORM entities, 
 
 import hashlib
 import os
+import sys
 from datetime import UTC, datetime, timedelta
 
 import jwt
 from flask import Flask, abort, jsonify, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Engine, event, text
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from config import sqlalchemy_engine_options  # noqa: E402  (AutoTrack's own pool settings)
 
 URL = os.environ.get("DATABASE_URL", "sqlite:///" + os.path.abspath("instance/autotrack.db"))
 MARIADB = URL.startswith("mysql")
@@ -37,7 +41,9 @@ CLOCKS = (("first_response", "first_response_at"), ("resolution", "resolved_at")
 
 app = Flask(__name__)
 app.config["SQLALCHEMY_DATABASE_URI"] = URL
-app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"isolation_level": "READ COMMITTED"} if MARIADB else {}
+# The same pool settings as AutoTrack (pre-ping, recycle, READ COMMITTED): a floor without the
+# pre-ping's round trip per request would measure a setting, not the code.
+app.config["SQLALCHEMY_ENGINE_OPTIONS"] = sqlalchemy_engine_options(URL)
 db = SQLAlchemy(app)
 permissions_of_role, defaults_of_org = {}, {}  # in-process caches, as AutoTrack may keep them
 
