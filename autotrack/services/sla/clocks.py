@@ -11,8 +11,9 @@ are computed here (on the priority's calendar) and stored on the ticket, togethe
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, insert, or_
 
+from autotrack.extensions import db
 from autotrack.models import (
     ACTIVE_STATES,
     Lifecycle,
@@ -44,24 +45,33 @@ from autotrack.services.timefmt import duration_words, hours_words
 # source): start, pause, resume, retarget (a new priority) and stop.
 
 
-def _step(ticket, clock, kind, at, *, base=None, working=None, calendar=None, detail=None, new_target=True):
-    """Record a step; `new_target=False` for a step that leaves the clock on the target it had."""
-    ticket.sla_steps.add(
-        SlaStep(
-            org_id=ticket.org_id,
-            clock=clock,
-            kind=kind,
-            at=at,
-            cycle=ticket.next_response_cycle if clock == "next_response" else 0,
-            base_at=base,
-            working_us=working // _MICROSECOND if working is not None else None,
-            calendar=calendar,
-            target_minutes=_target(ticket.priority, clock) if new_target else None,
-            due_at=_get(ticket, clock, "due_at"),
-            warn_at=_get(ticket, clock, "warn_at"),
-            detail=detail[:255] if detail else None,
-        )
-    )
+def _step(ticket, clock, kind, at, *, base=None, working=None, calendar=None, detail=None, new_target=True, into=None):
+    """Record a step; `new_target=False` for a step that leaves the clock on the target it had.
+    `into`: a list that collects the step as a row instead (a new ticket's, see start_clocks)."""
+    values = {
+        "org_id": ticket.org_id,
+        "clock": clock,
+        "kind": kind,
+        "at": at,
+        "cycle": ticket.next_response_cycle if clock == "next_response" else 0,
+        "base_at": base,
+        "working_us": working // _MICROSECOND if working is not None else None,
+        "calendar": calendar,
+        "target_minutes": _target(ticket.priority, clock) if new_target else None,
+        "due_at": _get(ticket, clock, "due_at"),
+        "warn_at": _get(ticket, clock, "warn_at"),
+        "detail": detail[:255] if detail else None,
+    }
+    if into is None:
+        ticket.sla_steps.add(SlaStep(**values))
+    else:
+        into.append(values)
+
+
+def insert_steps(ticket_id, steps):
+    """Save the steps start_clocks returned, once their ticket has an id: one multi-row INSERT
+    (SQLite too; the unit of work would insert them a row at a time there)."""
+    db.session.execute(insert(SlaStep.__table__).values([{**step, "ticket_id": ticket_id} for step in steps]))
 
 
 _MICROSECOND = timedelta(microseconds=1)
@@ -74,18 +84,27 @@ def _running(ticket):
 
 def start_clocks(ticket, now):
     """Set the deadlines and warning points of a new ticket (raising it is the requester's first
-    message, so the update clock's first cycle starts too)."""
+    message, so the update clock's first cycle starts too). Returns the steps as rows for the
+    ticket's creator to save with insert_steps once the ticket has its id."""
     settings = org_settings(ticket.org_id)
+    steps = []
     for clock in ("first_response", "resolution"):
         minutes = _target(ticket.priority, clock)
         _arm(
-            ticket, clock, now, minutes, settings, detail=f"{ticket.priority.name}: {_words(ticket.priority, minutes)}"
+            ticket,
+            clock,
+            now,
+            minutes,
+            settings,
+            detail=f"{ticket.priority.name}: {_words(ticket.priority, minutes)}",
+            into=steps,
         )
-    _start_cycle(ticket, now, settings)
+    _start_cycle(ticket, now, settings, into=steps)
     refresh_next_check(ticket, settings)
+    return steps
 
 
-def _arm(ticket, clock, start, minutes, settings, spent=0, *, kind="start", at=None, detail=None):
+def _arm(ticket, clock, start, minutes, settings, spent=0, *, kind="start", at=None, detail=None, into=None):
     """Due time and warning point of `clock`: `minutes` of its calendar's working time from
     `start`, less the `spent` minutes already counted. When more than `minutes` were spent,
     the due time is the past moment the target was used up (the sweep breaches it at that time)."""
@@ -99,7 +118,15 @@ def _arm(ticket, clock, start, minutes, settings, spent=0, *, kind="start", at=N
         calendar.shift(start, timedelta(minutes=minutes * settings.warning_percent / 100 - spent)),
     )
     _step(
-        ticket, clock, kind, at or start, base=start, working=working, calendar=ticket.priority.calendar, detail=detail
+        ticket,
+        clock,
+        kind,
+        at or start,
+        base=start,
+        working=working,
+        calendar=ticket.priority.calendar,
+        detail=detail,
+        into=into,
     )
 
 
@@ -107,7 +134,7 @@ def _words(priority, minutes):
     return target_words(priority.org_id, minutes, priority.calendar)
 
 
-def _start_cycle(ticket, now, settings=None):
+def _start_cycle(ticket, now, settings=None, into=None):
     """A new cycle of the update clock: the requester waits from `now`. Without a target on the
     priority the wait is still recorded (a later priority with one counts from it)."""
     ticket.next_response_cycle = (ticket.next_response_cycle or 0) + 1
@@ -123,9 +150,10 @@ def _start_cycle(ticket, now, settings=None):
             minutes,
             settings or org_settings(ticket.org_id),
             detail=f"{ticket.priority.name}: {_words(ticket.priority, minutes)}",
+            into=into,
         )
     else:
-        _step(ticket, "next_response", "start", now, detail=f"{ticket.priority.name} sets no update target")
+        _step(ticket, "next_response", "start", now, detail=f"{ticket.priority.name} sets no update target", into=into)
 
 
 def requester_wrote(ticket, now):

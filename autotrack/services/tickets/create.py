@@ -1,6 +1,7 @@
 """Raising a ticket: numbering, routing by category, defaults, the first SLA clocks."""
 
-from sqlalchemy import func, update
+from sqlalchemy import func, inspect, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from autotrack.extensions import db
 from autotrack.models import (
@@ -13,6 +14,7 @@ from autotrack.models import (
 from autotrack.services import audit, policy, sla
 from autotrack.services.errors import ValidationError
 from autotrack.services.notifications import notify
+from autotrack.services.sla.clocks import insert_steps
 from autotrack.services.sqlutil import dialect_name
 from autotrack.services.tickets import categories
 from autotrack.services.tickets.lifecycle import (
@@ -25,6 +27,20 @@ from autotrack.services.tickets.lifecycle import (
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
 _ORGS = Organization.__table__
+_TICKETS = Ticket.__table__
+# Each column's attribute name and the value a new row takes when the service sets none (its
+# Python-side default, as the unit of work would apply it; the version counter starts at 1).
+_NEW_ROW = tuple(
+    (
+        attr.key,
+        attr.columns[0].key,
+        attr.columns[0].default,
+    )
+    for attr in inspect(Ticket).column_attrs
+    if not attr.columns[0].primary_key
+)
+_RELATIONS = ("requester", "department", "category", "priority", "status")
+_EMPTY_COLLECTIONS = ("comments", "tasks", "attachments")
 
 
 def _next_number(org_id):
@@ -40,6 +56,36 @@ def _next_number(org_id):
     if dialect_name() in ("mysql", "mariadb"):
         return db.session.execute(statement.values(ticket_seq=func.last_insert_id(seq + 1))).lastrowid
     return db.session.execute(statement.values(ticket_seq=seq + 1).returning(seq)).scalar_one()
+
+
+def _insert_as_loaded(ticket):
+    """Insert the new ticket with one Core INSERT and make it persistent as a flush would.
+
+    The unit of work took about a quarter of a request's time to do the same. Every column is
+    written (the defaults the ORM would apply included) and kept on the object, so nothing is
+    left to load; the foreign keys are copied from the relations the service set (the unit of
+    work would sync them at flush), which stay the session's objects. The session then
+    registers it exactly as its flush registers a pending object it inserted: later changes
+    flush as UPDATEs against its first version, and a rolled-back savepoint (mail intake's
+    batches) expunges it again, as it would a flushed ticket.
+    """
+    values = ticket.__dict__
+    for name in _RELATIONS:
+        related = values.get(name)
+        setattr(ticket, f"{name}_id", related.id if related is not None else None)
+    row = {}
+    for key, column, default in _NEW_ROW:
+        if key in values:
+            row[column] = values[key]
+        else:
+            value = None if default is None else default.arg(None) if default.is_callable else default.arg
+            setattr(ticket, key, value)
+            row[column] = value
+    ticket.id = db.session.execute(_TICKETS.insert(), row).inserted_primary_key[0]
+    for name in _EMPTY_COLLECTIONS:  # a new ticket has none: no SELECT when one is added
+        set_committed_value(ticket, name, [])
+    db.session.add(ticket)  # pending, with its relations cascaded in, as before a flush
+    db.session()._register_persistent({inspect(ticket)})  # what the flush does once it inserted it
 
 
 def create_ticket(
@@ -125,13 +171,13 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
-    sla.start_clocks(ticket, now)  # still outside the session: its queries cannot flush it unnumbered
+    steps = sla.start_clocks(ticket, now)  # still outside the session: its queries cannot flush it unnumbered
     staff_ids = _department_staff_ids(org_id, department.id)
     # Numbering locks the organization's row until commit and so queues every other ticket
     # being raised in it: take the number last, when only the writes remain.
     ticket.number = _next_number(org_id)
-    db.session.add(ticket)
-    db.session.flush()
+    _insert_as_loaded(ticket)
+    insert_steps(ticket.id, steps)
     audit.record_many(  # a Core INSERT: no unit of work left to flush at commit
         [
             {
