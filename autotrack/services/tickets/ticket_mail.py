@@ -4,7 +4,7 @@ finds its ticket by those headers or by the number in its subject."""
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 
 from autotrack.extensions import db
 from autotrack.models import InboundMessage, Mailbox, Organization, OutboxEmail, Ticket
@@ -101,37 +101,74 @@ def queue_acknowledgement(ticket, *, now):
     )
 
 
+# The ticket a mail we sent (outbox) or received for a ticket was about, in one round trip: built
+# once, not per message (building a statement costs more CPU than SQLite takes to run it).
+_BY_MESSAGE_IDS = select(Ticket).where(
+    Ticket.org_id == bindparam("org_id"),
+    Ticket.id
+    == func.coalesce(
+        select(OutboxEmail.ticket_id)
+        .where(
+            OutboxEmail.org_id == bindparam("org_id"),
+            OutboxEmail.message_id.in_(bindparam("ids", expanding=True)),
+            OutboxEmail.ticket_id.is_not(None),
+        )
+        .limit(1)
+        .scalar_subquery(),
+        select(InboundMessage.ticket_id)
+        .where(
+            InboundMessage.org_id == bindparam("org_id"),
+            InboundMessage.message_id.in_(bindparam("ids", expanding=True)),
+            InboundMessage.ticket_id.is_not(None),
+        )
+        .limit(1)
+        .scalar_subquery(),
+    ),
+)
+
+
 def ticket_for_reply(org_id, message):
     """The ticket of `org_id` a received message answers: by its In-Reply-To/References (a mail
     we sent or received for the ticket), else by `[PREFIX-123]` in its subject; or None."""
+    headers = _headers(message, ("in-reply-to", "references", "subject"))
     ids = []
-    for header in ("In-Reply-To", "References"):
-        ids += _MESSAGE_IDS.findall(str(message.get(header, "")))
+    for header in ("in-reply-to", "references"):
+        ids += _MESSAGE_IDS.findall(headers[header])
     ids = list(dict.fromkeys(ids))[-50:]
     if ids:
         for match in filter(None, (_ROOT.fullmatch(i) for i in ids)):
             ticket = find_scoped(Ticket, match.group(1), org_id) if parse_id(match.group(2)) == org_id else None
             if ticket is not None:
                 return ticket
-        ticket_id = db.session.scalar(
-            select(OutboxEmail.ticket_id)
-            .where(OutboxEmail.org_id == org_id, OutboxEmail.message_id.in_(ids), OutboxEmail.ticket_id.is_not(None))
-            .limit(1)
-        )
-        if ticket_id is None:
-            ticket_id = db.session.scalar(
-                select(InboundMessage.ticket_id)
-                .where(
-                    InboundMessage.org_id == org_id,
-                    InboundMessage.message_id.in_(ids),
-                    InboundMessage.ticket_id.is_not(None),
-                )
-                .limit(1)
-            )
-        if ticket_id is not None:
-            return find_scoped(Ticket, ticket_id, org_id)
+        ticket = db.session.scalar(_BY_MESSAGE_IDS, {"org_id": org_id, "ids": ids})
+        if ticket is not None:
+            return ticket
+    if "[" not in headers["subject"]:
+        return None  # no number to look for: most new mail asks nothing more
+    subject = str(message.get("Subject", ""))
     prefix = db.session.scalar(select(Organization.ticket_prefix).where(Organization.id == org_id))
-    number = re.search(rf"\[{re.escape(prefix)}-(\d{{1,9}})\]", str(message.get("Subject", "")), re.IGNORECASE)
+    number = re.search(rf"\[{re.escape(prefix)}-(\d{{1,9}})\]", subject, re.IGNORECASE)
     if number:
         return db.session.scalar(select(Ticket).where(Ticket.org_id == org_id, Ticket.number == int(number.group(1))))
     return None
+
+
+def _headers(message, names):
+    """{name: text} of the message's first header of each of `names` (lower case), "" when
+    missing. The raw value when it has no encoded word (=?...?=) to decode: the modern email
+    policy parses a header object at every read, which cost more than the rest of the lookup."""
+    raw = {}
+    for name, value in message.raw_items():
+        name = name.lower()
+        if name in names:
+            raw.setdefault(name, value)
+    found = {}
+    for name in names:
+        value = raw.get(name)
+        if value is None:
+            found[name] = ""
+        elif isinstance(value, str) and "=?" not in value and not any(ord(c) > 127 for c in value):
+            found[name] = value
+        else:
+            found[name] = str(message.get(name, ""))
+    return found

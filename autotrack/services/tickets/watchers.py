@@ -5,6 +5,7 @@ The requester and the assignee are told by the ticket service already; watchers 
 """
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import contains_eager
 
 from autotrack.extensions import db
 from autotrack.models import TicketWatcher, User
@@ -25,6 +26,7 @@ def watchers_of(ticket):
         .join(User, User.id == TicketWatcher.user_id)
         .where(TicketWatcher.ticket_id == ticket.id, TicketWatcher.org_id == ticket.org_id)
         .order_by(TicketWatcher.kind, User.name)
+        .options(contains_eager(TicketWatcher.user))  # the joined user, not one query per watcher
     ).all()
 
 
