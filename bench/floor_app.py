@@ -173,9 +173,11 @@ def tickets():
             lanes = ways[1:] + [f"t.department_id = {d}" for d in departments.split(", ") if d] + ways[:1]
     candidates = ""
     if lanes:
-        one = "SELECT id FROM (SELECT t.id FROM tickets t WHERE t.org_id = :org AND {} AND t.state IN " + ACTIVE
+        one = "SELECT id FROM (SELECT t.id FROM tickets t{} WHERE t.org_id = :org AND {} AND t.state IN " + ACTIVE
         one += " ORDER BY t.id DESC LIMIT 51) AS l{}"
-        union = " UNION ".join(one.format(lane, n) for n, lane in enumerate(lanes))
+        hints = {"t.requester_id = :uid": " USE INDEX (ix_tickets_requester, ft_tickets_text)"}  # queues' index hints
+        hint = lambda lane: hints.get(lane, " IGNORE INDEX (PRIMARY)" if "department_id" in lane else "")  # noqa: E731
+        union = " UNION ".join(one.format(hint(lane), lane, n) for n, lane in enumerate(lanes))
         candidates = f" JOIN ({union}) AS lane_candidates ON lane_candidates.id = t.id"
     page = sql(
         "SELECT t.id, t.number, t.title, t.description, t.state, t.requester_id, t.assignee_id, t.escalation_level,"

@@ -294,16 +294,23 @@ def _newest_in_each_lane(user, lanes, conditions):
     SQLite already answers the OR by walking the ticket ids backwards (15 ms), and its planner
     reads a lane of a skewed column (most tickets unassigned) as a full scan, so it keeps the
     single query. The caller still applies every condition."""
-    lanes = [*lanes, Ticket.requester_id == user.id]
+    own = Ticket.requester_id == user.id
     members = []
-    for lane in lanes:
+    for lane in [*lanes, own]:
         newest = (
             select(Ticket.id)
             .where(Ticket.org_id == user.org_id, lane, *conditions)
             .order_by(Ticket.id.desc())
             .limit(PER_PAGE + 1)
         )
-        if _is_department_lane(lane):
+        if lane is own:
+            # A requester of many open tickets (an integration's account) made MariaDB intersect
+            # the requester and state indexes and sort every match: 48,603 rows and 63 ms for
+            # 51, where (org_id, requester_id, id) read backwards stops at 51 rows (0.09 ms). The
+            # full-text index stays allowed: a search's MATCH needs it.
+            for dialect in ("mysql", "mariadb"):
+                newest = newest.with_hint(Ticket, "USE INDEX (ix_tickets_requester, ft_tickets_text)", dialect)
+        elif _is_department_lane(lane):
             # The primary key also gives id order, and MariaDB's estimate (matches spread evenly
             # over the ids) can prefer it; every other index it may choose stays inside the
             # department, whatever the rest of the table holds.
