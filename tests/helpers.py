@@ -10,12 +10,13 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from autotrack.extensions import db
 from tests import factories
@@ -338,3 +339,19 @@ def _answers(redis):
         return redis.ping()
     except (RedisError, OSError):
         return False
+
+
+@contextmanager
+def statements():
+    """The SQL statements run inside the block (each is a round trip on MariaDB), whitespace
+    collapsed, for the tests that hold a path to its statement count."""
+    seen = []
+
+    def record(_conn, _cursor, statement, _parameters, _context, _executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

@@ -2,10 +2,8 @@
 role's permissions and the user's departments from the per-organization cache, which a change
 outdates at once; and the rate limiter only on the doors it limits."""
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.extensions import limiter
@@ -13,20 +11,7 @@ from autotrack.models import Perm, Role
 from autotrack.services.org import orgs
 from autotrack.services.people import roles
 from tests import factories
-
-
-@contextmanager
-def statements():
-    seen = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", count)
+from tests.helpers import statements
 
 
 def role_of(user):

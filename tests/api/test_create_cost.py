@@ -2,9 +2,7 @@
 `POST /api/v1/tickets` (authentication included), defaults read from the per-organization cache
 yet never stale, and the same defaults and numbering whichever channel the ticket came by."""
 
-from contextlib import contextmanager
-
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import Category, Mailbox, Notification, Ticket, utcnow
@@ -13,20 +11,7 @@ from autotrack.services.mail import intake as mail_in
 from autotrack.services.org import orgs
 from tests import factories
 from tests.conftest import login, post_form
-
-
-@contextmanager
-def statements():
-    seen = []
-
-    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
-        seen.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", count)
+from tests.helpers import statements
 
 
 def _distinct(seen):

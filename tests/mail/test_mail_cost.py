@@ -2,9 +2,7 @@
 is a round trip. A new message asks nothing about replies unless its subject could hold a
 ticket number; a reply finds its ticket in one statement; watchers come with their users."""
 
-from contextlib import contextmanager
-
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from autotrack.extensions import db as _db
 from autotrack.models import Comment, OutboxEmail, Ticket
@@ -12,21 +10,7 @@ from autotrack.models.types import utcnow
 from autotrack.services.mail import intake as mail_in
 from autotrack.services.tickets import watchers
 from tests import factories
-from tests.helpers import MAILBOX_ADDRESS, count, mail
-
-
-@contextmanager
-def statements():
-    seen = []
-
-    def record(_conn, _cursor, statement, _parameters, _context, _executemany):
-        seen.append(" ".join(statement.split()))
-
-    event.listen(_db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", record)
+from tests.helpers import MAILBOX_ADDRESS, count, mail, statements
 
 
 def _distinct(seen):

@@ -2,31 +2,15 @@
 session as if loaded: the rows must be those the unit of work wrote, and the object must behave
 as a loaded one (relations from the session, later changes as versioned UPDATEs)."""
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import func, inspect, select
 
 from autotrack.extensions import db as _db
 from autotrack.models import Comment, SlaStep, Ticket
 from autotrack.services import tickets
 from autotrack.services.tickets import create
 from tests import factories
-from tests.helpers import MIN, T0
-
-
-@contextmanager
-def statements():
-    seen = []
-
-    def count(_conn, _cursor, statement, _parameters, _context, _executemany):
-        seen.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", count)
+from tests.helpers import MIN, T0, statements
 
 
 def _through_the_unit_of_work(ticket):
